@@ -1,0 +1,151 @@
+//! Command-line interface: subcommands and their arguments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "spikemem",
+    version,
+    about = "Cycle-level simulator of a digital neuromorphic accelerator and its memory hierarchy",
+    long_about = "spikemem simulates a spiking neural network on a modelled neuromorphic core with \
+on-chip synapse memories and a cycle-level DRAM subsystem, and reports cycles, energy and accuracy.\n\n\
+Logging: set RUST_LOG (e.g. RUST_LOG=debug). Exit codes: 0 ok, 1 failed run, 2 bad input."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the DRAM subsystem alone on a memory trace or a synthetic request stream.
+    Dram(DramArgs),
+    /// Train an SNN (STDP) on a dataset and save the model as HDF5.
+    Train(TrainArgs),
+    /// Evaluate a trained SNN model on the test split.
+    Eval(EvalArgs),
+    /// List the shipped DRAM standards and config presets.
+    Presets,
+    /// Check a DRAM command trace (CSV from `dram --command-trace`) against a standard's timing rules.
+    Check(CheckArgs),
+    /// Speed benchmarks; write their figures as JSON.
+    Bench(BenchArgs),
+}
+
+/// Options every config-driven subcommand shares.
+#[derive(Args, Debug, Clone)]
+pub struct ConfigArgs {
+    /// Config file (TOML) or embedded preset name; default: the embedded configs/default.toml.
+    #[arg(long, short = 'c', value_name = "FILE.toml")]
+    pub config: Option<String>,
+    /// Override any config key, e.g. --set dram.timing.RFC=420 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    /// Ramulator 2: `LD|ST 0x<addr>` per line.
+    Ramulator,
+    /// Ramulator 1: `0x<addr> R|W` per line.
+    Ramulator1,
+    /// DRAMsim3: `0x<addr> READ|WRITE <cycle>` per line.
+    Dramsim3,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SyntheticKind {
+    /// Sequential addresses, one burst apart.
+    Stream,
+    /// Uniformly random burst-aligned addresses.
+    Random,
+    /// Addresses `--stride` bytes apart.
+    Strided,
+}
+
+#[derive(Args, Debug)]
+pub struct DramArgs {
+    #[command(flatten)]
+    pub cfg: ConfigArgs,
+    /// Memory trace file.
+    #[arg(long, value_name = "FILE", conflicts_with = "synthetic")]
+    pub trace: Option<PathBuf>,
+    /// Format of --trace.
+    #[arg(long, value_enum, default_value = "ramulator")]
+    pub trace_format: TraceFormat,
+    /// Synthetic request generator (used when no --trace is given; default stream).
+    #[arg(long, value_enum)]
+    pub synthetic: Option<SyntheticKind>,
+    /// Number of synthetic requests.
+    #[arg(long, default_value_t = 100_000)]
+    pub requests: u64,
+    /// Seed of the synthetic generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Stride in bytes for --synthetic strided.
+    #[arg(long, default_value_t = 4096)]
+    pub stride: u64,
+    /// Fraction of writes in synthetic streams (0..=1).
+    #[arg(long, default_value_t = 0.0)]
+    pub write_fraction: f64,
+    /// Write the statistics as JSON here.
+    #[arg(long, value_name = "stats.json")]
+    pub out: Option<PathBuf>,
+    /// Write the controller's command trace (CSV) here.
+    #[arg(long, value_name = "cmds.csv")]
+    pub command_trace: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub cfg: ConfigArgs,
+    /// Where to save the trained model (HDF5).
+    #[arg(long, value_name = "model.h5")]
+    pub out: PathBuf,
+    /// Write the training report as JSON here.
+    #[arg(long, value_name = "report.json")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub cfg: ConfigArgs,
+    /// Trained model (HDF5) from `spikemem train`.
+    #[arg(long, value_name = "model.h5")]
+    pub model: PathBuf,
+    /// Write the evaluation report as JSON here.
+    #[arg(long, value_name = "report.json")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub cfg: ConfigArgs,
+    /// Command trace CSV (cycle,command,channel,rank,bankgroup,bank,subarray,row,column).
+    pub commands: PathBuf,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchKind {
+    /// DRAM controller: simulated requests per second (stream and random, DDR4 and LPDDR3).
+    Dram,
+    /// SNN engine: images per second (inference and training, N100 and N400).
+    Snn,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Which benchmark.
+    #[arg(value_enum)]
+    pub kind: BenchKind,
+    /// Requests per DRAM benchmark case.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub requests: u64,
+    /// Write the figures as JSON here.
+    #[arg(long, value_name = "bench.json")]
+    pub out: Option<PathBuf>,
+}

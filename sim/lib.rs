@@ -1,0 +1,11 @@
+//! spikemem: a cycle-level, discrete-event simulator of a digital neuromorphic
+//! accelerator and its memory hierarchy. See README.md and DESIGN.md.
+
+pub mod cli;
+pub mod config;
+pub mod dramrun;
+pub mod error;
+pub mod kernel;
+pub mod memtrace;
+pub mod progress;
+pub mod snn;

@@ -1,0 +1,34 @@
+use clap::Parser;
+use spikemem::cli::{Cli, Command};
+use spikemem::error::is_input_error;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Dram(a) => spikemem::dramrun::cmd_dram(&a),
+        Command::Check(a) => spikemem::dramrun::cmd_check(&a),
+        Command::Presets => spikemem::dramrun::cmd_presets(),
+        Command::Train(a) => spikemem::snn::cli::cmd_train(&a),
+        Command::Eval(a) => spikemem::snn::cli::cmd_eval(&a),
+        Command::Bench(a) => spikemem::dramrun::cmd_bench(&a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if is_input_error(&e) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}

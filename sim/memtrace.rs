@@ -1,0 +1,1 @@
+//! Memory-trace readers (Ramulator 2, Ramulator 1, DRAMsim3) and synthetic generators.
