@@ -29,3 +29,101 @@ pub enum DramError {
     #[error("standard TOML: {0}")]
     Toml(#[from] toml::de::Error),
 }
+
+/// DRAM commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum Command {
+    /// Activate (open) a row.
+    ACT,
+    /// Precharge (close) one bank (or, with SALP/MASA, one subarray).
+    PRE,
+    /// Precharge all banks of a rank.
+    PREA,
+    RD,
+    WR,
+    /// Read with auto-precharge.
+    RDA,
+    /// Write with auto-precharge.
+    WRA,
+    /// All-bank refresh.
+    REF,
+}
+
+impl Command {
+    pub const ALL: [Command; 8] = [
+        Command::ACT,
+        Command::PRE,
+        Command::PREA,
+        Command::RD,
+        Command::WR,
+        Command::RDA,
+        Command::WRA,
+        Command::REF,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::ACT => "ACT",
+            Command::PRE => "PRE",
+            Command::PREA => "PREA",
+            Command::RD => "RD",
+            Command::WR => "WR",
+            Command::RDA => "RDA",
+            Command::WRA => "WRA",
+            Command::REF => "REF",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Command> {
+        Command::ALL.iter().copied().find(|c| c.name().eq_ignore_ascii_case(s))
+    }
+    pub fn is_read(self) -> bool {
+        matches!(self, Command::RD | Command::RDA)
+    }
+    pub fn is_write(self) -> bool {
+        matches!(self, Command::WR | Command::WRA)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ReqKind {
+    Read,
+    Write,
+}
+
+/// A memory request of one burst (organization.burst_bytes()) at a physical address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub id: u64,
+    pub addr: u64,
+    pub kind: ReqKind,
+}
+
+/// A finished request: reads complete when their last data beat arrives, writes when
+/// their data has been sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Completion {
+    pub id: u64,
+    pub kind: ReqKind,
+    pub arrive_cycle: u64,
+    pub done_cycle: u64,
+}
+
+/// Where an address lands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DramAddr {
+    pub channel: u32,
+    pub rank: u32,
+    pub bank_group: u32,
+    /// Bank within its bank group.
+    pub bank: u32,
+    pub subarray: u32,
+    pub row: u32,
+    pub column: u32,
+}
+
+/// One issued command, as the controller's command trace records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IssuedCommand {
+    pub cycle: u64,
+    pub cmd: Command,
+    pub addr: DramAddr,
+}
