@@ -1,14 +1,36 @@
-//! `spikemem dram`, `check`, `presets` and `bench`: the DRAM subsystem on its own.
+//! `spikemem dram`, `check`, `presets` and `bench dram`: the DRAM subsystem on its own.
 
-use crate::cli::{BenchArgs, CheckArgs, DramArgs};
-use anyhow::{bail, Result};
-use spikemem_arch::dram::Standard;
+use crate::cli::{BenchArgs, BenchKind, CheckArgs, DramArgs, SyntheticKind};
+use crate::config::{self, Loaded};
+use crate::error::input_error;
+use crate::memtrace::{self, SyntheticSpec, TraceRequest};
+use anyhow::{Context, Result};
+use serde_json::{json, Value};
+use spikemem_arch::dram::controller::MemorySystem;
+use spikemem_arch::dram::power::{DramPower, EnergyBreakdown};
+use spikemem_arch::dram::voltage::{OperatingPoint, VoltageTable};
+use spikemem_arch::dram::{checker, Command, Completion, DramAddr, DramConfig, IssuedCommand, Request, Standard};
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
 
 pub fn cmd_presets() -> Result<()> {
-    println!("DRAM standards (dram.standard):");
+    println!("DRAM standards (dram.standard = NAME, or a path to a TOML file of the same shape):");
     for (name, _) in spikemem_arch::dram::standard::PRESETS {
         let s = Standard::preset(name)?;
-        println!("  {:<14} {}", name, s.source);
+        let o = &s.organization;
+        println!(
+            "  {:<14} {} MHz, {} bank groups x {} banks, {} rows, {} columns, x{}, {}-bit bus, VDD {} V",
+            name,
+            1_000_000 / s.timing.tCK_ps as u64,
+            o.bank_groups,
+            o.banks_per_group,
+            o.rows,
+            o.columns,
+            o.device_width,
+            o.bus_width,
+            s.power.VDD
+        );
     }
     println!("config presets (--config NAME):");
     for (name, _) in crate::config::CONFIG_PRESETS {
@@ -17,14 +39,321 @@ pub fn cmd_presets() -> Result<()> {
     Ok(())
 }
 
-pub fn cmd_dram(_a: &DramArgs) -> Result<()> {
-    bail!("dram: being built")
+/// A DRAM system resolved from the config: the standard after timing overrides and
+/// the voltage operating point, and its energy model.
+pub struct ResolvedDram {
+    pub standard: Standard,
+    pub op: OperatingPoint,
+    pub power: DramPower,
 }
 
-pub fn cmd_check(_a: &CheckArgs) -> Result<()> {
-    bail!("check: being built")
+/// Resolve `[dram]`: standard (preset or path), `[dram.timing]` overrides, then the
+/// reduced-voltage operating point (timing stretch, energy scale, BER).
+pub fn resolve_dram(dram: &DramConfig, base_dir: &Path) -> Result<ResolvedDram> {
+    let mut standard = config::resolve_standard(dram, base_dir)?;
+    let table = match &dram.voltage_table {
+        Some(p) => {
+            let path = base_dir.join(p);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                input_error(format!("dram.voltage_table: cannot read `{}`: {e}", path.display()))
+            })?;
+            VoltageTable::from_toml_str(&text).map_err(|e| input_error(format!("{}: {e}", path.display())))?
+        }
+        None => VoltageTable::default_for(&standard),
+    };
+    let vdd = dram.vdd.unwrap_or(standard.power.VDD);
+    let op = table.at(vdd).map_err(|e| input_error(e.to_string()))?;
+    op.apply_timing(&mut standard);
+    let power = DramPower::new(&standard, op.energy_scale);
+    Ok(ResolvedDram { standard, op, power })
 }
 
-pub fn cmd_bench(_a: &BenchArgs) -> Result<()> {
-    bail!("bench: being built")
+/// Outcome of driving a request list through the memory system.
+pub struct DriveOutcome {
+    pub cycles: u64,
+    pub completed: u64,
+    pub wall_seconds: f64,
 }
+
+/// Offer requests to the controller in trace order, at most one per DRAM cycle (and not
+/// before a request's own cycle), until the last one completes. Idle cycles are skipped:
+/// time jumps to the next cycle at which the controller or the trace can act.
+pub fn drive(mem: &mut MemorySystem, reqs: &[TraceRequest]) -> DriveOutcome {
+    let start = Instant::now();
+    let capacity = mem.mapper().capacity_bytes();
+    let mut done: Vec<Completion> = Vec::with_capacity(1024);
+    let mut cycle = 0u64;
+    let mut next = 0usize;
+    let mut completed = 0u64;
+    let n = reqs.len() as u64;
+    while completed < n {
+        let mut offered_ok = false;
+        if let Some(r) = reqs.get(next) {
+            if r.cycle <= cycle {
+                let req = Request { id: next as u64, addr: r.addr % capacity, kind: r.kind };
+                if mem.try_enqueue(req, cycle) {
+                    next += 1;
+                    offered_ok = true;
+                }
+            }
+        }
+        mem.advance_to(cycle, &mut done);
+        completed += done.len() as u64;
+        done.clear();
+        if completed >= n {
+            break;
+        }
+        // Next cycle: the trace's next offer (next cycle after an accepted one, or the
+        // request's own cycle), or the controller's next event; a rejected offer waits
+        // for the controller to change state.
+        let offer_at = reqs.get(next).map(|r| {
+            if offered_ok {
+                (cycle + 1).max(r.cycle)
+            } else if r.cycle > cycle {
+                r.cycle
+            } else {
+                u64::MAX
+            }
+        });
+        let ev = mem.next_event_cycle().unwrap_or(u64::MAX);
+        let mut t = ev.min(offer_at.unwrap_or(u64::MAX));
+        if t == u64::MAX {
+            // Nothing can happen and requests remain: retry next cycle (queues drain).
+            t = cycle + 1;
+        }
+        cycle = t.max(cycle + 1);
+    }
+    DriveOutcome { cycles: cycle + 1, completed, wall_seconds: start.elapsed().as_secs_f64() }
+}
+
+/// The stats object of `spikemem dram` (and the `dram` member of a run's summary).
+pub fn stats_json(mem: &MemorySystem, rd: &ResolvedDram, cycles: u64, wall_seconds: f64) -> Value {
+    let stats = mem.stats();
+    let energy: EnergyBreakdown = rd.power.energy(&mem.activity());
+    let tck_ps = rd.standard.timing.tCK_ps as f64;
+    let time_ns = cycles as f64 * tck_ps / 1000.0;
+    let mut v = serde_json::to_value(&stats).expect("stats serialize");
+    let o = v.as_object_mut().expect("stats is an object");
+    o.insert("cycles".into(), json!(cycles));
+    o.insert("standard".into(), json!(rd.standard.name));
+    o.insert("tck_ps".into(), json!(rd.standard.timing.tCK_ps));
+    o.insert("vdd".into(), json!(rd.op.vdd));
+    o.insert("ber".into(), json!(rd.op.ber));
+    o.insert("time_ns".into(), json!(time_ns));
+    let bytes = stats.bytes_transferred as f64;
+    o.insert("bandwidth_gbps".into(), json!(if time_ns > 0.0 { bytes / time_ns } else { 0.0 }));
+    let hits = stats.row_hits as f64;
+    let total = (stats.row_hits + stats.row_misses + stats.row_conflicts).max(1) as f64;
+    o.insert("row_hit_rate".into(), json!(hits / total));
+    o.insert("energy_pj".into(), json!(energy.total_pj()));
+    let breakdown: serde_json::Map<String, Value> =
+        energy.entries().iter().map(|(k, e)| (k.to_string(), json!(e))).collect();
+    o.insert("energy_breakdown_pj".into(), Value::Object(breakdown));
+    o.insert("wall_seconds".into(), json!(wall_seconds));
+    let rps = if wall_seconds > 0.0 { stats.requests as f64 / wall_seconds } else { 0.0 };
+    o.insert("requests_per_second".into(), json!(rps));
+    v
+}
+
+fn load_requests(a: &DramArgs, mem: &MemorySystem) -> Result<Vec<TraceRequest>> {
+    if let Some(p) = &a.trace {
+        return memtrace::read_trace(p, a.trace_format);
+    }
+    if !(0.0..=1.0).contains(&a.write_fraction) {
+        return Err(input_error(format!("--write-fraction {} is not accepted: 0..=1", a.write_fraction)));
+    }
+    if a.stride == 0 {
+        return Err(input_error("--stride 0 is not accepted: a positive number of bytes"));
+    }
+    Ok(memtrace::synthetic(&SyntheticSpec {
+        kind: a.synthetic.unwrap_or(SyntheticKind::Stream),
+        requests: a.requests,
+        seed: a.seed,
+        stride_bytes: a.stride,
+        write_fraction: a.write_fraction,
+        capacity_bytes: mem.mapper().capacity_bytes(),
+        burst_bytes: mem.mapper().burst_bytes(),
+    }))
+}
+
+pub fn cmd_dram(a: &DramArgs) -> Result<()> {
+    let loaded: Loaded = config::load(a.cfg.config.as_deref(), &a.cfg.sets)?;
+    let rd = resolve_dram(&loaded.config.dram, &loaded.base_dir)?;
+    let mut mem = MemorySystem::new(&loaded.config.dram, &rd.standard)
+        .map_err(|e| input_error(format!("{}: {e}", loaded.source)))?;
+    if a.command_trace.is_some() {
+        mem.enable_command_log();
+    }
+    let reqs = load_requests(a, &mem)?;
+    let pb = crate::progress::bar(1, "dram");
+    let out = drive(&mut mem, &reqs);
+    pb.finish_and_clear();
+    let stats = stats_json(&mem, &rd, out.cycles, out.wall_seconds);
+    if let Some(p) = &a.command_trace {
+        write_command_csv(p, &mem.take_command_log())?;
+    }
+    if let Some(p) = &a.out {
+        write_json(p, &stats)?;
+    }
+    print_summary(&stats);
+    Ok(())
+}
+
+fn print_summary(s: &Value) {
+    let f = |k: &str| s.get(k).and_then(Value::as_f64).unwrap_or(0.0);
+    println!(
+        "{}: {} requests ({} reads, {} writes) in {} cycles = {:.1} ns",
+        s["standard"].as_str().unwrap_or("?"),
+        f("requests"),
+        f("reads"),
+        f("writes"),
+        f("cycles"),
+        f("time_ns")
+    );
+    println!(
+        "  row hits {} / misses {} / conflicts {} (hit rate {:.3})",
+        f("row_hits"),
+        f("row_misses"),
+        f("row_conflicts"),
+        f("row_hit_rate")
+    );
+    println!(
+        "  read latency: mean {:.1} cycles, p99 {} cycles; bandwidth {:.2} GB/s",
+        f("avg_read_latency_cycles"),
+        f("read_latency_p99_cycles"),
+        f("bandwidth_gbps")
+    );
+    println!("  energy {:.1} nJ; simulated {:.2} M requests/s", f("energy_pj") / 1000.0, f("requests_per_second") / 1e6);
+}
+
+pub fn write_json(path: &Path, v: &Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(v)?;
+    std::fs::write(path, text + "\n").with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Command trace CSV: `cycle,command,channel,rank,bankgroup,bank,subarray,row,column`.
+pub const COMMAND_CSV_HEADER: &str = "cycle,command,channel,rank,bankgroup,bank,subarray,row,column";
+
+pub fn write_command_csv(path: &Path, cmds: &[IssuedCommand]) -> Result<()> {
+    let f = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut w = std::io::BufWriter::new(f);
+    writeln!(w, "{COMMAND_CSV_HEADER}")?;
+    for c in cmds {
+        let a = &c.addr;
+        writeln!(
+            w,
+            "{},{},{},{},{},{},{},{},{}",
+            c.cycle,
+            c.cmd.name(),
+            a.channel,
+            a.rank,
+            a.bank_group,
+            a.bank,
+            a.subarray,
+            a.row,
+            a.column
+        )?;
+    }
+    w.flush().with_context(|| format!("cannot write {}", path.display()))
+}
+
+pub fn read_command_csv(path: &Path) -> Result<Vec<IssuedCommand>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| input_error(format!("{}: cannot read command trace: {e}", path.display())))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || (i == 0 && line.starts_with("cycle")) {
+            continue;
+        }
+        let bad = |m: String| input_error(format!("{}:{}: {m} (expected {COMMAND_CSV_HEADER})", path.display(), i + 1));
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        if f.len() != 9 {
+            return Err(bad(format!("{} fields", f.len())));
+        }
+        let num = |k: usize| f[k].parse::<u64>().map_err(|_| bad(format!("field {} `{}` is not a number", k + 1, f[k])));
+        let cmd = Command::parse(f[1]).ok_or_else(|| bad(format!("unknown command `{}`", f[1])))?;
+        out.push(IssuedCommand {
+            cycle: num(0)?,
+            cmd,
+            addr: DramAddr {
+                channel: num(2)? as u32,
+                rank: num(3)? as u32,
+                bank_group: num(4)? as u32,
+                bank: num(5)? as u32,
+                subarray: num(6)? as u32,
+                row: num(7)? as u32,
+                column: num(8)? as u32,
+            },
+        });
+    }
+    Ok(out)
+}
+
+pub fn cmd_check(a: &CheckArgs) -> Result<()> {
+    let loaded = config::load(a.cfg.config.as_deref(), &a.cfg.sets)?;
+    let rd = resolve_dram(&loaded.config.dram, &loaded.base_dir)?;
+    let cmds = read_command_csv(&a.commands)?;
+    let v = checker::check(&rd.standard, loaded.config.dram.salp, &cmds);
+    println!("{}: {} commands checked against {}", a.commands.display(), cmds.len(), rd.standard.name);
+    for x in v.iter().take(50) {
+        println!("  line {}: cycle {} {}: {} (earliest {})", x.index + 2, x.cycle, x.cmd.name(), x.rule, x.earliest_cycle);
+    }
+    if v.is_empty() {
+        println!("  no timing violation");
+        Ok(())
+    } else {
+        anyhow::bail!("{} timing violations", v.len())
+    }
+}
+
+pub fn cmd_bench(a: &BenchArgs) -> Result<()> {
+    match a.kind {
+        BenchKind::Dram => bench_dram(a),
+        BenchKind::Snn => crate::snn::bench::cmd_bench_snn(a),
+    }
+}
+
+fn bench_dram(a: &BenchArgs) -> Result<()> {
+    let mut rows = Vec::new();
+    for std_name in ["DDR4-2400", "LPDDR3-1600"] {
+        for kind in [SyntheticKind::Stream, SyntheticKind::Random] {
+            let cfg = DramConfig { standard: std_name.into(), ..DramConfig::default() };
+            let rd = resolve_dram(&cfg, Path::new("."))?;
+            let mut mem = MemorySystem::new(&cfg, &rd.standard)?;
+            let reqs = memtrace::synthetic(&SyntheticSpec {
+                kind,
+                requests: a.requests,
+                seed: 1,
+                stride_bytes: 4096,
+                write_fraction: 0.0,
+                capacity_bytes: mem.mapper().capacity_bytes(),
+                burst_bytes: mem.mapper().burst_bytes(),
+            });
+            let out = drive(&mut mem, &reqs);
+            let s = stats_json(&mem, &rd, out.cycles, out.wall_seconds);
+            let rps = out.completed as f64 / out.wall_seconds;
+            println!(
+                "{std_name:<12} {:<7} {} requests: {:.2} M requests/s ({:.3} s), {} cycles, row-hit rate {:.3}",
+                format!("{kind:?}").to_lowercase(),
+                out.completed,
+                rps / 1e6,
+                out.wall_seconds,
+                out.cycles,
+                s["row_hit_rate"].as_f64().unwrap_or(0.0)
+            );
+            rows.push(json!({
+                "standard": std_name, "pattern": format!("{kind:?}").to_lowercase(),
+                "requests": out.completed, "wall_seconds": out.wall_seconds,
+                "requests_per_second": rps, "cycles": out.cycles,
+                "row_hit_rate": s["row_hit_rate"], "avg_read_latency_cycles": s["avg_read_latency_cycles"],
+            }));
+        }
+    }
+    let v = json!({ "benchmark": "dram", "threads": 1, "cases": rows });
+    if let Some(p) = &a.out {
+        write_json(p, &v)?;
+    }
+    Ok(())
+}
+

@@ -1,0 +1,161 @@
+//! `spikemem dram` and `spikemem check` end to end, through the binary.
+
+use std::path::Path;
+use std::process::Command;
+
+fn spikemem(args: &[&str], dir: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_spikemem"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run spikemem");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn read_json(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+#[test]
+fn synthetic_stream_writes_complete_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = spikemem(
+        &["dram", "--synthetic", "stream", "--requests", "20000", "--out", "stats.json", "--command-trace", "cmds.csv"],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let s = read_json(&dir.path().join("stats.json"));
+    for k in [
+        "cycles", "time_ns", "requests", "reads", "writes", "row_hits", "row_misses", "row_conflicts",
+        "avg_read_latency_cycles", "bandwidth_gbps", "energy_pj", "energy_breakdown_pj", "commands",
+        "wall_seconds", "requests_per_second",
+    ] {
+        assert!(s.get(k).is_some(), "stats.json lacks `{k}`: {s}");
+    }
+    assert_eq!(s["requests"], 20000);
+    assert_eq!(s["reads"], 20000);
+    assert_eq!(s["writes"], 0);
+    let (h, m, c) = (
+        s["row_hits"].as_u64().unwrap(),
+        s["row_misses"].as_u64().unwrap(),
+        s["row_conflicts"].as_u64().unwrap(),
+    );
+    assert_eq!(h + m + c, 20000, "each request classified once");
+    // 1024 columns / BL8 = 128 bursts per DDR4 row: with columns lowest in the address,
+    // a stream opens one row per 128 requests, plus once more after each refresh
+    // (refresh precharges every bank in the middle of a row).
+    let refs = s["commands"]["REF"].as_u64().unwrap();
+    assert!(refs >= 1, "a 100k-cycle run spans several tREFI");
+    let openings = m + c;
+    assert!(
+        openings >= 20000u64.div_ceil(128) && openings <= 20000u64.div_ceil(128) + refs,
+        "row openings {openings}, refreshes {refs}"
+    );
+    // Time = cycles x tCK; bandwidth = bytes / time.
+    let cycles = s["cycles"].as_f64().unwrap();
+    let time_ns = s["time_ns"].as_f64().unwrap();
+    assert!((time_ns - cycles * 0.833).abs() < 1e-6 * time_ns);
+    let bw = s["bandwidth_gbps"].as_f64().unwrap();
+    assert!((bw - 20000.0 * 64.0 / time_ns).abs() < 1e-9 * bw.max(1.0));
+    // A DDR4-2400 x64 channel peaks at 19.2 GB/s; same-bank-group bursts need tCCD_L (6 tCK)
+    // instead of BL/2 (4), so a single-bank stream reaches at most 4/6 of the peak.
+    assert!(bw <= 19.2 * 4.0 / 6.0 * 1.001, "bandwidth {bw}");
+    assert!(bw >= 19.2 * 4.0 / 6.0 * 0.85, "bandwidth {bw}");
+    // Commands: one RD per request, one ACT per row opening.
+    assert_eq!(s["commands"]["RD"].as_u64().unwrap() + s["commands"]["RDA"].as_u64().unwrap_or(0), 20000);
+    assert_eq!(s["commands"]["ACT"].as_u64().unwrap(), m + c);
+    // Energy breakdown sums to the total.
+    let sum: f64 = s["energy_breakdown_pj"].as_object().unwrap().values().map(|v| v.as_f64().unwrap()).sum();
+    assert!((sum - s["energy_pj"].as_f64().unwrap()).abs() < 1e-6 * sum);
+
+    // The exported command trace passes the independent checker.
+    let (code, stdout, stderr) = spikemem(&["check", "cmds.csv"], dir.path());
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("no timing violation"), "{stdout}");
+}
+
+#[test]
+fn checker_flags_a_tampered_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, e) = spikemem(
+        &["dram", "--synthetic", "random", "--requests", "2000", "--command-trace", "cmds.csv"],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{e}");
+    // Move every RD one cycle earlier: RDs right after their ACT now break tRCD.
+    let text = std::fs::read_to_string(dir.path().join("cmds.csv")).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 && line.contains(",RD,") {
+            let (c, rest) = line.split_once(',').unwrap();
+            out += &format!("{},{}\n", c.parse::<u64>().unwrap().saturating_sub(1), rest);
+        } else {
+            out += line;
+            out += "\n";
+        }
+    }
+    std::fs::write(dir.path().join("bad.csv"), out).unwrap();
+    let (code, stdout, _) = spikemem(&["check", "bad.csv"], dir.path());
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("RCD") || stdout.contains("CCD"), "{stdout}");
+}
+
+#[test]
+fn trace_files_in_three_formats_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let addrs: Vec<u64> = (0..3000u64).map(|i| (i * 7919 * 64) % (1 << 30)).collect();
+    let ram2: String = addrs.iter().enumerate().map(|(i, a)| format!("{} 0x{a:x}\n", if i % 4 == 0 { "ST" } else { "LD" })).collect();
+    let ram1: String = addrs.iter().enumerate().map(|(i, a)| format!("0x{a:x} {}\n", if i % 4 == 0 { "W" } else { "R" })).collect();
+    let ds3: String = addrs.iter().enumerate().map(|(i, a)| format!("0x{a:x} {} 0\n", if i % 4 == 0 { "WRITE" } else { "READ" })).collect();
+    std::fs::write(dir.path().join("a.trace"), ram2).unwrap();
+    std::fs::write(dir.path().join("b.trace"), ram1).unwrap();
+    std::fs::write(dir.path().join("c.trace"), ds3).unwrap();
+    let mut cycles = Vec::new();
+    for (f, fmt) in [("a.trace", "ramulator"), ("b.trace", "ramulator1"), ("c.trace", "dramsim3")] {
+        let (code, o, e) = spikemem(&["dram", "--trace", f, "--trace-format", fmt, "--out", "s.json"], dir.path());
+        assert_eq!(code, 0, "{o}{e}");
+        let s = read_json(&dir.path().join("s.json"));
+        assert_eq!(s["requests"], 3000);
+        assert_eq!(s["writes"], 750);
+        cycles.push(s["cycles"].as_u64().unwrap());
+    }
+    assert!(cycles.windows(2).all(|w| w[0] == w[1]), "same requests, same cycles: {cycles:?}");
+}
+
+#[test]
+fn bad_input_is_named_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.trace"), "LD 0x0\nLD 0x40\nLOAD 0x80\n").unwrap();
+    let (code, _, e) = spikemem(&["dram", "--trace", "t.trace"], dir.path());
+    assert_eq!(code, 2);
+    assert!(e.contains("t.trace:3"), "{e}");
+    let (code, _, e) = spikemem(&["dram", "--set", "dram.sheduler=fcfs"], dir.path());
+    assert_eq!(code, 2);
+    assert!(e.contains("sheduler") && e.contains("scheduler"), "{e}");
+    let (code, _, e) = spikemem(&["dram", "--set", "dram.standard=DDR5-9999"], dir.path());
+    assert_eq!(code, 2);
+    assert!(e.contains("DDR5-9999") && e.contains("DDR4-2400"), "{e}");
+    let (code, _, e) = spikemem(&["dram", "--config", "nope.toml"], dir.path());
+    assert_eq!(code, 2);
+    assert!(e.contains("nope.toml"), "{e}");
+}
+
+#[test]
+fn timing_override_changes_refresh_cost() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |rfc: &str| {
+        let (code, o, e) = spikemem(
+            &["dram", "--synthetic", "random", "--requests", "30000", "--set", &format!("dram.timing.RFC={rfc}"), "--out", "s.json"],
+            dir.path(),
+        );
+        assert_eq!(code, 0, "{o}{e}");
+        read_json(&dir.path().join("s.json"))
+    };
+    let a = run("420");
+    let b = run("840");
+    assert!(b["cycles"].as_u64().unwrap() > a["cycles"].as_u64().unwrap(), "longer tRFC, longer run");
+}
