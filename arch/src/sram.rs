@@ -115,7 +115,7 @@ pub struct SramConfig {
     pub banks: u32,
     /// Ports per bank (accesses a bank can start per cycle).
     pub ports: u32,
-    /// Cycles (of the clock that drives the macro) from request to data.
+    /// Core-clock cycles from request to data (the macro runs on the core clock).
     pub latency_cycles: u32,
     /// Technology of the default coefficients: "45nm" or "28nm".
     pub tech: SramTech,

@@ -220,25 +220,30 @@ impl DenseLayer {
         weight_bits: u32,
         codes: Vec<u32>,
     ) -> Result<Self, EncodingError> {
+        let d = DenseLayer {
+            n_pre,
+            n_post,
+            weight_bits,
+            codes,
+        };
+        d.validate()?;
+        Ok(d)
+    }
+    pub fn validate(&self) -> Result<(), EncodingError> {
+        let (n_pre, n_post) = (self.n_pre, self.n_post);
         if n_pre == 0 || n_post == 0 {
             return Err(EncodingError::InvalidLayer(format!(
                 "{n_pre} x {n_post}: both sizes must be >= 1"
             )));
         }
-        check_bits(weight_bits)?;
-        if codes.len() != n_pre * n_post {
+        check_bits(self.weight_bits)?;
+        if self.codes.len() != n_pre * n_post {
             return Err(EncodingError::InvalidLayer(format!(
                 "{} codes for a {n_pre} x {n_post} matrix",
-                codes.len()
+                self.codes.len()
             )));
         }
-        check_codes(&codes, weight_bits)?;
-        Ok(DenseLayer {
-            n_pre,
-            n_post,
-            weight_bits,
-            codes,
-        })
+        check_codes(&self.codes, self.weight_bits)
     }
     pub fn nnz(&self) -> u64 {
         self.codes.iter().filter(|&&c| c != 0).count() as u64
@@ -302,7 +307,7 @@ impl ConvGeometry {
     /// Output coordinate o with o*stride - padding + kk = i, if any.
     pub fn out_coord(&self, i: usize, kk: usize, n_out: usize) -> Option<usize> {
         let t = i + self.padding;
-        if t < kk || (t - kk) % self.stride != 0 {
+        if t < kk || !(t - kk).is_multiple_of(self.stride) {
             return None;
         }
         let o = (t - kk) / self.stride;
@@ -351,21 +356,25 @@ impl ConvLayer {
         weight_bits: u32,
         kernel: Vec<u32>,
     ) -> Result<Self, EncodingError> {
-        geom.validate()?;
-        check_bits(weight_bits)?;
-        if kernel.len() != geom.kernel_len() {
-            return Err(EncodingError::InvalidLayer(format!(
-                "{} kernel codes, geometry needs {}",
-                kernel.len(),
-                geom.kernel_len()
-            )));
-        }
-        check_codes(&kernel, weight_bits)?;
-        Ok(ConvLayer {
+        let c = ConvLayer {
             geom,
             weight_bits,
             kernel,
-        })
+        };
+        c.validate()?;
+        Ok(c)
+    }
+    pub fn validate(&self) -> Result<(), EncodingError> {
+        self.geom.validate()?;
+        check_bits(self.weight_bits)?;
+        if self.kernel.len() != self.geom.kernel_len() {
+            return Err(EncodingError::InvalidLayer(format!(
+                "{} kernel codes, geometry needs {}",
+                self.kernel.len(),
+                self.geom.kernel_len()
+            )));
+        }
+        check_codes(&self.kernel, self.weight_bits)
     }
     /// The equivalent dense matrix (pre = (ci, y, x), post = (co, oy, ox)).
     pub fn to_dense(&self) -> DenseLayer {
@@ -464,6 +473,11 @@ pub fn build(
             key: "encoding.word_bits".into(),
             msg: format!("{word_bits} is not accepted: 8..=1024"),
         });
+    }
+    // Fields are public: re-check a layer built without `new`, so no encoder panics.
+    match layer {
+        Layer::Dense(d) => d.validate()?,
+        Layer::Conv(c) => c.validate()?,
     }
     fn dense_of(l: &Layer) -> std::borrow::Cow<'_, DenseLayer> {
         match l {

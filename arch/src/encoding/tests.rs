@@ -447,3 +447,108 @@ fn functional_cuts_conv_learning_energy() {
 fn print_trend_table() {
     println!("{}", format_table(&trend()));
 }
+
+#[test]
+fn config_names_and_validation() {
+    let c: EncodingConfig = toml::from_str(
+        "kind = \"functional_bitmap\"\nword_bits = 64\n[decoder]\npopcount_pj = 0.2",
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            c.kind,
+            c.word_bits,
+            c.decoder.popcount_pj,
+            c.decoder.addr_gen_pj
+        ),
+        (EncodingKind::FunctionalBitmap, 64, 0.2, 0.85)
+    );
+    assert!(toml::from_str::<EncodingConfig>("kind = \"csr\"").is_err());
+    assert!(toml::from_str::<EncodingConfig>("width = 8").is_err());
+    let bad = EncodingConfig {
+        word_bits: 4,
+        ..Default::default()
+    };
+    assert_eq!(
+        bad.validate(),
+        Err(EncodingError::InvalidConfig {
+            key: "encoding.word_bits".into(),
+            msg: "4 is not accepted: 8..=1024".into()
+        })
+    );
+    let bad = EncodingConfig {
+        decoder: DecoderCosts {
+            addr_gen_pj: -1.0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    assert!(
+        matches!(bad.validate(), Err(EncodingError::InvalidConfig { key, .. }) if key == "encoding.decoder.addr_gen_pj")
+    );
+    assert!(
+        DenseLayer::new(2, 2, 2, vec![0, 1, 4, 0]).is_err(),
+        "code 4 does not fit 2 bits"
+    );
+    assert!(DenseLayer::new(2, 2, 2, vec![0, 1, 3]).is_err());
+    let g = ConvGeometry {
+        c_in: 1,
+        c_out: 1,
+        h: 2,
+        w: 2,
+        k: 3,
+        stride: 1,
+        padding: 0,
+    };
+    assert!(
+        ConvLayer::new(g, 4, vec![1; 9]).is_err(),
+        "kernel larger than input"
+    );
+    // A layer assembled field by field is checked by `build` too.
+    let raw = Layer::Dense(DenseLayer {
+        n_pre: 2,
+        n_post: 2,
+        weight_bits: 2,
+        codes: vec![1, 2, 3],
+    });
+    assert!(matches!(
+        build(EncodingKind::Index, &raw, 32),
+        Err(EncodingError::InvalidLayer(_))
+    ));
+    let raw = Layer::Conv(ConvLayer {
+        geom: g,
+        weight_bits: 4,
+        kernel: vec![1; 9],
+    });
+    assert!(matches!(
+        build(EncodingKind::Functional, &raw, 32),
+        Err(EncodingError::InvalidLayer(_))
+    ));
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn dense_round_trip(n_pre in 1usize..24, n_post in 1usize..70, bits in 1u32..=16, density in 0.0f64..=1.0, seed in any::<u64>(), wi in 0usize..4) {
+            let word_bits = [8, 16, 32, 64][wi];
+            let d = random_dense(n_pre, n_post, bits, density, seed);
+            for k in [EncodingKind::Crossbar, EncodingKind::Index, EncodingKind::Bitmap] {
+                round_trip(build(k, &Layer::Dense(d.clone()), word_bits).unwrap().as_ref(), &d);
+            }
+        }
+
+        #[test]
+        fn conv_round_trip(c_in in 1usize..4, c_out in 1usize..4, h in 3usize..9, w in 3usize..9, k in 1usize..4, stride in 1usize..3, pad in 0usize..3, density in 0.0f64..=1.0, seed in any::<u64>()) {
+            let g = ConvGeometry { c_in, c_out, h, w, k, stride, padding: pad.min(k - 1) };
+            let c = random_conv(g, 5, density, seed);
+            let d = c.to_dense();
+            for kind in EncodingKind::ALL {
+                round_trip(build(kind, &Layer::Conv(c.clone()), 32).unwrap().as_ref(), &d);
+            }
+        }
+    }
+}
