@@ -28,49 +28,21 @@ pub enum WeightHome {
     Sram,
 }
 
-/// `[system]`: how the accelerator holds and moves synapse data.
+/// `[system]`: where the accelerator holds synapse data and where the model comes from.
+/// The encoding is `[encoding]`, the core (and its weight buffer) `[core]`, the on-chip
+/// memories `[sram.*]`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SystemConfig {
     pub weights_in: WeightHome,
-    pub encoding: spikemem_arch::encoding::EncodingKind,
     pub placement: placement::PlacementPolicy,
-    /// Memory word width of the synapse encodings, bits.
-    pub word_bits: u32,
-    /// Weight buffer between DRAM and the lanes; bounds the bursts in flight.
-    pub weight_buffer_bytes: u64,
-    /// Where a trained model comes from: a path to an HDF5 model, or "" to train one
-    /// on the training split first (with `snn.epochs`).
+    /// A trained model (HDF5 from `spikemem train`), or "" to train one on the training
+    /// split first (`snn.epochs`, `data.train_samples`).
     pub model: String,
 }
 
 impl Default for SystemConfig {
     fn default() -> Self {
-        SystemConfig {
-            weights_in: WeightHome::Dram,
-            encoding: spikemem_arch::encoding::EncodingKind::Crossbar,
-            placement: placement::PlacementPolicy::Drmap,
-            word_bits: 64,
-            weight_buffer_bytes: 2048,
-            model: String::new(),
-        }
-    }
-}
-
-impl SystemConfig {
-    pub fn validate(&self) -> Result<(), String> {
-        if ![8, 16, 32, 64, 128, 256].contains(&self.word_bits) {
-            return Err(format!(
-                "system.word_bits = {} is not accepted: one of 8, 16, 32, 64, 128, 256",
-                self.word_bits
-            ));
-        }
-        if self.weight_buffer_bytes < 64 || self.weight_buffer_bytes > (1 << 30) {
-            return Err(format!(
-                "system.weight_buffer_bytes = {} is not accepted: 64..=1073741824 (at least one burst)",
-                self.weight_buffer_bytes
-            ));
-        }
-        Ok(())
+        SystemConfig { weights_in: WeightHome::Dram, placement: placement::PlacementPolicy::Drmap, model: String::new() }
     }
 }

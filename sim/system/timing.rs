@@ -1,26 +1,25 @@
-//! Timing of one timestep's memory and compute work on the accelerator.
+//! Memory timing of one timestep on the accelerator.
 //!
-//! Two timed models advance through the kernel's global picosecond time: the DRAM
-//! memory system (command clock) and the core's synapse lanes (core clock). Each spike's
-//! bursts are offered to the DRAM controller at most one per DRAM cycle while the weight
-//! buffer has room for them (it holds `max_inflight` bursts); when a burst's data
-//! arrives, the lanes process its synaptic operations (`lanes` per core cycle) in
-//! arrival order. The loop jumps straight to the next cycle at which either model can act.
+//! The DRAM memory system is a timed model in the kernel's global picoseconds (DEVS
+//! shape: next event, advance). A timestep's bursts are offered to its controller at
+//! most one per DRAM cycle while the weight buffer has room (`max_inflight` bursts);
+//! the cycle at which each burst's data arrives, in core cycles from the timestep's
+//! start, goes to the core, whose lanes consume the data in arrival order
+//! (`Core::run_timestep`). The loop jumps straight to the next cycle at which the
+//! controller or the buffer can act; idle cycles cost nothing.
 
 use crate::kernel::{ClockDomain, Model, TimePs};
 use spikemem_arch::dram::controller::MemorySystem;
 use spikemem_arch::dram::{Completion, ReqKind, Request};
 
-/// One burst of synapse data a timestep needs, and the work it carries.
+/// One burst of synapse data a timestep reads or writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BurstWork {
+pub struct Burst {
     pub addr: u64,
-    /// Synaptic operations the lanes do with this burst's data (0 for writes).
-    pub synops: u32,
     pub kind: ReqKind,
 }
 
-/// The DRAM memory system as a kernel model (DEVS shape) in global picoseconds.
+/// The DRAM memory system as a kernel model.
 pub struct DramModel {
     pub mem: MemorySystem,
     pub clock: ClockDomain,
@@ -42,52 +41,35 @@ impl Model for DramModel {
     fn advance_to(&mut self, t_ps: TimePs) {
         let c = self.clock.ps_to_cycle_floor(t_ps).max(self.cycle);
         self.mem.advance_to(c, &mut self.done);
+        self.done.clear();
         self.cycle = c;
     }
 }
 
-/// The core's synapse lanes: a pipeline that is free again at `free_ps`.
-#[derive(Clone, Copy, Debug)]
-pub struct Lanes {
-    pub clock: ClockDomain,
-    pub lanes: u32,
-    pub free_ps: TimePs,
-    /// Core cycles the lanes were busy (for utilization reports).
-    pub busy_cycles: u64,
-}
-
-impl Lanes {
-    /// Data for `synops` operations arrives at `t_ps`: process it after earlier work.
-    #[inline]
-    pub fn process(&mut self, t_ps: TimePs, synops: u32) {
-        let cycles = (synops as u64).div_ceil(self.lanes as u64);
-        let start = self.clock.ps_to_cycle_ceil(t_ps.max(self.free_ps));
-        self.free_ps = self.clock.cycle_to_ps(start + cycles);
-        self.busy_cycles += cycles;
-    }
-}
-
-/// Serve one timestep's bursts from DRAM starting at `t0_ps`; returns the time the last
-/// burst's data has been processed by the lanes (>= t0_ps).
+/// Serve `bursts` starting at `t0_ps`. Pushes into `arrivals` the core cycle (from
+/// `t0_ps`, core clock `core`) at which each read burst's data arrived, in arrival
+/// order. Returns the time the last request (read or write) completed (>= t0_ps).
 pub fn serve_from_dram(
     dram: &mut DramModel,
-    lanes: &mut Lanes,
+    core: ClockDomain,
     t0_ps: TimePs,
-    work: &[BurstWork],
+    bursts: &[Burst],
     max_inflight: usize,
+    arrivals: &mut Vec<u64>,
 ) -> TimePs {
-    lanes.free_ps = lanes.free_ps.max(t0_ps);
-    if work.is_empty() {
+    arrivals.clear();
+    if bursts.is_empty() {
         return t0_ps;
     }
     let mut cycle = dram.clock.ps_to_cycle_ceil(t0_ps).max(dram.cycle);
     let (mut next, mut inflight, mut completed) = (0usize, 0usize, 0usize);
+    let mut last_ps = t0_ps;
     let mut done = std::mem::take(&mut dram.done);
     loop {
         let mut offered = false;
-        if next < work.len() && inflight < max_inflight {
-            let w = work[next];
-            if dram.mem.try_enqueue(Request { id: next as u64, addr: w.addr, kind: w.kind }, cycle) {
+        if next < bursts.len() && inflight < max_inflight {
+            let b = bursts[next];
+            if dram.mem.try_enqueue(Request { id: next as u64, addr: b.addr, kind: b.kind }, cycle) {
                 next += 1;
                 inflight += 1;
                 offered = true;
@@ -98,24 +80,20 @@ pub fn serve_from_dram(
         for c in done.drain(..) {
             inflight -= 1;
             completed += 1;
-            let arrive_ps = dram.clock.cycle_to_ps(c.done_cycle);
-            let w = &work[c.id as usize];
-            if w.kind == ReqKind::Read {
-                lanes.process(arrive_ps, w.synops);
+            let t_ps = dram.clock.cycle_to_ps(c.done_cycle);
+            last_ps = last_ps.max(t_ps);
+            if c.kind == ReqKind::Read {
+                arrivals.push(core.ps_to_cycle_ceil(t_ps - t0_ps.min(t_ps)));
             }
         }
-        if completed == work.len() {
+        if completed == bursts.len() {
             break;
         }
         let ev = dram.mem.next_event_cycle().unwrap_or(u64::MAX);
-        let offer_at = if next < work.len() && inflight < max_inflight {
-            if offered { cycle + 1 } else { u64::MAX }
-        } else {
-            u64::MAX
-        };
+        let offer_at = if offered && next < bursts.len() && inflight < max_inflight { cycle + 1 } else { u64::MAX };
         let t = ev.min(offer_at);
         cycle = if t == u64::MAX { cycle + 1 } else { t.max(cycle + 1) };
     }
     dram.done = done;
-    lanes.free_ps
+    last_ps
 }
