@@ -1,1 +1,654 @@
-//! (in progress)
+//! Weak-cell fault maps for reduced-voltage DRAM, after EDEN's error models
+//! (Koppula et al., MICRO 2019): 0 uniformly random weak cells, 1 weak cells clustered
+//! on bitlines, 2 clustered on wordlines, 3 data dependent.
+//!
+//! No map is stored. Whether a cell is weak is a pure function of (seed, cell), so the
+//! same seed and cell give the same fault whatever the access order. Cells are grouped
+//! in blocks: one row of one bank, `burst_length` aligned columns, every pin of the
+//! rank (the cells one aligned burst reads). Inside a block, bit j = beat x bus_width +
+//! pin, the order of a burst's bits (byte i of the data holds bits 8i..8i+7, LSB
+//! first). Weak positions are drawn as geometric gaps from a hash of the block, so a
+//! block with no weak cell costs one hash and one comparison; a burst that does not
+//! start on an aligned column reads parts of two blocks and sees the same cells.
+//!
+//! Models 1 and 2 split the lines (bitlines: one (column, device, DQ) of a bank's
+//! subarray; wordlines: one row of one device) into weak and normal ones: a fraction
+//! `phi` = max(`WEAK_LINE_FRACTION_MIN`, 2 x `CLUSTER_SHARE` x BER) of lines is weak and
+//! carries `CLUSTER_SHARE` of the weak cells, so a weak line's cells fail with
+//! `CLUSTER_SHARE` x BER / phi <= 0.5 and the rest with (1 - share) x BER / (1 - phi);
+//! the mean stays BER. These shares are our choice (EDEN fits them per device); they
+//! are public constants so studies can cite them.
+//!
+//! Model 3: a weak cell loses its charge, so it flips only when it holds its charged
+//! value. Rule: cells of even subarrays are true cells (charged = 1, they fail holding
+//! 1), cells of odd subarrays are anti-cells (fail holding 0), since the open-bitline
+//! array alternates the sense amplifier's true and complement side between neighbouring
+//! subarrays. Weak cells are uniform with density min(1, 2 x BER), so random data sees
+//! BER, data made only of vulnerable values 2 x BER, and the opposite data none.
+
+use super::config::ErrorModel;
+use super::{DramAddr, Standard};
+use crate::rng::{hash2, mix64, unit_f64};
+
+/// Share of the weak cells that sit on weak lines (models 1 and 2).
+pub const CLUSTER_SHARE: f64 = 0.9;
+/// Smallest fraction of lines that are weak (models 1 and 2).
+pub const WEAK_LINE_FRACTION_MIN: f64 = 0.005;
+
+// Stream tags: independent hash streams from the same block key.
+const TAG_CELLS: u64 = 0x5EED_CE11_0000_0001;
+const TAG_BITLINE: u64 = 0x5EED_B171_0000_0002;
+const TAG_WEAK_CELL: u64 = 0x5EED_3EA4_0000_0003;
+const TAG_WORDLINE: u64 = 0x5EED_3041_0000_0004;
+
+/// Bernoulli positions in [0, n) with probability p, as geometric gaps.
+#[derive(Clone, Copy, Debug)]
+struct Gaps {
+    p: f64,
+    /// 1 / ln(1 - p); the gap before the next weak cell is floor(ln(u) / ln(1 - p)).
+    inv_ln_q: f64,
+    /// (1 - p)^n: a first draw u <= this means no weak cell in the whole range.
+    q_n: f64,
+    n: u32,
+}
+
+impl Gaps {
+    fn new(p: f64, n: u32) -> Gaps {
+        let p = p.clamp(0.0, 1.0);
+        let ln_q = (-p).ln_1p();
+        Gaps {
+            p,
+            inv_ln_q: 1.0 / ln_q,
+            q_n: (ln_q * n as f64).exp(),
+            n,
+        }
+    }
+
+    /// Calls `hit(pos)` for each weak position, in ascending order.
+    #[inline]
+    fn for_each(&self, key: u64, mut hit: impl FnMut(u32)) {
+        if self.p <= 0.0 {
+            return;
+        }
+        if self.p >= 1.0 {
+            (0..self.n).for_each(hit);
+            return;
+        }
+        let mut pos: u64 = 0;
+        let mut draw: u64 = 0;
+        loop {
+            // u in (0, 1]: ln(u) is finite.
+            let u = 1.0 - unit_f64(hash2(key, draw));
+            if draw == 0 && u <= self.q_n {
+                return;
+            }
+            draw += 1;
+            pos += (u.ln() * self.inv_ln_q) as u64;
+            if pos >= self.n as u64 {
+                return;
+            }
+            hit(pos as u32);
+            pos += 1;
+        }
+    }
+}
+
+/// Uniform [0, 1) of a hash below `p`.
+#[inline]
+fn below(h: u64, p: f64) -> bool {
+    unit_f64(h) < p
+}
+
+/// A seeded weak-cell map of one DRAM system.
+#[derive(Clone, Debug)]
+pub struct FaultMap {
+    model: ErrorModel,
+    ber: f64,
+    seed: u64,
+    bus_width: u32,
+    device_width: u32,
+    /// Columns per block (= burst length).
+    block_cols: u32,
+    block_bits: u32,
+    /// Fraction of weak lines (models 1, 2); 0 otherwise.
+    phi: f64,
+    /// Failure probability of a cell on a weak line (models 1, 2).
+    p_weak: f64,
+    /// Weak-cell density off weak lines (models 1, 2), or everywhere (models 0, 3).
+    cells: Gaps,
+    /// Weak bitlines among a block's bitlines (model 1).
+    bitlines: Gaps,
+    /// Weak cells of one device's share of a block on a weak wordline (model 2).
+    wordline_cells: Gaps,
+}
+
+impl FaultMap {
+    /// A map for `model` with overall bit error rate `ber` (clamped to [0, 0.5]).
+    pub fn new(model: ErrorModel, ber: f64, seed: u64, std: &Standard) -> FaultMap {
+        let o = &std.organization;
+        let ber = if ber.is_finite() {
+            ber.clamp(0.0, 0.5)
+        } else {
+            0.0
+        };
+        let block_bits = o.bus_width * o.columns_per_burst();
+        let device_bits = o.device_width * o.columns_per_burst();
+        let clustered = matches!(model, ErrorModel::Bitline | ErrorModel::Wordline);
+        let phi = if clustered {
+            WEAK_LINE_FRACTION_MIN.max(2.0 * CLUSTER_SHARE * ber)
+        } else {
+            0.0
+        };
+        let (p_weak, p_cell) = match model {
+            ErrorModel::None => (0.0, 0.0),
+            ErrorModel::Uniform => (0.0, ber),
+            ErrorModel::DataDependent => (0.0, (2.0 * ber).min(1.0)),
+            ErrorModel::Bitline | ErrorModel::Wordline => (
+                CLUSTER_SHARE * ber / phi,
+                (1.0 - CLUSTER_SHARE) * ber / (1.0 - phi),
+            ),
+        };
+        FaultMap {
+            model,
+            ber,
+            seed,
+            bus_width: o.bus_width,
+            device_width: o.device_width,
+            block_cols: o.columns_per_burst(),
+            block_bits,
+            phi,
+            p_weak,
+            cells: Gaps::new(p_cell, block_bits),
+            bitlines: Gaps::new(
+                if model == ErrorModel::Bitline {
+                    phi
+                } else {
+                    0.0
+                },
+                block_bits,
+            ),
+            wordline_cells: Gaps::new(
+                if model == ErrorModel::Wordline {
+                    p_weak
+                } else {
+                    0.0
+                },
+                device_bits,
+            ),
+        }
+    }
+
+    pub fn model(&self) -> ErrorModel {
+        self.model
+    }
+    pub fn ber(&self) -> f64 {
+        self.ber
+    }
+    /// Fraction of lines that are weak (models 1, 2; 0 otherwise).
+    pub fn weak_line_fraction(&self) -> f64 {
+        self.phi
+    }
+    /// Failure probability of a cell on a weak line (models 1, 2).
+    pub fn weak_line_cell_rate(&self) -> f64 {
+        self.p_weak
+    }
+    /// Failure probability of any other cell: off weak lines (models 1, 2), any cell
+    /// (model 0), or the weak-cell density before the data rule (model 3).
+    pub fn cell_rate(&self) -> f64 {
+        self.cells.p
+    }
+
+    /// Key of a bank's subarray: every location field but row and column.
+    #[inline]
+    fn subarray_key(&self, loc: &DramAddr) -> u64 {
+        let h = hash2(self.seed, ((loc.channel as u64) << 32) | loc.rank as u64);
+        let h = hash2(h, ((loc.bank_group as u64) << 32) | loc.bank as u64);
+        hash2(h, loc.subarray as u64)
+    }
+
+    /// Flip the weak bits of `data`, the bytes read from the burst that starts at `loc`
+    /// (loc.column = first column of the burst; byte i of data is at bit offset 8*i of
+    /// the burst, LSB first; beat b covers bits b x bus_width.. and column + b).
+    /// Returns the number of bits flipped.
+    pub fn apply_read(&self, loc: &DramAddr, data: &mut [u8]) -> u32 {
+        if self.model == ErrorModel::None || self.ber <= 0.0 || data.is_empty() {
+            return 0;
+        }
+        let bits = data.len() as i64 * 8;
+        let bw = self.bus_width as i64;
+        let first_col = loc.column as i64;
+        let last_col = first_col + (bits + bw - 1) / bw - 1;
+        let b = self.block_cols as i64;
+        let sub_key = self.subarray_key(loc);
+        // True cells (even subarrays) fail holding 1, anti-cells holding 0.
+        let vulnerable: u8 = if loc.subarray % 2 == 0 { 1 } else { 0 };
+        let data_dependent = self.model == ErrorModel::DataDependent;
+        let mut flips = 0u32;
+        for block in first_col / b..=last_col / b {
+            // Block bit j is data bit j + offset.
+            let offset = (block * b - first_col) * bw;
+            let mut hit = |j: u32| {
+                let k = j as i64 + offset;
+                if k < 0 || k >= bits {
+                    return;
+                }
+                let (byte, bit) = ((k >> 3) as usize, (k & 7) as u32);
+                if data_dependent && (data[byte] >> bit) & 1 != vulnerable {
+                    return;
+                }
+                data[byte] ^= 1 << bit;
+                flips += 1;
+            };
+            let row_key = hash2(sub_key, ((loc.row as u64) << 32) | block as u64);
+            match self.model {
+                ErrorModel::None => {}
+                ErrorModel::Uniform | ErrorModel::DataDependent => {
+                    self.cells.for_each(row_key ^ TAG_CELLS, hit)
+                }
+                ErrorModel::Bitline => self.bitline_block(sub_key, row_key, block as u64, &mut hit),
+                ErrorModel::Wordline => self.wordline_block(sub_key, row_key, loc.row, &mut hit),
+            }
+        }
+        flips
+    }
+
+    /// Model 1: weak bitlines depend on the bank, subarray and column block only (not
+    /// the row); their cells fail at `p_weak`, the others at the background rate.
+    fn bitline_block(&self, sub_key: u64, row_key: u64, block: u64, hit: &mut impl FnMut(u32)) {
+        let words = (self.block_bits as usize).div_ceil(64);
+        let mut small = [0u64; 16];
+        let mut large = Vec::new();
+        let weak: &mut [u64] = if words <= small.len() {
+            &mut small[..words]
+        } else {
+            large.resize(words, 0);
+            &mut large
+        };
+        let line_key = hash2(sub_key ^ TAG_BITLINE, block);
+        let cell_key = row_key ^ TAG_WEAK_CELL;
+        self.bitlines.for_each(line_key, |j| {
+            weak[(j >> 6) as usize] |= 1 << (j & 63);
+            if below(hash2(cell_key, j as u64), self.p_weak) {
+                hit(j);
+            }
+        });
+        self.cells.for_each(row_key ^ TAG_CELLS, |j| {
+            if weak[(j >> 6) as usize] & (1 << (j & 63)) == 0 {
+                hit(j);
+            }
+        });
+    }
+
+    /// Model 2: a device's wordline (this row) is weak or not; a weak wordline's cells
+    /// fail at `p_weak`, the others at the background rate.
+    fn wordline_block(&self, sub_key: u64, row_key: u64, row: u32, hit: &mut impl FnMut(u32)) {
+        let devices = self.bus_width / self.device_width;
+        let dw = self.device_width;
+        // Weakness of a wordline: this row in this device, the same for every block.
+        let wl_key = hash2(sub_key ^ TAG_WORDLINE, row as u64);
+        let cell_key = row_key ^ TAG_WORDLINE;
+        let weak_dev = |d: u32| below(mix64(wl_key.wrapping_add(d as u64)), self.phi);
+        for d in 0..devices {
+            if weak_dev(d) {
+                // Device cell m = beat x dw + dq is block bit beat x bus_width + d x dw + dq.
+                self.wordline_cells
+                    .for_each(hash2(cell_key, d as u64), |m| {
+                        hit((m / dw) * self.bus_width + d * dw + m % dw);
+                    });
+            }
+        }
+        self.cells.for_each(row_key ^ TAG_CELLS, |j| {
+            if !weak_dev((j % self.bus_width) / dw) {
+                hit(j);
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn ddr3() -> Standard {
+        Standard::preset("DDR3-1600-x8").unwrap()
+    }
+
+    fn loc(bank: u32, subarray: u32, row: u32, column: u32) -> DramAddr {
+        DramAddr {
+            channel: 0,
+            rank: 0,
+            bank_group: 0,
+            bank,
+            subarray,
+            row,
+            column,
+        }
+    }
+
+    /// Bits of a zeroed burst that the map flips (positions = the weak cells).
+    fn faults(m: &FaultMap, l: &DramAddr, bytes: usize) -> Vec<u32> {
+        let mut d = vec![0u8; bytes];
+        m.apply_read(l, &mut d);
+        (0..bytes as u32 * 8)
+            .filter(|&k| d[(k / 8) as usize] >> (k % 8) & 1 == 1)
+            .collect()
+    }
+
+    /// Standard deviation of the fault count over `lines` lines of `cells` cells each,
+    /// a fraction phi of them weak (cell rate pw), the rest at pn: per line, the law of
+    /// total variance, E[Var] + Var[E].
+    fn line_sigma(lines: f64, cells: f64, phi: f64, pw: f64, pn: f64) -> f64 {
+        let per_line = phi * cells * pw * (1.0 - pw)
+            + (1.0 - phi) * cells * pn * (1.0 - pn)
+            + phi * (1.0 - phi) * (cells * (pw - pn)).powi(2);
+        (lines * per_line).sqrt()
+    }
+
+    /// Reads every (bank, row, column-block) of the given ranges; returns
+    /// (bits read, total flips, flips per bitline, flips per wordline).
+    #[allow(clippy::type_complexity)]
+    fn sweep(
+        m: &FaultMap,
+        rows: std::ops::Range<u32>,
+        blocks: std::ops::Range<u32>,
+    ) -> (
+        u64,
+        u64,
+        HashMap<(u32, u32, u32), u32>,
+        HashMap<(u32, u32, u32), u32>,
+    ) {
+        let s = ddr3();
+        let (bw, dw) = (s.organization.bus_width, s.organization.device_width);
+        let mut bitline = HashMap::new();
+        let mut wordline = HashMap::new();
+        let (mut bits, mut total) = (0u64, 0u64);
+        for bank in 0..8 {
+            for row in rows.clone() {
+                for blk in blocks.clone() {
+                    let l = loc(bank, row / 512, row, blk * 8);
+                    let f = faults(m, &l, 64);
+                    bits += 512;
+                    total += f.len() as u64;
+                    for k in f {
+                        let (col, pin) = (blk * 8 + k / bw, k % bw);
+                        *bitline.entry((bank, col, pin)).or_insert(0) += 1;
+                        *wordline.entry((bank, row, pin / dw)).or_insert(0) += 1;
+                    }
+                }
+            }
+        }
+        (bits, total, bitline, wordline)
+    }
+
+    /// Share of all faults on the `top` most faulty lines.
+    fn top_share(per_line: &HashMap<(u32, u32, u32), u32>, top: usize) -> f64 {
+        let mut c: Vec<u32> = per_line.values().copied().collect();
+        c.sort_unstable_by(|a, b| b.cmp(a));
+        let all: u32 = c.iter().sum();
+        c.iter().take(top).sum::<u32>() as f64 / all as f64
+    }
+
+    #[test]
+    fn none_and_zero_ber_do_nothing() {
+        let s = ddr3();
+        for m in [
+            FaultMap::new(ErrorModel::None, 0.1, 1, &s),
+            FaultMap::new(ErrorModel::Uniform, 0.0, 1, &s),
+        ] {
+            let mut d = [0xA5u8; 64];
+            assert_eq!(m.apply_read(&loc(0, 0, 0, 0), &mut d), 0);
+            assert_eq!(d, [0xA5u8; 64]);
+        }
+    }
+
+    #[test]
+    fn uniform_ber_within_5_sigma() {
+        let ber = 1e-3;
+        let m = FaultMap::new(ErrorModel::Uniform, ber, 7, &ddr3());
+        let (bits, flips, ..) = sweep(&m, 0..64, 0..40);
+        // Independent cells: Binomial(bits, ber).
+        let (mean, sigma) = (bits as f64 * ber, (bits as f64 * ber * (1.0 - ber)).sqrt());
+        assert!(
+            (flips as f64 - mean).abs() < 5.0 * sigma,
+            "{flips} vs {mean} +- {sigma}"
+        );
+    }
+
+    #[test]
+    fn bitline_ber_within_5_sigma_and_clustered() {
+        let ber = 1e-3;
+        let m = FaultMap::new(ErrorModel::Bitline, ber, 11, &ddr3());
+        let (phi, pw, pn) = (
+            m.weak_line_fraction(),
+            m.weak_line_cell_rate(),
+            m.cell_rate(),
+        );
+        // The parameters keep the mean: phi pw + (1 - phi) pn = ber.
+        assert!((phi * pw + (1.0 - phi) * pn - ber).abs() < 1e-15);
+        let rows = 64u32;
+        let (bits, flips, bitline, _) = sweep(&m, 0..rows, 0..128);
+        // Each bitline (bank, column, pin) is read once per row.
+        let lines = bits as f64 / rows as f64;
+        let sigma = line_sigma(lines, rows as f64, phi, pw, pn);
+        let mean = bits as f64 * ber;
+        assert!(
+            (flips as f64 - mean).abs() < 5.0 * sigma,
+            "{flips} vs {mean} +- {sigma}"
+        );
+        // 0.5% of bitlines hold 90% of the weak cells: the top 1% hold most faults;
+        // uniformly placed faults (0.064 per line) put far less on the top 1%.
+        let top = (lines / 100.0) as usize;
+        let clustered = top_share(&bitline, top);
+        let u = FaultMap::new(ErrorModel::Uniform, ber, 11, &ddr3());
+        let uniform = top_share(&sweep(&u, 0..rows, 0..128).2, top);
+        assert!(
+            clustered > 0.85 && uniform < 0.4,
+            "bitline {clustered}, uniform {uniform}"
+        );
+    }
+
+    #[test]
+    fn wordline_ber_within_5_sigma_and_clustered() {
+        let ber = 1e-3;
+        let m = FaultMap::new(ErrorModel::Wordline, ber, 13, &ddr3());
+        let (phi, pw, pn) = (
+            m.weak_line_fraction(),
+            m.weak_line_cell_rate(),
+            m.cell_rate(),
+        );
+        let s = ddr3();
+        let devices = (s.organization.bus_width / s.organization.device_width) as f64;
+        // BER: many wordlines, 2 blocks each (a wordline = 2 x 8 beats x 8 DQ cells).
+        let (bits, flips, ..) = sweep(&m, 0..4096, 0..2);
+        let lines = 8.0 * 4096.0 * devices;
+        let sigma = line_sigma(lines, bits as f64 / lines, phi, pw, pn);
+        let mean = bits as f64 * ber;
+        assert!(
+            (flips as f64 - mean).abs() < 5.0 * sigma,
+            "{flips} vs {mean} +- {sigma}"
+        );
+        // Clustering: fewer wordlines read over 32 blocks each.
+        let (_, _, _, wordline) = sweep(&m, 0..256, 0..32);
+        let top = (8.0 * 256.0 * devices / 100.0) as usize;
+        let clustered = top_share(&wordline, top);
+        let u = FaultMap::new(ErrorModel::Uniform, ber, 13, &ddr3());
+        let uniform = top_share(&sweep(&u, 0..256, 0..32).3, top);
+        assert!(
+            clustered > 0.85 && uniform < 0.1,
+            "wordline {clustered}, uniform {uniform}"
+        );
+    }
+
+    #[test]
+    fn data_dependent_flips_only_vulnerable_values() {
+        let ber = 1e-3;
+        let s = ddr3();
+        let m = FaultMap::new(ErrorModel::DataDependent, ber, 17, &s);
+        let (mut vuln, mut safe, mut random, mut bits) = (0u64, 0u64, 0u64, 0u64);
+        let mut rng = crate::rng::Rng::new(5);
+        for sub in 0..4u32 {
+            // Even subarrays: true cells, vulnerable value 1 (0xFF); odd: anti-cells, 0.
+            let (v, nv) = if sub % 2 == 0 {
+                (0xFFu8, 0x00u8)
+            } else {
+                (0x00, 0xFF)
+            };
+            for row in 0..256u32 {
+                for blk in 0..64u32 {
+                    let l = loc(sub, sub, sub * 512 + row, blk * 8);
+                    let mut d = [v; 64];
+                    vuln += m.apply_read(&l, &mut d) as u64;
+                    let mut d = [nv; 64];
+                    safe += m.apply_read(&l, &mut d) as u64;
+                    let mut d = [0u8; 64];
+                    d.iter_mut().for_each(|b| *b = rng.next_u64() as u8);
+                    random += m.apply_read(&l, &mut d) as u64;
+                    bits += 512;
+                }
+            }
+        }
+        // Weak density 2 ber: all-vulnerable data ~ Binomial(bits, 2 ber); random data
+        // (half the bits vulnerable) ~ ber; the opposite data never flips.
+        let n = bits as f64;
+        let (m2, s2) = (n * 2.0 * ber, (n * 2.0 * ber * (1.0 - 2.0 * ber)).sqrt());
+        assert!(
+            (vuln as f64 - m2).abs() < 5.0 * s2,
+            "{vuln} vs {m2} +- {s2}"
+        );
+        // Random data: the weak cells are vulnerable with probability 1/2 each:
+        // Binomial(bits, ber) given independent data bits.
+        let (m1, s1) = (n * ber, (n * ber * (1.0 - ber)).sqrt());
+        assert!(
+            (random as f64 - m1).abs() < 5.0 * s1,
+            "{random} vs {m1} +- {s1}"
+        );
+        assert_eq!(safe, 0);
+    }
+
+    #[test]
+    fn stable_per_cell_whatever_the_access() {
+        let s = ddr3();
+        for model in [
+            ErrorModel::Uniform,
+            ErrorModel::Bitline,
+            ErrorModel::Wordline,
+            ErrorModel::DataDependent,
+        ] {
+            let m = FaultMap::new(model, 0.05, 3, &s);
+            let mut seen = 0;
+            for row in 0..50u32 {
+                // Subarray 1 for model 3: anti-cells, so zeroed data is all vulnerable.
+                let a = loc(2, 1, row, 16);
+                let aligned0 = faults(&m, &a, 64);
+                assert_eq!(aligned0, faults(&m, &a, 64), "{model:?}: same read twice");
+                let aligned1 = faults(&m, &loc(2, 1, row, 24), 64);
+                // A burst from column 20 covers beats 4..8 of block 16 and 0..4 of block 24.
+                let shifted = faults(&m, &loc(2, 1, row, 20), 64);
+                let want: Vec<u32> = aligned0
+                    .iter()
+                    .filter(|&&k| k >= 256)
+                    .map(|&k| k - 256)
+                    .chain(aligned1.iter().filter(|&&k| k < 256).map(|&k| k + 256))
+                    .collect();
+                assert_eq!(shifted, want, "{model:?} row {row}");
+                // A short read sees a prefix of the same cells.
+                let short = faults(&m, &a, 8);
+                assert_eq!(
+                    short,
+                    aligned0
+                        .iter()
+                        .copied()
+                        .filter(|&k| k < 64)
+                        .collect::<Vec<_>>()
+                );
+                seen += aligned0.len();
+            }
+            assert!(seen > 100, "{model:?}: too few faults to test ({seen})");
+        }
+    }
+
+    #[test]
+    fn different_seed_different_map() {
+        let s = ddr3();
+        for model in [
+            ErrorModel::Uniform,
+            ErrorModel::Bitline,
+            ErrorModel::Wordline,
+            ErrorModel::DataDependent,
+        ] {
+            let (a, b) = (
+                FaultMap::new(model, 0.01, 1, &s),
+                FaultMap::new(model, 0.01, 2, &s),
+            );
+            let (mut same, mut total) = (0usize, 0usize);
+            for row in 0..200u32 {
+                // Subarray 1: anti-cells, so zeroed data is all vulnerable (model 3).
+                let l = loc(1, 1, row, 0);
+                let (fa, fb) = (faults(&a, &l, 64), faults(&b, &l, 64));
+                same += fa.iter().filter(|k| fb.contains(k)).count();
+                total += fa.len();
+            }
+            // Independent maps share a fault only by chance (~ rate x faults).
+            assert!(
+                total > 200 && (same as f64) < 0.2 * total as f64,
+                "{model:?}: {same} of {total}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_organizations_map_every_bit() {
+        // x32 LPDDR3 (one device) and a narrow x16 bus: faults land on every byte.
+        for name in ["LPDDR3-1600", "DDR3-1600-x16", "DDR4-2400"] {
+            let s = Standard::preset(name).unwrap();
+            let bytes = s.organization.burst_bytes() as usize;
+            for model in [
+                ErrorModel::Uniform,
+                ErrorModel::Bitline,
+                ErrorModel::Wordline,
+                ErrorModel::DataDependent,
+            ] {
+                let m = FaultMap::new(model, 0.2, 9, &s);
+                let mut hit = vec![false; bytes * 8];
+                for row in 0..200u32 {
+                    faults(&m, &loc(0, 1, row, 8), bytes)
+                        .into_iter()
+                        .for_each(|k| hit[k as usize] = true);
+                }
+                assert!(hit.iter().all(|&h| h), "{name} {model:?}");
+            }
+        }
+    }
+
+    /// Cost of one 64-byte burst read, per model, at BER 1e-3 and 1e-4.
+    /// Run: cargo test --release -p spikemem-arch fault_injection_speed -- --ignored --nocapture
+    #[test]
+    #[ignore]
+    fn fault_injection_speed() {
+        let s = ddr3();
+        let n = 4_000_000u32;
+        for ber in [1e-3, 1e-4] {
+            for model in [
+                ErrorModel::Uniform,
+                ErrorModel::Bitline,
+                ErrorModel::Wordline,
+                ErrorModel::DataDependent,
+            ] {
+                let m = FaultMap::new(model, ber, 1, &s);
+                let mut d = [0x5Au8; 64];
+                let mut flips = 0u64;
+                let t = std::time::Instant::now();
+                for i in 0..n {
+                    let l = loc(i & 7, (i >> 3) & 63, i >> 3, (i & 127) * 8);
+                    flips += m.apply_read(std::hint::black_box(&l), &mut d) as u64;
+                }
+                let ns = t.elapsed().as_nanos() as f64 / n as f64;
+                println!("{model:?} ber {ber:e}: {ns:.1} ns per 64-byte burst ({flips} flips)");
+                if !cfg!(debug_assertions) {
+                    assert!(ns < 100.0, "{model:?}: {ns} ns");
+                }
+            }
+        }
+    }
+}
