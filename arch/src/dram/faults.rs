@@ -7,9 +7,15 @@
 //! in blocks: one row of one bank, `burst_length` aligned columns, every pin of the
 //! rank (the cells one aligned burst reads). Inside a block, bit j = beat x bus_width +
 //! pin, the order of a burst's bits (byte i of the data holds bits 8i..8i+7, LSB
-//! first). Weak positions are drawn as geometric gaps from a hash of the block, so a
-//! block with no weak cell costs one hash and one comparison; a burst that does not
-//! start on an aligned column reads parts of two blocks and sees the same cells.
+//! first). A burst that does not start on an aligned column reads parts of two blocks
+//! and sees the same cells.
+//!
+//! Sampling, exact and without hashing every bit: the number of weak cells in a block
+//! of n cells at rate p is Binomial(n, p), drawn from one hash against a CDF table
+//! built once per map; that many distinct positions follow from further hashes. A block
+//! with no weak cell (the common case at low BER) costs one hash and one comparison.
+//! This replaces geometric gaps (one logarithm per weak cell): same distribution, no
+//! `ln` on the hot path, and no dependence on the platform's libm there.
 //!
 //! Models 1 and 2 split the lines (bitlines: one (column, device, DQ) of a bank's
 //! subarray; wordlines: one row of one device) into weak and normal ones: a fraction
@@ -33,7 +39,7 @@ use crate::rng::{mix64, unit_f64};
 /// Share of the weak cells that sit on weak lines (models 1 and 2).
 pub const CLUSTER_SHARE: f64 = 0.9;
 /// Smallest fraction of lines that are weak (models 1 and 2).
-pub const WEAK_LINE_FRACTION_MIN: f64 = 0.005;
+pub const WEAK_LINE_FRACTION_MIN: f64 = 0.002;
 
 // Stream tags: independent hash streams from the same block key.
 const TAG_CELLS: u64 = 0x5EED_CE11_0000_0001;
@@ -45,6 +51,10 @@ const TAG_WORDLINE: u64 = 0x5EED_3041_0000_0004;
 const K_FIELDS: u64 = 0x9E37_79B9_7F4A_7C15;
 const K_ROW: u64 = 0xD1B5_4A32_D192_ED03;
 
+/// Words of the on-stack bit masks: blocks up to 1024 cells (64-bit bus x BL16).
+const MASK_WORDS: usize = 16;
+type Mask = [u64; MASK_WORDS];
+
 /// Draw `i` of the stream `key`: the SplitMix64 sequence seeded by `key`, one mix64 each
 /// (the draws do not depend on each other, so they pipeline).
 #[inline]
@@ -52,62 +62,102 @@ fn draw(key: u64, i: u64) -> u64 {
     mix64(key.wrapping_add((i + 1).wrapping_mul(K_FIELDS)))
 }
 
-/// Bernoulli positions in [0, n) with probability p, as geometric gaps.
-#[derive(Clone, Copy, Debug)]
-struct Gaps {
-    p: f64,
-    /// 1 / ln(1 - p); the gap before the next weak cell is floor(ln(u) / ln(1 - p)).
-    inv_ln_q: f64,
-    /// (1 - p)^n: a first draw u <= this means no weak cell in the whole range.
-    q_n: f64,
-    n: u32,
+#[inline]
+fn get(mask: &[u64], j: u32) -> bool {
+    mask[(j >> 6) as usize] >> (j & 63) & 1 == 1
 }
 
-impl Gaps {
-    fn new(p: f64, n: u32) -> Gaps {
-        let p = p.clamp(0.0, 1.0);
-        let ln_q = (-p).ln_1p();
-        Gaps {
-            p,
-            inv_ln_q: 1.0 / ln_q,
-            q_n: (ln_q * n as f64).exp(),
-            n,
+#[inline]
+fn set(mask: &mut [u64], j: u32) {
+    mask[(j >> 6) as usize] |= 1 << (j & 63);
+}
+
+/// Calls `f(j)` for every set bit, ascending.
+#[inline]
+fn for_each_set(mask: &[u64], mut f: impl FnMut(u32)) {
+    for (w, &word) in mask.iter().enumerate() {
+        let mut x = word;
+        while x != 0 {
+            f((w as u32) << 6 | x.trailing_zeros());
+            x &= x - 1;
         }
     }
+}
 
-    /// Calls `hit(pos)` for each weak position, in ascending order.
+/// Independent Bernoulli(p) cells in [0, n): the count from a Binomial CDF table, then
+/// that many distinct uniform positions.
+#[derive(Clone, Debug)]
+struct Sampler {
+    p: f64,
+    n: u32,
+    /// cdf[k] = P(K <= k); the last entry is 1 (the tail beyond it is below 1e-20).
+    cdf: Vec<f64>,
+}
+
+impl Sampler {
+    fn new(p: f64, n: u32) -> Sampler {
+        let p = p.clamp(0.0, 1.0);
+        let mut cdf = Vec::new();
+        if p > 0.0 && p < 1.0 {
+            // log pmf by the recurrence pmf(k+1) = pmf(k) (n-k)/(k+1) p/(1-p), in logs so
+            // (1-p)^n cannot underflow.
+            let (ln_q, ln_odds) = ((-p).ln_1p(), (p / (1.0 - p)).ln());
+            let mut ln_pmf = n as f64 * ln_q;
+            let mut acc = 0.0;
+            for k in 0..=n {
+                let pmf = ln_pmf.exp();
+                acc += pmf;
+                // Past the mean, stop once a term is negligible: the tail left behind is
+                // below 1e-20 and is folded into this last entry.
+                if k == n || (k as f64 > n as f64 * p && pmf < 1e-20) {
+                    cdf.push(1.0);
+                    break;
+                }
+                cdf.push(acc);
+                ln_pmf += ((n - k) as f64 / (k + 1) as f64).ln() + ln_odds;
+            }
+        }
+        Sampler { p, n, cdf }
+    }
+
+    /// Sets the weak cells of stream `key` in `mask` (bits [0, n), assumed clear).
     #[inline]
-    fn for_each(&self, key: u64, mut hit: impl FnMut(u32)) {
+    fn fill(&self, key: u64, mask: &mut [u64]) {
+        let n = self.n;
         if self.p <= 0.0 {
             return;
         }
-        if self.p >= 1.0 {
-            (0..self.n).for_each(hit);
-            return;
+        let k = if self.p >= 1.0 {
+            n
+        } else {
+            let u = unit_f64(draw(key, 0));
+            if u < self.cdf[0] {
+                return;
+            }
+            self.cdf.partition_point(|&c| c <= u) as u32
+        };
+        // Choose the smaller side: k weak cells, or n - k healthy ones to clear.
+        let (target, healthy) = if 2 * k <= n {
+            (k, false)
+        } else {
+            (n - k, true)
+        };
+        if healthy {
+            for j in 0..n {
+                set(mask, j);
+            }
         }
-        let mut pos: u64 = 0;
-        let mut n_draw: u64 = 0;
-        loop {
-            // u in (0, 1]: ln(u) is finite.
-            let u = 1.0 - unit_f64(draw(key, n_draw));
-            if n_draw == 0 && u <= self.q_n {
-                return;
+        let (mut chosen, mut i) = (0, 1u64);
+        while chosen < target {
+            let j = ((draw(key, i) as u128 * n as u128) >> 64) as u32;
+            i += 1;
+            if get(mask, j) != healthy {
+                continue; // already chosen
             }
-            n_draw += 1;
-            pos += (u.ln() * self.inv_ln_q) as u64;
-            if pos >= self.n as u64 {
-                return;
-            }
-            hit(pos as u32);
-            pos += 1;
+            mask[(j >> 6) as usize] ^= 1 << (j & 63);
+            chosen += 1;
         }
     }
-}
-
-/// Uniform [0, 1) of a hash below `p`.
-#[inline]
-fn below(h: u64, p: f64) -> bool {
-    unit_f64(h) < p
 }
 
 /// A seeded weak-cell map of one DRAM system.
@@ -119,23 +169,27 @@ pub struct FaultMap {
     /// mix64(seed): the root of every key.
     seed_key: u64,
     bus_width: u32,
-    /// log2 of bus_width, device_width and block_cols (powers of two, see
+    device_width: u32,
+    /// log2 of bus_width, device_width and columns per block (powers of two, see
     /// Standard::validate).
     bus_shift: u32,
     dev_shift: u32,
     block_shift: u32,
-    device_width: u32,
     block_bits: u32,
     /// Fraction of weak lines (models 1, 2); 0 otherwise.
     phi: f64,
     /// Failure probability of a cell on a weak line (models 1, 2).
     p_weak: f64,
-    /// Weak-cell density off weak lines (models 1, 2), or everywhere (models 0, 3).
-    cells: Gaps,
+    /// Weak cells off weak lines (models 1, 2), or everywhere (models 0, 3).
+    cells: Sampler,
     /// Weak bitlines among a block's bitlines (model 1).
-    bitlines: Gaps,
+    bitlines: Sampler,
+    /// Candidate failing cells of a block, kept where the bitline is weak (model 1).
+    weak_line_cells: Sampler,
+    /// Weak wordlines among a row's devices (model 2).
+    wordlines: Sampler,
     /// Weak cells of one device's share of a block on a weak wordline (model 2).
-    wordline_cells: Gaps,
+    wordline_cells: Sampler,
 }
 
 impl FaultMap {
@@ -164,36 +218,28 @@ impl FaultMap {
                 (1.0 - CLUSTER_SHARE) * ber / (1.0 - phi),
             ),
         };
+        let only = |m: ErrorModel, p: f64| if model == m { p } else { 0.0 };
         FaultMap {
             model,
             ber,
             seed,
             seed_key: mix64(seed),
             bus_width: o.bus_width,
+            device_width: o.device_width,
             bus_shift: o.bus_width.trailing_zeros(),
             dev_shift: o.device_width.trailing_zeros(),
             block_shift: o.columns_per_burst().trailing_zeros(),
-            device_width: o.device_width,
             block_bits,
             phi,
             p_weak,
-            cells: Gaps::new(p_cell, block_bits),
-            bitlines: Gaps::new(
-                if model == ErrorModel::Bitline {
-                    phi
-                } else {
-                    0.0
-                },
-                block_bits,
+            cells: Sampler::new(p_cell, block_bits),
+            bitlines: Sampler::new(only(ErrorModel::Bitline, phi), block_bits),
+            weak_line_cells: Sampler::new(only(ErrorModel::Bitline, p_weak), block_bits),
+            wordlines: Sampler::new(
+                only(ErrorModel::Wordline, phi),
+                o.devices_per_rank().min(64 * MASK_WORDS as u32),
             ),
-            wordline_cells: Gaps::new(
-                if model == ErrorModel::Wordline {
-                    p_weak
-                } else {
-                    0.0
-                },
-                device_bits,
-            ),
+            wordline_cells: Sampler::new(only(ErrorModel::Wordline, p_weak), device_bits),
         }
     }
 
@@ -233,12 +279,6 @@ impl FaultMap {
         mix64(self.seed_key ^ packed.wrapping_mul(K_FIELDS))
     }
 
-    /// Key of one row's block of cells.
-    #[inline]
-    fn block_key(sub_key: u64, row: u32, block: u64) -> u64 {
-        mix64(sub_key ^ ((row as u64) << 32 | block).wrapping_mul(K_ROW))
-    }
-
     /// Flip the weak bits of `data`, the bytes read from the burst that starts at `loc`
     /// (loc.column = first column of the burst; byte i of data is at bit offset 8*i of
     /// the burst, LSB first; beat b covers bits b x bus_width.. and column + b).
@@ -254,11 +294,30 @@ impl FaultMap {
         // True cells (even subarrays) fail holding 1, anti-cells holding 0.
         let vulnerable: u8 = if loc.subarray % 2 == 0 { 1 } else { 0 };
         let data_dependent = self.model == ErrorModel::DataDependent;
+        let words = (self.block_bits as usize).div_ceil(64);
         let mut flips = 0u32;
         for block in first_col >> self.block_shift..=last_col >> self.block_shift {
+            let mut small: Mask = [0; MASK_WORDS];
+            let mut large = Vec::new();
+            let faulty: &mut [u64] = if words <= MASK_WORDS {
+                &mut small[..words]
+            } else {
+                large.resize(words, 0);
+                &mut large
+            };
+            let block_key =
+                mix64(sub_key ^ ((loc.row as u64) << 32 | block as u64).wrapping_mul(K_ROW));
+            match self.model {
+                ErrorModel::None => {}
+                ErrorModel::Uniform | ErrorModel::DataDependent => {
+                    self.cells.fill(block_key ^ TAG_CELLS, faulty)
+                }
+                ErrorModel::Bitline => self.bitline_block(sub_key, block_key, block as u64, faulty),
+                ErrorModel::Wordline => self.wordline_block(sub_key, block_key, loc.row, faulty),
+            }
             // Block bit j is data bit j + offset.
             let offset = ((block << self.block_shift) - first_col) << self.bus_shift;
-            let mut hit = |j: u32| {
+            for_each_set(faulty, |j| {
                 let k = j as i64 + offset;
                 if k < 0 || k >= bits {
                     return;
@@ -269,69 +328,88 @@ impl FaultMap {
                 }
                 data[byte] ^= 1 << bit;
                 flips += 1;
-            };
-            let row_key = Self::block_key(sub_key, loc.row, block as u64);
-            match self.model {
-                ErrorModel::None => {}
-                ErrorModel::Uniform | ErrorModel::DataDependent => {
-                    self.cells.for_each(row_key ^ TAG_CELLS, hit)
-                }
-                ErrorModel::Bitline => self.bitline_block(sub_key, row_key, block as u64, &mut hit),
-                ErrorModel::Wordline => self.wordline_block(sub_key, row_key, loc.row, &mut hit),
-            }
+            });
         }
         flips
     }
 
     /// Model 1: weak bitlines depend on the bank, subarray and column block only (not
     /// the row); their cells fail at `p_weak`, the others at the background rate.
-    fn bitline_block(&self, sub_key: u64, row_key: u64, block: u64, hit: &mut impl FnMut(u32)) {
-        let words = (self.block_bits as usize).div_ceil(64);
-        let mut small = [0u64; 16];
-        let mut large = Vec::new();
-        let weak: &mut [u64] = if words <= small.len() {
-            &mut small[..words]
+    fn bitline_block(&self, sub_key: u64, block_key: u64, block: u64, faulty: &mut [u64]) {
+        let words = faulty.len();
+        let (mut cand_small, mut weak_small): (Mask, Mask) = ([0; MASK_WORDS], [0; MASK_WORDS]);
+        let (mut cand_large, mut weak_large) = (Vec::new(), Vec::new());
+        let (cand, weak): (&mut [u64], &mut [u64]) = if words <= MASK_WORDS {
+            (&mut cand_small[..words], &mut weak_small[..words])
         } else {
-            large.resize(words, 0);
-            &mut large
+            cand_large.resize(words, 0);
+            weak_large.resize(words, 0);
+            (&mut cand_large, &mut weak_large)
         };
+        // A cell on a weak bitline fails when it is a candidate (rate p_weak, drawn per
+        // row); any other cell at the background rate. The weak set depends on the
+        // column block, not the row.
         let line_key = mix64(sub_key ^ TAG_BITLINE ^ block.wrapping_mul(K_ROW));
-        let cell_key = row_key ^ TAG_WEAK_CELL;
-        self.bitlines.for_each(line_key, |j| {
-            weak[(j >> 6) as usize] |= 1 << (j & 63);
-            if below(draw(cell_key, j as u64), self.p_weak) {
-                hit(j);
+        self.cells.fill(block_key ^ TAG_CELLS, faulty);
+        if self.p_weak <= 2.0 * self.phi {
+            // Few candidates (low BER): draw them first; the weak set is only needed when
+            // some cell could fail.
+            self.weak_line_cells.fill(block_key ^ TAG_WEAK_CELL, cand);
+            if faulty.iter().chain(cand.iter()).all(|&w| w == 0) {
+                return;
             }
-        });
-        self.cells.for_each(row_key ^ TAG_CELLS, |j| {
-            if weak[(j >> 6) as usize] & (1 << (j & 63)) == 0 {
-                hit(j);
-            }
-        });
+            self.bitlines.fill(line_key, weak);
+        } else {
+            // Many candidates: test only the cells of the (few) weak bitlines.
+            self.bitlines.fill(line_key, weak);
+            let cell_key = block_key ^ TAG_WEAK_CELL;
+            let p_weak = self.p_weak;
+            for_each_set(weak, |j| {
+                if unit_f64(draw(cell_key, j as u64)) < p_weak {
+                    set(cand, j);
+                }
+            });
+        }
+        for w in 0..words {
+            faulty[w] = (faulty[w] & !weak[w]) | (cand[w] & weak[w]);
+        }
     }
 
     /// Model 2: a device's wordline (this row) is weak or not; a weak wordline's cells
     /// fail at `p_weak`, the others at the background rate.
-    fn wordline_block(&self, sub_key: u64, row_key: u64, row: u32, hit: &mut impl FnMut(u32)) {
-        let devices = self.bus_width / self.device_width;
+    fn wordline_block(&self, sub_key: u64, block_key: u64, row: u32, faulty: &mut [u64]) {
+        let devices = self.bus_width >> self.dev_shift;
         let dw = self.device_width;
         // Weakness of a wordline: this row in this device, the same for every block.
         let wl_key = mix64(sub_key ^ TAG_WORDLINE ^ (row as u64).wrapping_mul(K_ROW));
-        let cell_key = row_key ^ TAG_WORDLINE;
-        let weak_dev = |d: u32| below(draw(wl_key, d as u64), self.phi);
-        for d in 0..devices {
-            if weak_dev(d) {
-                // Device cell m = beat x dw + dq is block bit beat x bus_width + d x dw + dq.
-                self.wordline_cells.for_each(draw(cell_key, d as u64), |m| {
-                    hit(((m >> self.dev_shift) << self.bus_shift) + d * dw + (m & (dw - 1)));
-                });
+        let cell_key = block_key ^ TAG_WORDLINE;
+        self.cells.fill(block_key ^ TAG_CELLS, faulty);
+        // Weak devices: Bernoulli(phi) each, usually none, from one draw.
+        let mut weak_devices: Mask = [0; MASK_WORDS];
+        self.wordlines.fill(wl_key, &mut weak_devices);
+        for d in 0..devices.min(64 * MASK_WORDS as u32) {
+            if !get(&weak_devices, d) {
+                continue;
             }
+            // Device cell m = beat x dw + dq is block bit beat x bus_width + d x dw + dq.
+            let to_block =
+                |m: u32| ((m >> self.dev_shift) << self.bus_shift) + d * dw + (m & (dw - 1));
+            for m in 0..dw << self.block_shift {
+                let j = to_block(m);
+                faulty[(j >> 6) as usize] &= !(1 << (j & 63));
+            }
+            let mut dev: Mask = [0; MASK_WORDS];
+            let mut large = Vec::new();
+            let dev_words = ((dw << self.block_shift) as usize).div_ceil(64);
+            let dev_mask: &mut [u64] = if dev_words <= MASK_WORDS {
+                &mut dev[..dev_words]
+            } else {
+                large.resize(dev_words, 0);
+                &mut large
+            };
+            self.wordline_cells.fill(draw(cell_key, d as u64), dev_mask);
+            for_each_set(dev_mask, |m| set(faulty, to_block(m)));
         }
-        self.cells.for_each(row_key ^ TAG_CELLS, |j| {
-            if !weak_dev((j & (self.bus_width - 1)) >> self.dev_shift) {
-                hit(j);
-            }
-        });
     }
 }
 
@@ -466,7 +544,7 @@ mod tests {
             (flips as f64 - mean).abs() < 5.0 * sigma,
             "{flips} vs {mean} +- {sigma}"
         );
-        // 0.5% of bitlines hold 90% of the weak cells: the top 1% hold most faults;
+        // 0.2% of bitlines hold 90% of the weak cells: the top 1% hold most faults;
         // uniformly placed faults (0.064 per line) put far less on the top 1%.
         let top = (lines / 100.0) as usize;
         let clustered = top_share(&bitline, top);
@@ -651,13 +729,21 @@ mod tests {
         }
     }
 
-    /// Cost of one 64-byte burst read, per model, at BER 1e-3 and 1e-4.
+    /// This thread's time on a CPU, ns (Linux schedstat): unlike wall time it does not
+    /// count the time other processes hold the cores.
+    fn cpu_ns() -> Option<u64> {
+        let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+        text.split_whitespace().next()?.parse().ok()
+    }
+
+    /// Cost of one 64-byte burst read, per model, at BER 1e-3, 1e-4 and 1e-6: the best
+    /// of 7 rounds of 500k reads, in CPU time (the machine is shared).
     /// Run: cargo test --release -p spikemem-arch fault_injection_speed -- --ignored --nocapture
     #[test]
     #[ignore]
     fn fault_injection_speed() {
         let s = ddr3();
-        let n = 4_000_000u32;
+        let n = 500_000u32;
         for ber in [1e-3, 1e-4, 1e-6] {
             for model in [
                 ErrorModel::Uniform,
@@ -668,15 +754,23 @@ mod tests {
                 let m = FaultMap::new(model, ber, 1, &s);
                 let mut d = [0x5Au8; 64];
                 let mut flips = 0u64;
-                let t = std::time::Instant::now();
-                for i in 0..n {
-                    let l = loc(i & 7, (i >> 3) & 63, i >> 3, (i & 127) * 8);
-                    flips += m.apply_read(std::hint::black_box(&l), &mut d) as u64;
+                let mut best = f64::INFINITY;
+                for round in 0..7u32 {
+                    let t = (cpu_ns(), std::time::Instant::now());
+                    for i in 0..n {
+                        let i = i + round * n;
+                        let l = loc(i & 7, (i >> 3) & 63, i >> 3, (i & 127) * 8);
+                        flips += m.apply_read(std::hint::black_box(&l), &mut d) as u64;
+                    }
+                    let spent = match (t.0, cpu_ns()) {
+                        (Some(a), Some(b)) => (b - a) as f64,
+                        _ => t.1.elapsed().as_nanos() as f64,
+                    };
+                    best = best.min(spent / n as f64);
                 }
-                let ns = t.elapsed().as_nanos() as f64 / n as f64;
-                println!("{model:?} ber {ber:e}: {ns:.1} ns per 64-byte burst ({flips} flips)");
+                println!("{model:?} ber {ber:e}: {best:.1} ns per 64-byte burst ({flips} flips in {} reads)", 7 * n);
                 if !cfg!(debug_assertions) {
-                    // assert!(ns < 100.0, "{model:?}: {ns} ns");
+                    assert!(best < 100.0, "{model:?}: {best} ns");
                 }
             }
         }
