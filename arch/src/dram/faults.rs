@@ -635,6 +635,48 @@ mod tests {
     }
 
     #[test]
+    fn high_ber_paths_keep_the_rate() {
+        let s = ddr3();
+        // Uniform at 0.3: Binomial(bits, 0.3).
+        let m = FaultMap::new(ErrorModel::Uniform, 0.3, 21, &s);
+        let (bits, flips, ..) = sweep(&m, 0..16, 0..16);
+        let (mean, sigma) = (bits as f64 * 0.3, (bits as f64 * 0.3 * 0.7).sqrt());
+        assert!(
+            (flips as f64 - mean).abs() < 5.0 * sigma,
+            "{flips} vs {mean} +- {sigma}"
+        );
+        // Clustered models at 0.2: phi = 2 x 0.9 x 0.2 = 0.36, weak-line cells at 0.5.
+        for model in [ErrorModel::Bitline, ErrorModel::Wordline] {
+            let m = FaultMap::new(model, 0.2, 23, &s);
+            assert!((m.weak_line_fraction() - 0.36).abs() < 1e-12);
+            assert!((m.weak_line_cell_rate() - 0.5).abs() < 1e-12);
+            let (rows, blocks) = (64u32, 16u32);
+            let (bits, flips, ..) = sweep(&m, 0..rows, 0..blocks);
+            let (lines, cells) = if model == ErrorModel::Bitline {
+                (bits as f64 / rows as f64, rows as f64)
+            } else {
+                (8.0 * rows as f64 * 8.0, 64.0 * blocks as f64)
+            };
+            let (phi, pw, pn) = (
+                m.weak_line_fraction(),
+                m.weak_line_cell_rate(),
+                m.cell_rate(),
+            );
+            let sigma = line_sigma(lines, cells, phi, pw, pn);
+            let mean = bits as f64 * 0.2;
+            assert!(
+                (flips as f64 - mean).abs() < 5.0 * sigma,
+                "{model:?}: {flips} vs {mean} +- {sigma}"
+            );
+        }
+        // Model 3 at 0.5: weak-cell density 1, so every vulnerable bit flips.
+        let m = FaultMap::new(ErrorModel::DataDependent, 0.5, 25, &s);
+        let mut d = [0u8; 64];
+        assert_eq!(m.apply_read(&loc(0, 1, 600, 0), &mut d), 512);
+        assert_eq!(d, [0xFF; 64]);
+    }
+
+    #[test]
     fn stable_per_cell_whatever_the_access() {
         let s = ddr3();
         for model in [
