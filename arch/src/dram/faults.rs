@@ -292,7 +292,7 @@ impl FaultMap {
         let last_col = first_col + ((bits + self.bus_width as i64 - 1) >> self.bus_shift) - 1;
         let sub_key = self.subarray_key(loc);
         // True cells (even subarrays) fail holding 1, anti-cells holding 0.
-        let vulnerable: u8 = if loc.subarray % 2 == 0 { 1 } else { 0 };
+        let vulnerable = (loc.subarray & 1 == 0) as u8;
         let data_dependent = self.model == ErrorModel::DataDependent;
         let words = (self.block_bits as usize).div_ceil(64);
         let mut flips = 0u32;

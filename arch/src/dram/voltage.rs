@@ -502,7 +502,7 @@ mod tests {
             key_of(&table(&[]))
         );
         // serde names unknown and missing keys.
-        let unknown = table(&[ok.clone()]) + "vddq = 1.0\n";
+        let unknown = table(std::slice::from_ref(&ok)) + "vddq = 1.0\n";
         assert!(key_of(&unknown).contains("vddq"), "{}", key_of(&unknown));
         let missing = table(&[ok.replace("ber = 0\n", "")]);
         assert!(key_of(&missing).contains("ber"), "{}", key_of(&missing));
