@@ -22,8 +22,13 @@
 use super::{DramError, Standard};
 use serde::{Deserialize, Serialize};
 
-/// The embedded DDR3L table (Voltron range, EnforceSNN energy and BER).
+/// The embedded DDR3L table (Voltron range, EnforceSNN energy and BER): a typical
+/// module (BER 1.4e-5 at 1.025 V, the geometric middle of EnforceSNN's range).
 pub const DDR3L_TABLE_TOML: &str = include_str!("../../../configs/dram/voltage/ddr3l.toml");
+/// The worst-case DDR3L module of the same sources (onset 1.15 V, BER 2e-3 at 1.025 V),
+/// shipped as configs/dram/voltage/ddr3l-worst.toml for `dram.voltage_table`.
+pub const DDR3L_WORST_TABLE_TOML: &str =
+    include_str!("../../../configs/dram/voltage/ddr3l-worst.toml");
 
 /// Tolerance on voltages, V: values within it are the same point (parsing noise).
 const VDD_TOL: f64 = 1e-9;
@@ -350,6 +355,24 @@ mod tests {
         assert!((1e-7..=2e-3).contains(&low.ber));
         // The 84.9% headline check from papers.md: 1 - (8/32) * scale ~ 0.856.
         assert!((1.0 - 0.25 * low.energy_scale - 0.856).abs() < 1e-3);
+    }
+
+    #[test]
+    fn worst_case_table_brackets_the_typical_one() {
+        let (typ, worst) = (
+            ddr3l(),
+            VoltageTable::from_toml_str(DDR3L_WORST_TABLE_TOML).unwrap(),
+        );
+        assert_eq!(worst.range_v(), typ.range_v());
+        // EnforceSNN's upper end at 1.025 V; errors and stretch start one step earlier.
+        assert_eq!(worst.at(1.025).unwrap().ber, 2e-3);
+        assert!(worst.at(1.125).unwrap().ber > 0.0 && typ.at(1.125).unwrap().ber == 0.0);
+        for i in 0..=13 {
+            let v = 1.35 - 0.025 * i as f64;
+            let (t, w) = (typ.at(v).unwrap(), worst.at(v).unwrap());
+            assert!(w.ber >= t.ber && w.rcd_scale >= t.rcd_scale, "{v}");
+            assert!((w.energy_scale - t.energy_scale).abs() < 1e-12, "{v}");
+        }
     }
 
     #[test]
