@@ -472,6 +472,27 @@ mod tests {
         assert_eq!(s, before);
     }
 
+    proptest::proptest! {
+        /// Any stretch >= 1 keeps every preset valid: each timing grows by less than one
+        /// tCK beyond its exact product, and tRC covers tRAS + tRP.
+        #[test]
+        fn apply_timing_rounds_up_and_stays_valid(
+            preset in 0usize..crate::dram::standard::PRESETS.len(),
+            rcd in 1.0f64..3.0, ras in 1.0f64..3.0, rp in 1.0f64..3.0,
+        ) {
+            let mut s = Standard::preset(crate::dram::standard::PRESETS[preset].0).unwrap();
+            let before = s.timing.clone();
+            let op = OperatingPoint { vdd: 1.0, rcd_scale: rcd, ras_scale: ras, rp_scale: rp, energy_scale: 1.0, ber: 0.0 };
+            op.apply_timing(&mut s);
+            for (new, old, k) in [(s.timing.RCD, before.RCD, rcd), (s.timing.RAS, before.RAS, ras), (s.timing.RP, before.RP, rp)] {
+                let exact = old as f64 * k;
+                proptest::prop_assert!(new as f64 >= exact - 1e-6 && (new as f64) < exact + 1.0);
+            }
+            proptest::prop_assert_eq!(s.timing.RC, before.RC.max(s.timing.RAS + s.timing.RP));
+            proptest::prop_assert!(s.validate().is_ok());
+        }
+    }
+
     #[test]
     fn defaults_for_each_family() {
         // DDR3L: the embedded table as is.
