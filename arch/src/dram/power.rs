@@ -130,3 +130,191 @@ impl DramPower {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Equal to 1e-12 relative: the code and the hand formula differ only in rounding.
+    fn close(got: f64, want: f64) {
+        assert!(
+            (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+            "got {got}, want {want}"
+        );
+    }
+
+    fn preset(name: &str) -> Standard {
+        Standard::preset(name).unwrap()
+    }
+
+    #[test]
+    fn ddr3_1600_x16_by_hand() {
+        // Micron MT41J128M16-125: 1.5 V, tCK 1.25 ns, 64-bit rank of 4 x16 devices.
+        let p = DramPower::new(&preset("DDR3-1600-x16"), 1.0);
+        let (v, tck, dev) = (1.5, 1.25, 4.0);
+        // ACT+PRE: IDD0 110 mA over tRC 38, minus IDD3N 45 over tRAS 28 and IDD2N 42
+        // over tRC - tRAS = 10 cycles: 1.5 x 1.25 x 2500 = 4687.5 pJ per device.
+        close(
+            p.act_pre_pj,
+            dev * v * (110.0 * 38.0 * tck - 45.0 * 28.0 * tck - 42.0 * 10.0 * tck),
+        );
+        close(p.act_pre_pj, 18_750.0);
+        // RD / WR bursts: (IDD4R/W - IDD3N) over BL8 = 4 tCK.
+        close(p.rd_pj, dev * v * (270.0 - 45.0) * 4.0 * tck);
+        close(p.rd_pj, 6_750.0);
+        close(p.wr_pj, dev * v * (280.0 - 45.0) * 4.0 * tck);
+        close(p.wr_pj, 7_050.0);
+        // REF: (IDD5 - IDD3N) over tRFC 128 tCK = 160 ns.
+        close(p.refresh_pj, dev * v * (215.0 - 45.0) * 128.0 * tck);
+        close(p.refresh_pj, 163_200.0);
+        // Background per rank-cycle.
+        close(p.active_standby_pj_per_cycle, dev * v * 45.0 * tck);
+        close(p.precharged_standby_pj_per_cycle, dev * v * 42.0 * tck);
+        close(p.precharged_standby_pj_per_cycle, 315.0);
+    }
+
+    #[test]
+    fn ddr4_2400_by_hand_with_vpp_rail() {
+        // Micron MT40A1G8-083E: VDD 1.2 V, VPP 2.5 V, tCK 0.833 ns, 8 x8 devices.
+        let p = DramPower::new(&preset("DDR4-2400"), 1.0);
+        let (vdd, vpp, tck, dev) = (1.2, 2.5, 0.833, 8.0);
+        // ACT+PRE (tRC 55, tRAS 39): the VPP term is 3 mA x (55 - 39 - 16) tCK = 0,
+        // since IPP0 = IPP3N = IPP2N.
+        let act_vdd = vdd * (48.0 * 55.0 * tck - 43.0 * 39.0 * tck - 34.0 * 16.0 * tck);
+        let act_vpp = vpp * (3.0 * 55.0 * tck - 3.0 * 39.0 * tck - 3.0 * 16.0 * tck);
+        close(p.act_pre_pj, dev * (act_vdd + act_vpp));
+        close(
+            p.rd_pj,
+            dev * (vdd * (135.0 - 43.0) + vpp * (3.0 - 3.0)) * 4.0 * tck,
+        );
+        close(
+            p.wr_pj,
+            dev * (vdd * (123.0 - 43.0) + vpp * (3.0 - 3.0)) * 4.0 * tck,
+        );
+        // REF over tRFC 420 tCK: VPP adds (IPP5 - IPP3N) = 2 mA at 2.5 V.
+        let ref_vdd = vdd * (250.0 - 43.0) * 420.0 * tck;
+        let ref_vpp = vpp * (5.0 - 3.0) * 420.0 * tck;
+        close(p.refresh_pj, dev * (ref_vdd + ref_vpp));
+        assert!(ref_vpp > 0.0);
+        // Background: IDD3N / IDD2N on VDD plus IPP3N / IPP2N = 3 mA on VPP.
+        close(
+            p.active_standby_pj_per_cycle,
+            dev * (vdd * 43.0 + vpp * 3.0) * tck,
+        );
+        close(
+            p.precharged_standby_pj_per_cycle,
+            dev * (vdd * 34.0 + vpp * 3.0) * tck,
+        );
+        // 1.2 V x 43 mA = 51.6 and 2.5 V x 3 mA = 7.5 (mA x V): VPP adds 13% to active standby.
+        close(p.active_standby_pj_per_cycle, 8.0 * (51.6 + 7.5) * 0.833);
+    }
+
+    #[test]
+    fn lpddr3_1600_by_hand() {
+        // DRAMPower's 4Gb LPDDR3-1600 x32: one device per 32-bit channel, VDD2 1.2 V.
+        let p = DramPower::new(&preset("LPDDR3-1600"), 1.0);
+        let (v, tck) = (1.2, 1.25);
+        // tRC 51 (RAS + RP; see the preset), tRAS 36: 1.5 x (4080 - 1620 - 570) = 2835 pJ.
+        close(
+            p.act_pre_pj,
+            v * (80.0 * 51.0 * tck - 45.0 * 36.0 * tck - 38.0 * 15.0 * tck),
+        );
+        close(p.act_pre_pj, 2_835.0);
+        close(p.rd_pj, v * (260.0 - 45.0) * 4.0 * tck);
+        close(p.wr_pj, v * (284.0 - 45.0) * 4.0 * tck);
+        close(p.refresh_pj, v * (160.0 - 45.0) * 104.0 * tck);
+        close(p.active_standby_pj_per_cycle, v * 45.0 * tck);
+        close(p.precharged_standby_pj_per_cycle, v * 38.0 * tck);
+    }
+
+    #[test]
+    fn intervals_by_hand() {
+        let p = DramPower::new(&preset("DDR3-1600-x16"), 1.0);
+        // Idle: 10 us precharged standby = 8000 cycles of 1.25 ns, 4 devices at IDD2N:
+        // 8000 x 4 x 1.5 V x 42 mA x 1.25 ns = 2.52 uJ; nothing else.
+        let idle = p.energy(&ActivityCounts {
+            precharged_rank_cycles: 8000,
+            ..Default::default()
+        });
+        close(idle.precharged_standby_pj, 8000.0 * 4.0 * 1.5 * 42.0 * 1.25);
+        close(idle.total_pj(), 2_520_000.0);
+        assert_eq!(idle.dynamic_pj(), 0.0);
+        // Active: one row open for 1000 cycles with 3 ACT/PRE pairs, 10 reads, 5 writes,
+        // and one refresh; 2000 more cycles precharged.
+        let a = ActivityCounts {
+            act: 3,
+            pre: 3,
+            rd: 10,
+            wr: 5,
+            refresh: 1,
+            active_rank_cycles: 1000,
+            precharged_rank_cycles: 2000,
+        };
+        let e = p.energy(&a);
+        close(e.act_pre_pj, 3.0 * 18_750.0);
+        close(e.rd_pj, 10.0 * 6_750.0);
+        close(e.wr_pj, 5.0 * 7_050.0);
+        close(e.refresh_pj, 163_200.0);
+        close(e.active_standby_pj, 1000.0 * 337.5);
+        close(e.precharged_standby_pj, 2000.0 * 315.0);
+        // 56250 + 67500 + 35250 + 163200 + 337500 + 630000
+        close(e.total_pj(), 1_289_700.0);
+        close(e.dynamic_pj(), 56_250.0 + 67_500.0 + 35_250.0 + 163_200.0);
+        // The pair is booked per ACT: the PRE count carries no extra energy.
+        assert_eq!(p.energy(&ActivityCounts { pre: 99, ..a }), e);
+    }
+
+    #[test]
+    fn energy_scale_multiplies_every_term() {
+        for name in ["DDR3-1600-x16", "DDR4-2400", "LPDDR3-1600"] {
+            let s = preset(name);
+            let (nom, low) = (DramPower::new(&s, 1.0), DramPower::new(&s, 0.576));
+            close(low.act_pre_pj, 0.576 * nom.act_pre_pj);
+            close(low.rd_pj, 0.576 * nom.rd_pj);
+            close(low.wr_pj, 0.576 * nom.wr_pj);
+            close(low.refresh_pj, 0.576 * nom.refresh_pj);
+            close(
+                low.active_standby_pj_per_cycle,
+                0.576 * nom.active_standby_pj_per_cycle,
+            );
+            close(
+                low.precharged_standby_pj_per_cycle,
+                0.576 * nom.precharged_standby_pj_per_cycle,
+            );
+        }
+    }
+
+    #[test]
+    fn total_is_the_sum_of_kinds() {
+        let p = DramPower::new(&preset("DDR4-2400"), 0.8);
+        let a = ActivityCounts {
+            act: 17,
+            pre: 16,
+            rd: 301,
+            wr: 77,
+            refresh: 4,
+            active_rank_cycles: 12_345,
+            precharged_rank_cycles: 6_789,
+        };
+        let e = p.energy(&a);
+        let sum: f64 = e.entries().iter().map(|(_, v)| v).sum();
+        close(e.total_pj(), sum);
+        close(
+            e.total_pj(),
+            e.dynamic_pj() + e.active_standby_pj + e.precharged_standby_pj,
+        );
+        let names: Vec<&str> = e.entries().iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "act_pre",
+                "rd",
+                "wr",
+                "refresh",
+                "active_standby",
+                "precharged_standby"
+            ]
+        );
+        assert!(e.entries().iter().all(|(_, v)| *v > 0.0));
+    }
+}
