@@ -19,6 +19,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run the SNN on the accelerator model: cycles, energy by component, accuracy, traces.
+    Run(RunArgs),
     /// Run the DRAM subsystem alone on a memory trace or a synthetic request stream.
     Dram(DramArgs),
     /// Train an SNN (STDP) on a dataset and save the model as HDF5.
@@ -95,6 +97,29 @@ pub struct DramArgs {
     /// Write the controller's command trace (CSV) here.
     #[arg(long, value_name = "cmds.csv")]
     pub command_trace: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Config file (TOML) or embedded preset name; default: the embedded configs/default.toml.
+    #[arg(value_name = "CONFIG")]
+    pub config: Option<String>,
+    /// Override any config key, e.g. --set dram.vdd=1.025 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Trace file (default spikemem-run.h5 / .csv / .jsonl). An existing trace of the same
+    /// config is resumed: samples already in it are not run again.
+    #[arg(long, value_name = "run.h5")]
+    pub out: Option<PathBuf>,
+    /// Trace format: hdf5, csv or jsonl.
+    #[arg(long, default_value = "hdf5")]
+    pub format: String,
+    /// Write the summary as JSON here.
+    #[arg(long, value_name = "summary.json")]
+    pub json: Option<PathBuf>,
+    /// Learn on chip (STDP over the training split, hardware in the loop) before inference.
+    #[arg(long)]
+    pub learn: bool,
 }
 
 #[derive(Args, Debug)]

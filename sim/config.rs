@@ -9,6 +9,7 @@ use crate::error::input_error;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use spikemem_arch::dram::{DramConfig, Standard};
+use spikemem_arch::sram::SramConfig;
 use std::path::{Path, PathBuf};
 
 /// The whole configuration of a run; every table and key has a default.
@@ -18,6 +19,41 @@ pub struct Config {
     pub dram: DramConfig,
     pub snn: crate::snn::SnnConfig,
     pub data: crate::snn::DataConfig,
+    pub system: crate::system::SystemConfig,
+    pub encoding: spikemem_arch::encoding::EncodingConfig,
+    pub core: spikemem_arch::core::CoreConfig,
+    pub sram: SramTables,
+    pub trace: TraceConfig,
+}
+
+/// `[sram.weights]`, `[sram.buffer]`, `[sram.neurons]`: the on-chip memories. A
+/// `capacity_bytes` of 0 sizes a memory to what it holds (next power of two).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SramTables {
+    /// On-chip weight memory (used when `system.weights_in = "sram"`).
+    pub weights: SramConfig,
+    /// The weight buffer between DRAM and the synapse lanes (sized by `core.weight_buffer_bytes`).
+    pub buffer: SramConfig,
+    /// Neuron state memory (membrane, conductances, threshold).
+    pub neurons: SramConfig,
+}
+
+impl Default for SramTables {
+    fn default() -> Self {
+        let auto = SramConfig { capacity_bytes: 0, word_bits: 64, ..SramConfig::default() };
+        SramTables { weights: auto.clone(), buffer: auto.clone(), neurons: auto }
+    }
+}
+
+/// `[trace]`: what a run's trace holds besides per-sample records.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TraceConfig {
+    /// One record per simulated timestep.
+    pub timesteps: bool,
+    /// The DRAM command trace.
+    pub commands: bool,
 }
 
 /// Config presets embedded in the binary: (name, TOML text).
@@ -120,6 +156,14 @@ fn validate(c: &Config) -> Result<(), String> {
     c.dram.validate().map_err(|e| e.to_string())?;
     c.snn.validate().map_err(|e| e.to_string())?;
     c.data.validate().map_err(|e| e.to_string())?;
+    c.system.validate()?;
+    c.encoding.validate().map_err(|e| e.to_string())?;
+    c.core.validate().map_err(|e| e.to_string())?;
+    for (k, s) in [("weights", &c.sram.weights), ("buffer", &c.sram.buffer), ("neurons", &c.sram.neurons)] {
+        if s.capacity_bytes != 0 {
+            s.validate().map_err(|e| format!("sram.{k}: {e}"))?;
+        }
+    }
     Ok(())
 }
 

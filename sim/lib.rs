@@ -9,3 +9,4 @@ pub mod kernel;
 pub mod memtrace;
 pub mod progress;
 pub mod snn;
+pub mod system;

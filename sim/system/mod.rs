@@ -14,6 +14,7 @@
 //!    update every neuron; the timestep ends when that work is done.
 
 pub mod placement;
+pub mod run;
 pub mod timing;
 
 use serde::{Deserialize, Serialize};

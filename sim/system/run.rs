@@ -1,0 +1,725 @@
+//! `spikemem run`: the SNN on the modelled accelerator, cycle by cycle, with traces.
+
+use super::placement::{LayoutReport, Placement};
+use super::timing::{serve_from_dram, Burst, DramModel};
+use super::WeightHome;
+use crate::cli::RunArgs;
+use crate::config::{self, Config, Loaded};
+use crate::dramrun::{resolve_dram, stats_json, write_json, ResolvedDram};
+use crate::error::input_error;
+use crate::kernel::{ClockDomain, Model};
+use crate::snn::engine::{Network, SampleRecord as SnnSample, StepObserver, StepSpikes};
+use anyhow::{Context, Result};
+use serde_json::{json, Value};
+use spikemem_arch::core::{Core, TimestepWork};
+use spikemem_arch::dram::controller::MemorySystem;
+use spikemem_arch::dram::faults::FaultMap;
+use spikemem_arch::dram::{Command, ReqKind};
+use spikemem_arch::encoding::{self, AccessCost, DenseLayer, EncodingKind, Layer, SynapseEncoding, WordRange};
+use spikemem_arch::energy::EnergyLedger;
+use spikemem_arch::sram::{Sram, SramConfig};
+use spikemem_traces as traces;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The synapse data of the input -> excitatory projection, as the hardware stores it.
+struct SynapseStore {
+    enc: Box<dyn SynapseEncoding>,
+    /// Per presynaptic neuron: the bursts (indices into the placement) its forward access
+    /// reads, flattened with offsets; and the encoding's cost of that access.
+    fwd_off: Vec<u32>,
+    fwd_burst: Vec<u32>,
+    fwd_cost: Vec<AccessCost>,
+    /// Per postsynaptic neuron (learning): the bursts of its weight column.
+    bwd_off: Vec<u32>,
+    bwd_burst: Vec<u32>,
+    bwd_cost: Vec<AccessCost>,
+    /// Synaptic operations of a forward access (entries the lanes process).
+    fwd_synops: Vec<u32>,
+}
+
+fn burst_lists(
+    n: usize,
+    word_bits: u32,
+    burst_bytes: u64,
+    mut access: impl FnMut(usize, &mut Vec<WordRange>) -> AccessCost,
+) -> (Vec<u32>, Vec<u32>, Vec<AccessCost>) {
+    let (mut off, mut bursts, mut costs) = (vec![0u32], Vec::new(), Vec::with_capacity(n));
+    let mut ranges = Vec::new();
+    for i in 0..n {
+        costs.push(access(i, &mut ranges));
+        let start = bursts.len();
+        for r in &ranges {
+            let b0 = r.start_word * word_bits as u64 / 8 / burst_bytes;
+            let b1 = ((r.start_word + r.words) * word_bits as u64 / 8).div_ceil(burst_bytes);
+            for b in b0..b1 {
+                // Ranges ascend within an access; skip a burst the previous range ended in.
+                if bursts.len() == start || *bursts.last().unwrap() != b as u32 {
+                    bursts.push(b as u32);
+                }
+            }
+        }
+        off.push(bursts.len() as u32);
+    }
+    (off, bursts, costs)
+}
+
+/// The accelerator: core, on-chip memories, DRAM; it observes the SNN step by step.
+pub struct Accelerator {
+    core: Core,
+    core_clock: ClockDomain,
+    store: SynapseStore,
+    home: WeightHome,
+    learn: bool,
+    decoder: spikemem_arch::encoding::DecoderCosts,
+    dram: DramModel,
+    rd: ResolvedDram,
+    placement: Placement,
+    max_inflight: usize,
+    sram_weights: Option<Sram>,
+    sram_buffer: Sram,
+    sram_neurons: Sram,
+    input_pop: usize,
+    exc_pop: usize,
+    n_neurons: u64,
+    // scratch, reused every step (no allocation in steady state)
+    bursts: Vec<Burst>,
+    arrivals: Vec<u64>,
+    // time and counters
+    now_ps: u64,
+    decoder_pj: f64,
+    words_requested: u64,
+    bursts_requested: u64,
+    sample_start: SampleMark,
+    sample_steps: u64,
+    // outputs
+    trace: Option<traces::TraceWriter>,
+    trace_timesteps: bool,
+    trace_error: Option<String>,
+    samples: Vec<traces::SampleRecord>,
+    current_sample: u64,
+}
+
+/// Cumulative figures at a sample's start (per-sample values are differences).
+#[derive(Clone, Copy, Default)]
+struct SampleMark {
+    time_ps: u64,
+    energy: [f64; 3],
+    dram_reads: u64,
+    dram_writes: u64,
+    row_hits: u64,
+}
+
+impl Accelerator {
+    /// Energy so far by component: [core (compute + decoder), SRAM (all), DRAM].
+    fn energy_now(&self) -> [f64; 3] {
+        let t = self.now_ps;
+        let core = self.core.energy_pj(t) + self.decoder_pj;
+        let sram = self.sram_buffer.energy_pj(t)
+            + self.sram_neurons.energy_pj(t)
+            + self.sram_weights.as_ref().map_or(0.0, |s| s.energy_pj(t));
+        let dram = self.rd.power.energy(&self.dram.mem.activity()).total_pj();
+        [core, sram, dram]
+    }
+
+    fn mark(&self) -> SampleMark {
+        let s = self.dram.mem.stats();
+        SampleMark {
+            time_ps: self.now_ps,
+            energy: self.energy_now(),
+            dram_reads: s.reads,
+            dram_writes: s.writes,
+            row_hits: s.row_hits,
+        }
+    }
+
+    /// The whole run's energy, by component and kind.
+    pub fn ledger(&self) -> EnergyLedger {
+        let t = self.now_ps;
+        let mut l = EnergyLedger::new();
+        self.core.book(&mut l, "core", t);
+        l.book("core", "decoder", self.decoder_pj);
+        self.sram_buffer.book(&mut l, "sram.buffer", t);
+        self.sram_neurons.book(&mut l, "sram.neurons", t);
+        if let Some(s) = &self.sram_weights {
+            s.book(&mut l, "sram.weights", t);
+        }
+        for (k, e) in self.rd.power.energy(&self.dram.mem.activity()).entries() {
+            l.book("dram", k, e);
+        }
+        l
+    }
+
+    fn push_access(&mut self, off: &[u32], list: &[u32], i: usize, kind: ReqKind) {
+        for &b in &list[off[i] as usize..off[i + 1] as usize] {
+            self.bursts.push(Burst { addr: self.placement.burst_addr[b as usize], kind });
+        }
+    }
+}
+
+impl StepObserver for Accelerator {
+    fn on_step(&mut self, step: u32, spikes: &StepSpikes<'_>) {
+        let inputs = spikes.population(self.input_pop);
+        let exc = spikes.population(self.exc_pop);
+        self.bursts.clear();
+        let (mut words, mut synops, mut stdp_updates) = (0u64, 0u64, 0u64);
+        let mut cost = AccessCost::default();
+        // Forward: every input spike reads its synapse row.
+        for &i in inputs {
+            let i = i as usize;
+            cost.add(&self.store.fwd_cost[i]);
+            words += self.store.fwd_cost[i].words_read;
+            synops += self.store.fwd_synops[i] as u64;
+            if self.home == WeightHome::Dram {
+                let (off, list) = (std::mem::take(&mut self.store.fwd_off), std::mem::take(&mut self.store.fwd_burst));
+                self.push_access(&off, &list, i, ReqKind::Read);
+                self.store.fwd_off = off;
+                self.store.fwd_burst = list;
+            }
+        }
+        // Learning: every excitatory spike reads its weight column and writes it back.
+        if self.learn {
+            for &j in exc {
+                let j = j as usize;
+                let c = self.store.bwd_cost[j];
+                cost.add(&c);
+                words += 2 * c.words_read;
+                stdp_updates += self.store.enc.n_pre() as u64;
+                if self.home == WeightHome::Dram {
+                    let (off, list) = (std::mem::take(&mut self.store.bwd_off), std::mem::take(&mut self.store.bwd_burst));
+                    self.push_access(&off, &list, j, ReqKind::Read);
+                    self.push_access(&off, &list, j, ReqKind::Write);
+                    self.store.bwd_off = off;
+                    self.store.bwd_burst = list;
+                }
+            }
+        }
+        self.decoder_pj += cost.decoder_energy_pj(&self.decoder);
+        self.words_requested += words;
+        let t0 = self.now_ps;
+        let (mem_end_ps, word_bits) = match self.home {
+            WeightHome::Dram => {
+                self.bursts_requested += self.bursts.len() as u64;
+                let end = serve_from_dram(&mut self.dram, self.core_clock, t0, &self.bursts, self.max_inflight, &mut self.arrivals);
+                // Each burst passes through the weight buffer: written once, read once.
+                let buf_words = self.placement.burst_bytes * 8 / self.sram_buffer.config().word_bits as u64;
+                let n = self.bursts.len() as u64 * buf_words;
+                let reads = self.arrivals.len() as u64 * buf_words;
+                self.sram_buffer.write(n);
+                self.sram_buffer.read(reads);
+                (end, (self.placement.burst_bytes * 8) as u32)
+            }
+            WeightHome::Sram => {
+                let s = self.sram_weights.as_mut().expect("weight SRAM exists when weights_in = sram");
+                s.read(words);
+                let per_cycle = (s.config().banks * s.config().ports) as u64;
+                let lat = s.config().latency_cycles as u64;
+                self.arrivals.clear();
+                self.arrivals.extend((0..words).map(|k| lat + k / per_cycle));
+                (t0, s.config().word_bits)
+            }
+        };
+        // Every neuron's state is read and written once per step.
+        self.sram_neurons.read(self.n_neurons);
+        self.sram_neurons.write(self.n_neurons);
+        let timing = self.core.run_timestep(&TimestepWork {
+            spikes_in: inputs.len() as u64,
+            synops,
+            neuron_updates: self.n_neurons,
+            stdp_updates,
+            word_arrival_cycles: &self.arrivals,
+            word_bits,
+        });
+        self.now_ps = (t0 + self.core.cycles_to_ps(timing.cycles)).max(mem_end_ps);
+        self.sample_steps += 1;
+        if self.trace_timesteps {
+            if let Some(w) = &self.trace {
+                let r = traces::TimestepRecord {
+                    sample: self.current_sample,
+                    step,
+                    input_spikes: inputs.len() as u32,
+                    output_spikes: exc.len() as u32,
+                    dram_requests: self.bursts.len() as u32,
+                    cycles: timing.cycles,
+                    energy_pj: 0.0,
+                };
+                if let Err(e) = w.timestep(r) {
+                    self.trace_error.get_or_insert(e.to_string());
+                }
+            }
+        }
+    }
+
+    fn on_sample(&mut self, rec: &SnnSample) {
+        // Let the DRAM reach the sample's end (refresh and background included).
+        self.dram.advance_to(self.now_ps);
+        let m = self.mark();
+        let s0 = self.sample_start;
+        let e: Vec<f64> = (0..3).map(|k| m.energy[k] - s0.energy[k]).collect();
+        let core_cycles = self.core_clock.ps_to_cycle_ceil(m.time_ps - s0.time_ps);
+        let r = traces::SampleRecord {
+            sample: rec.index as u64,
+            label: rec.label as i32,
+            prediction: rec.prediction.map_or(-1, |p| p as i32),
+            cycles: core_cycles,
+            time_ns: (m.time_ps - s0.time_ps) as f64 / 1000.0,
+            input_spikes: rec.ops.input_spikes,
+            output_spikes: rec.ops.neuron_spikes,
+            synaptic_ops: rec.ops.synaptic_ops,
+            neuron_updates: rec.ops.neuron_updates,
+            dram_reads: m.dram_reads - s0.dram_reads,
+            dram_writes: m.dram_writes - s0.dram_writes,
+            dram_row_hits: m.row_hits - s0.row_hits,
+            energy_core_pj: e[0],
+            energy_sram_pj: e[1],
+            energy_dram_pj: e[2],
+            energy_total_pj: e[0] + e[1] + e[2],
+        };
+        if let Some(w) = &self.trace {
+            if let Err(err) = w.sample(r) {
+                self.trace_error.get_or_insert(err.to_string());
+            }
+        }
+        self.samples.push(r);
+        self.sample_start = m;
+        self.current_sample = rec.index as u64 + 1;
+    }
+}
+
+/// Weight codes of the input projection as the hardware stores them: b-bit codes
+/// (0 = no synapse), or the f32 bit patterns when weights are float (32 bits).
+fn stored_codes(net: &Network) -> Result<(Vec<u32>, u32)> {
+    let p = net.input_projection().context("the network has no input projection")?;
+    Ok(match net.codes(p) {
+        Some((codes, bits)) => (codes, bits),
+        None => (net.weights(p).iter().map(|w| w.to_bits()).collect(), 32),
+    })
+}
+
+/// Flip the weak-cell bits of the stored weights where they sit in DRAM, and hand the
+/// values read back to the network. Weak cells are stable per location, so applying
+/// them once to the stationary weights equals applying them on every read. Bit errors
+/// hit the weight fields; pointers, indices and bitmaps are taken as protected (ECC).
+fn apply_dram_faults(
+    net: &mut Network,
+    codes: &[u32],
+    bits: u32,
+    placement: &Placement,
+    faults: &FaultMap,
+    mapper: &spikemem_arch::dram::mapping::AddressMapper,
+) -> Result<u64> {
+    // The weights as a packed little-endian bit image (crossbar order: code k at bit k*b).
+    let total_bits = codes.len() as u64 * bits as u64;
+    let bb = placement.burst_bytes as usize;
+    let mut image = vec![0u8; (total_bits.div_ceil(8) as usize).div_ceil(bb) * bb];
+    let put = |img: &mut [u8], k: usize, v: u32| {
+        for bit in 0..bits as u64 {
+            if (v >> bit) & 1 == 1 {
+                let pos = k as u64 * bits as u64 + bit;
+                img[(pos / 8) as usize] |= 1 << (pos % 8);
+            }
+        }
+    };
+    for (k, &c) in codes.iter().enumerate() {
+        put(&mut image, k, c);
+    }
+    let mut flipped = 0u64;
+    for (b, chunk) in image.chunks_mut(bb).enumerate() {
+        let addr = placement.burst_addr.get(b).copied().unwrap_or(placement.burst_addr[b % placement.burst_addr.len()]);
+        flipped += faults.apply_read(&mapper.decode(addr), chunk) as u64;
+    }
+    if flipped == 0 {
+        return Ok(0);
+    }
+    let get = |img: &[u8], k: usize| -> u32 {
+        let mut v = 0u32;
+        for bit in 0..bits as u64 {
+            let pos = k as u64 * bits as u64 + bit;
+            v |= (((img[(pos / 8) as usize] >> (pos % 8)) & 1) as u32) << bit;
+        }
+        v
+    };
+    let read: Vec<u32> = (0..codes.len()).map(|k| get(&image, k)).collect();
+    let p = net.input_projection().expect("checked above");
+    if bits == 32 && net.codes(p).is_none() {
+        // Float weights: a flipped exponent bit can give inf/NaN; the datapath clamps
+        // to the representable weight range [0, 1] (NaN -> 0).
+        let w: Vec<f32> = read
+            .iter()
+            .map(|&c| {
+                let f = f32::from_bits(c);
+                if f.is_nan() { 0.0 } else { f.clamp(0.0, 1.0) }
+            })
+            .collect();
+        net.set_weights(p, &w)?;
+    } else {
+        net.set_codes(p, &read)?;
+    }
+    Ok(flipped)
+}
+
+/// Build the accelerator for a trained network.
+fn build(cfg: &Config, loaded: &Loaded, net: &mut Network, learn: bool) -> Result<(Accelerator, Value)> {
+    let rd = resolve_dram(&cfg.dram, &loaded.base_dir)?;
+    let mem = MemorySystem::new(&cfg.dram, &rd.standard).map_err(|e| input_error(format!("{}: {e}", loaded.source)))?;
+    let (codes, bits) = stored_codes(net)?;
+    let p = net.input_projection().expect("stored_codes checked it");
+    let info = net.projection_info(p);
+    let (n_pre, n_post) = (info.pre_size, info.post_size);
+    if cfg.encoding.kind.needs_geometry() {
+        return Err(input_error(format!(
+            "encoding.kind = \"{}\" needs a convolutional projection; the input projection of this network is dense (accepted here: crossbar, index, bitmap)",
+            cfg.encoding.kind.name()
+        )));
+    }
+    let layer = Layer::Dense(DenseLayer { n_pre, n_post, weight_bits: bits, codes: codes.clone() });
+    let enc = encoding::build(cfg.encoding.kind, &layer, cfg.encoding.word_bits).map_err(|e| input_error(format!("encoding: {e}")))?;
+    let footprint_bytes = enc.footprint_bits().div_ceil(8).max(enc.total_words() * cfg.encoding.word_bits as u64 / 8);
+    let burst_bytes = mem.mapper().burst_bytes();
+    let placement = Placement::new(
+        cfg.system.placement,
+        footprint_bytes,
+        0,
+        mem.mapper(),
+        &rd.standard,
+        cfg.dram.channels,
+        cfg.dram.ranks,
+    )
+    .map_err(|e| input_error(format!("system.placement: {e}")))?;
+    let wb = cfg.encoding.word_bits;
+    let (fwd_off, fwd_burst, fwd_cost) = burst_lists(n_pre, wb, burst_bytes, |i, r| enc.forward(i, r));
+    let (bwd_off, bwd_burst, bwd_cost) = if learn {
+        burst_lists(n_post, wb, burst_bytes, |j, r| enc.backward(j, r))
+    } else {
+        (vec![0; n_post + 1], Vec::new(), vec![AccessCost::default(); n_post])
+    };
+    let fwd_synops = (0..n_pre)
+        .map(|i| {
+            let row = &codes[i * n_post..(i + 1) * n_post];
+            if cfg.encoding.kind == EncodingKind::Crossbar { n_post as u32 } else { row.iter().filter(|&&c| c != 0).count() as u32 }
+        })
+        .collect();
+    // Bit errors of reduced-voltage DRAM reach the weights the network uses.
+    let ber = cfg.dram.ber.unwrap_or(rd.op.ber);
+    let faults = FaultMap::new(cfg.dram.error_model, ber, cfg.dram.fault_seed, &rd.standard);
+    let flipped = if cfg.system.weights_in == WeightHome::Dram {
+        apply_dram_faults(net, &codes, bits, &placement, &faults, mem.mapper())?
+    } else {
+        0
+    };
+    let layout: LayoutReport = placement.report(mem.mapper());
+    let core = Core::new(cfg.core.clone()).map_err(|e| input_error(e.to_string()))?;
+    let core_clock = ClockDomain::new(core.period_ps());
+    let sram_cfg = |c: &SramConfig, auto_bytes: u64| -> Result<Sram> {
+        let mut c = c.clone();
+        if c.capacity_bytes == 0 {
+            c.capacity_bytes = auto_bytes.next_power_of_two().max(64);
+        }
+        Sram::new(c).map_err(|e| input_error(e.to_string()))
+    };
+    let n_neurons: u64 = net.population_sizes().iter().skip(1).map(|&n| n as u64).sum();
+    let sram_weights = if cfg.system.weights_in == WeightHome::Sram {
+        Some(sram_cfg(&cfg.sram.weights, footprint_bytes)?)
+    } else {
+        None
+    };
+    let sram_buffer = sram_cfg(&cfg.sram.buffer, cfg.core.weight_buffer_bytes)?;
+    // Neuron state: membrane, conductances, threshold: 4 x 16 bits per neuron.
+    let sram_neurons = sram_cfg(&cfg.sram.neurons, n_neurons * 8)?;
+    let names = net.population_names();
+    let input_pop = names.iter().position(|n| *n == info.pre_population).unwrap_or(0);
+    let exc_pop = names.iter().position(|n| *n == info.post_population).unwrap_or(1);
+    let max_inflight = ((cfg.core.weight_buffer_bytes / burst_bytes) as usize).max(1);
+    let tck = rd.standard.tck_ps();
+    let memory = json!({
+        "projection": info.name,
+        "n_pre": n_pre, "n_post": n_post, "weight_bits": bits,
+        "encoding": cfg.encoding.kind.name(),
+        "footprint_bits": enc.footprint_bits(),
+        "weights_in": format!("{:?}", cfg.system.weights_in).to_lowercase(),
+        "layout": layout,
+        "ber": ber,
+        "fault_bits_flipped": flipped,
+    });
+    let acc = Accelerator {
+        core,
+        core_clock,
+        store: SynapseStore { enc, fwd_off, fwd_burst, fwd_cost, bwd_off, bwd_burst, bwd_cost, fwd_synops },
+        home: cfg.system.weights_in,
+        learn,
+        decoder: cfg.encoding.decoder.clone(),
+        dram: DramModel::new(mem, tck),
+        rd,
+        placement,
+        max_inflight,
+        sram_weights,
+        sram_buffer,
+        sram_neurons,
+        input_pop,
+        exc_pop,
+        n_neurons,
+        bursts: Vec::with_capacity(4096),
+        arrivals: Vec::with_capacity(4096),
+        now_ps: 0,
+        decoder_pj: 0.0,
+        words_requested: 0,
+        bursts_requested: 0,
+        sample_start: SampleMark::default(),
+        sample_steps: 0,
+        trace: None,
+        trace_timesteps: false,
+        trace_error: None,
+        samples: Vec::new(),
+        current_sample: 0,
+    };
+    Ok((acc, memory))
+}
+
+/// Load or train the network the run uses.
+fn obtain_network(cfg: &Config, loaded: &Loaded) -> Result<(Network, Value)> {
+    use crate::snn::{dataset, model_io, network, train};
+    if !cfg.system.model.is_empty() {
+        let path = loaded.base_dir.join(&cfg.system.model);
+        if !path.exists() {
+            return Err(input_error(format!("system.model: `{}` does not exist (train one with `spikemem train --out`)", path.display())));
+        }
+        let net = model_io::load(&path, &cfg.snn)?;
+        return Ok((net, json!({ "source": path.display().to_string() })));
+    }
+    let d = &cfg.data;
+    let train_set = dataset::load_pair(&d.train_images, &d.train_labels, &loaded.base_dir)?.truncated(d.train_samples);
+    let desc = network::build(&cfg.snn, train_set.rows, train_set.cols);
+    let mut net = Network::new(&cfg.snn, desc)?;
+    let r = train::train(&mut net, &train_set, true);
+    tracing::info!(samples = r.samples, accuracy = r.label_pass_accuracy, "trained the model for this run");
+    Ok((net, json!({
+        "source": "trained for this run",
+        "train_samples": r.samples,
+        "epochs": r.epochs,
+        "label_pass_accuracy": r.label_pass_accuracy,
+        "train_wall_seconds": r.wall_seconds,
+    })))
+}
+
+/// Where the trace goes: --out, else `spikemem-run.<ext>` in the working directory.
+fn trace_path(a: &RunArgs, format: traces::TraceFormat) -> PathBuf {
+    a.out.clone().unwrap_or_else(|| PathBuf::from(format!("spikemem-run.{}", format.extension())))
+}
+
+pub fn cmd_run(a: &RunArgs) -> Result<()> {
+    use crate::snn::{dataset, train};
+    let wall = Instant::now();
+    let loaded = config::load(a.config.as_deref(), &a.sets)?;
+    let cfg = &loaded.config;
+    let format: traces::TraceFormat = a.format.parse().map_err(|e: String| input_error(format!("--format: {e}")))?;
+    let (mut net, model_info) = obtain_network(cfg, &loaded)?;
+    let d = &cfg.data;
+    let test_set = dataset::load_pair(&d.test_images, &d.test_labels, &loaded.base_dir)?.truncated(d.test_samples);
+    let (mut acc, memory) = build(cfg, &loaded, &mut net, a.learn)?;
+
+    // On-chip learning first (hardware in the loop), then labels from a frozen pass.
+    let mut learning = Value::Null;
+    if a.learn {
+        let train_set = dataset::load_pair(&d.train_images, &d.train_labels, &loaded.base_dir)?.truncated(d.train_samples);
+        let pb = crate::progress::bar(train_set.len() as u64, "learn");
+        for s in 0..train_set.len() {
+            net.run_sample(train_set.image(s), s, train::KEY_TRAIN + s as u64, true, &mut acc);
+            pb.inc(1);
+        }
+        pb.finish_and_clear();
+        acc.dram.advance_to(acc.now_ps);
+        let (resp, _) = train::respond(&net, &train_set, train::KEY_LABEL, 1, None);
+        net.labels = train::assign_labels(&resp, &train_set.labels, net.n_excitatory());
+        let e = acc.energy_now();
+        learning = json!({
+            "samples": train_set.len(),
+            "cycles": acc.core_clock.ps_to_cycle_ceil(acc.now_ps),
+            "time_ns": acc.now_ps as f64 / 1000.0,
+            "energy_pj": e.iter().sum::<f64>(),
+            "energy_core_pj": e[0], "energy_sram_pj": e[1], "energy_dram_pj": e[2],
+        });
+        acc.learn = false;
+        acc.sample_start = acc.mark();
+    }
+
+    // Trace: resume an interrupted run of the same config, else start a new file.
+    let path = trace_path(a, format);
+    let meta = traces::RunMeta {
+        config_toml: loaded.text.clone(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        command_names: Command::ALL.iter().map(|c| c.name().to_string()).collect(),
+        extra_attrs: vec![("command".into(), "run".into())],
+    };
+    let opts = traces::TraceOptions { timesteps: cfg.trace.timesteps, commands: cfg.trace.commands, ..traces::TraceOptions::default() };
+    let exists = path.exists() || (format == traces::TraceFormat::Csv && traces::csv_sibling(&path, "_samples.csv").exists());
+    let (writer, done) = if exists && a.learn == false {
+        traces::TraceWriter::resume(&path, format, meta, opts).map_err(|e| input_error(e.to_string()))?
+    } else {
+        (traces::TraceWriter::create(&path, format, meta, opts).map_err(|e| input_error(e.to_string()))?, 0)
+    };
+    if cfg.trace.commands {
+        acc.dram.mem.enable_command_log();
+    }
+    acc.trace = Some(writer);
+    acc.trace_timesteps = cfg.trace.timesteps;
+    if done > 0 {
+        println!("resuming {}: {} of {} samples already done", path.display(), done, test_set.len());
+    }
+
+    // Inference over the test split, sample by sample, the hardware observing each step.
+    let t_infer = Instant::now();
+    let infer_start = acc.mark();
+    let pb = crate::progress::bar(test_set.len() as u64, "run");
+    pb.set_position(done.min(test_set.len() as u64));
+    for s in done as usize..test_set.len() {
+        acc.current_sample = s as u64;
+        let before = net.ops;
+        let (counts, repeats) = net.run_sample(test_set.image(s), s, train::KEY_EVAL + s as u64, false, &mut acc);
+        let counts = counts.to_vec();
+        let rec = SnnSample {
+            index: s,
+            label: test_set.labels[s],
+            prediction: train::predict(&counts, &net.labels),
+            spike_counts: counts,
+            repeats,
+            ops: net.ops.since(&before),
+        };
+        acc.on_sample(&rec);
+        if cfg.trace.commands {
+            let cmds: Vec<traces::CommandRecord> = acc
+                .dram
+                .mem
+                .take_command_log()
+                .iter()
+                .map(|c| traces::CommandRecord {
+                    cycle: c.cycle,
+                    command: Command::ALL.iter().position(|x| *x == c.cmd).unwrap_or(0) as u8,
+                    channel: c.addr.channel as u8,
+                    rank: c.addr.rank as u8,
+                    bank_group: c.addr.bank_group as u8,
+                    bank: c.addr.bank as u8,
+                    subarray: c.addr.subarray as u16,
+                    row: c.addr.row,
+                    column: c.addr.column,
+                })
+                .collect();
+            if let Some(w) = &acc.trace {
+                if let Err(e) = w.commands(cmds) {
+                    acc.trace_error.get_or_insert(e.to_string());
+                }
+            }
+        }
+        pb.inc(1);
+        if let Some(e) = &acc.trace_error {
+            anyhow::bail!("trace {}: {e} (records written so far are kept)", path.display());
+        }
+    }
+    pb.finish_and_clear();
+    let infer_wall = t_infer.elapsed().as_secs_f64();
+
+    let summary = summarize(&acc, &infer_start, &net, &model_info, &memory, &learning, done, wall.elapsed().as_secs_f64(), infer_wall);
+    let dram_json = summary["dram"].to_string();
+    let writer = acc.trace.take().expect("set above");
+    writer.finish(&summary.to_string(), &dram_json).map_err(|e| anyhow::anyhow!("trace {}: {e}", path.display()))?;
+    if let Some(p) = &a.json {
+        write_json(p, &summary)?;
+    }
+    print_run_summary(&summary, &path);
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summarize(
+    acc: &Accelerator,
+    start: &SampleMark,
+    net: &Network,
+    model_info: &Value,
+    memory: &Value,
+    learning: &Value,
+    resumed_from: u64,
+    wall_seconds: f64,
+    infer_wall_seconds: f64,
+) -> Value {
+    let recs = &acc.samples;
+    let n = recs.len() as f64;
+    let correct = recs.iter().filter(|r| r.prediction == r.label).count() as f64;
+    let sum = |f: fn(&traces::SampleRecord) -> f64| recs.iter().map(f).sum::<f64>();
+    let dram_cycles = acc.dram.cycle;
+    let mut dram = stats_json(&acc.dram.mem, &acc.rd, dram_cycles, infer_wall_seconds);
+    // DRAM stats cover the whole run (learning included); say so.
+    dram["covers"] = json!(if learning.is_null() { "inference" } else { "learning + inference" });
+    let ledger = acc.ledger();
+    let srams: Vec<(&str, &Sram)> = [("buffer", Some(&acc.sram_buffer)), ("neurons", Some(&acc.sram_neurons)), ("weights", acc.sram_weights.as_ref())]
+        .into_iter()
+        .filter_map(|(k, s)| s.map(|s| (k, s)))
+        .collect();
+    let sram: serde_json::Map<String, Value> = srams
+        .iter()
+        .map(|(k, s)| {
+            (k.to_string(), json!({
+                "capacity_bytes": s.config().capacity_bytes, "word_bits": s.config().word_bits,
+                "reads": s.reads(), "writes": s.writes(),
+                "read_energy_pj_per_access": s.read_energy_pj(),
+                "energy_pj": s.energy_pj(acc.now_ps),
+            }))
+        })
+        .collect();
+    let time_ps = acc.now_ps - start.time_ps;
+    json!({
+        "samples": recs.len(),
+        "resumed_from_sample": resumed_from,
+        "accuracy": if n > 0.0 { correct / n } else { 0.0 },
+        "cycles": sum(|r| r.cycles as f64) as u64,
+        "core_clock_mhz": acc.core.config().freq_mhz,
+        "time_ns": time_ps as f64 / 1000.0,
+        "energy_pj": sum(|r| r.energy_total_pj),
+        "energy_by_component_pj": { "core": sum(|r| r.energy_core_pj), "sram": sum(|r| r.energy_sram_pj), "dram": sum(|r| r.energy_dram_pj) },
+        "energy_breakdown_pj": ledger.breakdown_pj(),
+        "dram": dram,
+        "sram": sram,
+        "spikes": sum(|r| (r.input_spikes + r.output_spikes) as f64) as u64,
+        "input_spikes": sum(|r| r.input_spikes as f64) as u64,
+        "output_spikes": sum(|r| r.output_spikes as f64) as u64,
+        "synaptic_ops": sum(|r| r.synaptic_ops as f64) as u64,
+        "neuron_updates": sum(|r| r.neuron_updates as f64) as u64,
+        "dram_reads": sum(|r| r.dram_reads as f64) as u64,
+        "weight_words_requested": acc.words_requested,
+        "bursts_requested": acc.bursts_requested,
+        "weight_memory_bits": net.weight_memory_bits(),
+        "memory": memory,
+        "model": model_info,
+        "learning": learning,
+        "wall_seconds": wall_seconds,
+        "images_per_second": if infer_wall_seconds > 0.0 { n / infer_wall_seconds } else { 0.0 },
+        "dram_requests_per_second": if infer_wall_seconds > 0.0 { sum(|r| (r.dram_reads + r.dram_writes) as f64) / infer_wall_seconds } else { 0.0 },
+    })
+}
+
+fn print_run_summary(s: &Value, path: &Path) {
+    let f = |k: &str| s.get(k).and_then(Value::as_f64).unwrap_or(0.0);
+    println!(
+        "{} samples: accuracy {:.2}%, {} core cycles ({:.3} ms simulated), energy {:.3} uJ",
+        f("samples"),
+        100.0 * f("accuracy"),
+        f("cycles"),
+        f("time_ns") / 1e6,
+        f("energy_pj") / 1e6
+    );
+    let c = &s["energy_by_component_pj"];
+    println!(
+        "  energy by component: core {:.3} uJ, SRAM {:.3} uJ, DRAM {:.3} uJ",
+        c["core"].as_f64().unwrap_or(0.0) / 1e6,
+        c["sram"].as_f64().unwrap_or(0.0) / 1e6,
+        c["dram"].as_f64().unwrap_or(0.0) / 1e6
+    );
+    let d = &s["dram"];
+    println!(
+        "  DRAM: {} reads, row-hit rate {:.3}, {:.2} GB/s; weights {} bits ({})",
+        d["reads"],
+        d["row_hit_rate"].as_f64().unwrap_or(0.0),
+        d["bandwidth_gbps"].as_f64().unwrap_or(0.0),
+        s["weight_memory_bits"],
+        s["memory"]["encoding"].as_str().unwrap_or("?")
+    );
+    println!("  {:.1} images/s; trace: {}", f("images_per_second"), path.display());
+}
