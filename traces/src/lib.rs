@@ -77,6 +77,9 @@ mod h5;
 mod records;
 mod text;
 
+#[cfg(test)]
+mod tests;
+
 pub use records::{CommandRecord, Record, SampleRecord, TimestepRecord};
 pub use text::csv_sibling;
 

@@ -158,7 +158,7 @@ mod tests {
         assert!(err.contains("input_spikes"), "{err}");
         assert!(TimestepRecord::from_csv("1,2,3")
             .unwrap_err()
-            .contains("dram_requests"));
+            .contains("output_spikes"));
     }
 
     #[test]
