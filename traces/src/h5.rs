@@ -19,10 +19,24 @@ pub(crate) struct H5Sink {
     commands: Option<Dataset>,
 }
 
-fn err(path: &Path, what: &str, e: impl std::fmt::Display) -> TraceError {
+/// HDF5's message for a failed system call spans lines and carries buffer addresses;
+/// keep the call chain and the OS error text (e.g. "No space left on device").
+fn h5_reason(e: &hdf5::Error) -> String {
+    let s = e.to_string();
+    let head = s.split(": time =").next().unwrap_or(&s).trim();
+    match s
+        .split_once("error message = '")
+        .and_then(|(_, r)| r.split_once('\''))
+    {
+        Some((os, _)) if !head.contains(os) => format!("{head}: {os}"),
+        _ => head.to_owned(),
+    }
+}
+
+fn err(path: &Path, what: &str, e: hdf5::Error) -> TraceError {
     TraceError::Write {
         path: path.to_owned(),
-        reason: format!("{what}: {e}"),
+        reason: format!("{what}: {}", h5_reason(&e)),
     }
 }
 
@@ -74,7 +88,7 @@ fn create_table<R: Record>(
 fn open_table<R: Record>(path: &Path, parent: &Group, name: &str) -> Result<Dataset, TraceError> {
     let ds = parent.dataset(name).map_err(|e| TraceError::Open {
         path: path.to_owned(),
-        reason: format!("{name}: {e}"),
+        reason: format!("{name}: {}", h5_reason(&e)),
     })?;
     let same = ds
         .dtype()
@@ -109,7 +123,7 @@ impl H5Sink {
     ) -> Result<Self, TraceError> {
         let fail = |e: hdf5::Error| TraceError::Create {
             path: path.to_owned(),
-            reason: e.to_string(),
+            reason: h5_reason(&e),
         };
         // Default (earliest) file format on purpose: the v1.10 format records "open for
         // writing" in the superblock, and a killed run would then need `h5clear` before
@@ -161,7 +175,7 @@ impl H5Sink {
     ) -> Result<(Self, u64), TraceError> {
         let open_err = |e: hdf5::Error| TraceError::Open {
             path: path.to_owned(),
-            reason: e.to_string(),
+            reason: h5_reason(&e),
         };
         let file = File::open_rw(path).map_err(open_err)?;
         let old_config = read_str_attr(&file, "config_toml").map_err(open_err)?;
