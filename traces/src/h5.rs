@@ -17,6 +17,7 @@ pub(crate) struct H5Sink {
     samples: Dataset,
     timesteps: Option<Dataset>,
     commands: Option<Dataset>,
+    finished: bool,
 }
 
 /// HDF5's message for a failed system call spans lines and carries buffer addresses;
@@ -71,12 +72,81 @@ fn read_str_attr(loc: &Location, name: &str) -> hdf5::Result<String> {
         .to_owned())
 }
 
+/// `/samples` gets at most this many rows a chunk: it receives few rows per flush, and
+/// every flush rewrites its last, partial chunk to fresh file space (see `create`).
+pub(crate) const SAMPLES_MAX_CHUNK_ROWS: usize = 512;
+
+fn create_file(path: &Path) -> hdf5::Result<File> {
+    File::with_options()
+        .with_fcpl(|p| p.file_space_strategy(hdf5::file::FileSpaceStrategy::None))
+        .create(path)
+}
+
+/// Bytes of a finished trace that are old chunk versions (see `create`) before the file
+/// is rewritten compactly; below either bound the copy is not worth its time.
+const COMPACT_MIN_WASTE_BYTES: u64 = 1 << 20;
+const COMPACT_MIN_WASTE_FRACTION: f64 = 0.25;
+
+/// Rewrites a finished trace without the chunk versions that frequent flushes left
+/// behind: copies every object into a temporary file, then renames it over the trace,
+/// so a kill during the copy leaves the complete original. Returns whether it did.
+fn compact(path: &Path) -> hdf5::Result<bool> {
+    let src = File::open(path)?;
+    let mut data = 0;
+    for name in ["samples", "timesteps", "dram/commands"] {
+        if let Ok(ds) = src.dataset(name) {
+            data += ds.storage_size();
+        }
+    }
+    let size = src.size();
+    let waste = size.saturating_sub(data);
+    if waste < COMPACT_MIN_WASTE_BYTES || (waste as f64) < COMPACT_MIN_WASTE_FRACTION * size as f64
+    {
+        return Ok(false);
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".compact.tmp");
+    let tmp = PathBuf::from(tmp);
+    let copied = (|| -> hdf5::Result<()> {
+        let dst = create_file(&tmp)?;
+        // Object copies carry their own attributes; the root's must be copied by hand.
+        for name in src.attr_names()? {
+            let a = src.attr(&name)?;
+            if a.dtype()?.is::<u64>() {
+                set_scalar_attr(&dst, &name, a.read_scalar::<u64>()?)?;
+            } else {
+                set_str_attr(&dst, &name, read_str_attr(&src, &name)?.as_str())?;
+            }
+        }
+        for name in src.member_names()? {
+            match src.dataset(&name) {
+                Ok(ds) => ds.copy_to(&dst, &name)?,
+                Err(_) => src.group(&name)?.copy_to(&dst, &name)?,
+            }
+        }
+        dst.close()
+    })();
+    drop(src);
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, path)
+        .map_err(|e| hdf5::Error::from(format!("renaming {}: {e}", tmp.display())))?;
+    Ok(true)
+}
+
 fn create_table<R: Record>(
     parent: &Group,
     name: &str,
     opts: &TraceOptions,
 ) -> hdf5::Result<Dataset> {
-    let mut b = parent.new_dataset::<R>().chunk(opts.chunk_rows).shape(0..);
+    let rows = if R::KIND == SampleRecord::KIND {
+        opts.chunk_rows.min(SAMPLES_MAX_CHUNK_ROWS)
+    } else {
+        opts.chunk_rows
+    };
+    let mut b = parent.new_dataset::<R>().chunk(rows).shape(0..);
     if opts.compression_level > 0 {
         b = b.deflate(opts.compression_level);
     }
@@ -128,7 +198,11 @@ impl H5Sink {
         // Default (earliest) file format on purpose: the v1.10 format records "open for
         // writing" in the superblock, and a killed run would then need `h5clear` before
         // h5py could open it.
-        let file = File::create(path).map_err(fail)?;
+        // No free-space reuse: a compressed chunk that grows moves to new space, and if
+        // its old space were reused before the next flush, a kill would leave the on-disk
+        // index pointing at overwritten bytes ("inflate() failed" on read). Costs: old
+        // chunk versions stay in the file, and readers need HDF5 >= 1.10.
+        let file = create_file(path).map_err(fail)?;
         (|| -> hdf5::Result<Self> {
             set_str_attr(&file, "spikemem_version", &meta.version)?;
             set_str_attr(&file, "config_toml", &meta.config_toml)?;
@@ -161,6 +235,7 @@ impl H5Sink {
                 samples,
                 timesteps,
                 commands,
+                finished: false,
             })
         })()
         .map_err(fail)
@@ -241,6 +316,7 @@ impl H5Sink {
                 samples,
                 timesteps,
                 commands,
+                finished: false,
             },
             n_samples,
         ))
@@ -351,7 +427,9 @@ impl Sink for H5Sink {
             set_scalar_attr(&self.file, "finished_unix_s", unix_now_s())?;
             self.file.flush()
         })()
-        .map_err(|e| err(&self.path, "writing summary", e))
+        .map_err(|e| err(&self.path, "writing summary", e))?;
+        self.finished = true;
+        Ok(())
     }
 
     fn close(self: Box<Self>) -> Result<(), TraceError> {
@@ -361,8 +439,22 @@ impl Sink for H5Sink {
             samples,
             timesteps,
             commands,
+            finished,
         } = *self;
         drop((samples, timesteps, commands));
-        file.close().map_err(|e| err(&path, "closing", e))
+        file.close().map_err(|e| err(&path, "closing", e))?;
+        // Only a finished trace: a rerun appends to an unfinished one, which would
+        // redo the copy each time. A failed copy loses nothing (the original is
+        // complete and in place), so it is reported but not an error of the run.
+        if finished {
+            if let Err(e) = compact(&path) {
+                eprintln!(
+                    "spikemem-traces: left {} uncompacted: {}",
+                    path.display(),
+                    h5_reason(&e)
+                );
+            }
+        }
+        Ok(())
     }
 }

@@ -37,8 +37,9 @@ macro_rules! record {
                 $(
                     if !first { out.push(','); }
                     first = false;
-                    // Display of floats is the shortest text that parses back to the same bits.
-                    let _ = write!(out, "{}", self.$field);
+                    // Debug of a float is the shortest text that parses back to the same bits and
+                    // always has a `.` or exponent, so readers infer a float column.
+                    let _ = write!(out, "{:?}", self.$field);
                 )+
                 let _ = first;
                 out.push('\n');

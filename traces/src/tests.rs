@@ -942,3 +942,57 @@ fn options_and_format_names_are_checked() {
         assert!(e.contains(needle), "{e}");
     }
 }
+
+/// Frequent flushes leave old chunk versions in the file; finish copies them away.
+#[test]
+fn finished_hdf5_is_compacted() {
+    let dir = TempDir::new().unwrap();
+    let size = |flush: usize| {
+        let path = dir.path().join(format!("flush{flush}.h5"));
+        let o = TraceOptions {
+            flush_every_rows: flush,
+            chunk_rows: 1024,
+            ..opts(flush)
+        };
+        let w = TraceWriter::create(&path, TraceFormat::Hdf5, meta(CONFIG), o).unwrap();
+        write_samples(&w, 0, 3000);
+        w.finish(SUMMARY, DRAM_STATS).unwrap();
+        check_complete_trace(TraceFormat::Hdf5, &path, 3000);
+        let f = hdf5::File::open(&path).unwrap();
+        assert_eq!(
+            f.attr("config_toml")
+                .unwrap()
+                .read_scalar::<hdf5::types::VarLenUnicode>()
+                .unwrap()
+                .as_str(),
+            CONFIG
+        );
+        assert!(
+            f.attr("created_unix_s")
+                .unwrap()
+                .read_scalar::<u64>()
+                .unwrap()
+                > 0
+        );
+        assert_eq!(
+            f.dataset("summary")
+                .unwrap()
+                .attr("accuracy")
+                .unwrap()
+                .read_scalar::<f64>()
+                .unwrap(),
+            0.875
+        );
+        assert!(!dir
+            .path()
+            .join(format!("flush{flush}.h5.compact.tmp"))
+            .exists());
+        std::fs::metadata(&path).unwrap().len()
+    };
+    let once = size(1_000_000);
+    let often = size(20);
+    assert!(
+        (often as f64) < once as f64 * 1.3 + 65536.0,
+        "compacted {often} bytes vs {once} written in one flush"
+    );
+}
