@@ -17,6 +17,7 @@ import argparse
 import csv
 import json
 import os
+import signal
 import sys
 
 SAMPLE_FIELDS = [
@@ -200,6 +201,8 @@ def print_table(columns, rows):
 
 
 def main():
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends quietly
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("trace", help="run.h5, run.csv (or its stem) or run.jsonl")
     ap.add_argument("--rows", type=int, default=20, help="samples to print (0 = all; default 20)")
@@ -217,7 +220,8 @@ def main():
     if t["timesteps_rows"] is not None:
         print(f"  timesteps: {t['timesteps_rows']} rows")
     if t["commands_rows"] is not None:
-        print(f"  dram commands: {t['commands_rows']} rows ({', '.join(t['command_names'])})")
+        names = f" ({', '.join(t['command_names'])})" if t["command_names"] else ""
+        print(f"  dram commands: {t['commands_rows']} rows{names}")
     if args.config:
         print("\nconfig:")
         print(t["config_toml"].rstrip())

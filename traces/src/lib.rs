@@ -27,9 +27,11 @@
 //! | `/summary` attrs | f64 / i64 / u64 / bool / string | every top-level scalar of the summary JSON (e.g. `accuracy`, `energy_total_pj`) |
 //! | `/dram/stats` | scalar string | DRAM controller statistics as JSON (written at finish) |
 //!
-//! Tables are resizable, chunked (`TraceOptions::chunk_rows` rows a chunk) and
-//! deflate-compressed (`TraceOptions::compression_level`, 0 = none). Field names and
-//! units are those of the record structs (`energy_dram_pj`, `time_ns`, ...). In Python:
+//! Tables are resizable, chunked (`TraceOptions::chunk_rows` rows a chunk; at most 512
+//! for `/samples`) and deflate-compressed (`TraceOptions::compression_level`, 0 = none).
+//! Field names and units are those of the record structs (`energy_dram_pj`,
+//! `time_ns`, ...). Record layouts are `#[repr(C)]`: `SampleRecord` is 120 bytes,
+//! `TimestepRecord` 40, `CommandRecord` 24 (one padding byte after `bank`). In Python:
 //!
 //! ```python
 //! import h5py, json, pandas as pd
@@ -39,8 +41,16 @@
 //!     names = [n.decode() if isinstance(n, bytes) else n for n in f["dram/commands"].attrs["command_names"]]
 //! ```
 //!
-//! The file uses HDF5's default (oldest compatible) format: the newer superblock marks
-//! a file "open for writing" and a killed run would need `h5clear -s` before opening.
+//! File-format choices, all for surviving `kill -9`:
+//! - the default (oldest compatible) superblock: the v1.10 one marks a file "open for
+//!   writing", and a killed run would need `h5clear -s` before h5py could open it;
+//! - no free-space reuse (`H5F_FSPACE_STRATEGY_NONE`): a compressed chunk rewritten by
+//!   a flush moves to new space and its old bytes stay as the last flush left them,
+//!   so the on-disk index never points at overwritten data. Readers need HDF5 >= 1.10
+//!   (every h5py wheel and Debian 12 have it). The old chunk versions are dropped
+//!   when the run finishes: if they are over 25% of the file (and over 1 MiB), the
+//!   trace is copied compactly to `<path>.compact.tmp` and renamed over the original.
+//!
 //! While a run is writing, HDF5's file lock keeps other processes out; to peek at a
 //! live trace, set `HDF5_USE_FILE_LOCKING=FALSE` for the reader.
 //!
@@ -51,7 +61,8 @@
 //! `dir/run.toml` (the config), `dir/run_meta.json` (version, creation time,
 //! `command_names`, extra attributes), `dir/run_summary.json` (`summary` and
 //! `dram_stats`, written at finish) and `dir/run_progress.json` (bytes of each table
-//! that belong to completed samples; used by resume).
+//! that belong to completed samples; used by resume). Floats are written as the
+//! shortest text that reads back to the same bits, always with a `.` or an exponent.
 //!
 //! ## JSON lines (`jsonl`)
 //!
@@ -60,7 +71,8 @@
 //! `extra`), then `sample`, `timestep` and `command` lines with the record fields,
 //! and `summary` (`summary`, `dram_stats`) last. Within one flush, rows of completed
 //! samples come before their sample lines, so lines of different kinds are grouped
-//! rather than strictly in simulation order.
+//! rather than strictly in simulation order. Floats round-trip exactly, except that
+//! NaN and infinities (which JSON cannot express) are written as `null`.
 //!
 //! # Durability and resume
 //!
@@ -71,7 +83,11 @@
 //! to its last flush. A sample's timesteps and commands are sent before its
 //! [`SampleRecord`], which closes the sample; [`TraceWriter::resume`] cuts rows after
 //! the last closed sample and returns how many samples the file holds, so a rerun
-//! continues with the next sample.
+//! continues with the next sample. Readers of a killed trace may see such trailing
+//! rows; in HDF5 the `complete_rows` attributes say where they start.
+//!
+//! HDF5 opens its file without `O_CLOEXEC`: a child process started while a trace is
+//! open inherits the descriptor and with it the file lock, until the child exits.
 
 mod h5;
 mod records;
