@@ -303,6 +303,17 @@ impl H5Sink {
         };
         (|| -> hdf5::Result<()> {
             set_scalar_attr(&file, "resumed_unix_s", unix_now_s())?;
+            // A resumed trace is unfinished again until its new finish: an old summary
+            // would describe fewer samples than the file will hold.
+            if file.link_exists("summary") {
+                file.unlink("summary")?;
+            }
+            if file.link_exists("dram") && file.group("dram")?.link_exists("stats") {
+                file.unlink("dram/stats")?;
+            }
+            if file.attr("finished_unix_s").is_ok() {
+                file.delete_attr("finished_unix_s")?;
+            }
             for (k, v) in &meta.extra_attrs {
                 set_str_attr(&file, k, v)?;
             }

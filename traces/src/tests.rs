@@ -761,6 +761,27 @@ fn resume_continues_after_the_last_complete_sample() {
         assert_eq!(done, 40, "{format}");
         w.finish(SUMMARY, DRAM_STATS).unwrap();
         check_complete_trace(format, &path, 40);
+
+        // A resumed run that stops again has no (stale) summary.
+        let (w, done) = TraceWriter::resume(&path, format, meta(CONFIG), opts(7)).unwrap();
+        assert_eq!(done, 40, "{format}");
+        write_samples(&w, 40, 42);
+        drop(w);
+        let has_summary = match format {
+            TraceFormat::Hdf5 => {
+                let f = hdf5::File::open(&path).unwrap();
+                f.link_exists("summary")
+                    || f.link_exists("dram/stats")
+                    || f.attr("finished_unix_s").is_ok()
+            }
+            TraceFormat::Csv => csv_sibling(&path, "_summary.json").exists(),
+            TraceFormat::Jsonl => read_jsonl(&path).summary.is_some(),
+        };
+        assert!(!has_summary, "{format}");
+        let (w, done) = TraceWriter::resume(&path, format, meta(CONFIG), opts(7)).unwrap();
+        assert_eq!(done, 42, "{format}");
+        w.finish(SUMMARY, DRAM_STATS).unwrap();
+        check_complete_trace(format, &path, 42);
     }
 }
 
@@ -899,6 +920,13 @@ fn finish_with_bad_json_names_it_and_keeps_rows() {
         "{err}"
     );
     assert_eq!(read_h5(&path).samples.len(), 4);
+}
+
+#[test]
+fn writer_can_be_shared_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<TraceWriter>();
+    send_sync::<TraceError>();
 }
 
 #[test]

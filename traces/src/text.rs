@@ -287,6 +287,15 @@ impl CsvSink {
             n_samples,
             buf: String::new(),
         };
+        // Unfinished again until the rerun finishes (the JSON-lines resume cuts its
+        // summary line for the same reason).
+        let summary = csv_sibling(path, "_summary.json");
+        match fs::remove_file(&summary) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(write_err(&summary, e))
+            }
+            _ => {}
+        }
         sink.write_progress()?;
         Ok((sink, n_samples))
     }
