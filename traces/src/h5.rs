@@ -24,7 +24,11 @@ pub(crate) struct H5Sink {
 /// keep the call chain and the OS error text (e.g. "No space left on device").
 fn h5_reason(e: &hdf5::Error) -> String {
     let s = e.to_string();
-    let head = s.split(": time =").next().unwrap_or(&s).trim();
+    let cut = [": time =", ": name = '"]
+        .iter()
+        .filter_map(|m| s.find(m))
+        .min();
+    let head = cut.map_or(s.as_str(), |i| &s[..i]).trim();
     match s
         .split_once("error message = '")
         .and_then(|(_, r)| r.split_once('\''))
