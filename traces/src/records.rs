@@ -1,0 +1,196 @@
+//! The record types a run emits, and their flat text forms (CSV rows, JSON lines).
+//!
+//! Every record is `#[repr(C)]` so the HDF5 compound type derived from it has the
+//! same field offsets h5py/numpy compute for the equivalent C struct.
+
+use hdf5::H5Type;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+/// A record kind the writers know how to store in every format.
+pub trait Record: H5Type + Serialize + Copy + Send + 'static {
+    /// Value of the `"record"` field in JSON lines, and the CSV file suffix.
+    const KIND: &'static str;
+    /// Field names in declaration order: the CSV header and the HDF5 member names.
+    const FIELDS: &'static [&'static str];
+    /// Appends the record as one CSV line (with the trailing newline).
+    fn write_csv(&self, out: &mut String);
+    /// Parses one CSV line written by [`Record::write_csv`] (no quoting: all fields are numbers).
+    fn from_csv(line: &str) -> Result<Self, String>;
+}
+
+/// Declares a record struct once and derives its CSV header, writer and parser from
+/// the same field list, so the three can never disagree.
+macro_rules! record {
+    ($(#[$meta:meta])* $name:ident, $kind:literal { $($(#[$fmeta:meta])* $field:ident : $ty:ty),+ $(,)? }) => {
+        $(#[$meta])*
+        #[repr(C)]
+        #[derive(H5Type, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Default)]
+        pub struct $name { $($(#[$fmeta])* pub $field: $ty),+ }
+
+        impl Record for $name {
+            const KIND: &'static str = $kind;
+            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
+
+            fn write_csv(&self, out: &mut String) {
+                let mut first = true;
+                $(
+                    if !first { out.push(','); }
+                    first = false;
+                    // Debug of a float is the shortest text that parses back to the same bits and
+                    // always has a `.` or exponent, so readers infer a float column.
+                    let _ = write!(out, "{:?}", self.$field);
+                )+
+                let _ = first;
+                out.push('\n');
+            }
+
+            fn from_csv(line: &str) -> Result<Self, String> {
+                let mut cols = line.trim_end_matches(['\n', '\r']).split(',');
+                let rec = $name {
+                    $($field: {
+                        let text = cols.next().ok_or_else(|| format!("missing column `{}`", stringify!($field)))?;
+                        text.parse::<$ty>().map_err(|e| format!("column `{}`: {:?}: {}", stringify!($field), text, e))?
+                    }),+
+                };
+                if cols.next().is_some() {
+                    return Err(format!("more than {} columns", Self::FIELDS.len()));
+                }
+                Ok(rec)
+            }
+        }
+    };
+}
+
+record!(
+    /// One row per evaluated sample (input presentation): outcome, work, DRAM traffic, energy.
+    SampleRecord, "sample" {
+        /// Index of the sample in the run (0-based, contiguous; a resumed run continues it).
+        sample: u64,
+        /// Ground-truth class.
+        label: i32,
+        /// Class the network predicted (-1 if no output neuron fired).
+        prediction: i32,
+        /// Core clock cycles spent on this sample.
+        cycles: u64,
+        /// Simulated wall time of this sample.
+        time_ns: f64,
+        input_spikes: u64,
+        output_spikes: u64,
+        synaptic_ops: u64,
+        neuron_updates: u64,
+        dram_reads: u64,
+        dram_writes: u64,
+        dram_row_hits: u64,
+        energy_core_pj: f64,
+        energy_sram_pj: f64,
+        energy_dram_pj: f64,
+        energy_total_pj: f64,
+    }
+);
+
+record!(
+    /// One row per simulated timestep of a sample.
+    TimestepRecord, "timestep" {
+        sample: u64,
+        step: u32,
+        input_spikes: u32,
+        output_spikes: u32,
+        dram_requests: u32,
+        cycles: u64,
+        energy_pj: f64,
+    }
+);
+
+record!(
+    /// One row per DRAM command issued.
+    CommandRecord, "command" {
+        /// DRAM command-clock cycle at which the command issued.
+        cycle: u64,
+        /// Index into the `command_names` attribute of `/dram/commands`.
+        command: u8,
+        channel: u8,
+        rank: u8,
+        bank_group: u8,
+        bank: u8,
+        subarray: u16,
+        row: u32,
+        column: u32,
+    }
+);
+
+/// Appends `{"record":"<kind>",<fields>}\n` to `out`.
+pub(crate) fn write_jsonl<R: Record>(r: &R, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    out.extend_from_slice(b"{\"record\":\"");
+    out.extend_from_slice(R::KIND.as_bytes());
+    out.extend_from_slice(b"\",");
+    let start = out.len();
+    serde_json::to_writer(&mut *out, r)?;
+    // Splice the tag in front of the struct's own fields by dropping its opening brace.
+    out.remove(start);
+    out.push(b'\n');
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_round_trips_extreme_values() {
+        let r = SampleRecord {
+            sample: u64::MAX,
+            label: i32::MIN,
+            prediction: -1,
+            time_ns: 0.1 + 0.2,
+            energy_total_pj: 1e-300,
+            energy_dram_pj: f64::MAX,
+            ..Default::default()
+        };
+        let mut s = String::new();
+        r.write_csv(&mut s);
+        assert_eq!(s.matches(',').count(), SampleRecord::FIELDS.len() - 1);
+        assert_eq!(SampleRecord::from_csv(&s).unwrap(), r);
+    }
+
+    #[test]
+    fn csv_parse_errors_name_the_column() {
+        let err = TimestepRecord::from_csv("1,2,x,4,5,6,7").unwrap_err();
+        assert!(err.contains("input_spikes"), "{err}");
+        assert!(TimestepRecord::from_csv("1,2,3")
+            .unwrap_err()
+            .contains("output_spikes"));
+    }
+
+    #[test]
+    fn jsonl_line_is_tagged_and_parses_back() {
+        let c = CommandRecord {
+            cycle: 7,
+            command: 2,
+            subarray: 300,
+            row: 65535,
+            column: 12,
+            ..Default::default()
+        };
+        let mut buf = Vec::new();
+        write_jsonl(&c, &mut buf).unwrap();
+        let line = std::str::from_utf8(&buf).unwrap();
+        assert!(
+            line.starts_with("{\"record\":\"command\",\"cycle\":7,"),
+            "{line}"
+        );
+        assert!(line.ends_with("}\n"));
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["record"], "command");
+        let back: CommandRecord = serde_json::from_str(line).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn layouts_have_the_expected_sizes() {
+        // h5py builds its numpy dtype from these offsets; a change here changes the file schema.
+        assert_eq!(std::mem::size_of::<SampleRecord>(), 120);
+        assert_eq!(std::mem::size_of::<TimestepRecord>(), 40);
+        assert_eq!(std::mem::size_of::<CommandRecord>(), 24);
+    }
+}
