@@ -64,6 +64,8 @@ struct Params {
     bank_groups: u32,
     banks_per_group: u32,
     banks_per_rank: u32,
+    /// log2(banks_per_rank): flat bank index >> bank_shift = rank.
+    bank_shift: u32,
     sched: Scheduler,
 }
 
@@ -84,8 +86,58 @@ struct Pick {
     t: Target,
 }
 
+/// A bank's candidate command, cached until the bank's queue or rows change. Its
+/// earliest-issue cycle only grows as other commands issue (constraints are raised,
+/// never lowered), so a cached value is a safe lower bound: a not-yet-ready cached
+/// candidate is skipped without a look-up.
+#[derive(Clone, Copy, Debug)]
+struct Cand {
+    slot: u32,
+    cmd: Command,
+    t: Target,
+    hit: bool,
+    seq: u64,
+    e: u64,
+}
+
+const NO_CAND: Cand = Cand {
+    slot: 0,
+    cmd: Command::ACT,
+    t: Target {
+        rank: 0,
+        bg: 0,
+        bank: 0,
+        sa: 0,
+    },
+    hit: false,
+    seq: 0,
+    e: 0,
+};
+
+#[derive(Clone, Copy, Debug)]
+struct BankCache {
+    valid: bool,
+    n: u8,
+    c: [Cand; 2],
+}
+
+const NO_CACHE: BankCache = BankCache {
+    valid: false,
+    n: 0,
+    c: [NO_CAND; 2],
+};
+
 #[derive(Clone, Debug)]
 struct Channel {
+    /// Per kind, per flat bank: FR-FCFS candidates (oldest hit, oldest request).
+    cache: [Vec<BankCache>; 2],
+    /// Per kind, per flat bank: the smallest cached earliest cycle of its candidates
+    /// (0 when the cache is stale), scanned first so waiting banks cost one load.
+    cmin: [Vec<u64>; 2],
+    /// Candidates found ready by the current scan: (kind, bank, index).
+    ready_list: Vec<(u32, u8)>,
+    /// The queue served by the last scheduling decision.
+    last_served: Option<usize>,
     idx: u32,
     timing: TimingState,
     banks: Banks,
@@ -108,6 +160,7 @@ struct Channel {
     /// No command before this cycle (one command per cycle on the command bus).
     issue_floor: u64,
     now: u64,
+    banks_per_rank: u32,
     /// SALP-2 banks with a subarray awaiting PRE.
     closing_banks: Vec<u32>,
     rank_open: Vec<bool>,
@@ -153,6 +206,10 @@ impl Channel {
             classified: false,
         };
         Channel {
+            cache: [vec![NO_CACHE; nb], vec![NO_CACHE; nb]],
+            cmin: [vec![0; nb], vec![0; nb]],
+            ready_list: Vec::with_capacity(2 * nb),
+            last_served: None,
             idx,
             timing: TimingState::new(std, p.salp, p.ranks),
             banks: Banks::new(p.salp, p.ranks, p.banks_per_rank, o.subarrays_per_bank),
@@ -179,6 +236,7 @@ impl Channel {
             next_try: NEVER,
             issue_floor: 0,
             now: 0,
+            banks_per_rank: p.banks_per_rank,
             closing_banks: Vec::with_capacity(nb),
             rank_open: vec![false; p.ranks as usize],
             rank_since: vec![0; p.ranks as usize],
@@ -249,7 +307,32 @@ impl Channel {
         }
         self.count[k] += 1;
         self.requests += 1;
-        self.next_try = self.next_try.min(arrive.max(self.issue_floor));
+        // The other queue: the new request can hold back its PRE (it hits the open row)
+        // or turn its RDA into RD (closed policy).
+        self.cache[1 - k][b].valid = false;
+        self.cmin[1 - k][b] = 0;
+        // This queue: a bank that already offers a row hit keeps its candidates (the new
+        // request is younger), except under the closed policy (RDA may become RD).
+        let c = &self.cache[k][b];
+        let unchanged = c.valid
+            && c.c[..c.n as usize].iter().any(|x| x.hit)
+            && p.row_policy != RowPolicy::Closed;
+        if !unchanged {
+            self.cache[k][b].valid = false;
+            self.cmin[k][b] = 0;
+        }
+        let floor = arrive.max(self.issue_floor);
+        let prev = self.last_served;
+        let served = self.serve_kind(p);
+        if unchanged && prev == served {
+            // Nothing this request changes can issue earlier than already planned.
+        } else if prev != served || p.sched.oldest_only() {
+            self.next_try = self.next_try.min(floor);
+        } else if served == Some(k) && self.ref_owed[t.rank as usize] == 0 {
+            // Only this bank's candidates changed: wake up when one of them can issue.
+            let e = self.fill_cache(k, b, p);
+            self.next_try = self.next_try.min(e.max(floor));
+        }
         true
     }
 
@@ -303,13 +386,82 @@ impl Channel {
         } else if self.draining && w <= p.low {
             self.draining = false;
         }
-        if (self.draining || self.count[0] == 0) && w > 0 {
+        let k = if (self.draining || self.count[0] == 0) && w > 0 {
             Some(1)
         } else if self.count[0] > 0 {
             Some(0)
         } else {
             None
+        };
+        self.last_served = k;
+        k
+    }
+
+    /// A candidate for `slot`, unless FR-FCFS holds it back.
+    fn make_cand(&self, slot: u32, p: &Params) -> Option<Cand> {
+        let (cmd, t, hit) = self.command_for(slot, p);
+        if cmd == Command::PRE && self.hits_pending(t.bank, t.sa) {
+            return None; // do not close a row that queued requests still hit
         }
+        if p.salp == SalpMode::Salp2 && cmd == Command::ACT {
+            // An ACT elsewhere in the bank would make the designated row inaccessible.
+            let b = t.bank;
+            let closing = self.banks.closing(b);
+            if let Some(&d) = self
+                .banks
+                .open_subarrays(b)
+                .iter()
+                .find(|&&d| Some(d) != closing)
+            {
+                if d != t.sa && self.hits_pending(b, d) {
+                    return None;
+                }
+            }
+        }
+        let e = self.timing.earliest(cmd, t);
+        Some(Cand {
+            slot,
+            cmd,
+            t,
+            hit,
+            seq: self.slots[slot as usize].seq,
+            e,
+        })
+    }
+
+    /// Recompute bank `b`'s candidates in queue `k`; returns their earliest cycle.
+    fn fill_cache(&mut self, k: usize, b: usize, p: &Params) -> u64 {
+        let q = &self.bank_q[k][b];
+        let mut bc = NO_CACHE;
+        bc.valid = true;
+        if let Some(&head) = q.first() {
+            let hit = q.iter().copied().find(|&s| {
+                let s = &self.slots[s as usize];
+                self.banks.is_hit(b as u32, s.t.sa, s.addr.row)
+            });
+            let second = if hit != Some(head) { Some(head) } else { None };
+            for slot in [hit, second].into_iter().flatten() {
+                if let Some(c) = self.make_cand(slot, p) {
+                    bc.c[bc.n as usize] = c;
+                    bc.n += 1;
+                }
+            }
+        }
+        self.cache[k][b] = bc;
+        let m = bc.c[..bc.n as usize]
+            .iter()
+            .map(|c| c.e)
+            .min()
+            .unwrap_or(NEVER);
+        self.cmin[k][b] = m;
+        m
+    }
+
+    fn invalidate_bank(&mut self, b: u32) {
+        self.cache[0][b as usize].valid = false;
+        self.cache[1][b as usize].valid = false;
+        self.cmin[0][b as usize] = 0;
+        self.cmin[1][b as usize] = 0;
     }
 
     #[inline]
@@ -386,42 +538,9 @@ impl Channel {
         }
 
         let mut best: Option<Pick> = None;
-        if let Some(k) = self.serve_kind(p) {
-            let consider = |this: &Self, slot: u32, best: &mut Option<Pick>, min_next: &mut u64| {
-                let (cmd, t, hit) = this.command_for(slot, p);
-                if cmd == Command::PRE && this.hits_pending(t.bank, t.sa) {
-                    return; // FR-FCFS: do not close a row that queued requests still hit
-                }
-                if p.salp == SalpMode::Salp2 && cmd == Command::ACT {
-                    // An ACT elsewhere in the bank would make the designated row inaccessible.
-                    let b = t.bank;
-                    if let Some(&d) = this
-                        .banks
-                        .open_subarrays(b)
-                        .iter()
-                        .find(|&&d| Some(d) != this.banks.closing(b))
-                    {
-                        if d != t.sa && this.hits_pending(b, d) {
-                            return;
-                        }
-                    }
-                }
-                let e = this.timing.earliest(cmd, t);
-                if e > now {
-                    *min_next = (*min_next).min(e);
-                    return;
-                }
-                let cand = Candidate {
-                    hit,
-                    seq: this.slots[slot as usize].seq,
-                };
-                if best
-                    .as_ref()
-                    .map_or(true, |b| p.sched.prefer(&cand, &b.cand))
-                {
-                    *best = Some(Pick { cand, slot, cmd, t });
-                }
-            };
+        let mut ready = 0u32;
+        let served = self.serve_kind(p);
+        if let Some(k) = served {
             if p.sched.oldest_only() {
                 // FCFS: the oldest request of the served queue, and nothing else.
                 let mut oldest: Option<u32> = None;
@@ -435,10 +554,11 @@ impl Channel {
                 }
                 if let Some(s) = oldest {
                     if self.ref_owed[self.slots[s as usize].t.rank as usize] == 0 {
-                        // The oldest request is served even if it must close a row others hit.
+                        // The oldest request is served even if it closes a row others hit.
                         let (cmd, t, hit) = self.command_for(s, p);
                         let e = self.timing.earliest(cmd, t);
                         if e <= now {
+                            ready = 1;
                             best = Some(Pick {
                                 cand: Candidate { hit, seq: 0 },
                                 slot: s,
@@ -451,28 +571,91 @@ impl Channel {
                     }
                 }
             } else {
+                let any_owed = self.ref_owed.iter().any(|&o| o > 0);
+                self.ready_list.clear();
                 for i in 0..self.active[k].len() {
-                    let b = self.active[k][i];
-                    let q = &self.bank_q[k][b as usize];
-                    let head = q[0];
-                    if self.ref_owed[self.slots[head as usize].t.rank as usize] > 0 {
+                    let b = self.active[k][i] as usize;
+                    let m = self.cmin[k][b];
+                    if m > now {
+                        min_next = min_next.min(m);
                         continue;
                     }
-                    let hit = q.iter().copied().find(|&s| {
-                        let s = &self.slots[s as usize];
-                        self.banks.is_hit(b, s.t.sa, s.addr.row)
-                    });
-                    if let Some(h) = hit {
-                        consider(self, h, &mut best, &mut min_next);
+                    if any_owed && self.ref_owed[b >> p.bank_shift] > 0 {
+                        continue;
                     }
-                    if hit != Some(head) {
-                        consider(self, head, &mut best, &mut min_next);
+                    if !self.cache[k][b].valid {
+                        self.fill_cache(k, b, p);
+                    }
+                    let mut bmin = NEVER;
+                    for j in 0..self.cache[k][b].n as usize {
+                        let mut cd = self.cache[k][b].c[j];
+                        if cd.e <= now {
+                            cd.e = self.timing.earliest(cd.cmd, cd.t);
+                            self.cache[k][b].c[j].e = cd.e;
+                        }
+                        bmin = bmin.min(cd.e);
+                        if cd.e > now {
+                            continue;
+                        }
+                        ready += 1;
+                        self.ready_list.push((b as u32, j as u8));
+                        let cand = Candidate {
+                            hit: cd.hit,
+                            seq: cd.seq,
+                        };
+                        if best
+                            .as_ref()
+                            .map_or(true, |b| p.sched.prefer(&cand, &b.cand))
+                        {
+                            best = Some(Pick {
+                                cand,
+                                slot: cd.slot,
+                                cmd: cd.cmd,
+                                t: cd.t,
+                            });
+                        }
+                    }
+                    self.cmin[k][b] = bmin;
+                    if bmin > now {
+                        min_next = min_next.min(bmin);
                     }
                 }
             }
         }
         if let Some(pk) = best {
             self.issue_for(pk, p);
+            // Next wake-up without a rescan when only the issued bank changed: the other
+            // candidates' cycles are lower bounds, the issued bank is recomputed.
+            let housekeeping = p.row_policy == RowPolicy::Timeout || !self.closing_banks.is_empty();
+            if !housekeeping && !p.sched.oldest_only() && self.serve_kind(p) == served {
+                let k = served.unwrap_or(0);
+                let b = pk.t.bank as usize;
+                let mut e = if self.bank_q[k][b].is_empty() {
+                    NEVER
+                } else {
+                    self.fill_cache(k, b, p)
+                };
+                // The other candidates that were ready: when can they issue now?
+                for i in 0..self.ready_list.len() {
+                    let (rb, j) = self.ready_list[i];
+                    let rb = rb as usize;
+                    if rb == b || !self.cache[k][rb].valid {
+                        continue;
+                    }
+                    let cd = self.cache[k][rb].c[j as usize];
+                    let ce = self.timing.earliest(cd.cmd, cd.t);
+                    self.cache[k][rb].c[j as usize].e = ce;
+                    e = e.min(ce);
+                    let bm = self.cache[k][rb].c[..self.cache[k][rb].n as usize]
+                        .iter()
+                        .map(|c| c.e)
+                        .min()
+                        .unwrap_or(NEVER);
+                    self.cmin[k][rb] = bm;
+                }
+                self.next_try = min_next.min(e).max(self.issue_floor);
+            }
+            let _ = ready;
             return;
         }
         // Housekeeping when no request command is ready.
@@ -620,6 +803,14 @@ impl Channel {
         let now = self.now;
         self.timing.issue(cmd, t, now);
         let closed = self.banks.apply(cmd, t.rank, t.bank, t.sa, addr.row, now);
+        if cmd == Command::PREA {
+            let first = t.rank * self.banks_per_rank;
+            for b in first..first + self.banks_per_rank {
+                self.invalidate_bank(b);
+            }
+        } else if cmd != Command::REF {
+            self.invalidate_bank(t.bank);
+        }
         self.pre += closed as u64;
         match cmd {
             Command::ACT => self.act += 1,
@@ -705,6 +896,7 @@ impl MemorySystem {
             bank_groups: o.bank_groups,
             banks_per_group: o.banks_per_group,
             banks_per_rank: o.banks_per_rank(),
+            bank_shift: o.banks_per_rank().trailing_zeros(),
             sched: cfg.scheduler.into(),
         };
         let channels = (0..cfg.channels)
