@@ -144,7 +144,7 @@ struct Channel {
     slots: Vec<Slot>,
     free: Vec<u32>,
     /// Per kind, per flat bank: queued slots in arrival order.
-    bank_q: [Vec<Vec<u32>>; 2],
+    bank_q: [Vec<VecDeque<u32>>; 2],
     /// Per kind: banks with a non-empty queue, and each bank's position in it.
     active: [Vec<u32>; 2],
     active_pos: [Vec<u32>; 2],
@@ -217,10 +217,10 @@ impl Channel {
             free: (0..cap as u32).rev().collect(),
             bank_q: [
                 (0..nb)
-                    .map(|_| Vec::with_capacity(p.depth.min(64)))
+                    .map(|_| VecDeque::with_capacity(p.depth.min(64)))
                     .collect(),
                 (0..nb)
-                    .map(|_| Vec::with_capacity(p.depth.min(64)))
+                    .map(|_| VecDeque::with_capacity(p.depth.min(64)))
                     .collect(),
             ],
             active: [Vec::with_capacity(nb), Vec::with_capacity(nb)],
@@ -300,7 +300,7 @@ impl Channel {
         };
         self.seq += 1;
         let b = t.bank as usize;
-        self.bank_q[k][b].push(s);
+        self.bank_q[k][b].push_back(s);
         if self.active_pos[k][b] == NOPOS {
             self.active_pos[k][b] = self.active[k].len() as u32;
             self.active[k].push(t.bank);
@@ -434,7 +434,7 @@ impl Channel {
         let q = &self.bank_q[k][b];
         let mut bc = NO_CACHE;
         bc.valid = true;
-        if let Some(&head) = q.first() {
+        if let Some(&head) = q.front() {
             let hit = q.iter().copied().find(|&s| {
                 let s = &self.slots[s as usize];
                 self.banks.is_hit(b as u32, s.t.sa, s.addr.row)
@@ -746,7 +746,11 @@ impl Channel {
             let k = kidx(s.kind);
             let q = &mut self.bank_q[k][b as usize];
             let pos = q.iter().position(|&x| x == pk.slot).unwrap_or(0);
-            q.remove(pos);
+            if pos == 0 {
+                q.pop_front();
+            } else {
+                q.remove(pos);
+            }
             if q.is_empty() {
                 let ap = self.active_pos[k][b as usize] as usize;
                 self.active[k].swap_remove(ap);
@@ -1163,6 +1167,100 @@ mod tests {
             assert_eq!(a.active_rank_cycles + a.precharged_rank_cycles, st.cycles);
             // The rank is precharged only between the conflict's PRE and ACT.
             assert_eq!(a.precharged_rank_cycles, rp);
+        }
+    }
+
+    #[test]
+    fn write_to_read_turnaround_same_bank_group() {
+        let s = Standard::preset("DDR4-2400").unwrap();
+        let t = &s.timing;
+        let mut mem = MemorySystem::new(&cfg_for(SalpMode::None), &s).unwrap();
+        let a = addr(&mem, 0, 0, 0, 1, 0);
+        let b = addr(&mem, 0, 0, 1, 1, 0); // same bank group, other bank
+        let c = addr(&mem, 0, 1, 0, 1, 0); // other bank group
+        let w = |id, a| Request {
+            id,
+            addr: a,
+            kind: ReqKind::Write,
+        };
+        // Open all three rows, then WR at 1000 and reads right after it.
+        let reqs = [
+            (0, rd(0, a)),
+            (0, rd(1, b)),
+            (0, rd(2, c)),
+            (1000, w(3, a)),
+            (1001, rd(4, b)),
+            (1100, w(5, a)),
+            (1101, rd(6, c)),
+        ];
+        let (done, _) = run(&mut mem, &reqs);
+        let get = |id: u64| *done.iter().find(|x| x.id == id).unwrap();
+        let (cl, cwl, bl) = (t.CL as u64, t.CWL as u64, t.BL as u64);
+        // WR@1000 -> RD (same bank group) at 1000 + CWL + BL + WTR_L.
+        assert_eq!(
+            get(4).done_cycle,
+            1000 + cwl + bl + t.WTR_L as u64 + cl + bl
+        );
+        // WR@1100 -> RD (other bank group) at 1100 + CWL + BL + WTR_S.
+        assert_eq!(
+            get(6).done_cycle,
+            1100 + cwl + bl + t.WTR_S as u64 + cl + bl
+        );
+        assert_eq!(get(3).done_cycle - get(3).arrive_cycle, cwl + bl);
+    }
+
+    #[test]
+    fn salp_conflict_latencies() {
+        // Two rows of one bank in different subarrays: row 0 (subarray 0), row R/2.
+        for (name, _) in PRESETS {
+            let s = Standard::preset(name).unwrap();
+            let t = &s.timing;
+            let (rcd, rp, cl, bl) = (t.RCD as u64, t.RP as u64, t.CL as u64, t.BL as u64);
+            let other = s.organization.rows / 2;
+            let mut lat = Vec::new();
+            for salp in [
+                SalpMode::None,
+                SalpMode::Salp1,
+                SalpMode::Salp2,
+                SalpMode::Masa,
+            ] {
+                let mut mem = MemorySystem::new(&cfg_for(salp), &s).unwrap();
+                mem.enable_command_log();
+                let a = addr(&mem, 0, 0, 0, 0, 0);
+                let b = addr(&mem, 0, 0, 0, other, 0);
+                let (done, _) = run(
+                    &mut mem,
+                    &[(0, rd(0, a)), (1000, rd(1, b)), (2000, rd(2, a))],
+                );
+                let l: Vec<u64> = (0..3)
+                    .map(|id| {
+                        let c = done.iter().find(|c| c.id == id).unwrap();
+                        c.done_cycle - c.arrive_cycle
+                    })
+                    .collect();
+                let st = mem.stats();
+                assert!(checker::check(&s, salp, &mem.take_command_log()).is_empty());
+                lat.push((l, (st.row_hits, st.row_misses, st.row_conflicts)));
+            }
+            let miss = rcd + cl + bl;
+            // none: PRE, tRP, ACT. SALP-1: ACT one cycle after PRE. SALP-2: ACT at once,
+            // the old subarray is precharged later. MASA: the row stays open: a hit.
+            assert_eq!(
+                lat[0],
+                (vec![miss, rp + miss, rp + miss], (0, 1, 2)),
+                "{name} none"
+            );
+            assert_eq!(
+                lat[1],
+                (vec![miss, 1 + miss, 1 + miss], (0, 1, 2)),
+                "{name} SALP-1"
+            );
+            assert_eq!(lat[2].0[..2], [miss, miss], "{name} SALP-2");
+            assert_eq!(
+                lat[3],
+                (vec![miss, miss, cl + bl], (1, 2, 0)),
+                "{name} MASA"
+            );
         }
     }
 

@@ -386,6 +386,11 @@ impl TimingState {
         }
         let subarray_level = salp != SalpMode::None;
         let nb = nodes(Level::Bank);
+        // Without siblings a sibling rule never binds: skip its work on every issue.
+        for u in used.iter_mut() {
+            u[SLOT_RA_SIB] &= ranks > 1;
+            u[SLOT_SA_SIB] &= o.subarrays_per_bank > 1;
+        }
         TimingState {
             lat,
             used,
