@@ -1,1 +1,448 @@
-//! (in progress)
+//! An independent timing checker for a command trace.
+//!
+//! Written apart from `timing.rs` on purpose: no constraint table, no earliest-issue
+//! arrays. For each command it looks back over the earlier commands of its channel and
+//! applies each JEDEC rule directly to the pair (same bank? same bank group? same
+//! rank?), counts ACTs in the tFAW window, and replays the row state (RD to a closed
+//! bank or wrong row, ACT to an open bank, REF with a bank open). Auto-precharge is
+//! modelled as the device does it: the bank precharges at max(RDA + tRTP, ACT + tRAS)
+//! (WRA: write recovery instead of tRTP), then needs tRP.
+
+use super::config::SalpMode;
+use super::{Command, IssuedCommand, Standard};
+use std::collections::HashMap;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Position in the checked slice.
+    pub index: usize,
+    pub cycle: u64,
+    pub cmd: Command,
+    /// e.g. "tRCD: ACT@100 -> RD@110 needs 116"
+    pub rule: String,
+    /// The first cycle at which the command would have been legal (its own cycle for
+    /// state errors).
+    pub earliest_cycle: u64,
+}
+
+fn is_rd(c: Command) -> bool {
+    matches!(c, Command::RD | Command::RDA)
+}
+fn is_wr(c: Command) -> bool {
+    matches!(c, Command::WR | Command::WRA)
+}
+fn is_cas(c: Command) -> bool {
+    is_rd(c) || is_wr(c)
+}
+
+/// Bank key: (channel, rank, bank group, bank).
+type BankKey = (u32, u32, u32, u32);
+
+#[derive(Default)]
+struct BankRows {
+    /// Open row per subarray (one entry, subarray 0, without SALP).
+    open: HashMap<u32, u32>,
+    /// Activation order of the open subarrays (SALP-2: last = designated).
+    order: Vec<u32>,
+    /// Cycle of the ACT that opened each subarray.
+    act_cycle: HashMap<u32, u64>,
+    /// Pending auto-precharges: subarray -> cycle the precharge starts.
+    auto_pre: HashMap<u32, u64>,
+}
+
+pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Violation> {
+    let t = &std.timing;
+    let (cl, cwl, bl) = (t.CL as u64, t.CWL as u64, t.BL as u64);
+    let wr_rec = cwl + bl + t.WR as u64;
+    let window =
+        (t.RFC + t.RC + t.FAW + t.CL + t.CWL + t.BL + t.WR + t.RP + t.RAS + t.RTRS + 16) as u64;
+    let sub = |sa: u32| if salp == SalpMode::None { 0 } else { sa };
+    let mut banks: HashMap<BankKey, BankRows> = HashMap::new();
+    let mut out = Vec::new();
+
+    for (i, c) in cmds.iter().enumerate() {
+        let a = &c.addr;
+        let need = |earliest: u64, name: &str, prev: &IssuedCommand, out: &mut Vec<Violation>| {
+            if c.cycle < earliest {
+                out.push(Violation {
+                    index: i,
+                    cycle: c.cycle,
+                    cmd: c.cmd,
+                    rule: format!(
+                        "{name}: {}@{} -> {}@{} needs {earliest}",
+                        prev.cmd.name(),
+                        prev.cycle,
+                        c.cmd.name(),
+                        c.cycle
+                    ),
+                    earliest_cycle: earliest,
+                });
+            }
+        };
+        if i > 0 && cmds[i - 1].cycle > c.cycle {
+            out.push(Violation {
+                index: i,
+                cycle: c.cycle,
+                cmd: c.cmd,
+                rule: "trace not in cycle order".into(),
+                earliest_cycle: cmds[i - 1].cycle,
+            });
+        }
+        let rank_cmd = matches!(c.cmd, Command::PREA | Command::REF);
+        let mut acts_in_faw: Vec<u64> = Vec::new();
+        for j in (0..i).rev() {
+            let p = &cmds[j];
+            if p.cycle + window < c.cycle {
+                break;
+            }
+            let b = &p.addr;
+            if b.channel != a.channel {
+                continue;
+            }
+            if p.cycle == c.cycle {
+                need(
+                    c.cycle + 1,
+                    "command bus (one command per cycle)",
+                    p,
+                    &mut out,
+                );
+            }
+            let same_rank = b.rank == a.rank;
+            let p_rank_cmd = matches!(p.cmd, Command::PREA | Command::REF);
+            let same_bg = same_rank && !rank_cmd && !p_rank_cmd && b.bank_group == a.bank_group;
+            let same_bank = same_bg && b.bank == a.bank;
+            let same_unit = same_bank && sub(b.subarray) == sub(a.subarray);
+            let other_sa = same_bank && salp != SalpMode::None && b.subarray != a.subarray;
+            let pc = p.cycle;
+            use Command::*;
+            match (p.cmd, c.cmd) {
+                (ACT, ACT) => {
+                    if same_rank {
+                        acts_in_faw.push(pc);
+                    }
+                    if same_unit {
+                        need(pc + t.RC as u64, "tRC", p, &mut out);
+                    }
+                    if other_sa {
+                        match salp {
+                            SalpMode::Salp1 => need(
+                                pc + t.RAS as u64,
+                                "tRAS (SALP-1, other subarray)",
+                                p,
+                                &mut out,
+                            ),
+                            _ => need(
+                                pc + t.RCD as u64,
+                                "tRCD (SALP-2/MASA, other subarray)",
+                                p,
+                                &mut out,
+                            ),
+                        }
+                    }
+                    if same_bg {
+                        need(pc + t.RRD_L as u64, "tRRD_L", p, &mut out);
+                    } else if same_rank {
+                        need(pc + t.RRD_S as u64, "tRRD_S", p, &mut out);
+                    }
+                }
+                (ACT, n) if is_cas(n) && same_unit => need(pc + t.RCD as u64, "tRCD", p, &mut out),
+                (ACT, PRE) if same_unit => need(pc + t.RAS as u64, "tRAS", p, &mut out),
+                (ACT, PREA) if same_rank => need(pc + t.RAS as u64, "tRAS", p, &mut out),
+                (ACT, REF) if same_rank => need(pc + t.RC as u64, "tRC (ACT to REF)", p, &mut out),
+                (PRE, ACT) if same_unit => need(pc + t.RP as u64, "tRP", p, &mut out),
+                (PREA, ACT) if same_rank => need(pc + t.RP as u64, "tRP (PREA)", p, &mut out),
+                (PRE | PREA, REF) if same_rank => {
+                    need(pc + t.RP as u64, "tRP (to REF)", p, &mut out)
+                }
+                (RD, PRE) if same_unit => need(pc + t.RTP as u64, "tRTP", p, &mut out),
+                (RD, PREA) if same_rank => need(pc + t.RTP as u64, "tRTP", p, &mut out),
+                (WR, PRE) if same_unit => need(pc + wr_rec, "tWR", p, &mut out),
+                (WR, PREA) if same_rank => need(pc + wr_rec, "tWR", p, &mut out),
+                (pr, ACT)
+                    if is_rd(pr)
+                        && other_sa
+                        && matches!(salp, SalpMode::Salp2 | SalpMode::Masa) =>
+                {
+                    need(
+                        pc + t.RTP as u64,
+                        "tRTP (read to other subarray's ACT)",
+                        p,
+                        &mut out,
+                    )
+                }
+                (pw, ACT)
+                    if is_wr(pw)
+                        && other_sa
+                        && matches!(salp, SalpMode::Salp2 | SalpMode::Masa) =>
+                {
+                    need(
+                        pc + cwl + bl,
+                        "CWL+BL (write to other subarray's ACT)",
+                        p,
+                        &mut out,
+                    )
+                }
+                (REF, ACT | REF | PRE | PREA) if same_rank => {
+                    need(pc + t.RFC as u64, "tRFC", p, &mut out)
+                }
+                (pr, n) if is_cas(pr) && is_cas(n) => {
+                    let gap = match (is_rd(pr), is_rd(n), same_rank) {
+                        (true, true, true) | (false, false, true) => {
+                            if same_bg {
+                                t.CCD_L as u64
+                            } else {
+                                t.CCD_S as u64
+                            }
+                        }
+                        (true, true, false) | (false, false, false) => bl + t.RTRS as u64,
+                        (true, false, _) => (cl + bl + t.RTRS as u64).saturating_sub(cwl),
+                        (false, true, true) => {
+                            cwl + bl
+                                + if same_bg {
+                                    t.WTR_L as u64
+                                } else {
+                                    t.WTR_S as u64
+                                }
+                        }
+                        (false, true, false) => (cwl + bl + t.RTRS as u64).saturating_sub(cl),
+                    };
+                    need(
+                        pc + gap,
+                        "CAS to CAS (tCCD / tWTR / turnaround / tRTRS)",
+                        p,
+                        &mut out,
+                    );
+                }
+                _ => {}
+            }
+        }
+        if c.cmd == Command::ACT && acts_in_faw.len() >= 4 {
+            // acts_in_faw is newest first; the 4th newest opens the window.
+            let e = acts_in_faw[3] + t.FAW as u64;
+            if c.cycle < e {
+                out.push(Violation {
+                    index: i,
+                    cycle: c.cycle,
+                    cmd: c.cmd,
+                    rule: format!(
+                        "tFAW: 4 ACTs since {} -> ACT@{} needs {e}",
+                        acts_in_faw[3], c.cycle
+                    ),
+                    earliest_cycle: e,
+                });
+            }
+        }
+
+        // Row state and auto-precharge timing.
+        let state_err = |msg: String, out: &mut Vec<Violation>| {
+            out.push(Violation {
+                index: i,
+                cycle: c.cycle,
+                cmd: c.cmd,
+                rule: msg,
+                earliest_cycle: c.cycle,
+            });
+        };
+        let key = (a.channel, a.rank, a.bank_group, a.bank);
+        let sa = sub(a.subarray);
+        match c.cmd {
+            Command::ACT => {
+                let br = banks.entry(key).or_default();
+                // Auto-precharges: retire those started, enforce tRP after them.
+                for (&s, &start) in br.auto_pre.iter() {
+                    if s == sa && c.cycle < start + t.RP as u64 {
+                        out.push(Violation {
+                            index: i,
+                            cycle: c.cycle,
+                            cmd: c.cmd,
+                            rule: format!("tRP after auto-precharge at {start}"),
+                            earliest_cycle: start + t.RP as u64,
+                        });
+                    }
+                    if s != sa && salp == SalpMode::Salp1 && c.cycle < start {
+                        out.push(Violation {
+                            index: i,
+                            cycle: c.cycle,
+                            cmd: c.cmd,
+                            rule: format!(
+                                "SALP-1: other subarray's auto-precharge starts at {start}"
+                            ),
+                            earliest_cycle: start,
+                        });
+                    }
+                }
+                br.auto_pre
+                    .retain(|_, &mut start| start + t.RP as u64 > c.cycle);
+                let ok = match salp {
+                    SalpMode::None | SalpMode::Salp1 => br.open.is_empty(),
+                    SalpMode::Salp2 => !br.open.contains_key(&sa) && br.open.len() <= 1,
+                    SalpMode::Masa => !br.open.contains_key(&sa),
+                };
+                if !ok {
+                    state_err(
+                        format!("ACT to an open bank/subarray (open: {:?})", br.open),
+                        &mut out,
+                    );
+                }
+                br.open.insert(sa, a.row);
+                br.order.retain(|&s| s != sa);
+                br.order.push(sa);
+                br.act_cycle.insert(sa, c.cycle);
+            }
+            cmd if is_cas(cmd) => {
+                let br = banks.entry(key).or_default();
+                match br.open.get(&sa) {
+                    None => state_err("column command to a closed bank/subarray".into(), &mut out),
+                    Some(&r) if r != a.row => state_err(
+                        format!("column command to row {} but row {r} is open", a.row),
+                        &mut out,
+                    ),
+                    _ => {}
+                }
+                if salp == SalpMode::Salp2
+                    && br.order.last() != Some(&sa)
+                    && br.open.contains_key(&sa)
+                {
+                    state_err(
+                        "SALP-2: column command to a subarray that is not the newest activated"
+                            .into(),
+                        &mut out,
+                    );
+                }
+                if matches!(cmd, Command::RDA | Command::WRA) {
+                    let act = br.act_cycle.get(&sa).copied().unwrap_or(0);
+                    let own = if cmd == Command::RDA {
+                        c.cycle + t.RTP as u64
+                    } else {
+                        c.cycle + wr_rec
+                    };
+                    br.auto_pre.insert(sa, own.max(act + t.RAS as u64));
+                    br.open.remove(&sa);
+                    br.order.retain(|&s| s != sa);
+                }
+            }
+            Command::PRE => {
+                let br = banks.entry(key).or_default();
+                if br.open.remove(&sa).is_none() {
+                    state_err("PRE to a precharged bank/subarray".into(), &mut out);
+                }
+                br.order.retain(|&s| s != sa);
+            }
+            Command::PREA => {
+                for (k, br) in banks.iter_mut() {
+                    if k.0 == a.channel && k.1 == a.rank {
+                        br.open.clear();
+                        br.order.clear();
+                    }
+                }
+            }
+            Command::REF => {
+                for (k, br) in banks.iter() {
+                    if k.0 == a.channel && k.1 == a.rank {
+                        if !br.open.is_empty() {
+                            state_err(format!("REF with bank {}/{} open", k.2, k.3), &mut out);
+                        }
+                        for &start in br.auto_pre.values() {
+                            if c.cycle < start + t.RP as u64 {
+                                out.push(Violation {
+                                    index: i,
+                                    cycle: c.cycle,
+                                    cmd: c.cmd,
+                                    rule: format!("tRP after auto-precharge at {start} (to REF)"),
+                                    earliest_cycle: start + t.RP as u64,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dram::DramAddr;
+
+    fn cmd(cycle: u64, cmd: Command, bg: u32, bank: u32, row: u32) -> IssuedCommand {
+        IssuedCommand {
+            cycle,
+            cmd,
+            addr: DramAddr {
+                bank_group: bg,
+                bank,
+                row,
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn catches_rcd_and_state_errors() {
+        let s = Standard::preset("DDR4-2400").unwrap();
+        let v = check(
+            &s,
+            SalpMode::None,
+            &[
+                cmd(100, Command::ACT, 0, 0, 5),
+                cmd(110, Command::RD, 0, 0, 5),
+            ],
+        );
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].rule, "tRCD: ACT@100 -> RD@110 needs 116");
+        assert_eq!(v[0].earliest_cycle, 116);
+        let v = check(&s, SalpMode::None, &[cmd(0, Command::RD, 0, 0, 5)]);
+        assert!(v[0].rule.contains("closed"));
+        let v = check(
+            &s,
+            SalpMode::None,
+            &[
+                cmd(0, Command::ACT, 0, 0, 5),
+                cmd(100, Command::ACT, 0, 0, 6),
+            ],
+        );
+        assert!(v.iter().any(|x| x.rule.contains("open bank")));
+        let v = check(
+            &s,
+            SalpMode::None,
+            &[cmd(0, Command::ACT, 0, 0, 5), cmd(16, Command::RD, 0, 0, 6)],
+        );
+        assert!(v.iter().any(|x| x.rule.contains("row 6")));
+    }
+
+    #[test]
+    fn catches_faw_and_ccd() {
+        let s = Standard::preset("DDR4-2400").unwrap();
+        let tr: Vec<_> = (0..5)
+            .map(|i| cmd(i * 4, Command::ACT, i as u32 % 4, i as u32 / 4, 1))
+            .collect();
+        let v = check(&s, SalpMode::None, &tr);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].earliest_cycle, 26);
+        let tr = [
+            cmd(0, Command::ACT, 0, 0, 1),
+            cmd(6, Command::ACT, 0, 1, 1),
+            cmd(22, Command::RD, 0, 0, 1),
+            cmd(26, Command::RD, 0, 1, 1),
+        ];
+        let v = check(&s, SalpMode::None, &tr);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].earliest_cycle, 28); // tCCD_L
+    }
+
+    #[test]
+    fn auto_precharge_timing() {
+        let s = Standard::preset("DDR4-2400").unwrap();
+        // RDA at 16: precharge starts at max(16+9, 0+39) = 39; ACT needs 39+16 = 55.
+        let tr = [
+            cmd(0, Command::ACT, 0, 0, 1),
+            cmd(16, Command::RDA, 0, 0, 1),
+            cmd(54, Command::ACT, 0, 0, 2),
+        ];
+        let v = check(&s, SalpMode::None, &tr);
+        assert!(v.iter().any(|x| x.earliest_cycle == 55), "{v:?}");
+    }
+}
