@@ -122,3 +122,23 @@ pub fn bench_with(
 pub fn bench() -> Result<Vec<SnnBenchCase>> {
     bench_with(&[100, 400], 200, 200)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Prints the figures; run with
+    /// `cargo test --release --lib snn::bench -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn print_bench() {
+        for c in super::bench().unwrap() {
+            println!("{}", serde_json::to_string(&c).unwrap());
+        }
+    }
+
+    #[test]
+    fn threads_agree_on_a_tiny_case() {
+        let r = super::bench_with(&[20], 20, 10).unwrap();
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[1].synaptic_ops_per_image, r[2].synaptic_ops_per_image);
+    }
+}

@@ -33,6 +33,7 @@ struct Report {
     neuron_updates: u64,
     synaptic_ops: u64,
     weight_updates: u64,
+    normalization_updates: u64,
     weight_memory_bits: u64,
     confusion_matrix: Vec<Vec<u64>>,
     projections: Vec<ProjectionInfo>,
@@ -118,6 +119,7 @@ fn report(
         neuron_updates: ops.neuron_updates,
         synaptic_ops: ops.synaptic_ops,
         weight_updates: ops.weight_updates,
+        normalization_updates: ops.normalization_updates,
         weight_memory_bits: net.weight_memory_bits(),
         confusion_matrix: test.scores.confusion_matrix.clone(),
         projections: (0..net.num_projections())

@@ -28,8 +28,10 @@ pub struct OpCounts {
     pub neuron_updates: u64,
     /// Synaptic events: one per (spike, target synapse) delivered.
     pub synaptic_ops: u64,
-    /// Weight writes by STDP (and normalization when learning).
+    /// Weight writes by STDP.
     pub weight_updates: u64,
+    /// Weight writes by the per-sample normalization (every synapse of the input projection).
+    pub normalization_updates: u64,
     pub input_spikes: u64,
     /// Spikes of all non-input populations.
     pub neuron_spikes: u64,
@@ -42,6 +44,7 @@ impl OpCounts {
         self.neuron_updates += o.neuron_updates;
         self.synaptic_ops += o.synaptic_ops;
         self.weight_updates += o.weight_updates;
+        self.normalization_updates += o.normalization_updates;
         self.input_spikes += o.input_spikes;
         self.neuron_spikes += o.neuron_spikes;
         self.presentations += o.presentations;
@@ -52,6 +55,7 @@ impl OpCounts {
             neuron_updates: self.neuron_updates - earlier.neuron_updates,
             synaptic_ops: self.synaptic_ops - earlier.synaptic_ops,
             weight_updates: self.weight_updates - earlier.weight_updates,
+            normalization_updates: self.normalization_updates - earlier.normalization_updates,
             input_spikes: self.input_spikes - earlier.input_spikes,
             neuron_spikes: self.neuron_spikes - earlier.neuron_spikes,
             presentations: self.presentations - earlier.presentations,
@@ -694,7 +698,7 @@ impl Network {
                 *x *= f;
             }
         }
-        self.ops.weight_updates += s.synapses;
+        self.ops.normalization_updates += s.synapses;
         if let (Some(q), QuantMode::Training) = (self.quant, self.cfg.quantization) {
             q.fake_quantize(w, &mut self.qrng);
         }

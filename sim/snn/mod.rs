@@ -21,7 +21,8 @@
 //! }
 //! StepSpikes::num_populations() / population(p) -> &[u32] (ids ascending) / name(p)
 //! SampleRecord { index, label, prediction: Option<u8>, spike_counts: Vec<u32>, repeats, ops: OpCounts }
-//! OpCounts { neuron_updates, synaptic_ops, weight_updates, input_spikes, neuron_spikes, presentations }
+//! OpCounts { neuron_updates, synaptic_ops, weight_updates, normalization_updates,
+//!            input_spikes, neuron_spikes, presentations }
 //! ```
 //! Population indices are the graph's node indices (`Network::population_names()`):
 //! 0 = "input" (784 Poisson), 1 = "exc", 2 = "inh" (absent with direct inhibition).
