@@ -94,7 +94,12 @@ pub fn load(path_or_name: Option<&str>, sets: &[String]) -> Result<Loaded> {
     })?;
     validate(&config).map_err(|e| input_error(format!("{source}: {e}")))?;
     let text = toml::to_string(&tree).unwrap_or(text);
-    Ok(Loaded { config, source, base_dir, text })
+    Ok(Loaded {
+        config,
+        source,
+        base_dir,
+        text,
+    })
 }
 
 fn read_source(path_or_name: Option<&str>) -> Result<(String, String, PathBuf)> {
@@ -104,7 +109,13 @@ fn read_source(path_or_name: Option<&str>) -> Result<(String, String, PathBuf)> 
     if p.exists() {
         let text = std::fs::read_to_string(p)
             .map_err(|e| input_error(format!("{}: cannot read config: {e}", p.display())))?;
-        let base = p.parent().map(|d| if d.as_os_str().is_empty() { cwd.clone() } else { d.to_path_buf() });
+        let base = p.parent().map(|d| {
+            if d.as_os_str().is_empty() {
+                cwd.clone()
+            } else {
+                d.to_path_buf()
+            }
+        });
         return Ok((text, p.display().to_string(), base.unwrap_or(cwd)));
     }
     if let Some((n, text)) = CONFIG_PRESETS.iter().find(|(n, _)| *n == name) {
@@ -121,7 +132,9 @@ fn read_source(path_or_name: Option<&str>) -> Result<(String, String, PathBuf)> 
 /// quoted string), and as a bare string when it is not valid TOML.
 pub fn apply_set(tree: &mut toml::Table, set: &str) -> Result<()> {
     let (key, raw) = set.split_once('=').ok_or_else(|| {
-        input_error(format!("--set {set}: expected KEY=VALUE, e.g. --set dram.timing.RFC=420"))
+        input_error(format!(
+            "--set {set}: expected KEY=VALUE, e.g. --set dram.timing.RFC=420"
+        ))
     })?;
     let key = key.trim();
     let raw = raw.trim();
@@ -131,7 +144,9 @@ pub fn apply_set(tree: &mut toml::Table, set: &str) -> Result<()> {
         .unwrap_or_else(|| toml::Value::String(raw.to_string()));
     let parts: Vec<&str> = key.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
-        return Err(input_error(format!("--set {set}: empty key segment in `{key}`")));
+        return Err(input_error(format!(
+            "--set {set}: empty key segment in `{key}`"
+        )));
     }
     let mut node = tree;
     for (i, part) in parts.iter().enumerate() {
@@ -182,7 +197,9 @@ pub fn resolve_standard(dram: &DramConfig, base_dir: &Path) -> Result<Standard> 
                 Standard::from_toml_str(&text)
                     .map_err(|e| input_error(format!("{}: {e}", p.display())))?
             } else {
-                return Err(input_error(format!("dram.standard: {preset_err}, or a path to a .toml file")));
+                return Err(input_error(format!(
+                    "dram.standard: {preset_err}, or a path to a .toml file"
+                )));
             }
         }
     };
@@ -190,8 +207,11 @@ pub fn resolve_standard(dram: &DramConfig, base_dir: &Path) -> Result<Standard> 
     if let Some(n) = dram.subarrays_per_bank {
         s.organization.subarrays_per_bank = n;
     }
-    s.validate()
-        .map_err(|e| input_error(format!("dram (after [dram.timing] and subarray overrides): {e}")))?;
+    s.validate().map_err(|e| {
+        input_error(format!(
+            "dram (after [dram.timing] and subarray overrides): {e}"
+        ))
+    })?;
     Ok(s)
 }
 
@@ -207,7 +227,11 @@ mod tests {
 
     #[test]
     fn set_overrides_nested_keys() {
-        let l = load(None, &["dram.timing.RFC=420".into(), "dram.queue_depth=8".into()]).unwrap();
+        let l = load(
+            None,
+            &["dram.timing.RFC=420".into(), "dram.queue_depth=8".into()],
+        )
+        .unwrap();
         assert_eq!(l.config.dram.timing.RFC, Some(420));
         assert_eq!(l.config.dram.queue_depth, 8);
         let s = resolve_standard(&l.config.dram, &l.base_dir).unwrap();
@@ -230,7 +254,10 @@ mod tests {
         let e = load(Some(p.to_str().unwrap()), &[]).unwrap_err();
         let msg = format!("{e:#}");
         assert!(msg.contains("bad.toml") && msg.contains("line 3"), "{msg}");
-        assert!(msg.contains("open") && msg.contains("closed"), "accepted values listed: {msg}");
+        assert!(
+            msg.contains("open") && msg.contains("closed"),
+            "accepted values listed: {msg}"
+        );
     }
 
     #[test]

@@ -149,7 +149,11 @@ impl<E> EventQueue<E> {
         let start = (self.base_slot % SLOTS as u64) as usize;
         // Scan [start, SLOTS) then [0, start): the wheel is circular.
         for pass in 0..2 {
-            let (lo, hi) = if pass == 0 { (start, SLOTS) } else { (0, start) };
+            let (lo, hi) = if pass == 0 {
+                (start, SLOTS)
+            } else {
+                (0, start)
+            };
             if lo >= hi {
                 continue;
             }
@@ -234,7 +238,16 @@ mod tests {
     #[test]
     fn pops_in_time_then_push_order() {
         let mut q = EventQueue::new(1000);
-        let times = [5_000u64, 10, 2_000_000_000, 10, 999, 1_024_000, 1_024_001, 7];
+        let times = [
+            5_000u64,
+            10,
+            2_000_000_000,
+            10,
+            999,
+            1_024_000,
+            1_024_001,
+            7,
+        ];
         for (i, t) in times.iter().enumerate() {
             q.push(*t, i);
         }

@@ -1,12 +1,190 @@
 //! `spikemem train` and `spikemem eval`.
 
+use super::config::Switches;
+use super::dataset::{load_pair, ImageSet};
+use super::engine::{Network, OpCounts, ProjectionInfo};
+use super::train::{self, EvalResult, TrainResult};
+use super::{model_io, network};
 use crate::cli::{EvalArgs, TrainArgs};
-use anyhow::{bail, Result};
+use crate::config::{self, Loaded};
+use crate::error::input_error;
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::path::Path;
 
-pub fn cmd_train(_a: &TrainArgs) -> Result<()> {
-    bail!("train: being built")
+/// report.json of `train` and `eval`. Top-level op counts are those of the command's
+/// main work: training for `train`, evaluation for `eval`.
+#[derive(Serialize)]
+struct Report {
+    command: &'static str,
+    config: String,
+    dataset: String,
+    n_excitatory: usize,
+    switches: Switches,
+    weight_bits: u32,
+    weight_frac_bits: u32,
+    seed: u64,
+    /// Test accuracy (0..1).
+    accuracy: f64,
+    /// Test samples evaluated.
+    samples: usize,
+    wall_seconds: f64,
+    images_per_second: f64,
+    neuron_updates: u64,
+    synaptic_ops: u64,
+    weight_updates: u64,
+    normalization_updates: u64,
+    weight_memory_bits: u64,
+    confusion_matrix: Vec<Vec<u64>>,
+    projections: Vec<ProjectionInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    training: Option<TrainResult>,
+    test: EvalResult,
 }
 
-pub fn cmd_eval(_a: &EvalArgs) -> Result<()> {
-    bail!("eval: being built")
+fn load_sets(l: &Loaded, train: bool) -> Result<(Option<ImageSet>, ImageSet)> {
+    let d = &l.config.data;
+    let tr = if train {
+        Some(load_pair(&d.train_images, &d.train_labels, &l.base_dir)?.truncated(d.train_samples))
+    } else {
+        None
+    };
+    let te = load_pair(&d.test_images, &d.test_labels, &l.base_dir)?.truncated(d.test_samples);
+    if let Some(t) = &tr {
+        if (t.rows, t.cols) != (te.rows, te.cols) {
+            return Err(input_error(format!(
+                "data: train images are {}x{}, test images {}x{}",
+                t.rows, t.cols, te.rows, te.cols
+            )));
+        }
+        if t.is_empty() {
+            return Err(input_error(format!(
+                "{}: no training samples",
+                d.train_images
+            )));
+        }
+    }
+    Ok((tr, te))
+}
+
+fn summary(e: &EvalResult) {
+    println!(
+        "test: accuracy {:.2}% ({}/{}), {:.1} images/s",
+        100.0 * e.scores.accuracy,
+        e.scores.correct,
+        e.scores.samples,
+        e.scores.samples as f64 / e.wall_seconds.max(1e-9)
+    );
+}
+
+fn write_json(path: Option<&Path>, r: &Report) -> Result<()> {
+    if let Some(p) = path {
+        let text = serde_json::to_string_pretty(r)?;
+        std::fs::write(p, text).with_context(|| format!("{}: cannot write report", p.display()))?;
+    }
+    Ok(())
+}
+
+fn eval_progress(net: &Network, set: &ImageSet) -> EvalResult {
+    let pb = crate::progress::bar(set.len() as u64, "eval");
+    let r = train::evaluate(net, set, net.config().threads, Some(&pb));
+    pb.finish_and_clear();
+    r
+}
+
+fn report(
+    command: &'static str,
+    l: &Loaded,
+    net: &Network,
+    training: Option<TrainResult>,
+    test: EvalResult,
+    ops: OpCounts,
+    wall: f64,
+    ips: f64,
+) -> Report {
+    let c = net.config();
+    Report {
+        command,
+        config: l.source.clone(),
+        dataset: format!("{:?}", l.config.data.dataset),
+        n_excitatory: net.n_excitatory(),
+        switches: net.switches(),
+        weight_bits: c.weight_bits,
+        weight_frac_bits: if c.weight_bits < 32 { c.frac_bits() } else { 0 },
+        seed: c.seed,
+        accuracy: test.scores.accuracy,
+        samples: test.scores.samples,
+        wall_seconds: wall,
+        images_per_second: ips,
+        neuron_updates: ops.neuron_updates,
+        synaptic_ops: ops.synaptic_ops,
+        weight_updates: ops.weight_updates,
+        normalization_updates: ops.normalization_updates,
+        weight_memory_bits: net.weight_memory_bits(),
+        confusion_matrix: test.scores.confusion_matrix.clone(),
+        projections: (0..net.num_projections())
+            .map(|p| net.projection_info(p))
+            .collect(),
+        training,
+        test,
+    }
+}
+
+pub fn cmd_train(a: &TrainArgs) -> Result<()> {
+    let l = config::load(a.cfg.config.as_deref(), &a.cfg.sets)?;
+    let (tr, te) = load_sets(&l, true)?;
+    let tr = tr.expect("training set loaded");
+    let cfg = &l.config.snn;
+    let mut net = Network::new(cfg, network::build(cfg, tr.rows, tr.cols))?;
+    eprintln!(
+        "training N={} on {} samples x {} epochs ({:?}, switches {:?})",
+        cfg.n_excitatory,
+        tr.len(),
+        cfg.epochs,
+        cfg.model,
+        cfg.switches()
+    );
+    let r = train::train(&mut net, &tr, true);
+    for w in &r.windows {
+        eprintln!(
+            "epoch {} after {} samples: training accuracy {:.2}%",
+            w.epoch,
+            w.samples_seen,
+            100.0 * w.accuracy
+        );
+    }
+    println!(
+        "trained in {:.1} s ({:.1} images/s); labeling-pass accuracy {:.2}%",
+        r.wall_seconds,
+        r.images_per_second,
+        100.0 * r.label_pass_accuracy
+    );
+    model_io::save(&net, &a.out)?;
+    println!("model: {}", a.out.display());
+    let e = eval_progress(&net, &te);
+    summary(&e);
+    let (ops, wall, ips) = (r.ops, r.wall_seconds, r.images_per_second);
+    let rep = report("train", &l, &net, Some(r), e, ops, wall, ips);
+    write_json(a.json.as_deref(), &rep)
+}
+
+pub fn cmd_eval(a: &EvalArgs) -> Result<()> {
+    let l = config::load(a.cfg.config.as_deref(), &a.cfg.sets)?;
+    let (_, te) = load_sets(&l, false)?;
+    let net = model_io::load(&a.model, &l.config.snn)?;
+    if net.n_inputs() != te.rows * te.cols {
+        return Err(input_error(format!(
+            "{}: the model has {} inputs, the test images have {}x{} pixels",
+            a.model.display(),
+            net.n_inputs(),
+            te.rows,
+            te.cols
+        )));
+    }
+    let e = eval_progress(&net, &te);
+    summary(&e);
+    let (ops, wall) = (e.ops, e.wall_seconds);
+    let ips = e.scores.samples as f64 / wall.max(1e-9);
+    let rep = report("eval", &l, &net, None, e, ops, wall, ips);
+    write_json(a.json.as_deref(), &rep)
 }

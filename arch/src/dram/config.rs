@@ -115,16 +115,31 @@ impl DramConfig {
     /// Range checks; each error names the key and what is accepted.
     pub fn validate(&self) -> Result<(), super::DramError> {
         let err = |key: &str, msg: String| {
-            Err(super::DramError::InvalidConfig { key: format!("dram.{key}"), msg })
+            Err(super::DramError::InvalidConfig {
+                key: format!("dram.{key}"),
+                msg,
+            })
         };
         if self.channels == 0 || !self.channels.is_power_of_two() || self.channels > 64 {
-            return err("channels", format!("{} is not accepted: a power of two in 1..=64", self.channels));
+            return err(
+                "channels",
+                format!(
+                    "{} is not accepted: a power of two in 1..=64",
+                    self.channels
+                ),
+            );
         }
         if self.ranks == 0 || !self.ranks.is_power_of_two() || self.ranks > 16 {
-            return err("ranks", format!("{} is not accepted: a power of two in 1..=16", self.ranks));
+            return err(
+                "ranks",
+                format!("{} is not accepted: a power of two in 1..=16", self.ranks),
+            );
         }
         if self.queue_depth == 0 || self.queue_depth > 4096 {
-            return err("queue_depth", format!("{} is not accepted: 1..=4096", self.queue_depth));
+            return err(
+                "queue_depth",
+                format!("{} is not accepted: 1..=4096", self.queue_depth),
+            );
         }
         let (lo, hi) = (self.write_low_watermark, self.write_high_watermark);
         if !(0.0..=1.0).contains(&lo) || !(0.0..=1.0).contains(&hi) || lo >= hi {
@@ -135,7 +150,10 @@ impl DramConfig {
         }
         if let Some(s) = self.subarrays_per_bank {
             if s == 0 || !s.is_power_of_two() || s > 512 {
-                return err("subarrays_per_bank", format!("{s} is not accepted: a power of two in 1..=512"));
+                return err(
+                    "subarrays_per_bank",
+                    format!("{s} is not accepted: a power of two in 1..=512"),
+                );
             }
         }
         if let Some(v) = self.vdd {

@@ -32,7 +32,9 @@ pub enum DramError {
 }
 
 /// DRAM commands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Command {
     /// Activate (open) a row.
     ACT,
@@ -74,7 +76,10 @@ impl Command {
         }
     }
     pub fn parse(s: &str) -> Option<Command> {
-        Command::ALL.iter().copied().find(|c| c.name().eq_ignore_ascii_case(s))
+        Command::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name().eq_ignore_ascii_case(s))
     }
     pub fn is_read(self) -> bool {
         matches!(self, Command::RD | Command::RDA)

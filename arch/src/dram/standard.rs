@@ -189,11 +189,26 @@ pub struct Standard {
 
 /// Presets shipped in configs/dram/, embedded at build time: (name, TOML text).
 pub const PRESETS: &[(&str, &str)] = &[
-    ("DDR3-1600-x8", include_str!("../../../configs/dram/ddr3-1600-x8.toml")),
-    ("DDR3-1600-x16", include_str!("../../../configs/dram/ddr3-1600-x16.toml")),
-    ("DDR3L-1600", include_str!("../../../configs/dram/ddr3l-1600.toml")),
-    ("DDR4-2400", include_str!("../../../configs/dram/ddr4-2400.toml")),
-    ("LPDDR3-1600", include_str!("../../../configs/dram/lpddr3-1600.toml")),
+    (
+        "DDR3-1600-x8",
+        include_str!("../../../configs/dram/ddr3-1600-x8.toml"),
+    ),
+    (
+        "DDR3-1600-x16",
+        include_str!("../../../configs/dram/ddr3-1600-x16.toml"),
+    ),
+    (
+        "DDR3L-1600",
+        include_str!("../../../configs/dram/ddr3l-1600.toml"),
+    ),
+    (
+        "DDR4-2400",
+        include_str!("../../../configs/dram/ddr4-2400.toml"),
+    ),
+    (
+        "LPDDR3-1600",
+        include_str!("../../../configs/dram/lpddr3-1600.toml"),
+    ),
 ];
 
 impl Standard {
@@ -214,11 +229,20 @@ impl Standard {
             .iter()
             .find(|(n, _)| n.to_ascii_uppercase() == want)
             .map(|(_, text)| Standard::from_toml_str(text))
-            .unwrap_or_else(|| Err(DramError::UnknownPreset(name.to_string(), Self::preset_names())))
+            .unwrap_or_else(|| {
+                Err(DramError::UnknownPreset(
+                    name.to_string(),
+                    Self::preset_names(),
+                ))
+            })
     }
 
     pub fn preset_names() -> String {
-        PRESETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+        PRESETS
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Checks that make the timing engine's assumptions hold.
@@ -239,7 +263,9 @@ impl Standard {
                 return bad(format!("organization.{k} must be > 0"));
             }
             if !v.is_power_of_two() {
-                return bad(format!("organization.{k} = {v} must be a power of two (address bits)"));
+                return bad(format!(
+                    "organization.{k} = {v} must be a power of two (address bits)"
+                ));
             }
         }
         if o.rows % o.subarrays_per_bank != 0 {
@@ -263,10 +289,17 @@ impl Standard {
             ));
         }
         if t.RC < t.RAS + t.RP {
-            return bad(format!("timing.RC ({}) must be >= RAS + RP ({})", t.RC, t.RAS + t.RP));
+            return bad(format!(
+                "timing.RC ({}) must be >= RAS + RP ({})",
+                t.RC,
+                t.RAS + t.RP
+            ));
         }
         if t.REFI != 0 && t.REFI <= t.RFC {
-            return bad(format!("timing.REFI ({}) must be > RFC ({})", t.REFI, t.RFC));
+            return bad(format!(
+                "timing.REFI ({}) must be > RFC ({})",
+                t.REFI, t.RFC
+            ));
         }
         let p = &self.power;
         if !(p.VDD > 0.0) {

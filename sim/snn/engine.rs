@@ -1,0 +1,1293 @@
+//! The simulation engine: interprets a [`NetworkDesc`] with clock-driven neurons
+//! (dt steps) and event-driven synapses (only spiking neurons touch their weight rows).
+//!
+//! Order within a step (as Brian's): (1) every population integrates its state from the
+//! conductances of the previous step and fires; (2) spikes are handed to the observer;
+//! (3) each projection delivers the spikes of its presynaptic population (delayed by its
+//! delay) to the postsynaptic conductances, which act from the next step; (4) STDP: the
+//! presynaptic pathway first, then the postsynaptic one.
+//!
+//! Membrane: forward Euler (the system is nonlinear through g*v, as in the reference);
+//! conductances and traces: exact exponential decay. The rest period after a sample is
+//! applied in closed form (v relaxes with (1 - dt/tau)^steps, exactly what stepping with
+//! zero input would give; conductances decay; spikes during rest are not simulated).
+
+use super::config::{QuantMode, SnnConfig, Switches};
+use super::encoder::Schedule;
+use super::network::{Connectivity, NetworkDesc, Plasticity, PopKind, Target, WeightInit};
+use super::quant::QuantSpec;
+use super::stdp::{TraceTable, NEVER};
+use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
+use spikemem_arch::rng::Rng;
+
+/// Operation counts (what the hardware has to do).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpCounts {
+    /// Neuron state updates (one per neuron per simulated step; one per neuron per closed-form rest).
+    pub neuron_updates: u64,
+    /// Synaptic events: one per (spike, target synapse) delivered.
+    pub synaptic_ops: u64,
+    /// Weight writes by STDP.
+    pub weight_updates: u64,
+    /// Weight writes by the per-sample normalization (every synapse of the input projection).
+    pub normalization_updates: u64,
+    pub input_spikes: u64,
+    /// Spikes of all non-input populations.
+    pub neuron_spikes: u64,
+    /// Presentations (a sample repeated with a higher rate counts again).
+    pub presentations: u64,
+}
+
+impl OpCounts {
+    pub fn add(&mut self, o: &OpCounts) {
+        self.neuron_updates += o.neuron_updates;
+        self.synaptic_ops += o.synaptic_ops;
+        self.weight_updates += o.weight_updates;
+        self.normalization_updates += o.normalization_updates;
+        self.input_spikes += o.input_spikes;
+        self.neuron_spikes += o.neuron_spikes;
+        self.presentations += o.presentations;
+    }
+    /// Counts accumulated since `earlier`.
+    pub fn since(&self, earlier: &OpCounts) -> OpCounts {
+        OpCounts {
+            neuron_updates: self.neuron_updates - earlier.neuron_updates,
+            synaptic_ops: self.synaptic_ops - earlier.synaptic_ops,
+            weight_updates: self.weight_updates - earlier.weight_updates,
+            normalization_updates: self.normalization_updates - earlier.normalization_updates,
+            input_spikes: self.input_spikes - earlier.input_spikes,
+            neuron_spikes: self.neuron_spikes - earlier.neuron_spikes,
+            presentations: self.presentations - earlier.presentations,
+        }
+    }
+}
+
+/// The spikes of one timestep, per population (ids ascending). Borrowed from the
+/// engine's buffers: no allocation per step.
+pub struct StepSpikes<'a> {
+    spikes: &'a [Vec<u32>],
+    names: &'a [String],
+}
+
+impl<'a> StepSpikes<'a> {
+    pub fn num_populations(&self) -> usize {
+        self.spikes.len()
+    }
+    /// Ids of the neurons of population `pop` that fired in this step.
+    pub fn population(&self, pop: usize) -> &'a [u32] {
+        &self.spikes[pop]
+    }
+    pub fn name(&self, pop: usize) -> &'a str {
+        &self.names[pop]
+    }
+}
+
+/// Result of one sample (after any repeats at a higher input rate).
+#[derive(Clone, Debug, Default)]
+pub struct SampleRecord {
+    pub index: usize,
+    pub label: u8,
+    /// Predicted class, when neuron labels are known.
+    pub prediction: Option<u8>,
+    /// Spike count of each excitatory neuron in the final presentation.
+    pub spike_counts: Vec<u32>,
+    pub repeats: u32,
+    pub ops: OpCounts,
+}
+
+/// Callbacks for the hardware side. `on_step` runs every simulated step of every
+/// presentation; `step` counts from 0 within the presentation.
+pub trait StepObserver {
+    fn on_presentation(&mut self, _sample: usize, _repeat: u32) {}
+    fn on_step(&mut self, _step: u32, _spikes: &StepSpikes<'_>) {}
+    fn on_sample(&mut self, _record: &SampleRecord) {}
+}
+
+/// An observer that does nothing.
+pub struct NoObserver;
+impl StepObserver for NoObserver {}
+
+#[derive(Clone, Debug)]
+struct NeuronParams {
+    v_rest: f32,
+    v_reset: f32,
+    v_thresh: f32,
+    e_exc: f32,
+    e_inh: f32,
+    dt_tau: f32,
+    ge_decay: f32,
+    gi_decay: f32,
+    refrac_steps: u32,
+    theta_offset: f32,
+    theta_plus: f32,
+    adaptive: bool,
+}
+
+#[derive(Clone, Debug)]
+struct PopState {
+    size: usize,
+    params: Option<NeuronParams>,
+    v: Vec<f32>,
+    ge: Vec<f32>,
+    gi: Vec<f32>,
+    theta: Vec<f32>,
+    refr: Vec<u32>,
+}
+
+#[derive(Clone, Debug)]
+enum Weights {
+    Dense(Vec<f32>),
+    Shared(f32),
+}
+
+#[derive(Clone, Debug)]
+struct ProjState {
+    name: String,
+    pre: usize,
+    post: usize,
+    pre_size: usize,
+    post_size: usize,
+    connectivity: Connectivity,
+    target: Target,
+    delay_steps: usize,
+    plastic: bool,
+    w: Weights,
+    /// 1.0 where a synapse exists (masked connectivities only).
+    mask: Option<Vec<f32>>,
+    /// Synapses per presynaptic neuron (for the synaptic-op count).
+    fan_out: Vec<u32>,
+    /// Synapses per postsynaptic neuron (normalization target scales with it).
+    fan_in: Vec<u32>,
+    synapses: u64,
+}
+
+#[derive(Clone, Debug)]
+struct StdpState {
+    proj: usize,
+    pre_tab: TraceTable,
+    post1_tab: TraceTable,
+    post2_tab: TraceTable,
+    pre_last: Vec<i64>,
+    post_last: Vec<i64>,
+    /// Post neurons with a nonzero post-1 trace candidate (spiked within its horizon).
+    active: Vec<u32>,
+    /// Timestep mode: accumulated changes, applied once per interval.
+    delta: Vec<f32>,
+    row_touched: Vec<bool>,
+    touched_rows: Vec<u32>,
+    interval_steps: usize,
+}
+
+/// Identifier of a projection (index in description order).
+pub type ProjId = usize;
+
+/// What the hardware side needs to know about a projection.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProjectionInfo {
+    pub name: String,
+    pub pre_population: String,
+    pub post_population: String,
+    pub pre_size: usize,
+    pub post_size: usize,
+    pub connectivity: Connectivity,
+    /// One weight shared by all synapses (stored once).
+    pub shared: bool,
+    pub plastic: bool,
+    pub delay_steps: usize,
+    /// Existing synapses.
+    pub synapses: u64,
+    /// Weight precision (32 = float) and fixed-point fraction bits.
+    pub bits: u32,
+    pub frac_bits: u32,
+    /// Storage of this projection's weights in bits.
+    pub memory_bits: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub desc: NetworkDesc,
+    cfg: SnnConfig,
+    sw: Switches,
+    names: Vec<String>,
+    pops: Vec<PopState>,
+    spikes: Vec<Vec<u32>>,
+    /// Per population: ring of past steps' spikes (only as deep as its longest delay).
+    hist: Vec<Vec<Vec<u32>>>,
+    projs: Vec<ProjState>,
+    input: usize,
+    exc: usize,
+    stdp: Option<StdpState>,
+    quant: Option<QuantSpec>,
+    schedule: Schedule,
+    /// Global step counter (traces use it across samples).
+    now: i64,
+    present_steps: usize,
+    rest_steps: usize,
+    k_adapt: f32,
+    qrng: Rng,
+    counts: Vec<u32>,
+    pub ops: OpCounts,
+    /// Neuron labels of the excitatory population (-1 = none).
+    pub labels: Vec<i16>,
+}
+
+fn neuron_params(kind: &PopKind, cfg: &SnnConfig) -> Option<NeuronParams> {
+    let dt = cfg.dt_ms;
+    let steps = |ms: f32| (ms / dt).round() as u32;
+    match kind {
+        PopKind::Poisson { .. } => None,
+        PopKind::AdaptiveLif => {
+            let e = &cfg.exc;
+            Some(NeuronParams {
+                v_rest: e.v_rest_mv,
+                v_reset: e.v_reset_mv,
+                v_thresh: e.v_thresh_mv,
+                e_exc: e.e_exc_mv,
+                e_inh: e.e_inh_mv,
+                dt_tau: dt / e.tau_mem_ms,
+                ge_decay: (-(dt / e.tau_ge_ms)).exp(),
+                gi_decay: (-(dt / e.tau_gi_ms)).exp(),
+                refrac_steps: steps(e.refractory_ms),
+                theta_offset: e.theta_offset_mv,
+                theta_plus: e.theta_plus_mv,
+                adaptive: true,
+            })
+        }
+        PopKind::Lif => {
+            let i = &cfg.inh;
+            Some(NeuronParams {
+                v_rest: i.v_rest_mv,
+                v_reset: i.v_reset_mv,
+                v_thresh: i.v_thresh_mv,
+                e_exc: i.e_exc_mv,
+                e_inh: i.e_inh_mv,
+                dt_tau: dt / i.tau_mem_ms,
+                ge_decay: (-(dt / i.tau_ge_ms)).exp(),
+                gi_decay: (-(dt / i.tau_gi_ms)).exp(),
+                refrac_steps: steps(i.refractory_ms),
+                theta_offset: 0.0,
+                theta_plus: 0.0,
+                adaptive: false,
+            })
+        }
+    }
+}
+
+/// Mask of a connectivity (None = all present), row-major pre x post.
+fn make_mask(c: &Connectivity, pre: usize, post: usize, rng: &mut Rng) -> Option<Vec<f32>> {
+    match c {
+        Connectivity::AllToAll => None,
+        Connectivity::OneToOne => Some(
+            (0..pre * post)
+                .map(|k| (k / post == k % post) as u8 as f32)
+                .collect(),
+        ),
+        Connectivity::AllButOne => Some(
+            (0..pre * post)
+                .map(|k| (k / post != k % post) as u8 as f32)
+                .collect(),
+        ),
+        Connectivity::Sparse { density } => Some(
+            (0..pre * post)
+                .map(|_| (rng.next_f32() < *density) as u8 as f32)
+                .collect(),
+        ),
+        Connectivity::Local {
+            rows,
+            cols,
+            kernel,
+            stride,
+        } => {
+            let py = (rows - kernel) / stride + 1;
+            let px = (cols - kernel) / stride + 1;
+            let mut m = vec![0.0f32; pre * post];
+            for j in 0..post {
+                let patch = j % (py * px);
+                let (oy, ox) = ((patch / px) * stride, (patch % px) * stride);
+                for y in oy..oy + kernel {
+                    for x in ox..ox + kernel {
+                        m[(y * cols + x) * post + j] = 1.0;
+                    }
+                }
+            }
+            Some(m)
+        }
+    }
+}
+
+impl Network {
+    /// Instantiate a description: initial weights from `cfg.seed`.
+    pub fn new(cfg: &SnnConfig, desc: NetworkDesc) -> Result<Self> {
+        desc.check().map_err(anyhow::Error::msg)?;
+        let mut rng = Rng::stream(cfg.seed, 0x5EED_0001);
+        let mut names = Vec::new();
+        let mut pops = Vec::new();
+        let (mut input, mut exc) = (0, 0);
+        for (i, p) in desc.populations() {
+            let params = neuron_params(&p.kind, cfg);
+            match p.kind {
+                PopKind::Poisson { .. } => input = i.index(),
+                PopKind::AdaptiveLif => exc = i.index(),
+                PopKind::Lif => {}
+            }
+            let v0 = params.as_ref().map(|q| q.v_rest).unwrap_or(0.0);
+            let theta0 = if p.kind == PopKind::AdaptiveLif {
+                cfg.exc.theta_init_mv
+            } else {
+                0.0
+            };
+            names.push(p.name.clone());
+            pops.push(PopState {
+                size: p.size,
+                params,
+                v: vec![v0; p.size],
+                ge: vec![0.0; p.size],
+                gi: vec![0.0; p.size],
+                theta: vec![theta0; p.size],
+                refr: vec![0; p.size],
+            });
+        }
+        let mut projs = Vec::new();
+        let mut max_delay = vec![0usize; pops.len()];
+        for (_, a, b, p) in desc.projections() {
+            let (pre, post) = (a.index(), b.index());
+            let (ns, nt) = (pops[pre].size, pops[post].size);
+            let mask = make_mask(&p.connectivity, ns, nt, &mut rng);
+            let shared_ok = matches!(
+                p.connectivity,
+                Connectivity::OneToOne | Connectivity::AllButOne
+            );
+            let w = match (&p.init, shared_ok) {
+                (WeightInit::Shared(x), true) => Weights::Shared(*x),
+                (WeightInit::Shared(x), false) => Weights::Dense(match &mask {
+                    Some(m) => m.iter().map(|&k| k * x).collect(),
+                    None => vec![*x; ns * nt],
+                }),
+                (WeightInit::Uniform { scale, offset }, _) => {
+                    let mut w: Vec<f32> = (0..ns * nt)
+                        .map(|_| (rng.next_f32() + offset) * scale)
+                        .collect();
+                    if let Some(m) = &mask {
+                        w.iter_mut().zip(m).for_each(|(x, k)| *x *= k);
+                    }
+                    Weights::Dense(w)
+                }
+            };
+            let (fan_out, fan_in) = match &mask {
+                None => (vec![nt as u32; ns], vec![ns as u32; nt]),
+                Some(m) => {
+                    let mut fo = vec![0u32; ns];
+                    let mut fi = vec![0u32; nt];
+                    for i in 0..ns {
+                        for j in 0..nt {
+                            if m[i * nt + j] != 0.0 {
+                                fo[i] += 1;
+                                fi[j] += 1;
+                            }
+                        }
+                    }
+                    (fo, fi)
+                }
+            };
+            let synapses = fan_out.iter().map(|&x| x as u64).sum();
+            let delay_steps = (p.delay_ms / cfg.dt_ms).round() as usize;
+            max_delay[pre] = max_delay[pre].max(delay_steps);
+            // Shared projections never need a mask (delivery is computed).
+            let mask = if matches!(w, Weights::Shared(_)) {
+                None
+            } else {
+                mask
+            };
+            projs.push(ProjState {
+                name: p.name.clone(),
+                pre,
+                post,
+                pre_size: ns,
+                post_size: nt,
+                connectivity: p.connectivity.clone(),
+                target: p.target,
+                delay_steps,
+                plastic: p.plasticity == Plasticity::Stdp,
+                w,
+                mask,
+                fan_out,
+                fan_in,
+                synapses,
+            });
+        }
+        let hist = max_delay
+            .iter()
+            .map(|&d| {
+                if d > 0 {
+                    vec![Vec::new(); d + 1]
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        let sw = cfg.switches();
+        let s = &cfg.stdp;
+        let stdp = projs.iter().position(|p| p.plastic).map(|k| {
+            let p = &projs[k];
+            StdpState {
+                proj: k,
+                pre_tab: TraceTable::new(s.tau_pre_ms, cfg.dt_ms),
+                post1_tab: TraceTable::new(s.tau_post1_ms, cfg.dt_ms),
+                post2_tab: TraceTable::new(s.tau_post2_ms, cfg.dt_ms),
+                pre_last: vec![NEVER; p.pre_size],
+                post_last: vec![NEVER; p.post_size],
+                active: Vec::new(),
+                delta: if sw.timestep_updates {
+                    vec![0.0; p.pre_size * p.post_size]
+                } else {
+                    Vec::new()
+                },
+                row_touched: vec![false; p.pre_size],
+                touched_rows: Vec::new(),
+                interval_steps: ((s.update_interval_ms / cfg.dt_ms).round() as usize).max(1),
+            }
+        });
+        let quant = (cfg.weight_bits < 32).then(|| QuantSpec {
+            bits: cfg.weight_bits,
+            frac_bits: cfg.frac_bits(),
+            rounding: cfg.rounding,
+        });
+        let n_exc = pops[exc].size;
+        Ok(Network {
+            spikes: vec![Vec::new(); pops.len()],
+            names,
+            hist,
+            projs,
+            input,
+            exc,
+            stdp,
+            quant,
+            schedule: Schedule::default(),
+            now: 0,
+            present_steps: (cfg.present_ms / cfg.dt_ms).round() as usize,
+            rest_steps: (cfg.rest_ms / cfg.dt_ms).round() as usize,
+            k_adapt: 1.0,
+            qrng: Rng::stream(cfg.seed, 0x5EED_0002),
+            counts: vec![0; n_exc],
+            ops: OpCounts::default(),
+            labels: vec![-1; n_exc],
+            sw,
+            cfg: cfg.clone(),
+            desc,
+            pops,
+        })
+    }
+
+    pub fn config(&self) -> &SnnConfig {
+        &self.cfg
+    }
+    pub fn switches(&self) -> Switches {
+        self.sw
+    }
+    pub fn n_excitatory(&self) -> usize {
+        self.pops[self.exc].size
+    }
+    pub fn n_inputs(&self) -> usize {
+        self.pops[self.input].size
+    }
+    pub fn population_names(&self) -> &[String] {
+        &self.names
+    }
+    pub fn quant_spec(&self) -> Option<QuantSpec> {
+        self.quant
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Hardware-side access to projections.
+
+    pub fn num_projections(&self) -> usize {
+        self.projs.len()
+    }
+    pub fn find_projection(&self, name: &str) -> Option<ProjId> {
+        self.projs.iter().position(|p| p.name == name)
+    }
+    /// The plastic input projection (input -> excitatory).
+    pub fn input_projection(&self) -> Option<ProjId> {
+        self.projs
+            .iter()
+            .position(|p| p.pre == self.input && p.post == self.exc)
+    }
+    pub fn projection_info(&self, p: ProjId) -> ProjectionInfo {
+        let s = &self.projs[p];
+        let (bits, frac_bits) = self.quant.map(|q| (q.bits, q.frac_bits)).unwrap_or((32, 0));
+        let shared = matches!(s.w, Weights::Shared(_));
+        ProjectionInfo {
+            name: s.name.clone(),
+            pre_population: self.names[s.pre].clone(),
+            post_population: self.names[s.post].clone(),
+            pre_size: s.pre_size,
+            post_size: s.post_size,
+            connectivity: s.connectivity.clone(),
+            shared,
+            plastic: s.plastic,
+            delay_steps: s.delay_steps,
+            synapses: s.synapses,
+            bits,
+            frac_bits,
+            memory_bits: if shared {
+                bits as u64
+            } else {
+                s.synapses * bits as u64
+            },
+        }
+    }
+    /// Total weight storage in bits (per-synapse weights at the configured precision,
+    /// shared weights once).
+    pub fn weight_memory_bits(&self) -> u64 {
+        (0..self.projs.len())
+            .map(|p| self.projection_info(p).memory_bits)
+            .sum()
+    }
+    /// The weight matrix, row-major pre x post (absent synapses are 0).
+    pub fn weights(&self, p: ProjId) -> Vec<f32> {
+        let s = &self.projs[p];
+        match &s.w {
+            Weights::Dense(w) => w.clone(),
+            Weights::Shared(x) => {
+                let mut rng = Rng::new(0);
+                make_mask(&s.connectivity, s.pre_size, s.post_size, &mut rng)
+                    .map(|m| m.iter().map(|k| k * x).collect())
+                    .unwrap_or_else(|| vec![*x; s.pre_size * s.post_size])
+            }
+        }
+    }
+    /// Fixed-point codes of the weight matrix (row-major pre x post) and the bit width;
+    /// None for float weights.
+    pub fn codes(&self, p: ProjId) -> Option<(Vec<u32>, u32)> {
+        let q = self.quant?;
+        // Weights already lie on the grid, so nearest rounding recovers the codes exactly.
+        let qn = QuantSpec {
+            rounding: super::config::Rounding::Nearest,
+            ..q
+        };
+        let mut rng = Rng::new(0);
+        Some((qn.encode_all(&self.weights(p), &mut rng), q.bits))
+    }
+    /// Replace a projection's weights (row-major pre x post), e.g. with values read back
+    /// from a faulty memory. Absent synapses stay absent. A shared projection given
+    /// non-uniform values becomes per-synapse.
+    pub fn set_weights(&mut self, p: ProjId, w: &[f32]) -> Result<()> {
+        let Some(s) = self.projs.get_mut(p) else {
+            bail!("projection {p} does not exist")
+        };
+        if w.len() != s.pre_size * s.post_size {
+            bail!(
+                "projection {}: {} weights given, {} x {} = {} expected",
+                s.name,
+                w.len(),
+                s.pre_size,
+                s.post_size,
+                s.pre_size * s.post_size
+            );
+        }
+        if let Some(k) = w.iter().position(|x| !x.is_finite()) {
+            bail!("projection {}: weight {k} is not finite", s.name);
+        }
+        if let Weights::Shared(_) = s.w {
+            let mut rng = Rng::new(0);
+            let m = make_mask(&s.connectivity, s.pre_size, s.post_size, &mut rng);
+            let present: Vec<f32> = match &m {
+                Some(m) => w
+                    .iter()
+                    .zip(m)
+                    .filter(|(_, &k)| k != 0.0)
+                    .map(|(x, _)| *x)
+                    .collect(),
+                None => w.to_vec(),
+            };
+            if present.iter().all(|&x| x == present[0]) {
+                s.w = Weights::Shared(present[0]);
+                return Ok(());
+            }
+            s.mask = m;
+        }
+        let mut v = w.to_vec();
+        if let Some(m) = &s.mask {
+            v.iter_mut().zip(m).for_each(|(x, k)| *x *= k);
+        }
+        s.w = Weights::Dense(v);
+        Ok(())
+    }
+    /// Set weights from fixed-point codes (decoded with the network's precision).
+    pub fn set_codes(&mut self, p: ProjId, codes: &[u32]) -> Result<()> {
+        let Some(q) = self.quant else {
+            bail!("set_codes: the network uses float weights (snn.weight_bits = 32)")
+        };
+        let w: Vec<f32> = codes
+            .iter()
+            .map(|&c| q.decode(c.min(q.max_code())))
+            .collect();
+        self.set_weights(p, &w)
+    }
+    pub fn theta(&self) -> &[f32] {
+        &self.pops[self.exc].theta
+    }
+    pub fn set_theta(&mut self, t: &[f32]) -> Result<()> {
+        if t.len() != self.pops[self.exc].size {
+            bail!(
+                "theta: {} values given, {} expected",
+                t.len(),
+                self.pops[self.exc].size
+            );
+        }
+        self.pops[self.exc].theta.copy_from_slice(t);
+        Ok(())
+    }
+
+    /// Post-training quantization: put every per-synapse weight on the fixed-point grid.
+    pub fn quantize_weights(&mut self) {
+        let Some(q) = self.quant else { return };
+        for s in &mut self.projs {
+            match &mut s.w {
+                Weights::Dense(w) => q.fake_quantize(w, &mut self.qrng),
+                Weights::Shared(x) => *x = q.decode(q.encode(*x, &mut self.qrng)),
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Simulation.
+
+    /// Reset neuron state to rest (v = rest, no conductance, not refractory).
+    pub fn reset_state(&mut self) {
+        for p in &mut self.pops {
+            if let Some(q) = &p.params {
+                p.v.fill(q.v_rest);
+            }
+            p.ge.fill(0.0);
+            p.gi.fill(0.0);
+            p.refr.fill(0);
+        }
+    }
+
+    /// Scale each excitatory neuron's input weights to sum to norm_total (times its
+    /// fraction of present synapses).
+    pub fn normalize(&mut self) {
+        let Some(k) = self.input_projection() else {
+            return;
+        };
+        let total = self.cfg.norm_total;
+        let s = &mut self.projs[k];
+        let Weights::Dense(w) = &mut s.w else { return };
+        let (ns, nt) = (s.pre_size, s.post_size);
+        let mut sums = vec![0.0f32; nt];
+        for i in 0..ns {
+            for (acc, &x) in sums.iter_mut().zip(&w[i * nt..(i + 1) * nt]) {
+                *acc += x;
+            }
+        }
+        let factors: Vec<f32> = sums
+            .iter()
+            .zip(&s.fan_in)
+            .map(|(&sum, &fi)| {
+                if sum > 0.0 {
+                    total * fi as f32 / ns as f32 / sum
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        for i in 0..ns {
+            for (x, &f) in w[i * nt..(i + 1) * nt].iter_mut().zip(&factors) {
+                *x *= f;
+            }
+        }
+        self.ops.normalization_updates += s.synapses;
+        if let (Some(q), QuantMode::Training) = (self.quant, self.cfg.quantization) {
+            q.fake_quantize(w, &mut self.qrng);
+        }
+    }
+
+    /// Present one sample: the "fewer than min_spikes -> raise the rate and repeat" rule,
+    /// STDP when `learn`, then the rest period. Returns the excitatory spike counts of
+    /// the final presentation and the number of repeats.
+    pub fn run_sample(
+        &mut self,
+        image: &[u8],
+        index: usize,
+        key: u64,
+        learn: bool,
+        obs: &mut dyn StepObserver,
+    ) -> (&[u32], u32) {
+        let mut hz_per_level = 1.0 / self.cfg.input_rate_div as f64;
+        let mut repeat = 0;
+        loop {
+            if learn {
+                self.normalize();
+            } else {
+                self.reset_state();
+            }
+            let mut rng = Rng::stream(self.cfg.seed, key.wrapping_mul(1 << 8) ^ repeat as u64);
+            let mut sched = std::mem::take(&mut self.schedule);
+            sched.fill(
+                image,
+                hz_per_level,
+                self.cfg.dt_ms as f64,
+                self.present_steps,
+                &mut rng,
+            );
+            obs.on_presentation(index, repeat);
+            self.present(&sched, learn, obs);
+            self.schedule = sched;
+            self.rest(learn);
+            let total: u32 = self.counts.iter().sum();
+            if total >= self.cfg.min_spikes || repeat >= self.cfg.max_repeats {
+                break;
+            }
+            repeat += 1;
+            hz_per_level += 1.0 / self.cfg.rate_increase_div as f64;
+        }
+        if learn && self.sw.adaptive_potentiation {
+            let max = self.counts.iter().copied().max().unwrap_or(0).max(1) as f32;
+            self.k_adapt = (self.cfg.stdp.adaptive_target_spikes / max).min(1.0);
+        }
+        (&self.counts, repeat)
+    }
+
+    fn present(&mut self, sched: &Schedule, learn: bool, obs: &mut dyn StepObserver) {
+        self.counts.fill(0);
+        for h in &mut self.hist {
+            h.iter_mut().for_each(|v| v.clear());
+        }
+        if let Some(st) = &mut self.stdp {
+            // Forget post neurons whose traces have died out.
+            let (now, h) = (self.now, st.post1_tab.horizon().max(st.post2_tab.horizon()));
+            let post_last = &st.post_last;
+            st.active.retain(|&j| now - post_last[j as usize] < h);
+        }
+        self.ops.presentations += 1;
+        for t in 0..self.present_steps {
+            // (1) neurons
+            let inp = sched.at(t);
+            self.spikes[self.input].clear();
+            self.spikes[self.input].extend_from_slice(inp);
+            self.ops.input_spikes += inp.len() as u64;
+            for (k, pop) in self.pops.iter_mut().enumerate() {
+                let Some(p) = &pop.params else { continue };
+                let out = &mut self.spikes[k];
+                update_lif(
+                    pop.size,
+                    &mut pop.v,
+                    &mut pop.ge,
+                    &mut pop.gi,
+                    &mut pop.theta,
+                    &mut pop.refr,
+                    p,
+                    learn,
+                    out,
+                );
+                self.ops.neuron_updates += pop.size as u64;
+                self.ops.neuron_spikes += out.len() as u64;
+            }
+            for &j in &self.spikes[self.exc] {
+                self.counts[j as usize] += 1;
+            }
+            // (2) observer
+            obs.on_step(
+                t as u32,
+                &StepSpikes {
+                    spikes: &self.spikes,
+                    names: &self.names,
+                },
+            );
+            // keep delayed spikes
+            for (k, h) in self.hist.iter_mut().enumerate() {
+                if !h.is_empty() {
+                    let len = h.len();
+                    let slot = &mut h[t % len];
+                    slot.clear();
+                    slot.extend_from_slice(&self.spikes[k]);
+                }
+            }
+            // (3) delivery
+            for s in &self.projs {
+                let pre_spikes: &[u32] = if s.delay_steps == 0 {
+                    &self.spikes[s.pre]
+                } else if t >= s.delay_steps {
+                    let h = &self.hist[s.pre];
+                    &h[(t - s.delay_steps) % h.len()]
+                } else {
+                    &[]
+                };
+                if pre_spikes.is_empty() {
+                    continue;
+                }
+                let post = &mut self.pops[s.post];
+                let g = match s.target {
+                    Target::Excitatory => &mut post.ge,
+                    Target::Inhibitory => &mut post.gi,
+                };
+                deliver(s, pre_spikes, g, &mut self.ops);
+            }
+            // (4) plasticity
+            if learn && self.stdp.is_some() {
+                self.stdp_step(t);
+            }
+            self.now += 1;
+        }
+        if learn {
+            self.flush_pending();
+        }
+    }
+
+    fn stdp_step(&mut self, t: usize) {
+        let Some(st) = &mut self.stdp else { return };
+        let s = &mut self.projs[st.proj];
+        let Weights::Dense(w) = &mut s.w else { return };
+        let nt = s.post_size;
+        let c = &self.cfg.stdp;
+        let now = self.now;
+        let w_max = c.w_max;
+        let quant = if self.cfg.quantization == QuantMode::Training {
+            self.quant
+        } else {
+            None
+        };
+        let qrng = &mut self.qrng;
+        let timestep = self.sw.timestep_updates;
+        let pre_spikes: &[u32] = if s.delay_steps == 0 {
+            &self.spikes[s.pre]
+        } else if t >= s.delay_steps {
+            let h = &self.hist[s.pre];
+            &h[(t - s.delay_steps) % h.len()]
+        } else {
+            &[]
+        };
+        // Presynaptic pathway: depression by post trace 1 (two-trace rule only).
+        for &i in pre_spikes {
+            let i = i as usize;
+            st.pre_last[i] = now;
+            if self.sw.single_trace || c.nu_pre == 0.0 {
+                continue;
+            }
+            let row = i * nt;
+            if timestep {
+                for &j in &st.active {
+                    let j = j as usize;
+                    st.delta[row + j] -= c.nu_pre * st.post1_tab.at(now - st.post_last[j]);
+                }
+                if !st.row_touched[i] {
+                    st.row_touched[i] = true;
+                    st.touched_rows.push(i as u32);
+                }
+            } else {
+                for &j in &st.active {
+                    let j = j as usize;
+                    if let Some(m) = &s.mask {
+                        if m[row + j] == 0.0 {
+                            continue;
+                        }
+                    }
+                    let x = w[row + j] - c.nu_pre * st.post1_tab.at(now - st.post_last[j]);
+                    w[row + j] = clip(x, w_max, quant, qrng);
+                    self.ops.weight_updates += 1;
+                }
+            }
+        }
+        // Postsynaptic pathway: potentiation.
+        let nu = c.nu_post
+            * if self.sw.adaptive_potentiation {
+                self.k_adapt
+            } else {
+                1.0
+            };
+        let post_spikes: &[u32] = if s.post == self.exc {
+            &self.spikes[self.exc]
+        } else {
+            &[]
+        };
+        for &j in post_spikes {
+            let j = j as usize;
+            let post2 = st.post2_tab.at(now - st.post_last[j]);
+            for i in 0..s.pre_size {
+                let k = i * nt + j;
+                if let Some(m) = &s.mask {
+                    if m[k] == 0.0 {
+                        continue;
+                    }
+                }
+                let x_pre = st.pre_tab.at(now - st.pre_last[i]);
+                let dw = if self.sw.single_trace {
+                    nu * (x_pre - c.single_trace_offset)
+                } else if x_pre > 0.0 {
+                    nu * x_pre * post2
+                } else {
+                    continue;
+                };
+                if timestep {
+                    st.delta[k] += dw;
+                    if !st.row_touched[i] {
+                        st.row_touched[i] = true;
+                        st.touched_rows.push(i as u32);
+                    }
+                } else {
+                    w[k] = clip(w[k] + dw, w_max, quant, qrng);
+                    self.ops.weight_updates += 1;
+                }
+            }
+            if st.post_last[j] == NEVER
+                || now - st.post_last[j] >= st.post1_tab.horizon().max(st.post2_tab.horizon())
+            {
+                if !st.active.contains(&(j as u32)) {
+                    st.active.push(j as u32);
+                }
+            }
+            st.post_last[j] = now;
+        }
+        if timestep && (t + 1) % st.interval_steps == 0 {
+            self.flush_pending();
+        }
+    }
+
+    /// Timestep mode: apply the changes accumulated in the interval, one write per synapse.
+    fn flush_pending(&mut self) {
+        let Some(st) = &mut self.stdp else { return };
+        if st.touched_rows.is_empty() {
+            return;
+        }
+        let s = &mut self.projs[st.proj];
+        let Weights::Dense(w) = &mut s.w else { return };
+        let nt = s.post_size;
+        let quant = if self.cfg.quantization == QuantMode::Training {
+            self.quant
+        } else {
+            None
+        };
+        let w_max = self.cfg.stdp.w_max;
+        for &i in &st.touched_rows {
+            let i = i as usize;
+            st.row_touched[i] = false;
+            let (wr, dr) = (
+                &mut w[i * nt..(i + 1) * nt],
+                &mut st.delta[i * nt..(i + 1) * nt],
+            );
+            for (x, d) in wr.iter_mut().zip(dr.iter_mut()) {
+                if *d != 0.0 {
+                    *x = clip(*x + *d, w_max, quant, &mut self.qrng);
+                    *d = 0.0;
+                    self.ops.weight_updates += 1;
+                }
+            }
+        }
+        st.touched_rows.clear();
+    }
+
+    /// The rest period in closed form; when learning, theta decays over presentation + rest.
+    fn rest(&mut self, learn: bool) {
+        let n = self.rest_steps;
+        for p in &mut self.pops {
+            let Some(q) = &p.params else { continue };
+            let dge = q.ge_decay.powi(n as i32);
+            let dgi = q.gi_decay.powi(n as i32);
+            for j in 0..p.size {
+                let free = n.saturating_sub(p.refr[j] as usize);
+                p.v[j] = q.v_rest + (p.v[j] - q.v_rest) * (1.0 - q.dt_tau).powi(free as i32);
+                p.refr[j] = p.refr[j].saturating_sub(n as u32);
+                p.ge[j] *= dge;
+                p.gi[j] *= dgi;
+            }
+            self.ops.neuron_updates += p.size as u64;
+        }
+        if learn {
+            let f = (-((self.present_steps + n) as f32 * self.cfg.dt_ms)
+                / self.cfg.exc.tau_theta_ms)
+                .exp();
+            self.pops[self.exc].theta.iter_mut().for_each(|x| *x *= f);
+        }
+        self.now += n as i64;
+    }
+}
+
+#[inline]
+fn clip(x: f32, w_max: f32, quant: Option<QuantSpec>, rng: &mut Rng) -> f32 {
+    let x = x.clamp(0.0, w_max);
+    match quant {
+        Some(q) => q.decode(q.encode(x, rng)),
+        None => x,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn update_lif(
+    n: usize,
+    v: &mut [f32],
+    ge: &mut [f32],
+    gi: &mut [f32],
+    theta: &mut [f32],
+    refr: &mut [u32],
+    p: &NeuronParams,
+    learn: bool,
+    out: &mut Vec<u32>,
+) {
+    out.clear();
+    let (v, ge, gi, theta, refr) = (
+        &mut v[..n],
+        &mut ge[..n],
+        &mut gi[..n],
+        &mut theta[..n],
+        &mut refr[..n],
+    );
+    for j in 0..n {
+        let (g_e, g_i) = (ge[j], gi[j]);
+        if refr[j] > 0 {
+            refr[j] -= 1;
+        }
+        if refr[j] == 0 {
+            let x = v[j];
+            let nv = x + p.dt_tau * ((p.v_rest - x) + g_e * (p.e_exc - x) + g_i * (p.e_inh - x));
+            if nv > p.v_thresh + theta[j] - p.theta_offset {
+                v[j] = p.v_reset;
+                refr[j] = p.refrac_steps;
+                out.push(j as u32);
+                if learn && p.adaptive {
+                    theta[j] += p.theta_plus;
+                }
+            } else {
+                v[j] = nv;
+            }
+        }
+        ge[j] = g_e * p.ge_decay;
+        gi[j] = g_i * p.gi_decay;
+    }
+}
+
+#[inline]
+fn deliver(s: &ProjState, pre_spikes: &[u32], g: &mut [f32], ops: &mut OpCounts) {
+    let nt = s.post_size;
+    match (&s.w, &s.connectivity) {
+        (Weights::Shared(x), Connectivity::OneToOne) => {
+            for &i in pre_spikes {
+                g[i as usize] += x;
+            }
+            ops.synaptic_ops += pre_spikes.len() as u64;
+        }
+        (Weights::Shared(x), _) => {
+            // All-but-one: every neuron gets k*x, a spiking neuron not its own x.
+            let k = pre_spikes.len() as f32;
+            g.iter_mut().for_each(|y| *y += k * x);
+            for &i in pre_spikes {
+                g[i as usize] -= x;
+            }
+            ops.synaptic_ops += pre_spikes.len() as u64 * (nt as u64 - 1);
+        }
+        (Weights::Dense(w), _) => {
+            for &i in pre_spikes {
+                let i = i as usize;
+                let row = &w[i * nt..(i + 1) * nt];
+                for (y, &x) in g.iter_mut().zip(row) {
+                    *y += x;
+                }
+                ops.synaptic_ops += s.fan_out[i] as u64;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snn::network;
+
+    fn net(cfg: &SnnConfig) -> Network {
+        Network::new(cfg, network::build(cfg, 28, 28)).unwrap()
+    }
+
+    #[test]
+    fn membrane_matches_analytic_solution() {
+        // Constant excitatory conductance g (held by tau_ge -> huge): dv/dt = (A - B v)/tau,
+        // v(t) = v_inf + (v0 - v_inf) exp(-B t / tau), v_inf = A / B. Euler at dt/tau = 0.005
+        // has a global error below B*dt/(2 tau) * |v0 - v_inf| ~ 0.4 mV here.
+        let mut cfg = SnnConfig::default();
+        cfg.exc.tau_ge_ms = 1e12;
+        cfg.exc.theta_init_mv = 1000.0; // never fire
+        let mut n = net(&cfg);
+        let g = 0.2f32;
+        let exc = n.exc;
+        n.pops[exc].ge.fill(g);
+        let p = n.pops[exc].params.clone().unwrap();
+        let (a, b) = (p.v_rest + g * p.e_exc, 1.0 + g);
+        let v_inf = a / b;
+        let v0 = p.v_rest;
+        let mut out = Vec::new();
+        for step in 1..=400 {
+            let pop = &mut n.pops[exc];
+            update_lif(
+                pop.size,
+                &mut pop.v,
+                &mut pop.ge,
+                &mut pop.gi,
+                &mut pop.theta,
+                &mut pop.refr,
+                &p,
+                false,
+                &mut out,
+            );
+            let t = step as f32 * cfg.dt_ms;
+            let exact = v_inf + (v0 - v_inf) * (-b * t / cfg.exc.tau_mem_ms).exp();
+            let bound = b * cfg.dt_ms / (2.0 * cfg.exc.tau_mem_ms) * (v0 - v_inf).abs() + 1e-3;
+            assert!(
+                (pop.v[0] - exact).abs() < bound,
+                "step {step}: {} vs {exact}",
+                pop.v[0]
+            );
+        }
+        // And it is Euler exactly: v_n = v_inf + (v0 - v_inf)(1 - B dt/tau)^n.
+        let euler = v_inf + (v0 - v_inf) * (1.0 - b * cfg.dt_ms / cfg.exc.tau_mem_ms).powi(400);
+        assert!((n.pops[exc].v[0] - euler).abs() < 1e-3);
+    }
+
+    #[test]
+    fn conductance_decays_exactly_and_neuron_fires_and_is_refractory() {
+        let cfg = SnnConfig::default();
+        let mut n = net(&cfg);
+        let exc = n.exc;
+        let p = n.pops[exc].params.clone().unwrap();
+        let pop = &mut n.pops[exc];
+        pop.ge[0] = 1.0;
+        let mut out = Vec::new();
+        update_lif(
+            pop.size,
+            &mut pop.v,
+            &mut pop.ge,
+            &mut pop.gi,
+            &mut pop.theta,
+            &mut pop.refr,
+            &p,
+            false,
+            &mut out,
+        );
+        assert!((pop.ge[0] - (-0.5f32).exp()).abs() < 1e-6);
+        // A huge conductance makes it fire: threshold = -52 + 20 - 20 = -52 mV.
+        pop.ge[1] = 1000.0;
+        update_lif(
+            pop.size,
+            &mut pop.v,
+            &mut pop.ge,
+            &mut pop.gi,
+            &mut pop.theta,
+            &mut pop.refr,
+            &p,
+            true,
+            &mut out,
+        );
+        assert_eq!(out, vec![1]);
+        assert_eq!(pop.v[1], -65.0);
+        assert!((pop.theta[1] - 20.05).abs() < 1e-5);
+        // Refractory 5 ms = 10 steps: clamped for 9 steps, integrating again at the 10th.
+        for _ in 0..9 {
+            pop.ge[1] = 1000.0;
+            update_lif(
+                pop.size,
+                &mut pop.v,
+                &mut pop.ge,
+                &mut pop.gi,
+                &mut pop.theta,
+                &mut pop.refr,
+                &p,
+                true,
+                &mut out,
+            );
+            assert!(out.is_empty());
+            assert_eq!(pop.v[1], -65.0);
+        }
+        pop.ge[1] = 1000.0;
+        update_lif(
+            pop.size,
+            &mut pop.v,
+            &mut pop.ge,
+            &mut pop.gi,
+            &mut pop.theta,
+            &mut pop.refr,
+            &p,
+            true,
+            &mut out,
+        );
+        assert_eq!(out, vec![1]);
+    }
+
+    #[test]
+    fn one_stdp_pairing_by_hand() {
+        // One input pixel spikes, then neuron 0 spikes 10 steps (5 ms) later.
+        let mut cfg = SnnConfig::default();
+        cfg.n_excitatory = 2;
+        let mut n = net(&cfg);
+        let k = n.input_projection().unwrap();
+        let mut w = vec![0.5f32; 784 * 2];
+        w[3 * 2] = 0.25;
+        n.set_weights(k, &w).unwrap();
+        let input = n.input;
+        let exc = n.exc;
+        n.now = 1000;
+        // step A: pre spike at pixel 3.
+        n.spikes[input] = vec![3];
+        n.spikes[exc].clear();
+        n.stdp_step(0);
+        // No post spike yet: no depression (post trace 0), weight unchanged.
+        assert_eq!(n.weights(k)[6], 0.25);
+        n.now += 10;
+        n.spikes[input].clear();
+        n.spikes[exc] = vec![0];
+        n.stdp_step(1);
+        // dw = nu_post * x_pre * post2_before = 0.01 * exp(-5/20) * 0 (never spiked) = 0.
+        assert_eq!(n.weights(k)[6], 0.25);
+        // Second post spike 20 steps (10 ms) later: post2_before = exp(-10/40),
+        // x_pre = exp(-15/20).
+        n.now += 20;
+        n.stdp_step(2);
+        let expect = 0.25 + 0.01 * (-15.0f32 / 20.0).exp() * (-10.0f32 / 40.0).exp();
+        assert!(
+            (n.weights(k)[6] - expect).abs() < 1e-6,
+            "{} vs {expect}",
+            n.weights(k)[6]
+        );
+        // Now a pre spike at pixel 3, 4 steps (2 ms) after the post spike:
+        // dw = -nu_pre * post1 = -1e-4 * exp(-2/20) on the column of neuron 0 only.
+        n.now += 4;
+        n.spikes[input] = vec![3];
+        n.spikes[exc].clear();
+        let before = n.weights(k);
+        n.stdp_step(3);
+        let after = n.weights(k);
+        let expect2 = before[6] - 1e-4 * (-2.0f32 / 20.0).exp();
+        assert!((after[6] - expect2).abs() < 1e-7);
+        assert_eq!(after[7], before[7], "neuron 1 never spiked: no depression");
+    }
+
+    #[test]
+    fn normalization_sums_to_78() {
+        let cfg = SnnConfig::default();
+        let mut n = net(&cfg);
+        n.normalize();
+        let k = n.input_projection().unwrap();
+        let w = n.weights(k);
+        for j in 0..cfg.n_excitatory {
+            let s: f32 = (0..784).map(|i| w[i * cfg.n_excitatory + j]).sum();
+            assert!((s - 78.0).abs() < 1e-3, "{s}");
+        }
+    }
+
+    #[test]
+    fn set_and_read_codes() {
+        let mut cfg = SnnConfig::default();
+        cfg.weight_bits = 4;
+        cfg.n_excitatory = 3;
+        let mut n = net(&cfg);
+        n.quantize_weights();
+        let k = n.input_projection().unwrap();
+        let (codes, bits) = n.codes(k).unwrap();
+        assert_eq!(bits, 4);
+        assert!(codes.iter().all(|&c| c < 16));
+        let flipped: Vec<u32> = codes.iter().map(|c| c ^ 1).collect();
+        n.set_codes(k, &flipped).unwrap();
+        assert_eq!(n.codes(k).unwrap().0, flipped);
+        assert_eq!(n.weight_memory_bits(), 784 * 3 * 4 + 4 + 4);
+        assert!(n.set_weights(k, &[0.0; 5]).is_err());
+    }
+}

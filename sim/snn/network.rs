@@ -1,0 +1,310 @@
+//! Network descriptions as a graph: populations are nodes, projections are edges.
+//! The Diehl & Cook network and its FSpiNN variant are built here from the config;
+//! the engine (`engine.rs`) interprets any such graph.
+
+use super::config::{InputConnectivity, SnnConfig};
+use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
+use petgraph::visit::EdgeRef;
+use serde::{Deserialize, Serialize};
+
+/// What a population's neurons are.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PopKind {
+    /// Poisson spike sources driven by image pixels.
+    Poisson { rows: usize, cols: usize },
+    /// Conductance-based LIF with an adaptive threshold (the excitatory layer).
+    AdaptiveLif,
+    /// Conductance-based LIF (the inhibitory layer).
+    Lif,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Population {
+    pub name: String,
+    pub size: usize,
+    pub kind: PopKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Connectivity {
+    AllToAll,
+    /// i -> i (pre and post of equal size).
+    OneToOne,
+    /// i -> every j != i (pre and post of equal size).
+    AllButOne,
+    /// Each synapse present with probability `density` (mask drawn from the seed).
+    Sparse {
+        density: f32,
+    },
+    /// Pre is a rows x cols image; post neuron j sees the kernel x kernel patch number
+    /// j mod (number of patches), patches tiled at `stride`.
+    Local {
+        rows: usize,
+        cols: usize,
+        kernel: usize,
+        stride: usize,
+    },
+}
+
+/// Initial weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightInit {
+    /// One weight shared by every synapse (stored once).
+    Shared(f32),
+    /// (U(0,1) + offset) * scale per synapse.
+    Uniform { scale: f32, offset: f32 },
+}
+
+/// Which conductance of the postsynaptic neuron a spike raises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    Excitatory,
+    Inhibitory,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Plasticity {
+    Fixed,
+    Stdp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Projection {
+    pub name: String,
+    pub connectivity: Connectivity,
+    pub init: WeightInit,
+    pub target: Target,
+    pub delay_ms: f32,
+    pub plasticity: Plasticity,
+}
+
+/// The network graph.
+#[derive(Clone, Debug)]
+pub struct NetworkDesc {
+    pub graph: DiGraph<Population, Projection>,
+}
+
+/// Flat, serializable form of the graph (stored in model files).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkDescFlat {
+    pub populations: Vec<Population>,
+    /// (pre population index, post population index, projection).
+    pub projections: Vec<(usize, usize, Projection)>,
+}
+
+impl NetworkDesc {
+    pub fn populations(&self) -> impl Iterator<Item = (NodeIndex, &Population)> {
+        self.graph.node_indices().map(move |i| (i, &self.graph[i]))
+    }
+    pub fn projections(
+        &self,
+    ) -> impl Iterator<Item = (EdgeIndex, NodeIndex, NodeIndex, &Projection)> {
+        self.graph
+            .edge_references()
+            .map(|e| (e.id(), e.source(), e.target(), e.weight()))
+    }
+    pub fn to_flat(&self) -> NetworkDescFlat {
+        NetworkDescFlat {
+            populations: self.graph.node_weights().cloned().collect(),
+            projections: self
+                .projections()
+                .map(|(_, a, b, p)| (a.index(), b.index(), p.clone()))
+                .collect(),
+        }
+    }
+    pub fn from_flat(f: &NetworkDescFlat) -> Result<Self, String> {
+        let mut graph = DiGraph::new();
+        let nodes: Vec<NodeIndex> = f
+            .populations
+            .iter()
+            .map(|p| graph.add_node(p.clone()))
+            .collect();
+        for (a, b, p) in &f.projections {
+            let (&na, &nb) = nodes
+                .get(*a)
+                .zip(nodes.get(*b))
+                .ok_or_else(|| format!("projection {}: population index out of range", p.name))?;
+            graph.add_edge(na, nb, p.clone());
+        }
+        let d = NetworkDesc { graph };
+        d.check()?;
+        Ok(d)
+    }
+
+    /// Structural checks: sizes agree with connectivity; exactly one Poisson and one
+    /// adaptive-LIF population (the engine's label/readout layer); plastic projections
+    /// are per-synapse.
+    pub fn check(&self) -> Result<(), String> {
+        let n_in = self
+            .populations()
+            .filter(|(_, p)| matches!(p.kind, PopKind::Poisson { .. }))
+            .count();
+        let n_exc = self
+            .populations()
+            .filter(|(_, p)| p.kind == PopKind::AdaptiveLif)
+            .count();
+        if n_in != 1 || n_exc != 1 {
+            return Err(format!(
+                "network needs exactly one Poisson input and one adaptive-LIF population (found {n_in} and {n_exc})"
+            ));
+        }
+        for (_, a, b, p) in self.projections() {
+            let (pa, pb) = (&self.graph[a], &self.graph[b]);
+            if matches!(pb.kind, PopKind::Poisson { .. }) {
+                return Err(format!(
+                    "projection {}: cannot target the input population",
+                    p.name
+                ));
+            }
+            match &p.connectivity {
+                Connectivity::OneToOne | Connectivity::AllButOne if pa.size != pb.size => {
+                    return Err(format!(
+                        "projection {}: one-to-one/all-but-one need equal sizes",
+                        p.name
+                    ))
+                }
+                Connectivity::Local {
+                    rows, cols, kernel, ..
+                } => {
+                    if rows * cols != pa.size || kernel > rows || kernel > cols {
+                        return Err(format!(
+                            "projection {}: local geometry does not fit the pre population",
+                            p.name
+                        ));
+                    }
+                }
+                _ => {}
+            }
+            if p.plasticity == Plasticity::Stdp && matches!(p.init, WeightInit::Shared(_)) {
+                return Err(format!(
+                    "projection {}: STDP needs per-synapse weights",
+                    p.name
+                ));
+            }
+            if p.plasticity == Plasticity::Stdp && !matches!(pa.kind, PopKind::Poisson { .. }) {
+                return Err(format!(
+                    "projection {}: STDP is supported on the input projection only",
+                    p.name
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Build the Diehl & Cook network (input -> exc, exc -> inh one-to-one, inh -> exc
+/// all-but-one) or, with direct inhibition (FSpiNN), input -> exc and exc -> exc
+/// all-but-one on the inhibitory conductance, without the inhibitory population.
+pub fn build(cfg: &SnnConfig, rows: usize, cols: usize) -> NetworkDesc {
+    let n = cfg.n_excitatory;
+    let sw = cfg.switches();
+    let mut g = DiGraph::new();
+    let input = g.add_node(Population {
+        name: "input".into(),
+        size: rows * cols,
+        kind: PopKind::Poisson { rows, cols },
+    });
+    let exc = g.add_node(Population {
+        name: "exc".into(),
+        size: n,
+        kind: PopKind::AdaptiveLif,
+    });
+    let connectivity = match cfg.input_connectivity {
+        InputConnectivity::AllToAll => Connectivity::AllToAll,
+        InputConnectivity::Sparse => Connectivity::Sparse {
+            density: cfg.input_density,
+        },
+        InputConnectivity::Local => Connectivity::Local {
+            rows,
+            cols,
+            kernel: cfg.local_kernel.min(rows).min(cols),
+            stride: cfg.local_stride,
+        },
+    };
+    g.add_edge(
+        input,
+        exc,
+        Projection {
+            name: "input_exc".into(),
+            connectivity,
+            init: WeightInit::Uniform {
+                scale: cfg.w_input_scale,
+                offset: cfg.w_input_offset,
+            },
+            target: Target::Excitatory,
+            delay_ms: cfg.input_delay_ms,
+            plasticity: Plasticity::Stdp,
+        },
+    );
+    if sw.direct_inhibition {
+        g.add_edge(
+            exc,
+            exc,
+            Projection {
+                name: "exc_exc_inhibition".into(),
+                connectivity: Connectivity::AllButOne,
+                init: WeightInit::Shared(cfg.w_direct_inhibition),
+                target: Target::Inhibitory,
+                delay_ms: 0.0,
+                plasticity: Plasticity::Fixed,
+            },
+        );
+    } else {
+        let inh = g.add_node(Population {
+            name: "inh".into(),
+            size: n,
+            kind: PopKind::Lif,
+        });
+        g.add_edge(
+            exc,
+            inh,
+            Projection {
+                name: "exc_inh".into(),
+                connectivity: Connectivity::OneToOne,
+                init: WeightInit::Shared(cfg.w_exc_inh),
+                target: Target::Excitatory,
+                delay_ms: 0.0,
+                plasticity: Plasticity::Fixed,
+            },
+        );
+        g.add_edge(
+            inh,
+            exc,
+            Projection {
+                name: "inh_exc".into(),
+                connectivity: Connectivity::AllButOne,
+                init: WeightInit::Shared(cfg.w_inh_exc),
+                target: Target::Inhibitory,
+                delay_ms: 0.0,
+                plasticity: Plasticity::Fixed,
+            },
+        );
+    }
+    NetworkDesc { graph: g }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn baseline_and_fspinn_graphs() {
+        let mut c = SnnConfig::default();
+        let d = build(&c, 28, 28);
+        assert_eq!(d.graph.node_count(), 3);
+        assert_eq!(d.graph.edge_count(), 3);
+        d.check().unwrap();
+        c.direct_inhibition = Some(true);
+        let f = build(&c, 28, 28);
+        assert_eq!(f.graph.node_count(), 2);
+        assert_eq!(f.graph.edge_count(), 2);
+        let flat = f.to_flat();
+        let back = NetworkDesc::from_flat(&flat).unwrap();
+        assert_eq!(back.to_flat(), flat);
+    }
+}

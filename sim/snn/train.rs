@@ -1,0 +1,332 @@
+//! Training (STDP, unsupervised), label assignment, prediction and evaluation.
+//!
+//! Labels as in Diehl & Cook: each excitatory neuron takes the class for which its mean
+//! spike count is highest (neurons that never fired stay unlabeled); a sample is
+//! predicted as the class whose labeled neurons fire most on average.
+
+use super::dataset::ImageSet;
+use super::engine::{Network, NoObserver, OpCounts, SampleRecord, StepObserver};
+use indicatif::ProgressBar;
+use serde::Serialize;
+use std::time::Instant;
+
+/// Sample keys: independent random streams for training, labeling and evaluation.
+pub const KEY_TRAIN: u64 = 1 << 48;
+pub const KEY_LABEL: u64 = 2 << 48;
+pub const KEY_EVAL: u64 = 3 << 48;
+
+/// Neuron labels from responses (n_samples x n, row-major) and sample labels.
+pub fn assign_labels(responses: &[u32], labels: &[u8], n: usize) -> Vec<i16> {
+    let mut sum = vec![0f64; 10 * n];
+    let mut per_class = [0u64; 10];
+    for (s, &l) in labels.iter().enumerate() {
+        per_class[l as usize] += 1;
+        let r = &responses[s * n..(s + 1) * n];
+        for (acc, &c) in sum[l as usize * n..(l as usize + 1) * n].iter_mut().zip(r) {
+            *acc += c as f64;
+        }
+    }
+    (0..n)
+        .map(|j| {
+            let mut best = (-1i16, 0.0f64);
+            for c in 0..10 {
+                if per_class[c] == 0 {
+                    continue;
+                }
+                let rate = sum[c * n + j] / per_class[c] as f64;
+                if rate > best.1 {
+                    best = (c as i16, rate);
+                }
+            }
+            best.0
+        })
+        .collect()
+}
+
+/// Predicted class: highest mean count over the neurons labeled with it (ties: lowest class).
+pub fn predict(counts: &[u32], labels: &[i16]) -> Option<u8> {
+    let mut sum = [0f64; 10];
+    let mut num = [0u32; 10];
+    for (&c, &l) in counts.iter().zip(labels) {
+        if l >= 0 {
+            sum[l as usize] += c as f64;
+            num[l as usize] += 1;
+        }
+    }
+    let mut best: Option<(u8, f64)> = None;
+    for c in 0..10 {
+        if num[c] == 0 {
+            continue;
+        }
+        let m = sum[c] / num[c] as f64;
+        if best.map_or(true, |(_, b)| m > b) {
+            best = Some((c as u8, m));
+        }
+    }
+    best.map(|b| b.0)
+}
+
+/// Responses (spike counts, n_samples x n) of a frozen network, computed on `threads`
+/// threads; each sample starts from rest with its own random stream, so the result does
+/// not depend on the thread count.
+pub fn respond(
+    net: &Network,
+    set: &ImageSet,
+    key_base: u64,
+    threads: usize,
+    pb: Option<&ProgressBar>,
+) -> (Vec<u32>, OpCounts) {
+    let n = net.n_excitatory();
+    let len = set.len();
+    let mut out = vec![0u32; len * n];
+    let threads = threads.max(1).min(len.max(1));
+    let chunk = len.div_ceil(threads).max(1);
+    let mut total = OpCounts::default();
+    let run = |start: usize, dst: &mut [u32]| -> OpCounts {
+        let mut local = net.clone();
+        local.ops = OpCounts::default();
+        for (k, row) in dst.chunks_mut(n).enumerate() {
+            let s = start + k;
+            let (c, _) =
+                local.run_sample(set.image(s), s, key_base + s as u64, false, &mut NoObserver);
+            row.copy_from_slice(c);
+            if let Some(pb) = pb {
+                pb.inc(1);
+            }
+        }
+        local.ops
+    };
+    if threads == 1 {
+        total = run(0, &mut out);
+    } else {
+        let parts: Vec<OpCounts> = std::thread::scope(|sc| {
+            let handles: Vec<_> = out
+                .chunks_mut(chunk * n)
+                .enumerate()
+                .map(|(t, dst)| {
+                    let run = &run;
+                    sc.spawn(move || run(t * chunk, dst))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("evaluation thread panicked"))
+                .collect()
+        });
+        for p in &parts {
+            total.add(p);
+        }
+    }
+    (out, total)
+}
+
+/// Accuracy figures of a labeled set.
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct Scores {
+    pub samples: usize,
+    pub correct: usize,
+    pub accuracy: f64,
+    /// confusion_matrix[true][predicted]; unlabeled predictions are not counted.
+    pub confusion_matrix: Vec<Vec<u64>>,
+    pub no_prediction: usize,
+}
+
+pub fn score(responses: &[u32], labels: &[u8], neuron_labels: &[i16]) -> Scores {
+    let n = neuron_labels.len();
+    let mut cm = vec![vec![0u64; 10]; 10];
+    let (mut correct, mut none) = (0, 0);
+    for (s, &l) in labels.iter().enumerate() {
+        match predict(&responses[s * n..(s + 1) * n], neuron_labels) {
+            Some(p) => {
+                cm[l as usize][p as usize] += 1;
+                if p == l {
+                    correct += 1;
+                }
+            }
+            None => none += 1,
+        }
+    }
+    Scores {
+        samples: labels.len(),
+        correct,
+        accuracy: if labels.is_empty() {
+            0.0
+        } else {
+            correct as f64 / labels.len() as f64
+        },
+        confusion_matrix: cm,
+        no_prediction: none,
+    }
+}
+
+/// Evaluation of a labeled network.
+#[derive(Clone, Debug, Serialize)]
+pub struct EvalResult {
+    pub scores: Scores,
+    pub ops: OpCounts,
+    pub wall_seconds: f64,
+}
+
+pub fn evaluate(
+    net: &Network,
+    set: &ImageSet,
+    threads: usize,
+    pb: Option<&ProgressBar>,
+) -> EvalResult {
+    let t0 = Instant::now();
+    let (resp, ops) = respond(net, set, KEY_EVAL, threads, pb);
+    EvalResult {
+        scores: score(&resp, &set.labels, &net.labels),
+        ops,
+        wall_seconds: t0.elapsed().as_secs_f64(),
+    }
+}
+
+/// Single-threaded evaluation that reports every step and sample to `obs` (the hardware
+/// side); same results as [`evaluate`].
+pub fn evaluate_observed(
+    net: &mut Network,
+    set: &ImageSet,
+    obs: &mut dyn StepObserver,
+) -> EvalResult {
+    let t0 = Instant::now();
+    let n = net.n_excitatory();
+    let mut resp = vec![0u32; set.len() * n];
+    let start = net.ops;
+    for s in 0..set.len() {
+        let before = net.ops;
+        let (c, repeats) = net.run_sample(set.image(s), s, KEY_EVAL + s as u64, false, obs);
+        let c = c.to_vec();
+        resp[s * n..(s + 1) * n].copy_from_slice(&c);
+        let ops = net.ops.since(&before);
+        let rec = SampleRecord {
+            index: s,
+            label: set.labels[s],
+            prediction: predict(&c, &net.labels),
+            spike_counts: c,
+            repeats,
+            ops,
+        };
+        obs.on_sample(&rec);
+    }
+    let ops = net.ops.since(&start);
+    EvalResult {
+        scores: score(&resp, &set.labels, &net.labels),
+        ops,
+        wall_seconds: t0.elapsed().as_secs_f64(),
+    }
+}
+
+/// Training accuracy over one window of samples, predicted with the labels assigned
+/// from the previous window (as in the reference code).
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowAccuracy {
+    pub epoch: u32,
+    pub samples_seen: usize,
+    pub accuracy: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainResult {
+    pub samples: usize,
+    pub epochs: u32,
+    pub windows: Vec<WindowAccuracy>,
+    /// Accuracy on the labeling pass (training samples, frozen network).
+    pub label_pass_accuracy: f64,
+    pub ops: OpCounts,
+    pub wall_seconds: f64,
+    pub images_per_second: f64,
+    pub repeats: u64,
+}
+
+/// Train with STDP for the configured epochs, then assign neuron labels from a frozen
+/// pass over `label_samples` training samples.
+pub fn train(net: &mut Network, set: &ImageSet, show_progress: bool) -> TrainResult {
+    let cfg = net.config().clone();
+    let n = net.n_excitatory();
+    let t0 = Instant::now();
+    let start_ops = net.ops;
+    let w = cfg.report_every.min(set.len().max(1));
+    let mut window = vec![0u32; w * n];
+    let mut window_labels = vec![0u8; w];
+    let mut prev_labels: Option<Vec<i16>> = None;
+    let mut windows = Vec::new();
+    let mut repeats = 0u64;
+    let total = set.len() as u64 * cfg.epochs as u64;
+    let pb = crate::progress::bar(total, "train");
+    if !show_progress {
+        pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let mut seen = 0usize;
+    for epoch in 0..cfg.epochs {
+        let mut fill = 0;
+        for s in 0..set.len() {
+            let key = KEY_TRAIN + ((epoch as u64) << 32) + s as u64;
+            let (c, r) = net.run_sample(set.image(s), s, key, true, &mut NoObserver);
+            repeats += r as u64;
+            window[fill * n..(fill + 1) * n].copy_from_slice(c);
+            window_labels[fill] = set.labels[s];
+            fill += 1;
+            seen += 1;
+            pb.inc(1);
+            if fill == w {
+                if let Some(pl) = &prev_labels {
+                    let sc = score(&window, &window_labels, pl);
+                    pb.set_message(format!("acc {:.1}%", 100.0 * sc.accuracy));
+                    tracing::info!(epoch, seen, accuracy = sc.accuracy, "training window");
+                    windows.push(WindowAccuracy {
+                        epoch: epoch + 1,
+                        samples_seen: seen,
+                        accuracy: sc.accuracy,
+                    });
+                }
+                prev_labels = Some(assign_labels(&window, &window_labels, n));
+                fill = 0;
+            }
+        }
+    }
+    pb.finish_and_clear();
+    let ops = net.ops.since(&start_ops);
+    let wall = t0.elapsed().as_secs_f64();
+    // Quantize (post-training) before labeling, so labels match the deployed weights.
+    net.quantize_weights();
+    let lab = set.clone().truncated(cfg.label_samples);
+    let pb = crate::progress::bar(lab.len() as u64, "label");
+    if !show_progress {
+        pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let (resp, _) = respond(net, &lab, KEY_LABEL, cfg.threads, Some(&pb));
+    pb.finish_and_clear();
+    net.labels = assign_labels(&resp, &lab.labels, n);
+    let label_pass_accuracy = score(&resp, &lab.labels, &net.labels).accuracy;
+    TrainResult {
+        samples: set.len(),
+        epochs: cfg.epochs,
+        windows,
+        label_pass_accuracy,
+        ops,
+        wall_seconds: wall,
+        images_per_second: total as f64 / wall.max(1e-9),
+        repeats,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_and_prediction() {
+        // 3 neurons, 4 samples: neuron 0 answers class 1, neuron 1 class 2, neuron 2 never.
+        let resp = vec![5, 0, 0, 3, 1, 0, 0, 4, 0, 1, 0, 0];
+        let labels = vec![1, 1, 2, 2];
+        let l = assign_labels(&resp, &labels, 3);
+        assert_eq!(l, vec![1, 2, -1]);
+        assert_eq!(predict(&[1, 9, 0], &l), Some(2));
+        assert_eq!(predict(&[0, 0, 0], &l), Some(1), "ties -> lowest class");
+        assert_eq!(predict(&[1, 1, 1], &[-1, -1, -1]), None);
+        let s = score(&resp, &labels, &l);
+        assert_eq!(s.correct, 3);
+        assert_eq!(s.confusion_matrix[2][1], 1);
+    }
+}
