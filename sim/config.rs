@@ -171,7 +171,6 @@ fn validate(c: &Config) -> Result<(), String> {
     c.dram.validate().map_err(|e| e.to_string())?;
     c.snn.validate().map_err(|e| e.to_string())?;
     c.data.validate().map_err(|e| e.to_string())?;
-    c.system.validate()?;
     c.encoding.validate().map_err(|e| e.to_string())?;
     c.core.validate().map_err(|e| e.to_string())?;
     for (k, s) in [("weights", &c.sram.weights), ("buffer", &c.sram.buffer), ("neurons", &c.sram.neurons)] {

@@ -310,8 +310,22 @@ pub fn cmd_check(a: &CheckArgs) -> Result<()> {
 pub fn cmd_bench(a: &BenchArgs) -> Result<()> {
     match a.kind {
         BenchKind::Dram => bench_dram(a),
-        BenchKind::Snn => crate::snn::bench::cmd_bench_snn(a),
+        BenchKind::Snn => bench_snn(a),
     }
+}
+
+fn bench_snn(a: &BenchArgs) -> Result<()> {
+    let cases = crate::snn::bench::bench()?;
+    for c in &cases {
+        println!(
+            "N{:<5} {:<9} {} thread(s): {:.1} images/s ({:.2} ms/image), {:.0} input spikes, {:.0} synaptic events per image",
+            c.n_excitatory, c.mode, c.threads, c.images_per_second, c.ms_per_image, c.input_spikes_per_image, c.synaptic_ops_per_image
+        );
+    }
+    if let Some(p) = &a.out {
+        write_json(p, &json!({ "benchmark": "snn", "cases": cases }))?;
+    }
+    Ok(())
 }
 
 fn bench_dram(a: &BenchArgs) -> Result<()> {

@@ -643,7 +643,10 @@ impl Network {
     /// Post-training quantization: put every per-synapse weight on the fixed-point grid.
     pub fn quantize_weights(&mut self) {
         let Some(q) = self.quant else { return };
-        for s in &mut self.projs {
+        // Only plastic projections live in the synapse memory in the weight format; the
+        // fixed lateral weights (10.4, 17) are far outside its [0, 1) range and would
+        // saturate, collapsing inhibition.
+        for s in self.projs.iter_mut().filter(|s| s.plastic) {
             match &mut s.w {
                 Weights::Dense(w) => q.fake_quantize(w, &mut self.qrng),
                 Weights::Shared(x) => *x = q.decode(q.encode(*x, &mut self.qrng)),

@@ -417,7 +417,8 @@ fn build(cfg: &Config, loaded: &Loaded, net: &mut Network, learn: bool) -> Resul
         }
         Sram::new(c).map_err(|e| input_error(e.to_string()))
     };
-    let n_neurons: u64 = net.population_sizes().iter().skip(1).map(|&n| n as u64).sum();
+    // Every non-input neuron is updated each step.
+    let n_neurons: u64 = net.desc.populations().filter(|(_, p)| p.name != info.pre_population).map(|(_, p)| p.size as u64).sum();
     let sram_weights = if cfg.system.weights_in == WeightHome::Sram {
         Some(sram_cfg(&cfg.sram.weights, footprint_bytes)?)
     } else {
@@ -511,7 +512,7 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
     let wall = Instant::now();
     let loaded = config::load(a.config.as_deref(), &a.sets)?;
     let cfg = &loaded.config;
-    let format: traces::TraceFormat = a.format.parse().map_err(|e: String| input_error(format!("--format: {e}")))?;
+    let format: traces::TraceFormat = a.format.parse().map_err(|e: traces::TraceError| input_error(format!("--format: {e}")))?;
     let (mut net, model_info) = obtain_network(cfg, &loaded)?;
     let d = &cfg.data;
     let test_set = dataset::load_pair(&d.test_images, &d.test_labels, &loaded.base_dir)?.truncated(d.test_samples);
