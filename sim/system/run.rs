@@ -551,7 +551,13 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
         command_names: Command::ALL.iter().map(|c| c.name().to_string()).collect(),
         extra_attrs: vec![("command".into(), "run".into())],
     };
-    let opts = traces::TraceOptions { timesteps: cfg.trace.timesteps, commands: cfg.trace.commands, ..traces::TraceOptions::default() };
+    // Flush often: a killed run keeps all but the last few samples, and a rerun resumes there.
+    let opts = traces::TraceOptions {
+        timesteps: cfg.trace.timesteps,
+        commands: cfg.trace.commands,
+        flush_every_rows: if cfg.trace.timesteps || cfg.trace.commands { 4096 } else { 16 },
+        ..traces::TraceOptions::default()
+    };
     let exists = path.exists() || (format == traces::TraceFormat::Csv && traces::csv_sibling(&path, "_samples.csv").exists());
     let (writer, done) = if exists && a.learn == false {
         traces::TraceWriter::resume(&path, format, meta, opts).map_err(|e| input_error(e.to_string()))?

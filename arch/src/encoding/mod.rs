@@ -419,17 +419,18 @@ pub enum Layer {
 }
 
 fn check_bits(b: u32) -> Result<(), EncodingError> {
-    if (1..=16).contains(&b) {
+    // Up to 32: float weights are stored as their 32-bit patterns.
+    if (1..=32).contains(&b) {
         Ok(())
     } else {
         Err(EncodingError::InvalidLayer(format!(
-            "weight_bits {b} is not accepted: 1..=16"
+            "weight_bits {b} is not accepted: 1..=32"
         )))
     }
 }
 
 fn check_codes(codes: &[u32], b: u32) -> Result<(), EncodingError> {
-    match codes.iter().position(|&c| c >> b != 0) {
+    match codes.iter().position(|&c| (c as u64) >> b != 0) {
         Some(p) => Err(EncodingError::InvalidLayer(format!(
             "code {} at {p} does not fit {b} bits",
             codes[p]

@@ -533,7 +533,7 @@ mod props {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
         #[test]
-        fn dense_round_trip(n_pre in 1usize..24, n_post in 1usize..70, bits in 1u32..=16, density in 0.0f64..=1.0, seed in any::<u64>(), wi in 0usize..4) {
+        fn dense_round_trip(n_pre in 1usize..24, n_post in 1usize..70, bits in 1u32..=32, density in 0.0f64..=1.0, seed in any::<u64>(), wi in 0usize..4) {
             let word_bits = [8, 16, 32, 64][wi];
             let d = random_dense(n_pre, n_post, bits, density, seed);
             for k in [EncodingKind::Crossbar, EncodingKind::Index, EncodingKind::Bitmap] {

@@ -1,0 +1,223 @@
+//! `spikemem run` end to end: the trace adds up, placement, quantization and voltage
+//! move the figures the way they must.
+
+use spikemem_traces::SampleRecord;
+use std::path::Path;
+use std::process::Command;
+
+fn spikemem(args: &[&str], dir: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_spikemem")).args(args).current_dir(dir).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// Train a small model once per test (fast: N and samples are small).
+fn train(dir: &Path, n: usize, bits: u32) {
+    let (code, o, e) = spikemem(
+        &[
+            "train", "--set", &format!("snn.n_excitatory={n}"), "--set", &format!("snn.weight_bits={bits}"),
+            "--set", "data.train_samples=200", "--out", "m.h5",
+        ],
+        dir,
+    );
+    assert_eq!(code, 0, "{o}{e}");
+}
+
+fn run(dir: &Path, extra: &[&str], out: &str) -> serde_json::Value {
+    let mut args = vec!["run", "--set", "system.model=\"m.h5\"", "--out", out, "--json", "s.json"];
+    args.extend_from_slice(extra);
+    let (code, o, e) = spikemem(&args, dir);
+    assert_eq!(code, 0, "{o}{e}");
+    json(&dir.join("s.json"))
+}
+
+#[test]
+fn default_run_trace_adds_up_and_matches_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    train(d, 50, 8);
+    let s = run(d, &["--set", "snn.n_excitatory=50", "--set", "snn.weight_bits=8", "--set", "data.test_samples=40"], "run.h5");
+    assert_eq!(s["samples"], 40);
+    let f = hdf5::File::open(d.join("run.h5")).unwrap();
+    let recs: Vec<SampleRecord> = f.dataset("samples").unwrap().read_raw().unwrap();
+    assert_eq!(recs.len(), 40);
+    // Per-sample energy sums to the total; components sum to each sample's total.
+    let total: f64 = recs.iter().map(|r| r.energy_total_pj).sum();
+    let e = s["energy_pj"].as_f64().unwrap();
+    assert!((total - e).abs() <= 1e-9 * e, "{total} vs {e}");
+    for r in &recs {
+        let parts = r.energy_core_pj + r.energy_sram_pj + r.energy_dram_pj;
+        assert!((parts - r.energy_total_pj).abs() <= 1e-9 * parts.max(1.0));
+        assert!(r.energy_dram_pj > 0.0 && r.energy_core_pj > 0.0 && r.cycles > 0);
+    }
+    // The whole run's energy ledger agrees with the per-sample sum.
+    let ledger: f64 = s["energy_breakdown_pj"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|k| k.as_object().unwrap().values().map(|v| v.as_f64().unwrap()))
+        .sum();
+    assert!((ledger - e).abs() <= 1e-6 * e, "ledger {ledger} vs samples {e}");
+    // DRAM reads are exactly the bursts the spikes' forward accesses asked for (the
+    // weight buffer stages bursts; it does not cache them).
+    let reads: u64 = recs.iter().map(|r| r.dram_reads).sum();
+    assert_eq!(reads, s["bursts_requested"].as_u64().unwrap());
+    assert_eq!(reads, s["dram"]["reads"].as_u64().unwrap());
+    // Crossbar, 50 posts x 8 bits = 50 bytes per row: every input spike reads the one or
+    // two 64-byte bursts its row spans.
+    let spikes = s["input_spikes"].as_u64().unwrap();
+    assert!(reads >= spikes && reads <= 2 * spikes, "reads {reads}, input spikes {spikes}");
+    // Accuracy in accurate DRAM is the engine's own accuracy on the same model and samples.
+    let acc = recs.iter().filter(|r| r.prediction == r.label).count() as f64 / 40.0;
+    assert_eq!(acc, s["accuracy"].as_f64().unwrap());
+    let (code, o, e2) = spikemem(
+        &["eval", "--model", "m.h5", "--set", "snn.n_excitatory=50", "--set", "snn.weight_bits=8", "--set", "data.test_samples=40", "--json", "ev.json"],
+        d,
+    );
+    assert_eq!(code, 0, "{o}{e2}");
+    assert_eq!(json(&d.join("ev.json"))["accuracy"].as_f64().unwrap(), acc);
+    // h5py reads it with no custom code.
+    let py = Command::new("/usr/bin/python3")
+        .args(["-c", "import h5py,json,sys; f=h5py.File(sys.argv[1]); s=f['samples'][:]; print(len(s), json.loads(f['summary'][()])['samples'])", "run.h5"])
+        .current_dir(d)
+        .output();
+    if let Ok(o) = py {
+        if o.status.success() {
+            assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "40 40");
+        } else {
+            eprintln!("h5py check skipped: {}", String::from_utf8_lossy(&o.stderr));
+        }
+    }
+}
+
+#[test]
+fn killed_run_resumes_without_redoing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    train(d, 30, 8);
+    let args = [
+        "run", "--set", "system.model=\"m.h5\"", "--set", "snn.n_excitatory=30", "--set", "snn.weight_bits=8",
+        "--set", "data.test_samples=200", "--out", "k.h5", "--json", "s.json",
+    ];
+    // Kill -9 once some samples are flushed (every 16 rows).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spikemem")).args(args).current_dir(d).spawn().unwrap();
+    let rows = |p: &Path| -> usize {
+        hdf5::File::open(p).and_then(|f| f.dataset("samples")).map(|ds| ds.size()).unwrap_or(0)
+    };
+    let t0 = std::time::Instant::now();
+    let mut killed = false;
+    while t0.elapsed().as_secs() < 60 {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        if d.join("k.h5").exists() {
+            // Open a copy: the writer holds the file.
+            let _ = std::fs::copy(d.join("k.h5"), d.join("peek.h5"));
+            if rows(&d.join("peek.h5")) >= 32 {
+                child.kill().unwrap();
+                killed = true;
+                break;
+            }
+        }
+    }
+    let _ = child.wait();
+    assert!(killed, "the run finished before it could be interrupted; make it longer");
+    let kept = rows(&d.join("k.h5"));
+    assert!((32..200).contains(&kept), "kept {kept}");
+    // The rerun does only the rest; the trace then holds every sample once.
+    let (code, o, e) = spikemem(&args, d);
+    assert_eq!(code, 0, "{o}{e}");
+    let s = json(&d.join("s.json"));
+    let resumed = s["resumed_from_sample"].as_u64().unwrap() as usize;
+    assert!(resumed >= 32 && resumed <= kept, "resumed at {resumed}, kept {kept}");
+    assert_eq!(s["samples"].as_u64().unwrap() as usize, 200 - resumed);
+    let recs: Vec<SampleRecord> = hdf5::File::open(d.join("k.h5")).unwrap().dataset("samples").unwrap().read_raw().unwrap();
+    assert_eq!(recs.len(), 200);
+    assert!(recs.iter().enumerate().all(|(i, r)| r.sample == i as u64), "each sample once, in order");
+}
+
+#[test]
+fn drmap_beats_naive_placement_on_a_bank_interleaved_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    train(d, 100, 8);
+    let common = ["--set", "snn.n_excitatory=100", "--set", "snn.weight_bits=8", "--set", "data.test_samples=10", "--set", "dram.mapping=RoCoBaRaCh"];
+    let mut n = common.to_vec();
+    n.extend(["--set", "system.placement=naive"]);
+    let naive = run(d, &n, "n.h5");
+    let mut m = common.to_vec();
+    m.extend(["--set", "system.placement=drmap"]);
+    let drmap = run(d, &m, "m2.h5");
+    let g = |s: &serde_json::Value, k: &str| s["dram"][k].as_f64().unwrap();
+    assert!(g(&drmap, "row_hit_rate") > g(&naive, "row_hit_rate"), "hit rate drmap {} naive {}", g(&drmap, "row_hit_rate"), g(&naive, "row_hit_rate"));
+    let act = |s: &serde_json::Value| s["dram"]["energy_breakdown_pj"]["act_pre"].as_f64().unwrap();
+    assert!(act(&drmap) < act(&naive));
+    assert!(g(&drmap, "energy_pj") < g(&naive, "energy_pj"));
+    assert_eq!(drmap["accuracy"], naive["accuracy"], "placement does not change what is computed");
+}
+
+#[test]
+fn eight_bit_weights_cut_dram_traffic_about_four_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    train(d, 400, 32);
+    let base = ["--set", "snn.n_excitatory=400", "--set", "data.test_samples=5"];
+    let mut a = base.to_vec();
+    a.extend(["--set", "snn.weight_bits=32"]);
+    let f32run = run(d, &a, "a.h5");
+    let mut b = base.to_vec();
+    b.extend(["--set", "snn.weight_bits=8"]);
+    let q8 = run(d, &b, "b.h5");
+    let per_spike = |s: &serde_json::Value, k: &str| s[k].as_f64().unwrap() / s["input_spikes"].as_f64().unwrap();
+    // Words: exactly 4x (a 400-post row is 1600 vs 400 bytes).
+    let words = per_spike(&f32run, "weight_words_requested") / per_spike(&q8, "weight_words_requested");
+    assert!((words - 4.0).abs() < 0.02, "words ratio {words}");
+    // Bursts: 1600/64 = 25 vs 400/64 = 6.25 -> 6 or 7 bursts (a row may straddle one
+    // more), so the ratio is between 25/7.25 = 3.4 and 4.
+    let reads = per_spike(&f32run, "dram_reads") / per_spike(&q8, "dram_reads");
+    assert!((3.3..=4.05).contains(&reads), "reads ratio {reads}");
+    let dynamic = |s: &serde_json::Value| {
+        let b = &s["dram"]["energy_breakdown_pj"];
+        (b["rd"].as_f64().unwrap() + b["act_pre"].as_f64().unwrap()) / s["input_spikes"].as_f64().unwrap()
+    };
+    let e = dynamic(&f32run) / dynamic(&q8);
+    assert!((3.0..=4.2).contains(&e), "dynamic DRAM energy ratio {e}");
+}
+
+#[test]
+fn reduced_voltage_scales_dram_dynamic_energy_and_flips_bits() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    train(d, 50, 8);
+    let base = ["--set", "snn.n_excitatory=50", "--set", "snn.weight_bits=8", "--set", "data.test_samples=10", "--set", "dram.standard=DDR3L-1600"];
+    let nominal = run(d, &base, "v1.h5");
+    let mut low = base.to_vec();
+    low.extend(["--set", "dram.vdd=1.025"]);
+    let reduced = run(d, &low, "v2.h5");
+    let per_cmd = |s: &serde_json::Value, k: &str, c: &str| {
+        s["dram"]["energy_breakdown_pj"][k].as_f64().unwrap() / s["dram"]["commands"][c].as_f64().unwrap()
+    };
+    // (1.025/1.35)^2 = 0.57647; the voltage table gives it to 4 digits (0.5765).
+    let want = (1.025f64 / 1.35).powi(2);
+    let rd = per_cmd(&reduced, "rd", "RD") / per_cmd(&nominal, "rd", "RD");
+    assert!((rd - want).abs() < 1e-4, "RD energy scale {rd} vs {want}");
+    assert_eq!(nominal["dram"]["commands"]["RD"], reduced["dram"]["commands"]["RD"]);
+    // Errors need an error model; with one, bits flip and reach the weights.
+    let mut faulty = low.clone();
+    faulty.extend(["--set", "dram.error_model=uniform", "--set", "dram.ber=0.01"]);
+    let f = run(d, &faulty, "v3.h5");
+    let flipped = f["memory"]["fault_bits_flipped"].as_u64().unwrap();
+    let bits = f["memory"]["footprint_bits"].as_f64().unwrap();
+    // BER 1e-2 over the weights' bits: within 5 sigma of the binomial mean.
+    let mean = 0.01 * bits;
+    assert!((flipped as f64 - mean).abs() < 5.0 * (mean * 0.99).sqrt() + 1.0, "flipped {flipped}, expected ~{mean}");
+    assert_eq!(reduced["memory"]["fault_bits_flipped"], 0);
+}
