@@ -221,3 +221,30 @@ fn reduced_voltage_scales_dram_dynamic_energy_and_flips_bits() {
     assert!((flipped as f64 - mean).abs() < 5.0 * (mean * 0.99).sqrt() + 1.0, "flipped {flipped}, expected ~{mean}");
     assert_eq!(reduced["memory"]["fault_bits_flipped"], 0);
 }
+
+#[test]
+fn timestep_trace_and_on_chip_learning() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    train(d, 20, 8);
+    let s = run(
+        d,
+        &["--set", "snn.n_excitatory=20", "--set", "snn.weight_bits=8", "--set", "data.test_samples=3", "--set", "data.train_samples=5", "--set", "trace.timesteps=true", "--learn"],
+        "l.h5",
+    );
+    // Learning wrote weight columns back to DRAM and took time and energy.
+    let l = &s["learning"];
+    assert_eq!(l["samples"], 5);
+    assert!(l["energy_pj"].as_f64().unwrap() > 0.0 && l["cycles"].as_u64().unwrap() > 0);
+    assert!(s["dram"]["writes"].as_u64().unwrap() > 0, "STDP write-backs reach DRAM");
+    // Per-timestep energies add up to the per-sample energies (inference samples only).
+    let f = hdf5::File::open(d.join("l.h5")).unwrap();
+    let steps: Vec<spikemem_traces::TimestepRecord> = f.dataset("timesteps").unwrap().read_raw().unwrap();
+    let samples: Vec<SampleRecord> = f.dataset("samples").unwrap().read_raw().unwrap();
+    assert_eq!(samples.len(), 3);
+    assert!(steps.len() >= 3 * 700, "350 ms at 0.5 ms per step, per presentation");
+    let step_sum: f64 = steps.iter().map(|r| r.energy_pj).sum();
+    let sample_sum: f64 = samples.iter().map(|r| r.energy_total_pj).sum();
+    // Steps end at their own end; the sample also books the DRAM tail up to its end.
+    assert!(step_sum <= sample_sum * (1.0 + 1e-9) && step_sum > 0.95 * sample_sum, "{step_sum} vs {sample_sum}");
+}

@@ -92,6 +92,8 @@ pub struct Accelerator {
     bursts_requested: u64,
     sample_start: SampleMark,
     sample_steps: u64,
+    /// Total energy at the end of the previous traced timestep.
+    step_energy_pj: f64,
     // outputs
     trace: Option<traces::TraceWriter>,
     trace_timesteps: bool,
@@ -233,6 +235,11 @@ impl StepObserver for Accelerator {
         self.now_ps = (t0 + self.core.cycles_to_ps(timing.cycles)).max(mem_end_ps);
         self.sample_steps += 1;
         if self.trace_timesteps {
+            // Energy of this step: the DRAM background up to its end included.
+            self.dram.advance_to(self.now_ps);
+            let total: f64 = self.energy_now().iter().sum();
+            let energy_pj = total - self.step_energy_pj;
+            self.step_energy_pj = total;
             if let Some(w) = &self.trace {
                 let r = traces::TimestepRecord {
                     sample: self.current_sample,
@@ -241,7 +248,7 @@ impl StepObserver for Accelerator {
                     output_spikes: exc.len() as u32,
                     dram_requests: self.bursts.len() as u32,
                     cycles: timing.cycles,
-                    energy_pj: 0.0,
+                    energy_pj,
                 };
                 if let Err(e) = w.timestep(r) {
                     self.trace_error.get_or_insert(e.to_string());
@@ -467,6 +474,7 @@ fn build(cfg: &Config, loaded: &Loaded, net: &mut Network, learn: bool) -> Resul
         bursts_requested: 0,
         sample_start: SampleMark::default(),
         sample_steps: 0,
+        step_energy_pj: 0.0,
         trace: None,
         trace_timesteps: false,
         trace_error: None,
@@ -541,6 +549,7 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
         });
         acc.learn = false;
         acc.sample_start = acc.mark();
+        acc.step_energy_pj = acc.sample_start.energy.iter().sum();
     }
 
     // Trace: resume an interrupted run of the same config, else start a new file.
