@@ -207,7 +207,7 @@ impl Channel {
         };
         Channel {
             cache: [vec![NO_CACHE; nb], vec![NO_CACHE; nb]],
-            cmin: [vec![0; nb], vec![0; nb]],
+            cmin: [vec![NEVER; nb], vec![NEVER; nb]],
             ready_list: Vec::with_capacity(2 * nb),
             last_served: None,
             idx,
@@ -310,7 +310,9 @@ impl Channel {
         // The other queue: the new request can hold back its PRE (it hits the open row)
         // or turn its RDA into RD (closed policy).
         self.cache[1 - k][b].valid = false;
-        self.cmin[1 - k][b] = 0;
+        if !self.bank_q[1 - k][b].is_empty() {
+            self.cmin[1 - k][b] = 0;
+        }
         // This queue: a bank that already offers a row hit keeps its candidates (the new
         // request is younger), except under the closed policy (RDA may become RD).
         let c = &self.cache[k][b];
@@ -460,8 +462,13 @@ impl Channel {
     fn invalidate_bank(&mut self, b: u32) {
         self.cache[0][b as usize].valid = false;
         self.cache[1][b as usize].valid = false;
-        self.cmin[0][b as usize] = 0;
-        self.cmin[1][b as usize] = 0;
+        for k in 0..2 {
+            self.cmin[k][b as usize] = if self.bank_q[k][b as usize].is_empty() {
+                NEVER
+            } else {
+                0
+            };
+        }
     }
 
     #[inline]
@@ -573,8 +580,9 @@ impl Channel {
             } else {
                 let any_owed = self.ref_owed.iter().any(|&o| o > 0);
                 self.ready_list.clear();
-                for i in 0..self.active[k].len() {
-                    let b = self.active[k][i] as usize;
+                // A linear pass over every bank's cached minimum (NEVER when its queue is
+                // empty): contiguous and branch-light, cheaper than chasing the active list.
+                for b in 0..self.cmin[k].len() {
                     let m = self.cmin[k][b];
                     if m > now {
                         min_next = min_next.min(m);
@@ -752,6 +760,8 @@ impl Channel {
                 q.remove(pos);
             }
             if q.is_empty() {
+                self.cmin[k][b as usize] = NEVER;
+                self.cache[k][b as usize].valid = false;
                 let ap = self.active_pos[k][b as usize] as usize;
                 self.active[k].swap_remove(ap);
                 if ap < self.active[k].len() {
@@ -871,6 +881,7 @@ pub struct MemorySystem {
     /// Completions found while catching a channel up inside `try_enqueue`.
     early: Vec<Completion>,
     now: u64,
+    last_decode: (u64, DramAddr),
 }
 
 impl MemorySystem {
@@ -906,12 +917,14 @@ impl MemorySystem {
         let channels = (0..cfg.channels)
             .map(|c| Channel::new(c, std, &params))
             .collect();
+        let last_decode = (u64::MAX, mapper.decode(u64::MAX));
         Ok(MemorySystem {
             mapper,
             params,
             channels,
             early: Vec::new(),
             now: 0,
+            last_decode,
         })
     }
 
@@ -921,7 +934,14 @@ impl MemorySystem {
 
     /// Offer a request arriving at `cycle`; false when its queue is full.
     pub fn try_enqueue(&mut self, req: Request, cycle: u64) -> bool {
-        let addr = self.mapper.decode(req.addr);
+        // A refused request is usually offered again: keep its decoding.
+        let addr = if self.last_decode.0 == req.addr {
+            self.last_decode.1
+        } else {
+            let a = self.mapper.decode(req.addr);
+            self.last_decode = (req.addr, a);
+            a
+        };
         let ch = &mut self.channels[addr.channel as usize];
         if cycle > ch.now {
             // Catch up so the request never sees an earlier cycle.

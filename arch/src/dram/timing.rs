@@ -318,6 +318,8 @@ pub struct TimingState {
     lat: [[Lat; NSLOT]; NCMD],
     /// Which slots are non-zero for each prev command (skip empty ones).
     used: [[bool; NSLOT]; NCMD],
+    /// Non-zero lanes of each latency vector.
+    mask: [[u8; NSLOT]; NCMD],
     windows: [Vec<WindowRule>; NCMD],
     /// History rings: per (prev command, window rule index, node).
     win_hist: [Vec<Vec<u64>>; NCMD],
@@ -386,6 +388,16 @@ impl TimingState {
         }
         let subarray_level = salp != SalpMode::None;
         let nb = nodes(Level::Bank);
+        let mut mask = [[0u8; NSLOT]; NCMD];
+        for p in 0..NCMD {
+            for sl in 0..NSLOT {
+                for n in 0..NCMD {
+                    if lat[p][sl][n] > 0 {
+                        mask[p][sl] |= 1 << n;
+                    }
+                }
+            }
+        }
         // Without siblings a sibling rule never binds: skip its work on every issue.
         for u in used.iter_mut() {
             u[SLOT_RA_SIB] &= ranks > 1;
@@ -394,6 +406,7 @@ impl TimingState {
         TimingState {
             lat,
             used,
+            mask,
             windows,
             win_hist,
             win_count,
@@ -416,10 +429,14 @@ impl TimingState {
         }
     }
 
+    /// Raise the lanes of `node` that `lat` constrains (`mask`: its non-zero lanes).
     #[inline]
-    fn raise(node: &mut [u64; NCMD], c: u64, lat: &Lat) {
-        for i in 0..NCMD {
+    fn raise(node: &mut [u64; NCMD], c: u64, lat: &Lat, mask: u8) {
+        let mut m = mask;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
             node[i] = node[i].max(c + lat[i] as u64);
+            m &= m - 1;
         }
     }
 
@@ -451,11 +468,17 @@ impl TimingState {
         let rank_only = matches!(cmd, Command::PREA | Command::REF);
         let lat = &self.lat[k];
         let used = &self.used[k];
+        let mask = &self.mask[k];
         if used[SLOT_CH] {
-            Self::raise(&mut self.ch, c, &lat[SLOT_CH]);
+            Self::raise(&mut self.ch, c, &lat[SLOT_CH], mask[SLOT_CH]);
         }
         if used[SLOT_RA] {
-            Self::raise(&mut self.rank[t.rank as usize], c, &lat[SLOT_RA]);
+            Self::raise(
+                &mut self.rank[t.rank as usize],
+                c,
+                &lat[SLOT_RA],
+                mask[SLOT_RA],
+            );
         }
         if used[SLOT_RA_SIB] {
             for i in 0..NCMD {
@@ -464,15 +487,20 @@ impl TimingState {
         }
         if !rank_only {
             if used[SLOT_BG] {
-                Self::raise(&mut self.bg[t.bg as usize], c, &lat[SLOT_BG]);
+                Self::raise(&mut self.bg[t.bg as usize], c, &lat[SLOT_BG], mask[SLOT_BG]);
             }
             if used[SLOT_BA] {
-                Self::raise(&mut self.bank[t.bank as usize], c, &lat[SLOT_BA]);
+                Self::raise(
+                    &mut self.bank[t.bank as usize],
+                    c,
+                    &lat[SLOT_BA],
+                    mask[SLOT_BA],
+                );
             }
             if self.subarray_level {
                 if used[SLOT_SA] {
                     let si = (t.bank * self.subarrays + t.sa) as usize;
-                    Self::raise(&mut self.sa[si], c, &lat[SLOT_SA]);
+                    Self::raise(&mut self.sa[si], c, &lat[SLOT_SA], mask[SLOT_SA]);
                 }
                 if used[SLOT_SA_SIB] {
                     let b = &mut self.bank_sib[t.bank as usize];
