@@ -135,7 +135,7 @@ struct Channel {
     /// Per kind, per flat bank: the smallest cached earliest cycle of its candidates
     /// (0 when the cache is stale), scanned first so waiting banks cost one load.
     cmin: [Vec<u64>; 2],
-    /// Candidates found ready by the current scan: (kind, bank, index).
+    /// Candidates found ready by the current scan: (bank, candidate index).
     ready_list: Vec<(u32, u8)>,
     /// The queue served by the last scheduling decision.
     last_served: Option<usize>,
@@ -547,7 +547,6 @@ impl Channel {
         }
 
         let mut best: Option<Pick> = None;
-        let mut ready = 0u32;
         let served = self.serve_kind(p);
         if let Some(k) = served {
             if p.sched.oldest_only() {
@@ -555,9 +554,9 @@ impl Channel {
                 let mut oldest: Option<u32> = None;
                 for &b in &self.active[k] {
                     let s = self.bank_q[k][b as usize][0];
-                    if oldest.map_or(true, |o| {
-                        self.slots[s as usize].seq < self.slots[o as usize].seq
-                    }) {
+                    if oldest
+                        .is_none_or(|o| self.slots[s as usize].seq < self.slots[o as usize].seq)
+                    {
                         oldest = Some(s);
                     }
                 }
@@ -567,7 +566,6 @@ impl Channel {
                         let (cmd, t, hit) = self.command_for(s, p);
                         let e = self.timing.earliest(cmd, t);
                         if e <= now {
-                            ready = 1;
                             best = Some(Pick {
                                 cand: Candidate { hit, seq: 0 },
                                 slot: s,
@@ -607,16 +605,12 @@ impl Channel {
                         if cd.e > now {
                             continue;
                         }
-                        ready += 1;
                         self.ready_list.push((b as u32, j as u8));
                         let cand = Candidate {
                             hit: cd.hit,
                             seq: cd.seq,
                         };
-                        if best
-                            .as_ref()
-                            .map_or(true, |b| p.sched.prefer(&cand, &b.cand))
-                        {
+                        if best.as_ref().is_none_or(|b| p.sched.prefer(&cand, &b.cand)) {
                             best = Some(Pick {
                                 cand,
                                 slot: cd.slot,
@@ -665,7 +659,6 @@ impl Channel {
                 }
                 self.next_try = min_next.min(e).max(self.issue_floor);
             }
-            let _ = ready;
             return;
         }
         // Housekeeping when no request command is ready.
@@ -1509,9 +1502,12 @@ mod tests {
         }
     }
 
+    /// (gap, channel, rank, bank group, bank, row index, column index, is write)
+    type Item = (u64, u32, u32, u32, u32, u32, u32, bool);
+
     #[derive(Clone, Debug)]
     struct Stream {
-        reqs: Vec<(u64, u32, u32, u32, u32, u32, u32, bool)>,
+        reqs: Vec<Item>,
     }
 
     fn stream() -> impl Strategy<Value = Stream> {
@@ -1528,12 +1524,7 @@ mod tests {
             ),
             100..300,
         )
-        .prop_map(|v| Stream {
-            reqs: v
-                .into_iter()
-                .map(|(g, ch, ra, bg, ba, row, col, w)| (g, ch, ra, bg, ba, row, col, w))
-                .collect(),
-        })
+        .prop_map(|v| Stream { reqs: v })
     }
 
     /// Requests on a few rows per bank, rows spread over subarrays (row * 4099 keeps
