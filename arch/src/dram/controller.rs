@@ -780,7 +780,9 @@ impl Channel {
         } else if pk.cmd == Command::ACT
             && p.salp == SalpMode::Salp2
             && self.banks.closing(b).is_some()
+            && !self.closing_banks.contains(&b)
         {
+            // At most one entry per bank: the list stays within its capacity.
             self.closing_banks.push(b);
         }
     }
