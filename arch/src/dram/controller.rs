@@ -1389,6 +1389,85 @@ mod tests {
         }
     }
 
+    /// Counts allocations of the current thread (tests run on parallel threads).
+    struct CountingAlloc;
+    thread_local! {
+        static ALLOCS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+    unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
+        unsafe fn alloc(&self, l: std::alloc::Layout) -> *mut u8 {
+            let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+            unsafe { std::alloc::System.alloc(l) }
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: std::alloc::Layout) {
+            unsafe { std::alloc::System.dealloc(p, l) }
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: std::alloc::Layout, n: usize) -> *mut u8 {
+            let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+            unsafe { std::alloc::System.realloc(p, l, n) }
+        }
+    }
+    #[global_allocator]
+    static GLOBAL: CountingAlloc = CountingAlloc;
+
+    #[test]
+    fn steady_state_allocates_nothing() {
+        let probe = ALLOCS.with(|a| a.get());
+        drop(std::hint::black_box(Vec::<u8>::with_capacity(16)));
+        assert_eq!(ALLOCS.with(|a| a.get()), probe + 1, "the counter counts");
+        for (salp, policy) in [
+            (SalpMode::None, RowPolicy::Open),
+            (SalpMode::Salp2, RowPolicy::Closed),
+            (SalpMode::Masa, RowPolicy::Timeout),
+        ] {
+            let s = Standard::preset("DDR4-2400").unwrap();
+            let cfg = DramConfig {
+                ranks: 2,
+                salp,
+                row_policy: policy,
+                ..DramConfig::default()
+            };
+            let mut mem = MemorySystem::new(&cfg, &s).unwrap();
+            let cap = mem.mapper().capacity_bytes();
+            let mut done = Vec::with_capacity(4096);
+            let (mut c, mut i) = (0u64, 0u64);
+            let mut drive = |mem: &mut MemorySystem, n: u64, done: &mut Vec<Completion>| {
+                while i < n {
+                    mem.advance_to(c, done);
+                    done.clear();
+                    let a = (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 7) % cap;
+                    let kind = if i % 3 == 0 {
+                        ReqKind::Write
+                    } else {
+                        ReqKind::Read
+                    };
+                    if mem.try_enqueue(
+                        Request {
+                            id: i,
+                            addr: a,
+                            kind,
+                        },
+                        c,
+                    ) {
+                        i += 1;
+                        c += 1;
+                    } else {
+                        c = mem.next_event_cycle().unwrap().max(c + 1);
+                    }
+                }
+            };
+            drive(&mut mem, 20_000, &mut done); // warm-up: queues and FIFOs reach their size
+            let before = ALLOCS.with(|a| a.get());
+            drive(&mut mem, 60_000, &mut done);
+            let after = ALLOCS.with(|a| a.get());
+            assert_eq!(
+                after - before,
+                0,
+                "{salp:?} {policy:?}: allocations in steady state"
+            );
+        }
+    }
+
     #[test]
     fn closed_policy_auto_precharges() {
         let s = Standard::preset("DDR4-2400").unwrap();
