@@ -11,15 +11,24 @@
 //!   command issues. Read latency = arrival to last data beat (RD + CL + BL); a write
 //!   completes when its last data beat is sent (WR + CWL + BL).
 //! - FR-FCFS forms per bank the oldest row hit's column command and the oldest
-//!   request's command; the latter is held back while it would close a row that queued
-//!   requests still hit. No starvation cap.
+//!   request's command; the latter is held back while it would close a row that
+//!   requests of the served queue still hit (hits waiting in the other queue do not hold
+//!   a row open). Among ready commands: row hits first, then the oldest. No starvation
+//!   cap. FCFS serves the oldest request of the served queue and nothing else.
 //! - Writes are served when their queue reaches the high watermark (until the low
-//!   one) or when no read waits.
+//!   one) or when no read waits; reads and writes are never mixed within one decision.
 //! - Refresh: all-bank, per rank every tREFI on average (ranks staggered by
 //!   tREFI/ranks); a due rank takes no new commands, is precharged (PREA) and refreshed.
+//!   No postponing or pulling in.
 //! - Closed row policy: RDA / WRA when no other queued request hits the row. Timeout
 //!   policy: PRE after `row_timeout_cycles` without an access and with no request queued
 //!   for the bank.
+//! - Hit / miss / conflict is decided once per request, by the bank state when its
+//!   first command issues.
+//! - Energy activity: a rank is active while any bank (subarray) is open and for tRFC
+//!   after each REF; RDA / WRA close the bank at issue for this accounting.
+//! - Addresses beyond the capacity wrap; `try_enqueue` before `advance_to` catches the
+//!   channel up first, so a request never sees a cycle before its arrival.
 
 use super::bank::{Access, Banks, Next};
 use super::config::{RowPolicy, SalpMode};
@@ -891,6 +900,9 @@ pub struct MemorySystem {
 }
 
 impl MemorySystem {
+    /// `std` must already carry the config's overrides (timings, subarrays per bank);
+    /// `cfg` supplies channels, ranks, mapping, scheduler, row policy, queues,
+    /// watermarks, SALP mode and refresh.
     pub fn new(cfg: &DramConfig, std: &Standard) -> Result<Self, DramError> {
         cfg.validate()?;
         std.validate()?;
