@@ -12,7 +12,11 @@ use std::time::Instant;
 fn cpu_secs() -> f64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
         .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+        })
         .map(|ns| ns / 1e9)
         .unwrap_or(f64::NAN)
 }
@@ -26,7 +30,16 @@ fn drive(mem: &mut MemorySystem, n: u64, addr: impl Fn(u64) -> u64) -> (u64, u64
         mem.advance_to(c, &mut done);
         completed += done.len() as u64;
         done.clear();
-        if i < n && mem.try_enqueue(Request { id: i, addr: addr(i), kind: ReqKind::Read }, c) {
+        if i < n
+            && mem.try_enqueue(
+                Request {
+                    id: i,
+                    addr: addr(i),
+                    kind: ReqKind::Read,
+                },
+                c,
+            )
+        {
             i += 1;
             c += 1;
             continue;
@@ -40,11 +53,17 @@ fn drive(mem: &mut MemorySystem, n: u64, addr: impl Fn(u64) -> u64) -> (u64, u64
 }
 
 fn main() {
-    let n: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let only = std::env::args().nth(2).unwrap_or_default();
     for preset in ["DDR4-2400", "LPDDR3-1600"] {
         let s = Standard::preset(preset).unwrap();
-        let cfg = DramConfig { standard: preset.into(), ..DramConfig::default() };
+        let cfg = DramConfig {
+            standard: preset.into(),
+            ..DramConfig::default()
+        };
         for (kind, random) in [("streaming", false), ("random", true)] {
             if !only.is_empty() && !kind.starts_with(&only) && !preset.starts_with(&only) {
                 continue;
@@ -59,7 +78,7 @@ fn main() {
                     let mut x = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
                     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
                     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                    (x ^ (x >> 31)) % cap & !(burst - 1)
+                    ((x ^ (x >> 31)) % cap) & !(burst - 1)
                 } else {
                     i * burst
                 }

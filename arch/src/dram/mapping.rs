@@ -56,7 +56,7 @@ impl AddressMapper {
         let tokens: Vec<String> = if order.contains('-') {
             order.split('-').map(|s| s.trim().to_string()).collect()
         } else {
-            if order.len() % 2 != 0 || !order.is_ascii() {
+            if !order.len().is_multiple_of(2) || !order.is_ascii() {
                 return Err(bad("not a sequence of two-letter fields".into()));
             }
             (0..order.len() / 2)
@@ -213,10 +213,10 @@ mod tests {
                 x = x
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
-                let addr = (x >> 7) % m.capacity_bytes() & !(m.burst_bytes() - 1);
+                let addr = ((x >> 7) % m.capacity_bytes()) & !(m.burst_bytes() - 1);
                 let d = m.decode(addr);
                 assert!(d.channel < 4 && d.rank < 2 && d.bank_group < 4 && d.bank < 4);
-                assert!(d.row < 65536 && d.column < 1024 && d.column % 8 == 0);
+                assert!(d.row < 65536 && d.column < 1024 && d.column.is_multiple_of(8));
                 assert_eq!(d.subarray, d.row / 512);
                 assert_eq!(m.encode(&d), addr, "{order}");
             }
