@@ -46,13 +46,14 @@ fn synthetic_stream_writes_complete_stats() {
     );
     assert_eq!(h + m + c, 20000, "each request classified once");
     // 1024 columns / BL8 = 128 bursts per DDR4 row: with columns lowest in the address,
-    // a stream opens one row per 128 requests, plus once more after each refresh
-    // (refresh precharges every bank in the middle of a row).
+    // a stream opens one row per 128 requests, plus again after each refresh (refresh
+    // precharges every bank mid-row), and at most once more when a refresh falls between
+    // a row's ACT and its first RD.
     let refs = s["commands"]["REF"].as_u64().unwrap();
     assert!(refs >= 1, "a 100k-cycle run spans several tREFI");
     let openings = m + c;
     assert!(
-        openings >= 20000u64.div_ceil(128) && openings <= 20000u64.div_ceil(128) + refs,
+        openings >= 20000u64.div_ceil(128) && openings <= 20000u64.div_ceil(128) + 2 * refs,
         "row openings {openings}, refreshes {refs}"
     );
     // Time = cycles x tCK; bandwidth = bytes / time.
@@ -63,14 +64,18 @@ fn synthetic_stream_writes_complete_stats() {
     assert!((bw - 20000.0 * 64.0 / time_ns).abs() < 1e-9 * bw.max(1.0));
     // A DDR4-2400 x64 channel peaks at 19.2 GB/s. Within a row, bursts to one bank need
     // tCCD_L (6 tCK) instead of BL/2 (4): 4/6 of the peak. Only at row boundaries can
-    // FR-FCFS interleave the next row's bank group (tCCD_S): at most the queue's 32 of
-    // every 128 requests, so the stream lands between 4/6 and (96x6+32x4)/128 = 5.5 tCK
-    // per request, i.e. at most 19.2 x 4 / 5.5 GB/s.
-    assert!(bw <= 19.2 * 4.0 / 5.5 * 1.01, "bandwidth {bw}");
+    // FR-FCFS alternate with the next row's bank (another bank group, tCCD_S = 4): the
+    // 32-entry queue holds at most 32 of one row's tail and 32 of the next row's head,
+    // so at most 64 of every 128 requests go at 4 tCK: between (64x4+64x6)/128 = 5 and
+    // 6 tCK per request, i.e. at most 19.2 x 4/5 GB/s.
+    assert!(bw <= 19.2 * 4.0 / 5.0 * 1.001, "bandwidth {bw}");
     assert!(bw >= 19.2 * 4.0 / 6.0 * 0.95, "bandwidth {bw}");
     // Commands: one RD per request, one ACT per row opening.
     assert_eq!(s["commands"]["RD"].as_u64().unwrap() + s["commands"]["RDA"].as_u64().unwrap_or(0), 20000);
-    assert_eq!(s["commands"]["ACT"].as_u64().unwrap(), m + c);
+    // (An ACT whose row a refresh closes before its RD is issued again for the same,
+    // already classified, request: at most one per refresh.)
+    let acts = s["commands"]["ACT"].as_u64().unwrap();
+    assert!(acts >= m + c && acts <= m + c + refs, "ACT {acts}, openings {}", m + c);
     // Energy breakdown sums to the total.
     let sum: f64 = s["energy_breakdown_pj"].as_object().unwrap().values().map(|v| v.as_f64().unwrap()).sum();
     assert!((sum - s["energy_pj"].as_f64().unwrap()).abs() < 1e-6 * sum);

@@ -211,20 +211,23 @@ mod tests {
 
     #[test]
     fn lpddr3_1600_by_hand() {
-        // DRAMPower's 4Gb LPDDR3-1600 x32: one device per 32-bit channel, VDD2 1.2 V.
+        // DRAMPower's 4Gb LPDDR3-1600 x32: one device per 32-bit channel; VDD2 1.2 V
+        // (the IDD currents) plus the VDD1 1.8 V rail (stored in the second-rail fields:
+        // IDD0 15, IDD2N/3N 2, IDD4R 5, IDD4W 10, IDD5 40 mA).
         let p = DramPower::new(&preset("LPDDR3-1600"), 1.0);
-        let (v, tck) = (1.2, 1.25);
-        // tRC 51 (RAS + RP; see the preset), tRAS 36: 1.5 x (4080 - 1620 - 570) = 2835 pJ.
-        close(
-            p.act_pre_pj,
-            v * (80.0 * 51.0 * tck - 45.0 * 36.0 * tck - 38.0 * 15.0 * tck),
-        );
-        close(p.act_pre_pj, 2_835.0);
-        close(p.rd_pj, v * (260.0 - 45.0) * 4.0 * tck);
-        close(p.wr_pj, v * (284.0 - 45.0) * 4.0 * tck);
-        close(p.refresh_pj, v * (160.0 - 45.0) * 104.0 * tck);
-        close(p.active_standby_pj_per_cycle, v * 45.0 * tck);
-        close(p.precharged_standby_pj_per_cycle, v * 38.0 * tck);
+        let (v, v1, tck) = (1.2, 1.8, 1.25);
+        // VDD2: tRC 51 (RAS + RP; see the preset), tRAS 36: 1.2 x (5100 - 2025 - 712.5) = 2835 pJ.
+        let act2 = v * (80.0 * 51.0 * tck - 45.0 * 36.0 * tck - 38.0 * 15.0 * tck);
+        close(act2, 2_835.0);
+        // VDD1: 1.8 x (15 x 63.75 - 2 x 45 - 2 x 18.75) = 1.8 x 828.75 = 1491.75 pJ.
+        let act1 = v1 * (15.0 * 51.0 * tck - 2.0 * 36.0 * tck - 2.0 * 15.0 * tck);
+        close(act1, 1_491.75);
+        close(p.act_pre_pj, act2 + act1);
+        close(p.rd_pj, v * (260.0 - 45.0) * 4.0 * tck + v1 * (5.0 - 2.0) * 4.0 * tck);
+        close(p.wr_pj, v * (284.0 - 45.0) * 4.0 * tck + v1 * (10.0 - 2.0) * 4.0 * tck);
+        close(p.refresh_pj, v * (160.0 - 45.0) * 104.0 * tck + v1 * (40.0 - 2.0) * 104.0 * tck);
+        close(p.active_standby_pj_per_cycle, v * 45.0 * tck + v1 * 2.0 * tck);
+        close(p.precharged_standby_pj_per_cycle, v * 38.0 * tck + v1 * 2.0 * tck);
     }
 
     #[test]
