@@ -870,6 +870,9 @@ impl Network {
             if timestep {
                 for &j in &st.active {
                     let j = j as usize;
+                    if s.mask.as_ref().is_some_and(|m| m[row + j] == 0.0) {
+                        continue;
+                    }
                     st.delta[row + j] -= c.nu_pre * st.post1_tab.at(now - st.post_last[j]);
                 }
                 if !st.row_touched[i] {
@@ -1289,5 +1292,143 @@ mod tests {
         assert_eq!(n.codes(k).unwrap().0, flipped);
         assert_eq!(n.weight_memory_bits(), 784 * 3 * 4 + 4 + 4);
         assert!(n.set_weights(k, &[0.0; 5]).is_err());
+    }
+    #[test]
+    fn single_trace_rule_by_hand() {
+        let mut cfg = SnnConfig::default();
+        cfg.n_excitatory = 2;
+        cfg.single_trace = Some(true);
+        let mut n = net(&cfg);
+        let k = n.input_projection().unwrap();
+        n.set_weights(k, &vec![0.5f32; 784 * 2]).unwrap();
+        let (input, exc) = (n.input, n.exc);
+        n.now = 100;
+        n.spikes[input] = vec![5];
+        n.spikes[exc].clear();
+        n.stdp_step(0);
+        assert_eq!(n.weights(k)[10], 0.5, "no depression on pre spikes");
+        n.now += 8; // 4 ms later neuron 1 fires
+        n.spikes[input].clear();
+        n.spikes[exc] = vec![1];
+        n.stdp_step(1);
+        let w = n.weights(k);
+        let off = cfg.stdp.single_trace_offset;
+        assert!((w[5 * 2 + 1] - (0.5 + 0.01 * ((-4.0f32 / 20.0).exp() - off))).abs() < 1e-6);
+        assert!(
+            (w[6 * 2 + 1] - (0.5 - 0.01 * off)).abs() < 1e-6,
+            "silent input depressed by the offset"
+        );
+        assert_eq!(w[5 * 2], 0.5, "neuron 0 untouched");
+    }
+
+    #[test]
+    fn timestep_updates_match_event_updates_without_clipping() {
+        // The same spikes through event mode and timestep mode give the same weights
+        // (no clipping involved), with fewer or equal writes in timestep mode.
+        let run = |timestep: bool| {
+            let mut cfg = SnnConfig::default();
+            cfg.n_excitatory = 3;
+            cfg.timestep_updates = Some(timestep);
+            cfg.stdp.update_interval_ms = 5.0;
+            let mut n = net(&cfg);
+            let k = n.input_projection().unwrap();
+            n.set_weights(k, &vec![0.5f32; 784 * 3]).unwrap();
+            let (input, exc) = (n.input, n.exc);
+            let pattern: [(&[u32], &[u32]); 6] = [
+                (&[1, 2], &[]),
+                (&[], &[0]),
+                (&[2], &[]),
+                (&[1], &[2]),
+                (&[3], &[0]),
+                (&[1, 3], &[]),
+            ];
+            for (t, (pre, post)) in pattern.iter().enumerate() {
+                n.spikes[input] = pre.to_vec();
+                n.spikes[exc] = post.to_vec();
+                n.stdp_step(t);
+                n.now += 1;
+            }
+            n.flush_pending();
+            (n.weights(k), n.ops.weight_updates)
+        };
+        let (we, ce) = run(false);
+        let (wt, ct) = run(true);
+        for (a, b) in we.iter().zip(&wt) {
+            assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+        }
+        assert!(ct <= ce, "{ct} > {ce}");
+    }
+
+    #[test]
+    fn direct_inhibition_drops_the_inhibitory_population() {
+        let mut cfg = SnnConfig::default();
+        cfg.n_excitatory = 20;
+        let img = vec![128u8; 784];
+        let mut a = net(&cfg);
+        a.run_sample(&img, 0, 1, false, &mut NoObserver);
+        cfg.direct_inhibition = Some(true);
+        let mut b = net(&cfg);
+        b.run_sample(&img, 0, 1, false, &mut NoObserver);
+        assert_eq!(b.population_names().len(), 2);
+        let steps = 700 * a.ops.presentations;
+        assert_eq!(
+            a.ops.neuron_updates,
+            (40 * steps) + 40 * a.ops.presentations
+        );
+        assert_eq!(
+            b.ops.neuron_updates,
+            (20 * steps) + 20 * b.ops.presentations
+        );
+    }
+
+    #[test]
+    fn observer_sees_every_step_and_the_counts() {
+        struct Obs {
+            steps: u32,
+            exc_spikes: u32,
+            input_spikes: u64,
+        }
+        impl StepObserver for Obs {
+            fn on_presentation(&mut self, _s: usize, _r: u32) {
+                self.exc_spikes = 0;
+            }
+            fn on_step(&mut self, _step: u32, sp: &StepSpikes<'_>) {
+                self.steps += 1;
+                self.exc_spikes += sp.population(1).len() as u32;
+                self.input_spikes += sp.population(0).len() as u64;
+                assert_eq!(sp.name(1), "exc");
+            }
+        }
+        let mut cfg = SnnConfig::default();
+        cfg.n_excitatory = 10;
+        let mut n = net(&cfg);
+        let mut o = Obs {
+            steps: 0,
+            exc_spikes: 0,
+            input_spikes: 0,
+        };
+        let (c, _) = n.run_sample(&vec![200u8; 784], 0, 7, false, &mut o);
+        let total: u32 = c.iter().sum();
+        assert_eq!(o.exc_spikes, total);
+        assert_eq!(o.steps as u64, 700 * n.ops.presentations);
+        assert_eq!(o.input_spikes, n.ops.input_spikes);
+    }
+
+    #[test]
+    fn quantized_training_keeps_weights_on_the_grid() {
+        let mut cfg = SnnConfig::default();
+        cfg.n_excitatory = 10;
+        cfg.weight_bits = 4;
+        cfg.quantization = QuantMode::Training;
+        cfg.rounding = super::super::config::Rounding::Stochastic;
+        let mut n = net(&cfg);
+        for s in 0..3 {
+            n.run_sample(&vec![150u8; 784], s, s as u64, true, &mut NoObserver);
+        }
+        let k = n.input_projection().unwrap();
+        assert!(n
+            .weights(k)
+            .iter()
+            .all(|&w| (w * 16.0).fract() == 0.0 && w <= 15.0 / 16.0));
     }
 }
