@@ -1053,9 +1053,9 @@ fn update_lif(
             let x = v[j];
             let b = 1.0 + g_e + g_i;
             let k = p.dt_tau * b;
-            let coef = if k < 0.05 {
-                // (1 - e^-k)/B by its Taylor series (error < k^4/24 < 3e-7 relative).
-                p.dt_tau * (1.0 - k * (0.5 - k * (1.0 / 6.0)))
+            let coef = if k < 0.1 {
+                // (1 - e^-k)/B by its Taylor series (error < k^4/120 < 1e-6 relative).
+                p.dt_tau * (1.0 - k * (0.5 - k * (1.0 / 6.0 - k * (1.0 / 24.0))))
             } else {
                 (1.0 - (-k).exp()) / b
             };
