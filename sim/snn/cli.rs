@@ -92,6 +92,7 @@ fn eval_progress(net: &Network, set: &ImageSet) -> EvalResult {
     r
 }
 
+#[allow(clippy::too_many_arguments)]
 fn report(
     command: &'static str,
     l: &Loaded,

@@ -938,16 +938,14 @@ impl Network {
                     self.ops.weight_updates += 1;
                 }
             }
-            if st.post_last[j] == NEVER
-                || now - st.post_last[j] >= st.post1_tab.horizon().max(st.post2_tab.horizon())
-            {
-                if !st.active.contains(&(j as u32)) {
-                    st.active.push(j as u32);
-                }
+            let stale = st.post_last[j] == NEVER
+                || now - st.post_last[j] >= st.post1_tab.horizon().max(st.post2_tab.horizon());
+            if stale && !st.active.contains(&(j as u32)) {
+                st.active.push(j as u32);
             }
             st.post_last[j] = now;
         }
-        if timestep && (t + 1) % st.interval_steps == 0 {
+        if timestep && (t + 1).is_multiple_of(st.interval_steps) {
             self.flush_pending();
         }
     }

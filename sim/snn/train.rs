@@ -59,7 +59,7 @@ pub fn predict(counts: &[u32], labels: &[i16]) -> Option<u8> {
             continue;
         }
         let m = sum[c] / num[c] as f64;
-        if best.map_or(true, |(_, b)| m > b) {
+        if best.is_none_or(|(_, b)| m > b) {
             best = Some((c as u8, m));
         }
     }
