@@ -175,8 +175,12 @@ struct StdpState {
     active: Vec<u32>,
     /// Timestep mode: accumulated changes, applied once per interval.
     delta: Vec<f32>,
+    /// Rows with pending depression (nonzero only in `active` columns).
     row_touched: Vec<bool>,
     touched_rows: Vec<u32>,
+    /// Columns with pending potentiation.
+    col_touched: Vec<bool>,
+    touched_cols: Vec<u32>,
     interval_steps: usize,
 }
 
@@ -446,6 +450,8 @@ impl Network {
                 },
                 row_touched: vec![false; p.pre_size],
                 touched_rows: Vec::new(),
+                col_touched: vec![false; p.post_size],
+                touched_cols: Vec::new(),
                 interval_steps: ((s.update_interval_ms / cfg.dt_ms).round() as usize).max(1),
             }
         });
@@ -929,14 +935,14 @@ impl Network {
                 };
                 if timestep {
                     st.delta[k] += dw;
-                    if !st.row_touched[i] {
-                        st.row_touched[i] = true;
-                        st.touched_rows.push(i as u32);
-                    }
                 } else {
                     w[k] = clip(w[k] + dw, w_max, quant, qrng);
                     self.ops.weight_updates += 1;
                 }
+            }
+            if timestep && !st.col_touched[j] {
+                st.col_touched[j] = true;
+                st.touched_cols.push(j as u32);
             }
             let stale = st.post_last[j] == NEVER
                 || now - st.post_last[j] >= st.post1_tab.horizon().max(st.post2_tab.horizon());
@@ -953,34 +959,39 @@ impl Network {
     /// Timestep mode: apply the changes accumulated in the interval, one write per synapse.
     fn flush_pending(&mut self) {
         let Some(st) = &mut self.stdp else { return };
-        if st.touched_rows.is_empty() {
+        if st.touched_rows.is_empty() && st.touched_cols.is_empty() {
             return;
         }
         let s = &mut self.projs[st.proj];
         let Weights::Dense(w) = &mut s.w else { return };
-        let nt = s.post_size;
+        let (ns, nt) = (s.pre_size, s.post_size);
         let quant = if self.cfg.quantization == QuantMode::Training {
             self.quant
         } else {
             None
         };
         let w_max = self.cfg.stdp.w_max;
+        let mut apply = |k: usize, w: &mut [f32], delta: &mut [f32]| {
+            if delta[k] != 0.0 {
+                w[k] = clip(w[k] + delta[k], w_max, quant, &mut self.qrng);
+                delta[k] = 0.0;
+                self.ops.weight_updates += 1;
+            }
+        };
+        for &j in &st.touched_cols {
+            st.col_touched[j as usize] = false;
+            for i in 0..ns {
+                apply(i * nt + j as usize, w, &mut st.delta);
+            }
+        }
         for &i in &st.touched_rows {
-            let i = i as usize;
-            st.row_touched[i] = false;
-            let (wr, dr) = (
-                &mut w[i * nt..(i + 1) * nt],
-                &mut st.delta[i * nt..(i + 1) * nt],
-            );
-            for (x, d) in wr.iter_mut().zip(dr.iter_mut()) {
-                if *d != 0.0 {
-                    *x = clip(*x + *d, w_max, quant, &mut self.qrng);
-                    *d = 0.0;
-                    self.ops.weight_updates += 1;
-                }
+            st.row_touched[i as usize] = false;
+            for &j in &st.active {
+                apply(i as usize * nt + j as usize, w, &mut st.delta);
             }
         }
         st.touched_rows.clear();
+        st.touched_cols.clear();
     }
 
     /// The rest period in closed form; when learning, theta decays over presentation + rest.
