@@ -82,7 +82,7 @@ pub fn bench_with(
             ..SnnConfig::default()
         };
         let mut net = Network::new(&cfg, network::build(&cfg, tr.rows, tr.cols))?;
-        let r = train::train(&mut net, &tr, false);
+        let r = train::train(&mut net, &tr, false, &mut |_| {});
         out.push(case(
             n,
             "training",

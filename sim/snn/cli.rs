@@ -92,6 +92,7 @@ fn eval_progress(net: &Network, set: &ImageSet) -> EvalResult {
     r
 }
 
+#[allow(clippy::too_many_arguments)]
 fn report(
     command: &'static str,
     l: &Loaded,
@@ -144,15 +145,14 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
         cfg.model,
         cfg.switches()
     );
-    let r = train::train(&mut net, &tr, true);
-    for w in &r.windows {
+    let r = train::train(&mut net, &tr, true, &mut |w| {
         eprintln!(
             "epoch {} after {} samples: training accuracy {:.2}%",
             w.epoch,
             w.samples_seen,
             100.0 * w.accuracy
-        );
-    }
+        )
+    });
     println!(
         "trained in {:.1} s ({:.1} images/s); labeling-pass accuracy {:.2}%",
         r.wall_seconds,

@@ -59,7 +59,7 @@ pub fn predict(counts: &[u32], labels: &[i16]) -> Option<u8> {
             continue;
         }
         let m = sum[c] / num[c] as f64;
-        if best.map_or(true, |(_, b)| m > b) {
+        if best.is_none_or(|(_, b)| m > b) {
             best = Some((c as u8, m));
         }
     }
@@ -240,8 +240,14 @@ pub struct TrainResult {
 }
 
 /// Train with STDP for the configured epochs, then assign neuron labels from a frozen
-/// pass over `label_samples` training samples.
-pub fn train(net: &mut Network, set: &ImageSet, show_progress: bool) -> TrainResult {
+/// pass over `label_samples` training samples. `on_window` sees each training-accuracy
+/// window as soon as it is complete.
+pub fn train(
+    net: &mut Network,
+    set: &ImageSet,
+    show_progress: bool,
+    on_window: &mut dyn FnMut(&WindowAccuracy),
+) -> TrainResult {
     let cfg = net.config().clone();
     let n = net.n_excitatory();
     let t0 = Instant::now();
@@ -274,11 +280,13 @@ pub fn train(net: &mut Network, set: &ImageSet, show_progress: bool) -> TrainRes
                     let sc = score(&window, &window_labels, pl);
                     pb.set_message(format!("acc {:.1}%", 100.0 * sc.accuracy));
                     tracing::info!(epoch, seen, accuracy = sc.accuracy, "training window");
-                    windows.push(WindowAccuracy {
+                    let wa = WindowAccuracy {
                         epoch: epoch + 1,
                         samples_seen: seen,
                         accuracy: sc.accuracy,
-                    });
+                    };
+                    on_window(&wa);
+                    windows.push(wa);
                 }
                 prev_labels = Some(assign_labels(&window, &window_labels, n));
                 fill = 0;
