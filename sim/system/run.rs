@@ -499,7 +499,7 @@ fn obtain_network(cfg: &Config, loaded: &Loaded) -> Result<(Network, Value)> {
     let train_set = dataset::load_pair(&d.train_images, &d.train_labels, &loaded.base_dir)?.truncated(d.train_samples);
     let desc = network::build(&cfg.snn, train_set.rows, train_set.cols);
     let mut net = Network::new(&cfg.snn, desc)?;
-    let r = train::train(&mut net, &train_set, true);
+    let r = train::train(&mut net, &train_set, true, &mut |_| {});
     tracing::info!(samples = r.samples, accuracy = r.label_pass_accuracy, "trained the model for this run");
     Ok((net, json!({
         "source": "trained for this run",
