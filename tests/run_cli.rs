@@ -138,10 +138,50 @@ fn killed_run_resumes_without_redoing() {
     let s = json(&d.join("s.json"));
     let resumed = s["resumed_from_sample"].as_u64().unwrap() as usize;
     assert!(resumed >= 32 && resumed <= kept, "resumed at {resumed}, kept {kept}");
-    assert_eq!(s["samples"].as_u64().unwrap() as usize, 200 - resumed);
+    assert_eq!(s["samples"].as_u64().unwrap(), 200, "the summary covers the kept and the new samples");
     let recs: Vec<SampleRecord> = hdf5::File::open(d.join("k.h5")).unwrap().dataset("samples").unwrap().read_raw().unwrap();
     assert_eq!(recs.len(), 200);
     assert!(recs.iter().enumerate().all(|(i, r)| r.sample == i as u64), "each sample once, in order");
+    // Rerunning a finished run redoes nothing and reports the same result.
+    let (code, o, e) = spikemem(&args, d);
+    assert_eq!(code, 0, "{o}{e}");
+    let again = json(&d.join("s.json"));
+    assert_eq!(again["resumed_from_sample"], 200);
+    assert_eq!(again["samples"], 200);
+    assert_eq!(again["accuracy"], s["accuracy"]);
+    assert_eq!(again["energy_pj"], s["energy_pj"]);
+}
+
+#[test]
+fn csv_and_jsonl_traces_resume_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    train(d, 20, 8);
+    for (fmt, out) in [("csv", "r.csv"), ("jsonl", "r.jsonl")] {
+        let args = [
+            "run", "--set", "system.model=\"m.h5\"", "--set", "snn.n_excitatory=20", "--set", "snn.weight_bits=8",
+            "--set", "data.test_samples=6", "--format", fmt, "--out", out, "--json", "s.json",
+        ];
+        let (code, o, e) = spikemem(&args, d);
+        assert_eq!(code, 0, "{o}{e}");
+        let first = json(&d.join("s.json"));
+        let (code, o, e) = spikemem(&args, d);
+        assert_eq!(code, 0, "{o}{e}");
+        let second = json(&d.join("s.json"));
+        assert_eq!(second["resumed_from_sample"], 6, "{fmt}");
+        assert_eq!(second["energy_pj"], first["energy_pj"], "{fmt}");
+    }
+    let csv = std::fs::read_to_string(d.join("r_samples.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 7, "header + 6 samples");
+    let jsonl = std::fs::read_to_string(d.join("r.jsonl")).unwrap();
+    assert_eq!(jsonl.lines().filter(|l| l.contains("\"record\":\"sample\"")).count(), 6);
+    // A different config is refused, naming the trace.
+    let (code, _, e) = spikemem(
+        &["run", "--set", "system.model=\"m.h5\"", "--set", "snn.n_excitatory=20", "--set", "data.test_samples=7", "--format", "jsonl", "--out", "r.jsonl"],
+        d,
+    );
+    assert_eq!(code, 2, "{e}");
+    assert!(e.contains("r.jsonl"), "{e}");
 }
 
 #[test]

@@ -568,18 +568,21 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
         ..traces::TraceOptions::default()
     };
     let exists = path.exists() || (format == traces::TraceFormat::Csv && traces::csv_sibling(&path, "_samples.csv").exists());
-    let (writer, done) = if exists && a.learn == false {
+    // Samples already in the trace count in this run's summary.
+    let prior = if exists && !a.learn { traces::read_samples(&path, format).map_err(|e| input_error(e.to_string()))? } else { Vec::new() };
+    let (writer, done) = if exists && !a.learn {
         traces::TraceWriter::resume(&path, format, meta, opts).map_err(|e| input_error(e.to_string()))?
     } else {
         (traces::TraceWriter::create(&path, format, meta, opts).map_err(|e| input_error(e.to_string()))?, 0)
     };
+    acc.samples.extend(prior.into_iter().take(done as usize));
     if cfg.trace.commands {
         acc.dram.mem.enable_command_log();
     }
     acc.trace = Some(writer);
     acc.trace_timesteps = cfg.trace.timesteps;
     if done > 0 {
-        println!("resuming {}: {} of {} samples already done", path.display(), done, test_set.len());
+        println!("resuming {}: {} of {} samples already in the trace", path.display(), done, test_set.len());
     }
 
     // Inference over the test split, sample by sample, the hardware observing each step.
@@ -680,14 +683,14 @@ fn summarize(
             }))
         })
         .collect();
-    let time_ps = acc.now_ps - start.time_ps;
+    let _ = start;
     json!({
         "samples": recs.len(),
         "resumed_from_sample": resumed_from,
         "accuracy": if n > 0.0 { correct / n } else { 0.0 },
         "cycles": sum(|r| r.cycles as f64) as u64,
         "core_clock_mhz": acc.core.config().freq_mhz,
-        "time_ns": time_ps as f64 / 1000.0,
+        "time_ns": sum(|r| r.time_ns),
         "energy_pj": sum(|r| r.energy_total_pj),
         "energy_by_component_pj": { "core": sum(|r| r.energy_core_pj), "sram": sum(|r| r.energy_sram_pj), "dram": sum(|r| r.energy_dram_pj) },
         "energy_breakdown_pj": ledger.breakdown_pj(),
@@ -706,8 +709,8 @@ fn summarize(
         "model": model_info,
         "learning": learning,
         "wall_seconds": wall_seconds,
-        "images_per_second": if infer_wall_seconds > 0.0 { n / infer_wall_seconds } else { 0.0 },
-        "dram_requests_per_second": if infer_wall_seconds > 0.0 { sum(|r| (r.dram_reads + r.dram_writes) as f64) / infer_wall_seconds } else { 0.0 },
+        "images_per_second": if infer_wall_seconds > 0.0 { (n - resumed_from as f64) / infer_wall_seconds } else { 0.0 },
+        "dram_requests_per_second": if infer_wall_seconds > 0.0 { recs[resumed_from as usize..].iter().map(|r| (r.dram_reads + r.dram_writes) as f64).sum::<f64>() / infer_wall_seconds } else { 0.0 },
     })
 }
 
