@@ -455,10 +455,25 @@ impl Channel {
         let mut bc = NO_CACHE;
         bc.valid = true;
         if let Some(&head) = q.front() {
-            let hit = q.iter().copied().find(|&s| {
-                let s = &self.slots[s as usize];
-                self.banks.is_hit(b as u32, s.t.sa, s.addr.row)
-            });
+            let hit = match p.salp {
+                // At most one open row per bank: compare against it, no walk when none.
+                SalpMode::None | SalpMode::Salp1 => {
+                    match self.banks.open_subarrays(b as u32).first() {
+                        None => None,
+                        Some(&osa) => {
+                            let orow = self.banks.open_row(b as u32, osa);
+                            q.iter().copied().find(|&s| {
+                                let s = &self.slots[s as usize];
+                                s.t.sa == osa && s.addr.row == orow
+                            })
+                        }
+                    }
+                }
+                _ => q.iter().copied().find(|&s| {
+                    let s = &self.slots[s as usize];
+                    self.banks.is_hit(b as u32, s.t.sa, s.addr.row)
+                }),
+            };
             if let Some(h) = hit {
                 if let Some(c) = self.make_cand(h, p, None) {
                     bc.c[0] = c;
