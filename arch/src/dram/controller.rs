@@ -475,10 +475,19 @@ impl Channel {
                 }),
             };
             if let Some(h) = hit {
-                if let Some(c) = self.make_cand(h, p, None) {
-                    bc.c[0] = c;
-                    bc.n = 1;
-                }
+                // A row hit: its column command, never held back (make_cand's result
+                // without asking the bank state again).
+                let s = &self.slots[h as usize];
+                let cmd = self.cas_cmd(s, p);
+                bc.c[0] = Cand {
+                    slot: h,
+                    cmd,
+                    t: s.t,
+                    hit: true,
+                    seq: s.seq,
+                    e: self.timing.earliest(cmd, s.t),
+                };
+                bc.n = 1;
             }
             if hit != Some(head) {
                 // hits_pending(PRE's subarray) from the hit search above: with one open
