@@ -455,12 +455,14 @@ impl Channel {
         let mut bc = NO_CACHE;
         bc.valid = true;
         if let Some(&head) = q.front() {
+            let one_row = matches!(p.salp, SalpMode::None | SalpMode::Salp1);
+            let open1 = self.banks.open_subarrays(b as u32).first().copied();
             let hit = match p.salp {
                 // At most one open row per bank: compare against it, no walk when none.
                 SalpMode::None | SalpMode::Salp1 => {
-                    match self.banks.open_subarrays(b as u32).first() {
+                    match open1 {
                         None => None,
-                        Some(&osa) => {
+                        Some(osa) => {
                             let orow = self.banks.open_row(b as u32, osa);
                             q.iter().copied().find(|&s| {
                                 let s = &self.slots[s as usize];
@@ -489,7 +491,27 @@ impl Channel {
                 };
                 bc.n = 1;
             }
-            if hit != Some(head) {
+            if hit != Some(head) && one_row {
+                // The head is no row hit: it needs an ACT when the bank is precharged,
+                // else the PRE of the open subarray, held back while a request hits it
+                // (Banks::next and make_cand for none / SALP-1, without asking again).
+                let s = &self.slots[head as usize];
+                let (cmd, t) = match open1 {
+                    None => (Command::ACT, s.t),
+                    Some(osa) => (Command::PRE, Target { sa: osa, ..s.t }),
+                };
+                if cmd == Command::ACT || hit.is_none() {
+                    bc.c[bc.n as usize] = Cand {
+                        slot: head,
+                        cmd,
+                        t,
+                        hit: false,
+                        seq: s.seq,
+                        e: self.timing.earliest(cmd, t),
+                    };
+                    bc.n += 1;
+                }
+            } else if hit != Some(head) {
                 // hits_pending(PRE's subarray) from the hit search above: with one open
                 // row per bank (none, SALP-1) a queued request hits it exactly when it is
                 // a row hit; under MASA no row hit means none hits the PRE's subarray.
