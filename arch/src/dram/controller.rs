@@ -146,6 +146,8 @@ struct Channel {
     cmin: [Vec<u64>; 2],
     /// Candidates found ready by the current scan: (bank, candidate index).
     ready_list: Vec<(u32, u8)>,
+    /// Scratch: banks whose cached minimum is due in the current scan.
+    due: Vec<u32>,
     /// The queue served by the last scheduling decision.
     last_served: Option<usize>,
     idx: u32,
@@ -219,6 +221,7 @@ impl Channel {
             cache: [vec![NO_CACHE; nb], vec![NO_CACHE; nb]],
             cmin: [vec![NEVER; nb], vec![NEVER; nb]],
             ready_list: Vec::with_capacity(2 * nb),
+            due: Vec::with_capacity(nb),
             last_served: None,
             idx,
             timing: TimingState::new(std, p.salp, p.ranks),
@@ -408,11 +411,15 @@ impl Channel {
         k
     }
 
-    /// A candidate for `slot`, unless FR-FCFS holds it back.
-    fn make_cand(&self, slot: u32, p: &Params) -> Option<Cand> {
+    /// A candidate for `slot`, unless FR-FCFS holds it back. `pre_held`: whether a PRE
+    /// would be held back, when the caller already knows (saves a queue walk).
+    #[inline]
+    fn make_cand(&self, slot: u32, p: &Params, pre_held: Option<bool>) -> Option<Cand> {
         let (cmd, t, hit) = self.command_for(slot, p);
         if cmd == Command::PRE
-            && self.hits_pending(kidx(self.slots[slot as usize].kind), t.bank, t.sa)
+            && pre_held.unwrap_or_else(|| {
+                self.hits_pending(kidx(self.slots[slot as usize].kind), t.bank, t.sa)
+            })
         {
             return None; // do not close a row that queued requests still hit
         }
@@ -448,13 +455,73 @@ impl Channel {
         let mut bc = NO_CACHE;
         bc.valid = true;
         if let Some(&head) = q.front() {
-            let hit = q.iter().copied().find(|&s| {
-                let s = &self.slots[s as usize];
-                self.banks.is_hit(b as u32, s.t.sa, s.addr.row)
-            });
-            let second = if hit != Some(head) { Some(head) } else { None };
-            for slot in [hit, second].into_iter().flatten() {
-                if let Some(c) = self.make_cand(slot, p) {
+            let one_row = matches!(p.salp, SalpMode::None | SalpMode::Salp1);
+            let open1 = self.banks.open_subarrays(b as u32).first().copied();
+            let hit = match p.salp {
+                // At most one open row per bank: compare against it, no walk when none.
+                SalpMode::None | SalpMode::Salp1 => {
+                    match open1 {
+                        None => None,
+                        Some(osa) => {
+                            let orow = self.banks.open_row(b as u32, osa);
+                            q.iter().copied().find(|&s| {
+                                let s = &self.slots[s as usize];
+                                s.t.sa == osa && s.addr.row == orow
+                            })
+                        }
+                    }
+                }
+                _ => q.iter().copied().find(|&s| {
+                    let s = &self.slots[s as usize];
+                    self.banks.is_hit(b as u32, s.t.sa, s.addr.row)
+                }),
+            };
+            if let Some(h) = hit {
+                // A row hit: its column command, never held back (make_cand's result
+                // without asking the bank state again).
+                let s = &self.slots[h as usize];
+                let cmd = self.cas_cmd(s, p);
+                bc.c[0] = Cand {
+                    slot: h,
+                    cmd,
+                    t: s.t,
+                    hit: true,
+                    seq: s.seq,
+                    e: self.timing.earliest(cmd, s.t),
+                };
+                bc.n = 1;
+            }
+            if hit != Some(head) && one_row {
+                // The head is no row hit: it needs an ACT when the bank is precharged,
+                // else the PRE of the open subarray, held back while a request hits it
+                // (Banks::next and make_cand for none / SALP-1, without asking again).
+                let s = &self.slots[head as usize];
+                let (cmd, t) = match open1 {
+                    None => (Command::ACT, s.t),
+                    Some(osa) => (Command::PRE, Target { sa: osa, ..s.t }),
+                };
+                if cmd == Command::ACT || hit.is_none() {
+                    bc.c[bc.n as usize] = Cand {
+                        slot: head,
+                        cmd,
+                        t,
+                        hit: false,
+                        seq: s.seq,
+                        e: self.timing.earliest(cmd, t),
+                    };
+                    bc.n += 1;
+                }
+            } else if hit != Some(head) {
+                // hits_pending(PRE's subarray) from the hit search above: with one open
+                // row per bank (none, SALP-1) a queued request hits it exactly when it is
+                // a row hit; under MASA no row hit means none hits the PRE's subarray.
+                // SALP-2 (a closing subarray is no hit) walks the queue.
+                let pre_held = match p.salp {
+                    SalpMode::None | SalpMode::Salp1 => Some(hit.is_some()),
+                    SalpMode::Masa if hit.is_none() => Some(false),
+                    _ => None,
+                };
+                if let Some(c) = self.make_cand(head, p, pre_held) {
                     bc.c[bc.n as usize] = c;
                     bc.n += 1;
                 }
@@ -591,12 +658,19 @@ impl Channel {
                 self.ready_list.clear();
                 // A linear pass over every bank's cached minimum (NEVER when its queue is
                 // empty): contiguous and branch-light, cheaper than chasing the active list.
-                for b in 0..self.cmin[k].len() {
-                    let m = self.cmin[k][b];
+                // It only reads: the due banks (in bank order) are handled afterwards,
+                // which touches no other bank's minimum.
+                let mut due = std::mem::take(&mut self.due);
+                due.clear();
+                for (b, &m) in self.cmin[k].iter().enumerate() {
                     if m > now {
                         min_next = min_next.min(m);
-                        continue;
+                    } else {
+                        due.push(b as u32);
                     }
+                }
+                for &b in &due {
+                    let b = b as usize;
                     if any_owed && self.ref_owed[b >> p.bank_shift] > 0 {
                         continue;
                     }
@@ -633,6 +707,7 @@ impl Channel {
                         min_next = min_next.min(bmin);
                     }
                 }
+                self.due = due;
             }
         }
         if let Some(pk) = best {
