@@ -1,24 +1,9 @@
 //! `spikemem dram` and `spikemem check` end to end, through the binary.
 
-use std::path::Path;
-use std::process::Command;
 
-fn spikemem(args: &[&str], dir: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_spikemem"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run spikemem");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::{json as read_json, spikemem};
 
-fn read_json(p: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
 
 #[test]
 fn synthetic_stream_writes_complete_stats() {

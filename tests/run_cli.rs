@@ -5,18 +5,8 @@ use spikemem_traces::SampleRecord;
 use std::path::Path;
 use std::process::Command;
 
-fn spikemem(args: &[&str], dir: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_spikemem")).args(args).current_dir(dir).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn json(p: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
+mod common;
+use common::{json, spikemem};
 
 /// Train a small model once per test (fast: N and samples are small).
 fn train(dir: &Path, n: usize, bits: u32) {

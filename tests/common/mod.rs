@@ -1,0 +1,18 @@
+//! Helpers shared by the CLI tests: run the binary, read its JSON outputs.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Run `spikemem ARGS` in `dir`; (exit code, stdout, stderr).
+pub fn spikemem(args: &[&str], dir: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_spikemem")).args(args).current_dir(dir).output().expect("run spikemem");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub fn json(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
