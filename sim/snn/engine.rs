@@ -178,6 +178,8 @@ struct StdpState {
     /// Rows with pending depression (nonzero only in `active` columns).
     row_touched: Vec<bool>,
     touched_rows: Vec<u32>,
+    /// Pending potentiation, transposed (post x pre) so a column is contiguous.
+    delta_col: Vec<f32>,
     /// Columns with pending potentiation.
     col_touched: Vec<bool>,
     touched_cols: Vec<u32>,
@@ -450,6 +452,11 @@ impl Network {
                 },
                 row_touched: vec![false; p.pre_size],
                 touched_rows: Vec::new(),
+                delta_col: if sw.timestep_updates {
+                    vec![0.0; p.pre_size * p.post_size]
+                } else {
+                    Vec::new()
+                },
                 col_touched: vec![false; p.post_size],
                 touched_cols: Vec::new(),
                 interval_steps: ((s.update_interval_ms / cfg.dt_ms).round() as usize).max(1),
@@ -934,7 +941,7 @@ impl Network {
                     continue;
                 };
                 if timestep {
-                    st.delta[k] += dw;
+                    st.delta_col[j * s.pre_size + i] += dw;
                 } else {
                     w[k] = clip(w[k] + dw, w_max, quant, qrng);
                     self.ops.weight_updates += 1;
@@ -971,23 +978,31 @@ impl Network {
             None
         };
         let w_max = self.cfg.stdp.w_max;
-        let mut apply = |k: usize, w: &mut [f32], delta: &mut [f32]| {
-            if delta[k] != 0.0 {
-                w[k] = clip(w[k] + delta[k], w_max, quant, &mut self.qrng);
-                delta[k] = 0.0;
-                self.ops.weight_updates += 1;
-            }
-        };
         for &j in &st.touched_cols {
-            st.col_touched[j as usize] = false;
-            for i in 0..ns {
-                apply(i * nt + j as usize, w, &mut st.delta);
+            let j = j as usize;
+            st.col_touched[j] = false;
+            let dc = &mut st.delta_col[j * ns..(j + 1) * ns];
+            for (i, d) in dc.iter_mut().enumerate() {
+                if *d != 0.0 {
+                    // One write with any depression pending on the same synapse.
+                    let k = i * nt + j;
+                    w[k] = clip(w[k] + *d + st.delta[k], w_max, quant, &mut self.qrng);
+                    *d = 0.0;
+                    st.delta[k] = 0.0;
+                    self.ops.weight_updates += 1;
+                }
             }
         }
         for &i in &st.touched_rows {
-            st.row_touched[i as usize] = false;
+            let i = i as usize;
+            st.row_touched[i] = false;
             for &j in &st.active {
-                apply(i as usize * nt + j as usize, w, &mut st.delta);
+                let k = i * nt + j as usize;
+                if st.delta[k] != 0.0 {
+                    w[k] = clip(w[k] + st.delta[k], w_max, quant, &mut self.qrng);
+                    st.delta[k] = 0.0;
+                    self.ops.weight_updates += 1;
+                }
             }
         }
         st.touched_rows.clear();
