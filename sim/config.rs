@@ -41,8 +41,16 @@ pub struct SramTables {
 
 impl Default for SramTables {
     fn default() -> Self {
-        let auto = SramConfig { capacity_bytes: 0, word_bits: 64, ..SramConfig::default() };
-        SramTables { weights: auto.clone(), buffer: auto.clone(), neurons: auto }
+        let auto = SramConfig {
+            capacity_bytes: 0,
+            word_bits: 64,
+            ..SramConfig::default()
+        };
+        SramTables {
+            weights: auto.clone(),
+            buffer: auto.clone(),
+            neurons: auto,
+        }
     }
 }
 
@@ -173,7 +181,11 @@ fn validate(c: &Config) -> Result<(), String> {
     c.data.validate().map_err(|e| e.to_string())?;
     c.encoding.validate().map_err(|e| e.to_string())?;
     c.core.validate().map_err(|e| e.to_string())?;
-    for (k, s) in [("weights", &c.sram.weights), ("buffer", &c.sram.buffer), ("neurons", &c.sram.neurons)] {
+    for (k, s) in [
+        ("weights", &c.sram.weights),
+        ("buffer", &c.sram.buffer),
+        ("neurons", &c.sram.neurons),
+    ] {
         if s.capacity_bytes != 0 {
             s.validate().map_err(|e| format!("sram.{k}: {e}"))?;
         }

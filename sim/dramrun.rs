@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use spikemem_arch::dram::controller::MemorySystem;
 use spikemem_arch::dram::power::{DramPower, EnergyBreakdown};
 use spikemem_arch::dram::voltage::{OperatingPoint, VoltageTable};
-use spikemem_arch::dram::{checker, Command, Completion, DramAddr, DramConfig, IssuedCommand, Request, Standard};
+use spikemem_arch::dram::{
+    checker, Command, Completion, DramAddr, DramConfig, IssuedCommand, Request, Standard,
+};
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -55,9 +57,13 @@ pub fn resolve_dram(dram: &DramConfig, base_dir: &Path) -> Result<ResolvedDram> 
         Some(p) => {
             let path = base_dir.join(p);
             let text = std::fs::read_to_string(&path).map_err(|e| {
-                input_error(format!("dram.voltage_table: cannot read `{}`: {e}", path.display()))
+                input_error(format!(
+                    "dram.voltage_table: cannot read `{}`: {e}",
+                    path.display()
+                ))
             })?;
-            VoltageTable::from_toml_str(&text).map_err(|e| input_error(format!("{}: {e}", path.display())))?
+            VoltageTable::from_toml_str(&text)
+                .map_err(|e| input_error(format!("{}: {e}", path.display())))?
         }
         None => VoltageTable::default_for(&standard),
     };
@@ -65,7 +71,11 @@ pub fn resolve_dram(dram: &DramConfig, base_dir: &Path) -> Result<ResolvedDram> 
     let op = table.at(vdd).map_err(|e| input_error(e.to_string()))?;
     op.apply_timing(&mut standard);
     let power = DramPower::new(&standard, op.energy_scale);
-    Ok(ResolvedDram { standard, op, power })
+    Ok(ResolvedDram {
+        standard,
+        op,
+        power,
+    })
 }
 
 /// Outcome of driving a request list through the memory system.
@@ -90,7 +100,11 @@ pub fn drive(mem: &mut MemorySystem, reqs: &[TraceRequest]) -> DriveOutcome {
         let mut offered_ok = false;
         if let Some(r) = reqs.get(next) {
             if r.cycle <= cycle {
-                let req = Request { id: next as u64, addr: r.addr % capacity, kind: r.kind };
+                let req = Request {
+                    id: next as u64,
+                    addr: r.addr % capacity,
+                    kind: r.kind,
+                };
                 if mem.try_enqueue(req, cycle) {
                     next += 1;
                     offered_ok = true;
@@ -123,7 +137,11 @@ pub fn drive(mem: &mut MemorySystem, reqs: &[TraceRequest]) -> DriveOutcome {
         }
         cycle = t.max(cycle + 1);
     }
-    DriveOutcome { cycles: cycle + 1, completed, wall_seconds: start.elapsed().as_secs_f64() }
+    DriveOutcome {
+        cycles: cycle + 1,
+        completed,
+        wall_seconds: start.elapsed().as_secs_f64(),
+    }
 }
 
 /// The stats object of `spikemem dram` (and the `dram` member of a run's summary).
@@ -141,16 +159,26 @@ pub fn stats_json(mem: &MemorySystem, rd: &ResolvedDram, cycles: u64, wall_secon
     o.insert("ber".into(), json!(rd.op.ber));
     o.insert("time_ns".into(), json!(time_ns));
     let bytes = stats.bytes_transferred as f64;
-    o.insert("bandwidth_gbps".into(), json!(if time_ns > 0.0 { bytes / time_ns } else { 0.0 }));
+    o.insert(
+        "bandwidth_gbps".into(),
+        json!(if time_ns > 0.0 { bytes / time_ns } else { 0.0 }),
+    );
     let hits = stats.row_hits as f64;
     let total = (stats.row_hits + stats.row_misses + stats.row_conflicts).max(1) as f64;
     o.insert("row_hit_rate".into(), json!(hits / total));
     o.insert("energy_pj".into(), json!(energy.total_pj()));
-    let breakdown: serde_json::Map<String, Value> =
-        energy.entries().iter().map(|(k, e)| (k.to_string(), json!(e))).collect();
+    let breakdown: serde_json::Map<String, Value> = energy
+        .entries()
+        .iter()
+        .map(|(k, e)| (k.to_string(), json!(e)))
+        .collect();
     o.insert("energy_breakdown_pj".into(), Value::Object(breakdown));
     o.insert("wall_seconds".into(), json!(wall_seconds));
-    let rps = if wall_seconds > 0.0 { stats.requests as f64 / wall_seconds } else { 0.0 };
+    let rps = if wall_seconds > 0.0 {
+        stats.requests as f64 / wall_seconds
+    } else {
+        0.0
+    };
     o.insert("requests_per_second".into(), json!(rps));
     v
 }
@@ -160,10 +188,15 @@ fn load_requests(a: &DramArgs, mem: &MemorySystem) -> Result<Vec<TraceRequest>> 
         return memtrace::read_trace(p, a.trace_format);
     }
     if !(0.0..=1.0).contains(&a.write_fraction) {
-        return Err(input_error(format!("--write-fraction {} is not accepted: 0..=1", a.write_fraction)));
+        return Err(input_error(format!(
+            "--write-fraction {} is not accepted: 0..=1",
+            a.write_fraction
+        )));
     }
     if a.stride == 0 {
-        return Err(input_error("--stride 0 is not accepted: a positive number of bytes"));
+        return Err(input_error(
+            "--stride 0 is not accepted: a positive number of bytes",
+        ));
     }
     Ok(memtrace::synthetic(&SyntheticSpec {
         kind: a.synthetic.unwrap_or(SyntheticKind::Stream),
@@ -223,7 +256,11 @@ fn print_summary(s: &Value) {
         f("read_latency_p99_cycles"),
         f("bandwidth_gbps")
     );
-    println!("  energy {:.1} nJ; simulated {:.2} M requests/s", f("energy_pj") / 1000.0, f("requests_per_second") / 1e6);
+    println!(
+        "  energy {:.1} nJ; simulated {:.2} M requests/s",
+        f("energy_pj") / 1000.0,
+        f("requests_per_second") / 1e6
+    );
 }
 
 pub fn write_json(path: &Path, v: &Value) -> Result<()> {
@@ -232,10 +269,12 @@ pub fn write_json(path: &Path, v: &Value) -> Result<()> {
 }
 
 /// Command trace CSV: `cycle,command,channel,rank,bankgroup,bank,subarray,row,column`.
-pub const COMMAND_CSV_HEADER: &str = "cycle,command,channel,rank,bankgroup,bank,subarray,row,column";
+pub const COMMAND_CSV_HEADER: &str =
+    "cycle,command,channel,rank,bankgroup,bank,subarray,row,column";
 
 pub fn write_command_csv(path: &Path, cmds: &[IssuedCommand]) -> Result<()> {
-    let f = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let f =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut w = std::io::BufWriter::new(f);
     writeln!(w, "{COMMAND_CSV_HEADER}")?;
     for c in cmds {
@@ -254,24 +293,38 @@ pub fn write_command_csv(path: &Path, cmds: &[IssuedCommand]) -> Result<()> {
             a.column
         )?;
     }
-    w.flush().with_context(|| format!("cannot write {}", path.display()))
+    w.flush()
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub fn read_command_csv(path: &Path) -> Result<Vec<IssuedCommand>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| input_error(format!("{}: cannot read command trace: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        input_error(format!(
+            "{}: cannot read command trace: {e}",
+            path.display()
+        ))
+    })?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') || (i == 0 && line.starts_with("cycle")) {
             continue;
         }
-        let bad = |m: String| input_error(format!("{}:{}: {m} (expected {COMMAND_CSV_HEADER})", path.display(), i + 1));
+        let bad = |m: String| {
+            input_error(format!(
+                "{}:{}: {m} (expected {COMMAND_CSV_HEADER})",
+                path.display(),
+                i + 1
+            ))
+        };
         let f: Vec<&str> = line.split(',').map(str::trim).collect();
         if f.len() != 9 {
             return Err(bad(format!("{} fields", f.len())));
         }
-        let num = |k: usize| f[k].parse::<u64>().map_err(|_| bad(format!("field {} `{}` is not a number", k + 1, f[k])));
+        let num = |k: usize| {
+            f[k].parse::<u64>()
+                .map_err(|_| bad(format!("field {} `{}` is not a number", k + 1, f[k])))
+        };
         let cmd = Command::parse(f[1]).ok_or_else(|| bad(format!("unknown command `{}`", f[1])))?;
         out.push(IssuedCommand {
             cycle: num(0)?,
@@ -295,9 +348,21 @@ pub fn cmd_check(a: &CheckArgs) -> Result<()> {
     let rd = resolve_dram(&loaded.config.dram, &loaded.base_dir)?;
     let cmds = read_command_csv(&a.commands)?;
     let v = checker::check(&rd.standard, loaded.config.dram.salp, &cmds);
-    println!("{}: {} commands checked against {}", a.commands.display(), cmds.len(), rd.standard.name);
+    println!(
+        "{}: {} commands checked against {}",
+        a.commands.display(),
+        cmds.len(),
+        rd.standard.name
+    );
     for x in v.iter().take(50) {
-        println!("  line {}: cycle {} {}: {} (earliest {})", x.index + 2, x.cycle, x.cmd.name(), x.rule, x.earliest_cycle);
+        println!(
+            "  line {}: cycle {} {}: {} (earliest {})",
+            x.index + 2,
+            x.cycle,
+            x.cmd.name(),
+            x.rule,
+            x.earliest_cycle
+        );
     }
     if v.is_empty() {
         println!("  no timing violation");
@@ -332,7 +397,10 @@ fn bench_dram(a: &BenchArgs) -> Result<()> {
     let mut rows = Vec::new();
     for std_name in ["DDR4-2400", "LPDDR3-1600"] {
         for kind in [SyntheticKind::Stream, SyntheticKind::Random] {
-            let cfg = DramConfig { standard: std_name.into(), ..DramConfig::default() };
+            let cfg = DramConfig {
+                standard: std_name.into(),
+                ..DramConfig::default()
+            };
             let rd = resolve_dram(&cfg, Path::new("."))?;
             let mut mem = MemorySystem::new(&cfg, &rd.standard)?;
             let reqs = memtrace::synthetic(&SyntheticSpec {
@@ -370,4 +438,3 @@ fn bench_dram(a: &BenchArgs) -> Result<()> {
     }
     Ok(())
 }
-

@@ -42,9 +42,18 @@ pub fn parse_line(format: TraceFormat, line: &str) -> Result<Option<TraceRequest
     let (addr_tok, kind_tok, cycle_tok, want) = match format {
         TraceFormat::Ramulator => (toks.get(1), toks.first(), None, "`LD|ST 0x<addr>`"),
         TraceFormat::Ramulator1 => (toks.first(), toks.get(1), None, "`0x<addr> R|W`"),
-        TraceFormat::Dramsim3 => (toks.first(), toks.get(1), toks.get(2), "`0x<addr> READ|WRITE <cycle>`"),
+        TraceFormat::Dramsim3 => (
+            toks.first(),
+            toks.get(1),
+            toks.get(2),
+            "`0x<addr> READ|WRITE <cycle>`",
+        ),
     };
-    let n_expected = if format == TraceFormat::Dramsim3 { 3 } else { 2 };
+    let n_expected = if format == TraceFormat::Dramsim3 {
+        3
+    } else {
+        2
+    };
     if toks.len() != n_expected {
         return Err(format!("expected {want}, found {} fields", toks.len()));
     }
@@ -74,7 +83,8 @@ pub fn read_trace(path: &Path, format: TraceFormat) -> Result<Vec<TraceRequest>>
         .map_err(|e| input_error(format!("{}: cannot open trace: {e}", path.display())))?;
     let mut out = Vec::new();
     for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-        let line = line.map_err(|e| input_error(format!("{}:{}: cannot read: {e}", path.display(), i + 1)))?;
+        let line = line
+            .map_err(|e| input_error(format!("{}:{}: cannot read: {e}", path.display(), i + 1)))?;
         match parse_line(format, &line) {
             Ok(Some(r)) => out.push(r),
             Ok(None) => {}
@@ -122,7 +132,11 @@ pub fn synthetic(spec: &SyntheticSpec) -> Vec<TraceRequest> {
             } else {
                 ReqKind::Read
             };
-            TraceRequest { addr, kind, cycle: 0 }
+            TraceRequest {
+                addr,
+                kind,
+                cycle: 0,
+            }
         })
         .collect()
 }
@@ -133,24 +147,41 @@ mod tests {
 
     #[test]
     fn parses_each_format() {
-        let r = parse_line(TraceFormat::Ramulator, "LD 0x40").unwrap().unwrap();
+        let r = parse_line(TraceFormat::Ramulator, "LD 0x40")
+            .unwrap()
+            .unwrap();
         assert_eq!((r.addr, r.kind, r.cycle), (0x40, ReqKind::Read, 0));
-        let r = parse_line(TraceFormat::Ramulator, "ST 128").unwrap().unwrap();
+        let r = parse_line(TraceFormat::Ramulator, "ST 128")
+            .unwrap()
+            .unwrap();
         assert_eq!((r.addr, r.kind), (128, ReqKind::Write));
-        let r = parse_line(TraceFormat::Ramulator1, "0xABC W").unwrap().unwrap();
+        let r = parse_line(TraceFormat::Ramulator1, "0xABC W")
+            .unwrap()
+            .unwrap();
         assert_eq!((r.addr, r.kind), (0xABC, ReqKind::Write));
-        let r = parse_line(TraceFormat::Dramsim3, "0x1f READ 17").unwrap().unwrap();
+        let r = parse_line(TraceFormat::Dramsim3, "0x1f READ 17")
+            .unwrap()
+            .unwrap();
         assert_eq!((r.addr, r.kind, r.cycle), (0x1f, ReqKind::Read, 17));
-        assert_eq!(parse_line(TraceFormat::Dramsim3, "  # comment").unwrap(), None);
+        assert_eq!(
+            parse_line(TraceFormat::Dramsim3, "  # comment").unwrap(),
+            None
+        );
         assert_eq!(parse_line(TraceFormat::Dramsim3, "").unwrap(), None);
     }
 
     #[test]
     fn rejects_malformed_lines() {
         assert!(parse_line(TraceFormat::Ramulator, "LD").is_err());
-        assert!(parse_line(TraceFormat::Ramulator, "XX 0x10").unwrap_err().contains("LD|ST"));
-        assert!(parse_line(TraceFormat::Ramulator1, "0xZZ R").unwrap_err().contains("bad address"));
-        assert!(parse_line(TraceFormat::Dramsim3, "0x10 READ -3").unwrap_err().contains("cycle"));
+        assert!(parse_line(TraceFormat::Ramulator, "XX 0x10")
+            .unwrap_err()
+            .contains("LD|ST"));
+        assert!(parse_line(TraceFormat::Ramulator1, "0xZZ R")
+            .unwrap_err()
+            .contains("bad address"));
+        assert!(parse_line(TraceFormat::Dramsim3, "0x10 READ -3")
+            .unwrap_err()
+            .contains("cycle"));
     }
 
     #[test]
@@ -179,13 +210,28 @@ mod tests {
         };
         let s: Vec<u64> = synthetic(&spec).iter().map(|r| r.addr).collect();
         assert_eq!(s, vec![0, 64, 128, 192, 256]);
-        let st = synthetic(&SyntheticSpec { kind: SyntheticKind::Strided, ..spec });
+        let st = synthetic(&SyntheticSpec {
+            kind: SyntheticKind::Strided,
+            ..spec
+        });
         assert_eq!(st[2].addr, 8192);
-        let r1 = synthetic(&SyntheticSpec { kind: SyntheticKind::Random, requests: 1000, ..spec });
-        let r2 = synthetic(&SyntheticSpec { kind: SyntheticKind::Random, requests: 1000, ..spec });
+        let r1 = synthetic(&SyntheticSpec {
+            kind: SyntheticKind::Random,
+            requests: 1000,
+            ..spec
+        });
+        let r2 = synthetic(&SyntheticSpec {
+            kind: SyntheticKind::Random,
+            requests: 1000,
+            ..spec
+        });
         assert_eq!(r1, r2);
         assert!(r1.iter().all(|r| r.addr % 64 == 0 && r.addr < 1 << 20));
-        let w = synthetic(&SyntheticSpec { write_fraction: 0.5, requests: 10_000, ..spec });
+        let w = synthetic(&SyntheticSpec {
+            write_fraction: 0.5,
+            requests: 10_000,
+            ..spec
+        });
         let writes = w.iter().filter(|r| r.kind == ReqKind::Write).count();
         assert!((4700..5300).contains(&writes), "{writes}");
     }

@@ -1,23 +1,43 @@
 //! `spikemem dram` and `spikemem check` end to end, through the binary.
 
-
 mod common;
 use common::{json as read_json, spikemem};
-
 
 #[test]
 fn synthetic_stream_writes_complete_stats() {
     let dir = tempfile::tempdir().unwrap();
     let (code, stdout, stderr) = spikemem(
-        &["dram", "--synthetic", "stream", "--requests", "20000", "--out", "stats.json", "--command-trace", "cmds.csv"],
+        &[
+            "dram",
+            "--synthetic",
+            "stream",
+            "--requests",
+            "20000",
+            "--out",
+            "stats.json",
+            "--command-trace",
+            "cmds.csv",
+        ],
         dir.path(),
     );
     assert_eq!(code, 0, "{stdout}{stderr}");
     let s = read_json(&dir.path().join("stats.json"));
     for k in [
-        "cycles", "time_ns", "requests", "reads", "writes", "row_hits", "row_misses", "row_conflicts",
-        "avg_read_latency_cycles", "bandwidth_gbps", "energy_pj", "energy_breakdown_pj", "commands",
-        "wall_seconds", "requests_per_second",
+        "cycles",
+        "time_ns",
+        "requests",
+        "reads",
+        "writes",
+        "row_hits",
+        "row_misses",
+        "row_conflicts",
+        "avg_read_latency_cycles",
+        "bandwidth_gbps",
+        "energy_pj",
+        "energy_breakdown_pj",
+        "commands",
+        "wall_seconds",
+        "requests_per_second",
     ] {
         assert!(s.get(k).is_some(), "stats.json lacks `{k}`: {s}");
     }
@@ -56,13 +76,25 @@ fn synthetic_stream_writes_complete_stats() {
     assert!(bw <= 19.2 * 4.0 / 5.0 * 1.001, "bandwidth {bw}");
     assert!(bw >= 19.2 * 4.0 / 6.0 * 0.95, "bandwidth {bw}");
     // Commands: one RD per request, one ACT per row opening.
-    assert_eq!(s["commands"]["RD"].as_u64().unwrap() + s["commands"]["RDA"].as_u64().unwrap_or(0), 20000);
+    assert_eq!(
+        s["commands"]["RD"].as_u64().unwrap() + s["commands"]["RDA"].as_u64().unwrap_or(0),
+        20000
+    );
     // (An ACT whose row a refresh closes before its RD is issued again for the same,
     // already classified, request: at most one per refresh.)
     let acts = s["commands"]["ACT"].as_u64().unwrap();
-    assert!(acts >= m + c && acts <= m + c + refs, "ACT {acts}, openings {}", m + c);
+    assert!(
+        acts >= m + c && acts <= m + c + refs,
+        "ACT {acts}, openings {}",
+        m + c
+    );
     // Energy breakdown sums to the total.
-    let sum: f64 = s["energy_breakdown_pj"].as_object().unwrap().values().map(|v| v.as_f64().unwrap()).sum();
+    let sum: f64 = s["energy_breakdown_pj"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
     assert!((sum - s["energy_pj"].as_f64().unwrap()).abs() < 1e-6 * sum);
 
     // The exported command trace passes the independent checker.
@@ -75,7 +107,15 @@ fn synthetic_stream_writes_complete_stats() {
 fn checker_flags_a_tampered_trace() {
     let dir = tempfile::tempdir().unwrap();
     let (code, _, e) = spikemem(
-        &["dram", "--synthetic", "random", "--requests", "2000", "--command-trace", "cmds.csv"],
+        &[
+            "dram",
+            "--synthetic",
+            "random",
+            "--requests",
+            "2000",
+            "--command-trace",
+            "cmds.csv",
+        ],
         dir.path(),
     );
     assert_eq!(code, 0, "{e}");
@@ -101,22 +141,52 @@ fn checker_flags_a_tampered_trace() {
 fn trace_files_in_three_formats_agree() {
     let dir = tempfile::tempdir().unwrap();
     let addrs: Vec<u64> = (0..3000u64).map(|i| (i * 7919 * 64) % (1 << 30)).collect();
-    let ram2: String = addrs.iter().enumerate().map(|(i, a)| format!("{} 0x{a:x}\n", if i % 4 == 0 { "ST" } else { "LD" })).collect();
-    let ram1: String = addrs.iter().enumerate().map(|(i, a)| format!("0x{a:x} {}\n", if i % 4 == 0 { "W" } else { "R" })).collect();
-    let ds3: String = addrs.iter().enumerate().map(|(i, a)| format!("0x{a:x} {} 0\n", if i % 4 == 0 { "WRITE" } else { "READ" })).collect();
+    let ram2: String = addrs
+        .iter()
+        .enumerate()
+        .map(|(i, a)| format!("{} 0x{a:x}\n", if i % 4 == 0 { "ST" } else { "LD" }))
+        .collect();
+    let ram1: String = addrs
+        .iter()
+        .enumerate()
+        .map(|(i, a)| format!("0x{a:x} {}\n", if i % 4 == 0 { "W" } else { "R" }))
+        .collect();
+    let ds3: String = addrs
+        .iter()
+        .enumerate()
+        .map(|(i, a)| format!("0x{a:x} {} 0\n", if i % 4 == 0 { "WRITE" } else { "READ" }))
+        .collect();
     std::fs::write(dir.path().join("a.trace"), ram2).unwrap();
     std::fs::write(dir.path().join("b.trace"), ram1).unwrap();
     std::fs::write(dir.path().join("c.trace"), ds3).unwrap();
     let mut cycles = Vec::new();
-    for (f, fmt) in [("a.trace", "ramulator"), ("b.trace", "ramulator1"), ("c.trace", "dramsim3")] {
-        let (code, o, e) = spikemem(&["dram", "--trace", f, "--trace-format", fmt, "--out", "s.json"], dir.path());
+    for (f, fmt) in [
+        ("a.trace", "ramulator"),
+        ("b.trace", "ramulator1"),
+        ("c.trace", "dramsim3"),
+    ] {
+        let (code, o, e) = spikemem(
+            &[
+                "dram",
+                "--trace",
+                f,
+                "--trace-format",
+                fmt,
+                "--out",
+                "s.json",
+            ],
+            dir.path(),
+        );
         assert_eq!(code, 0, "{o}{e}");
         let s = read_json(&dir.path().join("s.json"));
         assert_eq!(s["requests"], 3000);
         assert_eq!(s["writes"], 750);
         cycles.push(s["cycles"].as_u64().unwrap());
     }
-    assert!(cycles.windows(2).all(|w| w[0] == w[1]), "same requests, same cycles: {cycles:?}");
+    assert!(
+        cycles.windows(2).all(|w| w[0] == w[1]),
+        "same requests, same cycles: {cycles:?}"
+    );
 }
 
 #[test]
@@ -142,7 +212,17 @@ fn timing_override_changes_refresh_cost() {
     let dir = tempfile::tempdir().unwrap();
     let run = |rfc: &str| {
         let (code, o, e) = spikemem(
-            &["dram", "--synthetic", "random", "--requests", "30000", "--set", &format!("dram.timing.RFC={rfc}"), "--out", "s.json"],
+            &[
+                "dram",
+                "--synthetic",
+                "random",
+                "--requests",
+                "30000",
+                "--set",
+                &format!("dram.timing.RFC={rfc}"),
+                "--out",
+                "s.json",
+            ],
             dir.path(),
         );
         assert_eq!(code, 0, "{o}{e}");
@@ -150,5 +230,8 @@ fn timing_override_changes_refresh_cost() {
     };
     let a = run("420");
     let b = run("840");
-    assert!(b["cycles"].as_u64().unwrap() > a["cycles"].as_u64().unwrap(), "longer tRFC, longer run");
+    assert!(
+        b["cycles"].as_u64().unwrap() > a["cycles"].as_u64().unwrap(),
+        "longer tRFC, longer run"
+    );
 }

@@ -12,8 +12,15 @@ use common::{json, spikemem};
 fn train(dir: &Path, n: usize, bits: u32) {
     let (code, o, e) = spikemem(
         &[
-            "train", "--set", &format!("snn.n_excitatory={n}"), "--set", &format!("snn.weight_bits={bits}"),
-            "--set", "data.train_samples=200", "--out", "m.h5",
+            "train",
+            "--set",
+            &format!("snn.n_excitatory={n}"),
+            "--set",
+            &format!("snn.weight_bits={bits}"),
+            "--set",
+            "data.train_samples=200",
+            "--out",
+            "m.h5",
         ],
         dir,
     );
@@ -21,7 +28,15 @@ fn train(dir: &Path, n: usize, bits: u32) {
 }
 
 fn run(dir: &Path, extra: &[&str], out: &str) -> serde_json::Value {
-    let mut args = vec!["run", "--set", "system.model=\"m.h5\"", "--out", out, "--json", "s.json"];
+    let mut args = vec![
+        "run",
+        "--set",
+        "system.model=\"m.h5\"",
+        "--out",
+        out,
+        "--json",
+        "s.json",
+    ];
     args.extend_from_slice(extra);
     let (code, o, e) = spikemem(&args, dir);
     assert_eq!(code, 0, "{o}{e}");
@@ -33,7 +48,18 @@ fn default_run_trace_adds_up_and_matches_eval() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     train(d, 50, 8);
-    let s = run(d, &["--set", "snn.n_excitatory=50", "--set", "snn.weight_bits=8", "--set", "data.test_samples=40"], "run.h5");
+    let s = run(
+        d,
+        &[
+            "--set",
+            "snn.n_excitatory=50",
+            "--set",
+            "snn.weight_bits=8",
+            "--set",
+            "data.test_samples=40",
+        ],
+        "run.h5",
+    );
     assert_eq!(s["samples"], 40);
     let f = hdf5::File::open(d.join("run.h5")).unwrap();
     let recs: Vec<SampleRecord> = f.dataset("samples").unwrap().read_raw().unwrap();
@@ -54,7 +80,10 @@ fn default_run_trace_adds_up_and_matches_eval() {
         .values()
         .flat_map(|k| k.as_object().unwrap().values().map(|v| v.as_f64().unwrap()))
         .sum();
-    assert!((ledger - e).abs() <= 1e-6 * e, "ledger {ledger} vs samples {e}");
+    assert!(
+        (ledger - e).abs() <= 1e-6 * e,
+        "ledger {ledger} vs samples {e}"
+    );
     // DRAM reads are exactly the bursts the spikes' forward accesses asked for (the
     // weight buffer stages bursts; it does not cache them).
     let reads: u64 = recs.iter().map(|r| r.dram_reads).sum();
@@ -63,12 +92,27 @@ fn default_run_trace_adds_up_and_matches_eval() {
     // Crossbar, 50 posts x 8 bits = 50 bytes per row: every input spike reads the one or
     // two 64-byte bursts its row spans.
     let spikes = s["input_spikes"].as_u64().unwrap();
-    assert!(reads >= spikes && reads <= 2 * spikes, "reads {reads}, input spikes {spikes}");
+    assert!(
+        reads >= spikes && reads <= 2 * spikes,
+        "reads {reads}, input spikes {spikes}"
+    );
     // Accuracy in accurate DRAM is the engine's own accuracy on the same model and samples.
     let acc = recs.iter().filter(|r| r.prediction == r.label).count() as f64 / 40.0;
     assert_eq!(acc, s["accuracy"].as_f64().unwrap());
     let (code, o, e2) = spikemem(
-        &["eval", "--model", "m.h5", "--set", "snn.n_excitatory=50", "--set", "snn.weight_bits=8", "--set", "data.test_samples=40", "--json", "ev.json"],
+        &[
+            "eval",
+            "--model",
+            "m.h5",
+            "--set",
+            "snn.n_excitatory=50",
+            "--set",
+            "snn.weight_bits=8",
+            "--set",
+            "data.test_samples=40",
+            "--json",
+            "ev.json",
+        ],
         d,
     );
     assert_eq!(code, 0, "{o}{e2}");
@@ -93,13 +137,31 @@ fn killed_run_resumes_without_redoing() {
     let d = dir.path();
     train(d, 30, 8);
     let args = [
-        "run", "--set", "system.model=\"m.h5\"", "--set", "snn.n_excitatory=30", "--set", "snn.weight_bits=8",
-        "--set", "data.test_samples=200", "--out", "k.h5", "--json", "s.json",
+        "run",
+        "--set",
+        "system.model=\"m.h5\"",
+        "--set",
+        "snn.n_excitatory=30",
+        "--set",
+        "snn.weight_bits=8",
+        "--set",
+        "data.test_samples=200",
+        "--out",
+        "k.h5",
+        "--json",
+        "s.json",
     ];
     // Kill -9 once some samples are flushed (every 16 rows).
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spikemem")).args(args).current_dir(d).spawn().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spikemem"))
+        .args(args)
+        .current_dir(d)
+        .spawn()
+        .unwrap();
     let rows = |p: &Path| -> usize {
-        hdf5::File::open(p).and_then(|f| f.dataset("samples")).map(|ds| ds.size()).unwrap_or(0)
+        hdf5::File::open(p)
+            .and_then(|f| f.dataset("samples"))
+            .map(|ds| ds.size())
+            .unwrap_or(0)
     };
     let t0 = std::time::Instant::now();
     let mut killed = false;
@@ -119,7 +181,10 @@ fn killed_run_resumes_without_redoing() {
         }
     }
     let _ = child.wait();
-    assert!(killed, "the run finished before it could be interrupted; make it longer");
+    assert!(
+        killed,
+        "the run finished before it could be interrupted; make it longer"
+    );
     let kept = rows(&d.join("k.h5"));
     assert!((32..200).contains(&kept), "kept {kept}");
     // The rerun does only the rest; the trace then holds every sample once.
@@ -127,11 +192,26 @@ fn killed_run_resumes_without_redoing() {
     assert_eq!(code, 0, "{o}{e}");
     let s = json(&d.join("s.json"));
     let resumed = s["resumed_from_sample"].as_u64().unwrap() as usize;
-    assert!(resumed >= 32 && resumed <= kept, "resumed at {resumed}, kept {kept}");
-    assert_eq!(s["samples"].as_u64().unwrap(), 200, "the summary covers the kept and the new samples");
-    let recs: Vec<SampleRecord> = hdf5::File::open(d.join("k.h5")).unwrap().dataset("samples").unwrap().read_raw().unwrap();
+    assert!(
+        resumed >= 32 && resumed <= kept,
+        "resumed at {resumed}, kept {kept}"
+    );
+    assert_eq!(
+        s["samples"].as_u64().unwrap(),
+        200,
+        "the summary covers the kept and the new samples"
+    );
+    let recs: Vec<SampleRecord> = hdf5::File::open(d.join("k.h5"))
+        .unwrap()
+        .dataset("samples")
+        .unwrap()
+        .read_raw()
+        .unwrap();
     assert_eq!(recs.len(), 200);
-    assert!(recs.iter().enumerate().all(|(i, r)| r.sample == i as u64), "each sample once, in order");
+    assert!(
+        recs.iter().enumerate().all(|(i, r)| r.sample == i as u64),
+        "each sample once, in order"
+    );
     // Rerunning a finished run redoes nothing and reports the same result.
     let (code, o, e) = spikemem(&args, d);
     assert_eq!(code, 0, "{o}{e}");
@@ -149,8 +229,21 @@ fn csv_and_jsonl_traces_resume_too() {
     train(d, 20, 8);
     for (fmt, out) in [("csv", "r.csv"), ("jsonl", "r.jsonl")] {
         let args = [
-            "run", "--set", "system.model=\"m.h5\"", "--set", "snn.n_excitatory=20", "--set", "snn.weight_bits=8",
-            "--set", "data.test_samples=6", "--format", fmt, "--out", out, "--json", "s.json",
+            "run",
+            "--set",
+            "system.model=\"m.h5\"",
+            "--set",
+            "snn.n_excitatory=20",
+            "--set",
+            "snn.weight_bits=8",
+            "--set",
+            "data.test_samples=6",
+            "--format",
+            fmt,
+            "--out",
+            out,
+            "--json",
+            "s.json",
         ];
         let (code, o, e) = spikemem(&args, d);
         assert_eq!(code, 0, "{o}{e}");
@@ -164,10 +257,28 @@ fn csv_and_jsonl_traces_resume_too() {
     let csv = std::fs::read_to_string(d.join("r_samples.csv")).unwrap();
     assert_eq!(csv.lines().count(), 7, "header + 6 samples");
     let jsonl = std::fs::read_to_string(d.join("r.jsonl")).unwrap();
-    assert_eq!(jsonl.lines().filter(|l| l.contains("\"record\":\"sample\"")).count(), 6);
+    assert_eq!(
+        jsonl
+            .lines()
+            .filter(|l| l.contains("\"record\":\"sample\""))
+            .count(),
+        6
+    );
     // A different config is refused, naming the trace.
     let (code, _, e) = spikemem(
-        &["run", "--set", "system.model=\"m.h5\"", "--set", "snn.n_excitatory=20", "--set", "data.test_samples=7", "--format", "jsonl", "--out", "r.jsonl"],
+        &[
+            "run",
+            "--set",
+            "system.model=\"m.h5\"",
+            "--set",
+            "snn.n_excitatory=20",
+            "--set",
+            "data.test_samples=7",
+            "--format",
+            "jsonl",
+            "--out",
+            "r.jsonl",
+        ],
         d,
     );
     assert_eq!(code, 2, "{e}");
@@ -179,7 +290,16 @@ fn drmap_beats_naive_placement_on_a_bank_interleaved_mapping() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     train(d, 100, 8);
-    let common = ["--set", "snn.n_excitatory=100", "--set", "snn.weight_bits=8", "--set", "data.test_samples=10", "--set", "dram.mapping=RoCoBaRaCh"];
+    let common = [
+        "--set",
+        "snn.n_excitatory=100",
+        "--set",
+        "snn.weight_bits=8",
+        "--set",
+        "data.test_samples=10",
+        "--set",
+        "dram.mapping=RoCoBaRaCh",
+    ];
     let mut n = common.to_vec();
     n.extend(["--set", "system.placement=naive"]);
     let naive = run(d, &n, "n.h5");
@@ -187,11 +307,23 @@ fn drmap_beats_naive_placement_on_a_bank_interleaved_mapping() {
     m.extend(["--set", "system.placement=drmap"]);
     let drmap = run(d, &m, "m2.h5");
     let g = |s: &serde_json::Value, k: &str| s["dram"][k].as_f64().unwrap();
-    assert!(g(&drmap, "row_hit_rate") > g(&naive, "row_hit_rate"), "hit rate drmap {} naive {}", g(&drmap, "row_hit_rate"), g(&naive, "row_hit_rate"));
-    let act = |s: &serde_json::Value| s["dram"]["energy_breakdown_pj"]["act_pre"].as_f64().unwrap();
+    assert!(
+        g(&drmap, "row_hit_rate") > g(&naive, "row_hit_rate"),
+        "hit rate drmap {} naive {}",
+        g(&drmap, "row_hit_rate"),
+        g(&naive, "row_hit_rate")
+    );
+    let act = |s: &serde_json::Value| {
+        s["dram"]["energy_breakdown_pj"]["act_pre"]
+            .as_f64()
+            .unwrap()
+    };
     assert!(act(&drmap) < act(&naive));
     assert!(g(&drmap, "energy_pj") < g(&naive, "energy_pj"));
-    assert_eq!(drmap["accuracy"], naive["accuracy"], "placement does not change what is computed");
+    assert_eq!(
+        drmap["accuracy"], naive["accuracy"],
+        "placement does not change what is computed"
+    );
 }
 
 #[test]
@@ -199,16 +331,24 @@ fn eight_bit_weights_cut_dram_traffic_about_four_times() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     train(d, 400, 32);
-    let base = ["--set", "snn.n_excitatory=400", "--set", "data.test_samples=5"];
+    let base = [
+        "--set",
+        "snn.n_excitatory=400",
+        "--set",
+        "data.test_samples=5",
+    ];
     let mut a = base.to_vec();
     a.extend(["--set", "snn.weight_bits=32"]);
     let f32run = run(d, &a, "a.h5");
     let mut b = base.to_vec();
     b.extend(["--set", "snn.weight_bits=8"]);
     let q8 = run(d, &b, "b.h5");
-    let per_spike = |s: &serde_json::Value, k: &str| s[k].as_f64().unwrap() / s["input_spikes"].as_f64().unwrap();
+    let per_spike = |s: &serde_json::Value, k: &str| {
+        s[k].as_f64().unwrap() / s["input_spikes"].as_f64().unwrap()
+    };
     // Words: exactly 4x (a 400-post row is 1600 vs 400 bytes).
-    let words = per_spike(&f32run, "weight_words_requested") / per_spike(&q8, "weight_words_requested");
+    let words =
+        per_spike(&f32run, "weight_words_requested") / per_spike(&q8, "weight_words_requested");
     assert!((words - 4.0).abs() < 0.02, "words ratio {words}");
     // Bursts: 1600/64 = 25 vs 400/64 = 6.25 -> 6 or 7 bursts (a row may straddle one
     // more), so the ratio is between 25/7.25 = 3.4 and 4.
@@ -216,7 +356,8 @@ fn eight_bit_weights_cut_dram_traffic_about_four_times() {
     assert!((3.3..=4.05).contains(&reads), "reads ratio {reads}");
     let dynamic = |s: &serde_json::Value| {
         let b = &s["dram"]["energy_breakdown_pj"];
-        (b["rd"].as_f64().unwrap() + b["act_pre"].as_f64().unwrap()) / s["input_spikes"].as_f64().unwrap()
+        (b["rd"].as_f64().unwrap() + b["act_pre"].as_f64().unwrap())
+            / s["input_spikes"].as_f64().unwrap()
     };
     let e = dynamic(&f32run) / dynamic(&q8);
     assert!((3.0..=4.2).contains(&e), "dynamic DRAM energy ratio {e}");
@@ -227,28 +368,49 @@ fn reduced_voltage_scales_dram_dynamic_energy_and_flips_bits() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     train(d, 50, 8);
-    let base = ["--set", "snn.n_excitatory=50", "--set", "snn.weight_bits=8", "--set", "data.test_samples=10", "--set", "dram.standard=DDR3L-1600"];
+    let base = [
+        "--set",
+        "snn.n_excitatory=50",
+        "--set",
+        "snn.weight_bits=8",
+        "--set",
+        "data.test_samples=10",
+        "--set",
+        "dram.standard=DDR3L-1600",
+    ];
     let nominal = run(d, &base, "v1.h5");
     let mut low = base.to_vec();
     low.extend(["--set", "dram.vdd=1.025"]);
     let reduced = run(d, &low, "v2.h5");
     let per_cmd = |s: &serde_json::Value, k: &str, c: &str| {
-        s["dram"]["energy_breakdown_pj"][k].as_f64().unwrap() / s["dram"]["commands"][c].as_f64().unwrap()
+        s["dram"]["energy_breakdown_pj"][k].as_f64().unwrap()
+            / s["dram"]["commands"][c].as_f64().unwrap()
     };
     // (1.025/1.35)^2 = 0.57647; the voltage table gives it to 4 digits (0.5765).
     let want = (1.025f64 / 1.35).powi(2);
     let rd = per_cmd(&reduced, "rd", "RD") / per_cmd(&nominal, "rd", "RD");
     assert!((rd - want).abs() < 1e-4, "RD energy scale {rd} vs {want}");
-    assert_eq!(nominal["dram"]["commands"]["RD"], reduced["dram"]["commands"]["RD"]);
+    assert_eq!(
+        nominal["dram"]["commands"]["RD"],
+        reduced["dram"]["commands"]["RD"]
+    );
     // Errors need an error model; with one, bits flip and reach the weights.
     let mut faulty = low.clone();
-    faulty.extend(["--set", "dram.error_model=uniform", "--set", "dram.ber=0.01"]);
+    faulty.extend([
+        "--set",
+        "dram.error_model=uniform",
+        "--set",
+        "dram.ber=0.01",
+    ]);
     let f = run(d, &faulty, "v3.h5");
     let flipped = f["memory"]["fault_bits_flipped"].as_u64().unwrap();
     let bits = f["memory"]["footprint_bits"].as_f64().unwrap();
     // BER 1e-2 over the weights' bits: within 5 sigma of the binomial mean.
     let mean = 0.01 * bits;
-    assert!((flipped as f64 - mean).abs() < 5.0 * (mean * 0.99).sqrt() + 1.0, "flipped {flipped}, expected ~{mean}");
+    assert!(
+        (flipped as f64 - mean).abs() < 5.0 * (mean * 0.99).sqrt() + 1.0,
+        "flipped {flipped}, expected ~{mean}"
+    );
     assert_eq!(reduced["memory"]["fault_bits_flipped"], 0);
 }
 
@@ -259,22 +421,44 @@ fn timestep_trace_and_on_chip_learning() {
     train(d, 20, 8);
     let s = run(
         d,
-        &["--set", "snn.n_excitatory=20", "--set", "snn.weight_bits=8", "--set", "data.test_samples=3", "--set", "data.train_samples=5", "--set", "trace.timesteps=true", "--learn"],
+        &[
+            "--set",
+            "snn.n_excitatory=20",
+            "--set",
+            "snn.weight_bits=8",
+            "--set",
+            "data.test_samples=3",
+            "--set",
+            "data.train_samples=5",
+            "--set",
+            "trace.timesteps=true",
+            "--learn",
+        ],
         "l.h5",
     );
     // Learning wrote weight columns back to DRAM and took time and energy.
     let l = &s["learning"];
     assert_eq!(l["samples"], 5);
     assert!(l["energy_pj"].as_f64().unwrap() > 0.0 && l["cycles"].as_u64().unwrap() > 0);
-    assert!(s["dram"]["writes"].as_u64().unwrap() > 0, "STDP write-backs reach DRAM");
+    assert!(
+        s["dram"]["writes"].as_u64().unwrap() > 0,
+        "STDP write-backs reach DRAM"
+    );
     // Per-timestep energies add up to the per-sample energies (inference samples only).
     let f = hdf5::File::open(d.join("l.h5")).unwrap();
-    let steps: Vec<spikemem_traces::TimestepRecord> = f.dataset("timesteps").unwrap().read_raw().unwrap();
+    let steps: Vec<spikemem_traces::TimestepRecord> =
+        f.dataset("timesteps").unwrap().read_raw().unwrap();
     let samples: Vec<SampleRecord> = f.dataset("samples").unwrap().read_raw().unwrap();
     assert_eq!(samples.len(), 3);
-    assert!(steps.len() >= 3 * 700, "350 ms at 0.5 ms per step, per presentation");
+    assert!(
+        steps.len() >= 3 * 700,
+        "350 ms at 0.5 ms per step, per presentation"
+    );
     let step_sum: f64 = steps.iter().map(|r| r.energy_pj).sum();
     let sample_sum: f64 = samples.iter().map(|r| r.energy_total_pj).sum();
     // Steps end at their own end; the sample also books the DRAM tail up to its end.
-    assert!(step_sum <= sample_sum * (1.0 + 1e-9) && step_sum > 0.95 * sample_sum, "{step_sum} vs {sample_sum}");
+    assert!(
+        step_sum <= sample_sum * (1.0 + 1e-9) && step_sum > 0.95 * sample_sum,
+        "{step_sum} vs {sample_sum}"
+    );
 }

@@ -27,7 +27,13 @@ fn mix(i: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-fn case(preset: &str, salp: SalpMode, row: RowPolicy, sched: SchedulerKind, random: bool) -> String {
+fn case(
+    preset: &str,
+    salp: SalpMode,
+    row: RowPolicy,
+    sched: SchedulerKind,
+    random: bool,
+) -> String {
     let s = Standard::preset(preset).unwrap();
     let cfg = DramConfig {
         standard: preset.into(),
@@ -57,7 +63,11 @@ fn case(preset: &str, salp: SalpMode, row: RowPolicy, sched: SchedulerKind, rand
         if i < N {
             let (addr, kind) = if random {
                 let x = mix(i);
-                let k = if mix(x) % 10 < 3 { ReqKind::Write } else { ReqKind::Read };
+                let k = if mix(x) % 10 < 3 {
+                    ReqKind::Write
+                } else {
+                    ReqKind::Read
+                };
                 ((x % cap) & !(burst - 1), k)
             } else {
                 (i * burst, ReqKind::Read)
@@ -93,7 +103,12 @@ fn case(preset: &str, salp: SalpMode, row: RowPolicy, sched: SchedulerKind, rand
 fn golden_dram() {
     let mut lines = Vec::new();
     for (preset, _) in PRESETS {
-        for salp in [SalpMode::None, SalpMode::Salp1, SalpMode::Salp2, SalpMode::Masa] {
+        for salp in [
+            SalpMode::None,
+            SalpMode::Salp1,
+            SalpMode::Salp2,
+            SalpMode::Masa,
+        ] {
             for (row, sched) in [
                 (RowPolicy::Open, SchedulerKind::Frfcfs),
                 (RowPolicy::Closed, SchedulerKind::Frfcfs),

@@ -44,6 +44,10 @@ pub struct SystemConfig {
 
 impl Default for SystemConfig {
     fn default() -> Self {
-        SystemConfig { weights_in: WeightHome::Dram, placement: placement::PlacementPolicy::Drmap, model: String::new() }
+        SystemConfig {
+            weights_in: WeightHome::Dram,
+            placement: placement::PlacementPolicy::Drmap,
+            model: String::new(),
+        }
     }
 }

@@ -92,7 +92,11 @@ impl Placement {
                 PlacementPolicy::Drmap => mapper.encode(&drmap_addr(&g, k)),
             })
             .collect();
-        Ok(Placement { policy, burst_bytes, burst_addr })
+        Ok(Placement {
+            policy,
+            burst_bytes,
+            burst_addr,
+        })
     }
 
     /// Burst index holding byte `offset` of the region.

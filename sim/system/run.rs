@@ -15,7 +15,9 @@ use spikemem_arch::core::{Core, TimestepWork};
 use spikemem_arch::dram::controller::MemorySystem;
 use spikemem_arch::dram::faults::FaultMap;
 use spikemem_arch::dram::{Command, ReqKind};
-use spikemem_arch::encoding::{self, AccessCost, DenseLayer, EncodingKind, Layer, SynapseEncoding, WordRange};
+use spikemem_arch::encoding::{
+    self, AccessCost, DenseLayer, EncodingKind, Layer, SynapseEncoding, WordRange,
+};
 use spikemem_arch::energy::EnergyLedger;
 use spikemem_arch::sram::{Sram, SramConfig};
 use spikemem_traces as traces;
@@ -154,7 +156,10 @@ impl Accelerator {
 
     fn push_access(&mut self, off: &[u32], list: &[u32], i: usize, kind: ReqKind) {
         for &b in &list[off[i] as usize..off[i + 1] as usize] {
-            self.bursts.push(Burst { addr: self.placement.burst_addr[b as usize], kind });
+            self.bursts.push(Burst {
+                addr: self.placement.burst_addr[b as usize],
+                kind,
+            });
         }
     }
 }
@@ -173,7 +178,10 @@ impl StepObserver for Accelerator {
             words += self.store.fwd_cost[i].words_read;
             synops += self.store.fwd_synops[i] as u64;
             if self.home == WeightHome::Dram {
-                let (off, list) = (std::mem::take(&mut self.store.fwd_off), std::mem::take(&mut self.store.fwd_burst));
+                let (off, list) = (
+                    std::mem::take(&mut self.store.fwd_off),
+                    std::mem::take(&mut self.store.fwd_burst),
+                );
                 self.push_access(&off, &list, i, ReqKind::Read);
                 self.store.fwd_off = off;
                 self.store.fwd_burst = list;
@@ -188,7 +196,10 @@ impl StepObserver for Accelerator {
                 words += 2 * c.words_read;
                 stdp_updates += self.store.enc.n_pre() as u64;
                 if self.home == WeightHome::Dram {
-                    let (off, list) = (std::mem::take(&mut self.store.bwd_off), std::mem::take(&mut self.store.bwd_burst));
+                    let (off, list) = (
+                        std::mem::take(&mut self.store.bwd_off),
+                        std::mem::take(&mut self.store.bwd_burst),
+                    );
                     self.push_access(&off, &list, j, ReqKind::Read);
                     self.push_access(&off, &list, j, ReqKind::Write);
                     self.store.bwd_off = off;
@@ -202,9 +213,17 @@ impl StepObserver for Accelerator {
         let (mem_end_ps, word_bits) = match self.home {
             WeightHome::Dram => {
                 self.bursts_requested += self.bursts.len() as u64;
-                let end = serve_from_dram(&mut self.dram, self.core_clock, t0, &self.bursts, self.max_inflight, &mut self.arrivals);
+                let end = serve_from_dram(
+                    &mut self.dram,
+                    self.core_clock,
+                    t0,
+                    &self.bursts,
+                    self.max_inflight,
+                    &mut self.arrivals,
+                );
                 // Each burst passes through the weight buffer: written once, read once.
-                let buf_words = self.placement.burst_bytes * 8 / self.sram_buffer.config().word_bits as u64;
+                let buf_words =
+                    self.placement.burst_bytes * 8 / self.sram_buffer.config().word_bits as u64;
                 let n = self.bursts.len() as u64 * buf_words;
                 let reads = self.arrivals.len() as u64 * buf_words;
                 self.sram_buffer.write(n);
@@ -212,12 +231,16 @@ impl StepObserver for Accelerator {
                 (end, (self.placement.burst_bytes * 8) as u32)
             }
             WeightHome::Sram => {
-                let s = self.sram_weights.as_mut().expect("weight SRAM exists when weights_in = sram");
+                let s = self
+                    .sram_weights
+                    .as_mut()
+                    .expect("weight SRAM exists when weights_in = sram");
                 s.read(words);
                 let per_cycle = (s.config().banks * s.config().ports) as u64;
                 let lat = s.config().latency_cycles as u64;
                 self.arrivals.clear();
-                self.arrivals.extend((0..words).map(|k| lat + k / per_cycle));
+                self.arrivals
+                    .extend((0..words).map(|k| lat + k / per_cycle));
                 (t0, s.config().word_bits)
             }
         };
@@ -296,7 +319,9 @@ impl StepObserver for Accelerator {
 /// Weight codes of the input projection as the hardware stores them: b-bit codes
 /// (0 = no synapse), or the f32 bit patterns when weights are float (32 bits).
 fn stored_codes(net: &Network) -> Result<(Vec<u32>, u32)> {
-    let p = net.input_projection().context("the network has no input projection")?;
+    let p = net
+        .input_projection()
+        .context("the network has no input projection")?;
     Ok(match net.codes(p) {
         Some((codes, bits)) => (codes, bits),
         None => (net.weights(p).iter().map(|w| w.to_bits()).collect(), 32),
@@ -332,7 +357,11 @@ fn apply_dram_faults(
     }
     let mut flipped = 0u64;
     for (b, chunk) in image.chunks_mut(bb).enumerate() {
-        let addr = placement.burst_addr.get(b).copied().unwrap_or(placement.burst_addr[b % placement.burst_addr.len()]);
+        let addr = placement
+            .burst_addr
+            .get(b)
+            .copied()
+            .unwrap_or(placement.burst_addr[b % placement.burst_addr.len()]);
         flipped += faults.apply_read(&mapper.decode(addr), chunk) as u64;
     }
     if flipped == 0 {
@@ -355,7 +384,11 @@ fn apply_dram_faults(
             .iter()
             .map(|&c| {
                 let f = f32::from_bits(c);
-                if f.is_nan() { 0.0 } else { f.clamp(0.0, 1.0) }
+                if f.is_nan() {
+                    0.0
+                } else {
+                    f.clamp(0.0, 1.0)
+                }
             })
             .collect();
         net.set_weights(p, &w)?;
@@ -366,9 +399,15 @@ fn apply_dram_faults(
 }
 
 /// Build the accelerator for a trained network.
-fn build(cfg: &Config, loaded: &Loaded, net: &mut Network, learn: bool) -> Result<(Accelerator, Value)> {
+fn build(
+    cfg: &Config,
+    loaded: &Loaded,
+    net: &mut Network,
+    learn: bool,
+) -> Result<(Accelerator, Value)> {
     let rd = resolve_dram(&cfg.dram, &loaded.base_dir)?;
-    let mem = MemorySystem::new(&cfg.dram, &rd.standard).map_err(|e| input_error(format!("{}: {e}", loaded.source)))?;
+    let mem = MemorySystem::new(&cfg.dram, &rd.standard)
+        .map_err(|e| input_error(format!("{}: {e}", loaded.source)))?;
     let (codes, bits) = stored_codes(net)?;
     let p = net.input_projection().expect("stored_codes checked it");
     let info = net.projection_info(p);
@@ -379,9 +418,18 @@ fn build(cfg: &Config, loaded: &Loaded, net: &mut Network, learn: bool) -> Resul
             cfg.encoding.kind.name()
         )));
     }
-    let layer = Layer::Dense(DenseLayer { n_pre, n_post, weight_bits: bits, codes: codes.clone() });
-    let enc = encoding::build(cfg.encoding.kind, &layer, cfg.encoding.word_bits).map_err(|e| input_error(format!("encoding: {e}")))?;
-    let footprint_bytes = enc.footprint_bits().div_ceil(8).max(enc.total_words() * cfg.encoding.word_bits as u64 / 8);
+    let layer = Layer::Dense(DenseLayer {
+        n_pre,
+        n_post,
+        weight_bits: bits,
+        codes: codes.clone(),
+    });
+    let enc = encoding::build(cfg.encoding.kind, &layer, cfg.encoding.word_bits)
+        .map_err(|e| input_error(format!("encoding: {e}")))?;
+    let footprint_bytes = enc
+        .footprint_bits()
+        .div_ceil(8)
+        .max(enc.total_words() * cfg.encoding.word_bits as u64 / 8);
     let burst_bytes = mem.mapper().burst_bytes();
     let placement = Placement::new(
         cfg.system.placement,
@@ -394,16 +442,25 @@ fn build(cfg: &Config, loaded: &Loaded, net: &mut Network, learn: bool) -> Resul
     )
     .map_err(|e| input_error(format!("system.placement: {e}")))?;
     let wb = cfg.encoding.word_bits;
-    let (fwd_off, fwd_burst, fwd_cost) = burst_lists(n_pre, wb, burst_bytes, |i, r| enc.forward(i, r));
+    let (fwd_off, fwd_burst, fwd_cost) =
+        burst_lists(n_pre, wb, burst_bytes, |i, r| enc.forward(i, r));
     let (bwd_off, bwd_burst, bwd_cost) = if learn {
         burst_lists(n_post, wb, burst_bytes, |j, r| enc.backward(j, r))
     } else {
-        (vec![0; n_post + 1], Vec::new(), vec![AccessCost::default(); n_post])
+        (
+            vec![0; n_post + 1],
+            Vec::new(),
+            vec![AccessCost::default(); n_post],
+        )
     };
     let fwd_synops = (0..n_pre)
         .map(|i| {
             let row = &codes[i * n_post..(i + 1) * n_post];
-            if cfg.encoding.kind == EncodingKind::Crossbar { n_post as u32 } else { row.iter().filter(|&&c| c != 0).count() as u32 }
+            if cfg.encoding.kind == EncodingKind::Crossbar {
+                n_post as u32
+            } else {
+                row.iter().filter(|&&c| c != 0).count() as u32
+            }
         })
         .collect();
     // Bit errors of reduced-voltage DRAM reach the weights the network uses.
@@ -425,7 +482,12 @@ fn build(cfg: &Config, loaded: &Loaded, net: &mut Network, learn: bool) -> Resul
         Sram::new(c).map_err(|e| input_error(e.to_string()))
     };
     // Every non-input neuron is updated each step.
-    let n_neurons: u64 = net.desc.populations().filter(|(_, p)| p.name != info.pre_population).map(|(_, p)| p.size as u64).sum();
+    let n_neurons: u64 = net
+        .desc
+        .populations()
+        .filter(|(_, p)| p.name != info.pre_population)
+        .map(|(_, p)| p.size as u64)
+        .sum();
     let sram_weights = if cfg.system.weights_in == WeightHome::Sram {
         Some(sram_cfg(&cfg.sram.weights, footprint_bytes)?)
     } else {
@@ -435,8 +497,14 @@ fn build(cfg: &Config, loaded: &Loaded, net: &mut Network, learn: bool) -> Resul
     // Neuron state: membrane, conductances, threshold: 4 x 16 bits per neuron.
     let sram_neurons = sram_cfg(&cfg.sram.neurons, n_neurons * 8)?;
     let names = net.population_names();
-    let input_pop = names.iter().position(|n| *n == info.pre_population).unwrap_or(0);
-    let exc_pop = names.iter().position(|n| *n == info.post_population).unwrap_or(1);
+    let input_pop = names
+        .iter()
+        .position(|n| *n == info.pre_population)
+        .unwrap_or(0);
+    let exc_pop = names
+        .iter()
+        .position(|n| *n == info.post_population)
+        .unwrap_or(1);
     let max_inflight = ((cfg.core.weight_buffer_bytes / burst_bytes) as usize).max(1);
     let tck = rd.standard.tck_ps();
     let memory = json!({
@@ -452,7 +520,16 @@ fn build(cfg: &Config, loaded: &Loaded, net: &mut Network, learn: bool) -> Resul
     let acc = Accelerator {
         core,
         core_clock,
-        store: SynapseStore { enc, fwd_off, fwd_burst, fwd_cost, bwd_off, bwd_burst, bwd_cost, fwd_synops },
+        store: SynapseStore {
+            enc,
+            fwd_off,
+            fwd_burst,
+            fwd_cost,
+            bwd_off,
+            bwd_burst,
+            bwd_cost,
+            fwd_synops,
+        },
         home: cfg.system.weights_in,
         learn,
         decoder: cfg.encoding.decoder.clone(),
@@ -490,29 +567,42 @@ fn obtain_network(cfg: &Config, loaded: &Loaded) -> Result<(Network, Value)> {
     if !cfg.system.model.is_empty() {
         let path = loaded.base_dir.join(&cfg.system.model);
         if !path.exists() {
-            return Err(input_error(format!("system.model: `{}` does not exist (train one with `spikemem train --out`)", path.display())));
+            return Err(input_error(format!(
+                "system.model: `{}` does not exist (train one with `spikemem train --out`)",
+                path.display()
+            )));
         }
         let net = model_io::load(&path, &cfg.snn)?;
         return Ok((net, json!({ "source": path.display().to_string() })));
     }
     let d = &cfg.data;
-    let train_set = dataset::load_pair(&d.train_images, &d.train_labels, &loaded.base_dir)?.truncated(d.train_samples);
+    let train_set = dataset::load_pair(&d.train_images, &d.train_labels, &loaded.base_dir)?
+        .truncated(d.train_samples);
     let desc = network::build(&cfg.snn, train_set.rows, train_set.cols);
     let mut net = Network::new(&cfg.snn, desc)?;
     let r = train::train(&mut net, &train_set, true, &mut |_| {});
-    tracing::info!(samples = r.samples, accuracy = r.label_pass_accuracy, "trained the model for this run");
-    Ok((net, json!({
-        "source": "trained for this run",
-        "train_samples": r.samples,
-        "epochs": r.epochs,
-        "label_pass_accuracy": r.label_pass_accuracy,
-        "train_wall_seconds": r.wall_seconds,
-    })))
+    tracing::info!(
+        samples = r.samples,
+        accuracy = r.label_pass_accuracy,
+        "trained the model for this run"
+    );
+    Ok((
+        net,
+        json!({
+            "source": "trained for this run",
+            "train_samples": r.samples,
+            "epochs": r.epochs,
+            "label_pass_accuracy": r.label_pass_accuracy,
+            "train_wall_seconds": r.wall_seconds,
+        }),
+    ))
 }
 
 /// Where the trace goes: --out, else `spikemem-run.<ext>` in the working directory.
 fn trace_path(a: &RunArgs, format: traces::TraceFormat) -> PathBuf {
-    a.out.clone().unwrap_or_else(|| PathBuf::from(format!("spikemem-run.{}", format.extension())))
+    a.out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("spikemem-run.{}", format.extension())))
 }
 
 pub fn cmd_run(a: &RunArgs) -> Result<()> {
@@ -520,19 +610,30 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
     let wall = Instant::now();
     let loaded = config::load(a.config.as_deref(), &a.sets)?;
     let cfg = &loaded.config;
-    let format: traces::TraceFormat = a.format.parse().map_err(|e: traces::TraceError| input_error(format!("--format: {e}")))?;
+    let format: traces::TraceFormat = a
+        .format
+        .parse()
+        .map_err(|e: traces::TraceError| input_error(format!("--format: {e}")))?;
     let (mut net, model_info) = obtain_network(cfg, &loaded)?;
     let d = &cfg.data;
-    let test_set = dataset::load_pair(&d.test_images, &d.test_labels, &loaded.base_dir)?.truncated(d.test_samples);
+    let test_set = dataset::load_pair(&d.test_images, &d.test_labels, &loaded.base_dir)?
+        .truncated(d.test_samples);
     let (mut acc, memory) = build(cfg, &loaded, &mut net, a.learn)?;
 
     // On-chip learning first (hardware in the loop), then labels from a frozen pass.
     let mut learning = Value::Null;
     if a.learn {
-        let train_set = dataset::load_pair(&d.train_images, &d.train_labels, &loaded.base_dir)?.truncated(d.train_samples);
+        let train_set = dataset::load_pair(&d.train_images, &d.train_labels, &loaded.base_dir)?
+            .truncated(d.train_samples);
         let pb = crate::progress::bar(train_set.len() as u64, "learn");
         for s in 0..train_set.len() {
-            net.run_sample(train_set.image(s), s, train::KEY_TRAIN + s as u64, true, &mut acc);
+            net.run_sample(
+                train_set.image(s),
+                s,
+                train::KEY_TRAIN + s as u64,
+                true,
+                &mut acc,
+            );
             pb.inc(1);
         }
         pb.finish_and_clear();
@@ -564,16 +665,31 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
     let opts = traces::TraceOptions {
         timesteps: cfg.trace.timesteps,
         commands: cfg.trace.commands,
-        flush_every_rows: if cfg.trace.timesteps || cfg.trace.commands { 4096 } else { 16 },
+        flush_every_rows: if cfg.trace.timesteps || cfg.trace.commands {
+            4096
+        } else {
+            16
+        },
         ..traces::TraceOptions::default()
     };
-    let exists = path.exists() || (format == traces::TraceFormat::Csv && traces::csv_sibling(&path, "_samples.csv").exists());
+    let exists = path.exists()
+        || (format == traces::TraceFormat::Csv
+            && traces::csv_sibling(&path, "_samples.csv").exists());
     // Samples already in the trace count in this run's summary.
-    let prior = if exists && !a.learn { traces::read_samples(&path, format).map_err(|e| input_error(e.to_string()))? } else { Vec::new() };
-    let (writer, done) = if exists && !a.learn {
-        traces::TraceWriter::resume(&path, format, meta, opts).map_err(|e| input_error(e.to_string()))?
+    let prior = if exists && !a.learn {
+        traces::read_samples(&path, format).map_err(|e| input_error(e.to_string()))?
     } else {
-        (traces::TraceWriter::create(&path, format, meta, opts).map_err(|e| input_error(e.to_string()))?, 0)
+        Vec::new()
+    };
+    let (writer, done) = if exists && !a.learn {
+        traces::TraceWriter::resume(&path, format, meta, opts)
+            .map_err(|e| input_error(e.to_string()))?
+    } else {
+        (
+            traces::TraceWriter::create(&path, format, meta, opts)
+                .map_err(|e| input_error(e.to_string()))?,
+            0,
+        )
     };
     acc.samples.extend(prior.into_iter().take(done as usize));
     if cfg.trace.commands {
@@ -582,7 +698,12 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
     acc.trace = Some(writer);
     acc.trace_timesteps = cfg.trace.timesteps;
     if done > 0 {
-        println!("resuming {}: {} of {} samples already in the trace", path.display(), done, test_set.len());
+        println!(
+            "resuming {}: {} of {} samples already in the trace",
+            path.display(),
+            done,
+            test_set.len()
+        );
     }
 
     // Inference over the test split, sample by sample, the hardware observing each step.
@@ -593,7 +714,13 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
     for s in done as usize..test_set.len() {
         acc.current_sample = s as u64;
         let before = net.ops;
-        let (counts, repeats) = net.run_sample(test_set.image(s), s, train::KEY_EVAL + s as u64, false, &mut acc);
+        let (counts, repeats) = net.run_sample(
+            test_set.image(s),
+            s,
+            train::KEY_EVAL + s as u64,
+            false,
+            &mut acc,
+        );
         let counts = counts.to_vec();
         let rec = SnnSample {
             index: s,
@@ -630,16 +757,31 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
         }
         pb.inc(1);
         if let Some(e) = &acc.trace_error {
-            anyhow::bail!("trace {}: {e} (records written so far are kept)", path.display());
+            anyhow::bail!(
+                "trace {}: {e} (records written so far are kept)",
+                path.display()
+            );
         }
     }
     pb.finish_and_clear();
     let infer_wall = t_infer.elapsed().as_secs_f64();
 
-    let summary = summarize(&acc, &infer_start, &net, &model_info, &memory, &learning, done, wall.elapsed().as_secs_f64(), infer_wall);
+    let summary = summarize(
+        &acc,
+        &infer_start,
+        &net,
+        &model_info,
+        &memory,
+        &learning,
+        done,
+        wall.elapsed().as_secs_f64(),
+        infer_wall,
+    );
     let dram_json = summary["dram"].to_string();
     let writer = acc.trace.take().expect("set above");
-    writer.finish(&summary.to_string(), &dram_json).map_err(|e| anyhow::anyhow!("trace {}: {e}", path.display()))?;
+    writer
+        .finish(&summary.to_string(), &dram_json)
+        .map_err(|e| anyhow::anyhow!("trace {}: {e}", path.display()))?;
     if let Some(p) = &a.json {
         write_json(p, &summary)?;
     }
@@ -666,21 +808,32 @@ fn summarize(
     let dram_cycles = acc.dram.cycle;
     let mut dram = stats_json(&acc.dram.mem, &acc.rd, dram_cycles, infer_wall_seconds);
     // DRAM stats cover the whole run (learning included); say so.
-    dram["covers"] = json!(if learning.is_null() { "inference" } else { "learning + inference" });
+    dram["covers"] = json!(if learning.is_null() {
+        "inference"
+    } else {
+        "learning + inference"
+    });
     let ledger = acc.ledger();
-    let srams: Vec<(&str, &Sram)> = [("buffer", Some(&acc.sram_buffer)), ("neurons", Some(&acc.sram_neurons)), ("weights", acc.sram_weights.as_ref())]
-        .into_iter()
-        .filter_map(|(k, s)| s.map(|s| (k, s)))
-        .collect();
+    let srams: Vec<(&str, &Sram)> = [
+        ("buffer", Some(&acc.sram_buffer)),
+        ("neurons", Some(&acc.sram_neurons)),
+        ("weights", acc.sram_weights.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(k, s)| s.map(|s| (k, s)))
+    .collect();
     let sram: serde_json::Map<String, Value> = srams
         .iter()
         .map(|(k, s)| {
-            (k.to_string(), json!({
-                "capacity_bytes": s.config().capacity_bytes, "word_bits": s.config().word_bits,
-                "reads": s.reads(), "writes": s.writes(),
-                "read_energy_pj_per_access": s.read_energy_pj(),
-                "energy_pj": s.energy_pj(acc.now_ps),
-            }))
+            (
+                k.to_string(),
+                json!({
+                    "capacity_bytes": s.config().capacity_bytes, "word_bits": s.config().word_bits,
+                    "reads": s.reads(), "writes": s.writes(),
+                    "read_energy_pj_per_access": s.read_energy_pj(),
+                    "energy_pj": s.energy_pj(acc.now_ps),
+                }),
+            )
         })
         .collect();
     let _ = start;
@@ -740,5 +893,9 @@ fn print_run_summary(s: &Value, path: &Path) {
         s["weight_memory_bits"],
         s["memory"]["encoding"].as_str().unwrap_or("?")
     );
-    println!("  {:.1} images/s; trace: {}", f("images_per_second"), path.display());
+    println!(
+        "  {:.1} images/s; trace: {}",
+        f("images_per_second"),
+        path.display()
+    );
 }

@@ -30,13 +30,20 @@ pub struct DramModel {
 
 impl DramModel {
     pub fn new(mem: MemorySystem, tck_ps: u64) -> Self {
-        DramModel { mem, clock: ClockDomain::new(tck_ps), cycle: 0, done: Vec::with_capacity(256) }
+        DramModel {
+            mem,
+            clock: ClockDomain::new(tck_ps),
+            cycle: 0,
+            done: Vec::with_capacity(256),
+        }
     }
 }
 
 impl Model for DramModel {
     fn next_event_ps(&self) -> Option<TimePs> {
-        self.mem.next_event_cycle().map(|c| self.clock.cycle_to_ps(c.max(self.cycle)))
+        self.mem
+            .next_event_cycle()
+            .map(|c| self.clock.cycle_to_ps(c.max(self.cycle)))
     }
     fn advance_to(&mut self, t_ps: TimePs) {
         let c = self.clock.ps_to_cycle_floor(t_ps).max(self.cycle);
@@ -69,7 +76,14 @@ pub fn serve_from_dram(
         let mut offered = false;
         if next < bursts.len() && inflight < max_inflight {
             let b = bursts[next];
-            if dram.mem.try_enqueue(Request { id: next as u64, addr: b.addr, kind: b.kind }, cycle) {
+            if dram.mem.try_enqueue(
+                Request {
+                    id: next as u64,
+                    addr: b.addr,
+                    kind: b.kind,
+                },
+                cycle,
+            ) {
                 next += 1;
                 inflight += 1;
                 offered = true;
@@ -90,9 +104,17 @@ pub fn serve_from_dram(
             break;
         }
         let ev = dram.mem.next_event_cycle().unwrap_or(u64::MAX);
-        let offer_at = if offered && next < bursts.len() && inflight < max_inflight { cycle + 1 } else { u64::MAX };
+        let offer_at = if offered && next < bursts.len() && inflight < max_inflight {
+            cycle + 1
+        } else {
+            u64::MAX
+        };
         let t = ev.min(offer_at);
-        cycle = if t == u64::MAX { cycle + 1 } else { t.max(cycle + 1) };
+        cycle = if t == u64::MAX {
+            cycle + 1
+        } else {
+            t.max(cycle + 1)
+        };
     }
     dram.done = done;
     last_ps

@@ -5,7 +5,11 @@ use std::process::Command;
 
 /// Run `spikemem ARGS` in `dir`; (exit code, stdout, stderr).
 pub fn spikemem(args: &[&str], dir: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_spikemem")).args(args).current_dir(dir).output().expect("run spikemem");
+    let out = Command::new(env!("CARGO_BIN_EXE_spikemem"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run spikemem");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

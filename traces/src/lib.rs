@@ -583,7 +583,10 @@ fn writer_loop(
 /// run resumes, so its summary covers every sample, not only the ones it ran itself.
 /// A missing trace has no samples.
 pub fn read_samples(path: &Path, format: TraceFormat) -> Result<Vec<SampleRecord>, TraceError> {
-    let open_err = |reason: String| TraceError::Open { path: path.to_path_buf(), reason };
+    let open_err = |reason: String| TraceError::Open {
+        path: path.to_path_buf(),
+        reason,
+    };
     match format {
         TraceFormat::Hdf5 => {
             if !path.exists() {
@@ -591,25 +594,35 @@ pub fn read_samples(path: &Path, format: TraceFormat) -> Result<Vec<SampleRecord
             }
             let f = hdf5::File::open(path).map_err(|e| open_err(e.to_string()))?;
             match f.dataset("samples") {
-                Ok(ds) => ds.read_raw::<SampleRecord>().map_err(|e| open_err(e.to_string())),
+                Ok(ds) => ds
+                    .read_raw::<SampleRecord>()
+                    .map_err(|e| open_err(e.to_string())),
                 Err(_) => Ok(Vec::new()),
             }
         }
         TraceFormat::Csv => {
             let p = csv_sibling(path, "_samples.csv");
-            let Ok(text) = std::fs::read_to_string(&p) else { return Ok(Vec::new()) };
+            let Ok(text) = std::fs::read_to_string(&p) else {
+                return Ok(Vec::new());
+            };
             text.lines()
                 .skip(1)
                 .filter(|l| !l.trim().is_empty())
-                .map(|l| SampleRecord::from_csv(l).map_err(|e| open_err(format!("{}: {e}", p.display()))))
+                .map(|l| {
+                    SampleRecord::from_csv(l).map_err(|e| open_err(format!("{}: {e}", p.display())))
+                })
                 .collect()
         }
         TraceFormat::Jsonl => {
-            let Ok(text) = std::fs::read_to_string(path) else { return Ok(Vec::new()) };
+            let Ok(text) = std::fs::read_to_string(path) else {
+                return Ok(Vec::new());
+            };
             let mut out = Vec::new();
             for line in text.lines() {
                 // A line cut by a kill is not a record.
-                let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                    continue;
+                };
                 if v.get("record").and_then(|r| r.as_str()) == Some("sample") {
                     out.push(serde_json::from_value(v).map_err(|e| open_err(e.to_string()))?);
                 }

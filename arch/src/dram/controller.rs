@@ -459,18 +459,16 @@ impl Channel {
             let open1 = self.banks.open_subarrays(b as u32).first().copied();
             let hit = match p.salp {
                 // At most one open row per bank: compare against it, no walk when none.
-                SalpMode::None | SalpMode::Salp1 => {
-                    match open1 {
-                        None => None,
-                        Some(osa) => {
-                            let orow = self.banks.open_row(b as u32, osa);
-                            q.iter().copied().find(|&s| {
-                                let s = &self.slots[s as usize];
-                                s.t.sa == osa && s.addr.row == orow
-                            })
-                        }
+                SalpMode::None | SalpMode::Salp1 => match open1 {
+                    None => None,
+                    Some(osa) => {
+                        let orow = self.banks.open_row(b as u32, osa);
+                        q.iter().copied().find(|&s| {
+                            let s = &self.slots[s as usize];
+                            s.t.sa == osa && s.addr.row == orow
+                        })
                     }
-                }
+                },
                 _ => q.iter().copied().find(|&s| {
                     let s = &self.slots[s as usize];
                     self.banks.is_hit(b as u32, s.t.sa, s.addr.row)

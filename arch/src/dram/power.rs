@@ -223,11 +223,26 @@ mod tests {
         let act1 = v1 * (15.0 * 51.0 * tck - 2.0 * 36.0 * tck - 2.0 * 15.0 * tck);
         close(act1, 1_491.75);
         close(p.act_pre_pj, act2 + act1);
-        close(p.rd_pj, v * (260.0 - 45.0) * 4.0 * tck + v1 * (5.0 - 2.0) * 4.0 * tck);
-        close(p.wr_pj, v * (284.0 - 45.0) * 4.0 * tck + v1 * (10.0 - 2.0) * 4.0 * tck);
-        close(p.refresh_pj, v * (160.0 - 45.0) * 104.0 * tck + v1 * (40.0 - 2.0) * 104.0 * tck);
-        close(p.active_standby_pj_per_cycle, v * 45.0 * tck + v1 * 2.0 * tck);
-        close(p.precharged_standby_pj_per_cycle, v * 38.0 * tck + v1 * 2.0 * tck);
+        close(
+            p.rd_pj,
+            v * (260.0 - 45.0) * 4.0 * tck + v1 * (5.0 - 2.0) * 4.0 * tck,
+        );
+        close(
+            p.wr_pj,
+            v * (284.0 - 45.0) * 4.0 * tck + v1 * (10.0 - 2.0) * 4.0 * tck,
+        );
+        close(
+            p.refresh_pj,
+            v * (160.0 - 45.0) * 104.0 * tck + v1 * (40.0 - 2.0) * 104.0 * tck,
+        );
+        close(
+            p.active_standby_pj_per_cycle,
+            v * 45.0 * tck + v1 * 2.0 * tck,
+        );
+        close(
+            p.precharged_standby_pj_per_cycle,
+            v * 38.0 * tck + v1 * 2.0 * tck,
+        );
     }
 
     #[test]
