@@ -462,3 +462,48 @@ fn timestep_trace_and_on_chip_learning() {
         "{step_sum} vs {sample_sum}"
     );
 }
+
+#[test]
+fn sparse_encodings_run_and_take_faults_on_their_weight_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    train(d, 50, 4);
+    let base = [
+        "--set",
+        "snn.n_excitatory=50",
+        "--set",
+        "snn.weight_bits=4",
+        "--set",
+        "data.test_samples=5",
+    ];
+    let mut dense = base.to_vec();
+    dense.extend(["--set", "encoding.kind=crossbar"]);
+    let cb = run(d, &dense, "c.h5");
+    for kind in ["bitmap", "index"] {
+        let mut a = base.to_vec();
+        let k = format!("encoding.kind={kind}");
+        a.extend([
+            "--set",
+            k.as_str(),
+            "--set",
+            "dram.error_model=uniform",
+            "--set",
+            "dram.ber=0.02",
+        ]);
+        let s = run(d, &a, &format!("{kind}.h5"));
+        assert_eq!(s["memory"]["encoding"], kind);
+        // The same spikes, fetched through another layout: synaptic work is the same
+        // network's, DRAM traffic differs with the footprint.
+        assert!(s["dram_reads"].as_u64().unwrap() > 0);
+        // Faults hit only the stored weight fields: nnz x 4 bits, BER 2e-2, within 5 sigma.
+        let stored_bits =
+            s["memory"]["n_pre"].as_f64().unwrap() * s["memory"]["n_post"].as_f64().unwrap() * 4.0;
+        let flipped = s["memory"]["fault_bits_flipped"].as_f64().unwrap();
+        let mean = 0.02 * stored_bits; // upper bound: every synapse present
+        assert!(
+            flipped > 0.0 && flipped < mean + 5.0 * mean.sqrt(),
+            "{kind}: flipped {flipped}, at most ~{mean}"
+        );
+    }
+    assert_eq!(cb["memory"]["fault_bits_flipped"], 0);
+}

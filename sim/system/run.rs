@@ -24,18 +24,41 @@ use spikemem_traces as traces;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// The bursts (indices into the placement) each neuron's access touches, flattened
+/// with offsets, and the encoding's cost of that access.
+struct BurstLists {
+    off: Vec<u32>,
+    burst: Vec<u32>,
+    cost: Vec<AccessCost>,
+}
+
+impl BurstLists {
+    fn empty(n: usize) -> Self {
+        BurstLists {
+            off: vec![0; n + 1],
+            burst: Vec::new(),
+            cost: vec![AccessCost::default(); n],
+        }
+    }
+
+    /// Append access `i`'s bursts, at their placed addresses, to `out`.
+    #[inline]
+    fn push(&self, i: usize, kind: ReqKind, placement: &Placement, out: &mut Vec<Burst>) {
+        let range = self.off[i] as usize..self.off[i + 1] as usize;
+        out.extend(self.burst[range].iter().map(|&b| Burst {
+            addr: placement.burst_addr[b as usize],
+            kind,
+        }));
+    }
+}
+
 /// The synapse data of the input -> excitatory projection, as the hardware stores it.
 struct SynapseStore {
     enc: Box<dyn SynapseEncoding>,
-    /// Per presynaptic neuron: the bursts (indices into the placement) its forward access
-    /// reads, flattened with offsets; and the encoding's cost of that access.
-    fwd_off: Vec<u32>,
-    fwd_burst: Vec<u32>,
-    fwd_cost: Vec<AccessCost>,
-    /// Per postsynaptic neuron (learning): the bursts of its weight column.
-    bwd_off: Vec<u32>,
-    bwd_burst: Vec<u32>,
-    bwd_cost: Vec<AccessCost>,
+    /// Per presynaptic neuron: its forward access (a spike reads its synapse row).
+    fwd: BurstLists,
+    /// Per postsynaptic neuron (learning): its backward access (the weight column).
+    bwd: BurstLists,
     /// Synaptic operations of a forward access (entries the lanes process).
     fwd_synops: Vec<u32>,
 }
@@ -45,7 +68,7 @@ fn burst_lists(
     word_bits: u32,
     burst_bytes: u64,
     mut access: impl FnMut(usize, &mut Vec<WordRange>) -> AccessCost,
-) -> (Vec<u32>, Vec<u32>, Vec<AccessCost>) {
+) -> BurstLists {
     let (mut off, mut bursts, mut costs) = (vec![0u32], Vec::new(), Vec::with_capacity(n));
     let mut ranges = Vec::new();
     for i in 0..n {
@@ -63,7 +86,11 @@ fn burst_lists(
         }
         off.push(bursts.len() as u32);
     }
-    (off, bursts, costs)
+    BurstLists {
+        off,
+        burst: bursts,
+        cost: costs,
+    }
 }
 
 /// The accelerator: core, on-chip memories, DRAM; it observes the SNN step by step.
@@ -93,7 +120,6 @@ pub struct Accelerator {
     words_requested: u64,
     bursts_requested: u64,
     sample_start: SampleMark,
-    sample_steps: u64,
     /// Total energy at the end of the previous traced timestep.
     step_energy_pj: f64,
     // outputs
@@ -153,15 +179,6 @@ impl Accelerator {
         }
         l
     }
-
-    fn push_access(&mut self, off: &[u32], list: &[u32], i: usize, kind: ReqKind) {
-        for &b in &list[off[i] as usize..off[i + 1] as usize] {
-            self.bursts.push(Burst {
-                addr: self.placement.burst_addr[b as usize],
-                kind,
-            });
-        }
-    }
 }
 
 impl StepObserver for Accelerator {
@@ -174,36 +191,30 @@ impl StepObserver for Accelerator {
         // Forward: every input spike reads its synapse row.
         for &i in inputs {
             let i = i as usize;
-            cost.add(&self.store.fwd_cost[i]);
-            words += self.store.fwd_cost[i].words_read;
+            cost.add(&self.store.fwd.cost[i]);
+            words += self.store.fwd.cost[i].words_read;
             synops += self.store.fwd_synops[i] as u64;
             if self.home == WeightHome::Dram {
-                let (off, list) = (
-                    std::mem::take(&mut self.store.fwd_off),
-                    std::mem::take(&mut self.store.fwd_burst),
-                );
-                self.push_access(&off, &list, i, ReqKind::Read);
-                self.store.fwd_off = off;
-                self.store.fwd_burst = list;
+                self.store
+                    .fwd
+                    .push(i, ReqKind::Read, &self.placement, &mut self.bursts);
             }
         }
         // Learning: every excitatory spike reads its weight column and writes it back.
         if self.learn {
             for &j in exc {
                 let j = j as usize;
-                let c = self.store.bwd_cost[j];
+                let c = self.store.bwd.cost[j];
                 cost.add(&c);
                 words += 2 * c.words_read;
                 stdp_updates += self.store.enc.n_pre() as u64;
                 if self.home == WeightHome::Dram {
-                    let (off, list) = (
-                        std::mem::take(&mut self.store.bwd_off),
-                        std::mem::take(&mut self.store.bwd_burst),
-                    );
-                    self.push_access(&off, &list, j, ReqKind::Read);
-                    self.push_access(&off, &list, j, ReqKind::Write);
-                    self.store.bwd_off = off;
-                    self.store.bwd_burst = list;
+                    self.store
+                        .bwd
+                        .push(j, ReqKind::Read, &self.placement, &mut self.bursts);
+                    self.store
+                        .bwd
+                        .push(j, ReqKind::Write, &self.placement, &mut self.bursts);
                 }
             }
         }
@@ -256,7 +267,6 @@ impl StepObserver for Accelerator {
             word_bits,
         });
         self.now_ps = (t0 + self.core.cycles_to_ps(timing.cycles)).max(mem_end_ps);
-        self.sample_steps += 1;
         if self.trace_timesteps {
             // Energy of this step: the DRAM background up to its end included.
             self.dram.advance_to(self.now_ps);
@@ -330,53 +340,59 @@ fn stored_codes(net: &Network) -> Result<(Vec<u32>, u32)> {
 
 /// Flip the weak-cell bits of the stored weights where they sit in DRAM, and hand the
 /// values read back to the network. Weak cells are stable per location, so applying
-/// them once to the stationary weights equals applying them on every read. Bit errors
-/// hit the weight fields; pointers, indices and bitmaps are taken as protected (ECC).
+/// them once to the stationary weights equals applying them on every read.
+///
+/// The weight fields are packed little-endian from the start of the placed region: every
+/// code for the crossbar (code k at bit k x b), only the present synapses' codes for the
+/// sparse encodings. Pointers, indices and bitmaps are taken as protected (ECC).
 fn apply_dram_faults(
     net: &mut Network,
     codes: &[u32],
     bits: u32,
+    dense: bool,
     placement: &Placement,
     faults: &FaultMap,
     mapper: &spikemem_arch::dram::mapping::AddressMapper,
 ) -> Result<u64> {
-    // The weights as a packed little-endian bit image (crossbar order: code k at bit k*b).
-    let total_bits = codes.len() as u64 * bits as u64;
+    let stored: Vec<usize> = if dense {
+        (0..codes.len()).collect()
+    } else {
+        (0..codes.len()).filter(|&k| codes[k] != 0).collect()
+    };
+    let total_bits = stored.len() as u64 * bits as u64;
     let bb = placement.burst_bytes as usize;
-    let mut image = vec![0u8; (total_bits.div_ceil(8) as usize).div_ceil(bb) * bb];
-    let put = |img: &mut [u8], k: usize, v: u32| {
+    let bursts = (total_bits.div_ceil(8) as usize).div_ceil(bb);
+    anyhow::ensure!(
+        bursts <= placement.burst_addr.len(),
+        "internal: weight fields ({bursts} bursts) exceed the placed region ({} bursts)",
+        placement.burst_addr.len()
+    );
+    let mut image = vec![0u8; bursts * bb];
+    for (slot, &k) in stored.iter().enumerate() {
         for bit in 0..bits as u64 {
-            if (v >> bit) & 1 == 1 {
-                let pos = k as u64 * bits as u64 + bit;
-                img[(pos / 8) as usize] |= 1 << (pos % 8);
+            if (codes[k] >> bit) & 1 == 1 {
+                let pos = slot as u64 * bits as u64 + bit;
+                image[(pos / 8) as usize] |= 1 << (pos % 8);
             }
         }
-    };
-    for (k, &c) in codes.iter().enumerate() {
-        put(&mut image, k, c);
     }
     let mut flipped = 0u64;
     for (b, chunk) in image.chunks_mut(bb).enumerate() {
-        let addr = placement
-            .burst_addr
-            .get(b)
-            .copied()
-            .unwrap_or(placement.burst_addr[b % placement.burst_addr.len()]);
-        flipped += faults.apply_read(&mapper.decode(addr), chunk) as u64;
+        flipped += faults.apply_read(&mapper.decode(placement.burst_addr[b]), chunk) as u64;
     }
     if flipped == 0 {
         return Ok(0);
     }
-    let get = |img: &[u8], k: usize| -> u32 {
+    let mut read = codes.to_vec();
+    for (slot, &k) in stored.iter().enumerate() {
         let mut v = 0u32;
         for bit in 0..bits as u64 {
-            let pos = k as u64 * bits as u64 + bit;
-            v |= (((img[(pos / 8) as usize] >> (pos % 8)) & 1) as u32) << bit;
+            let pos = slot as u64 * bits as u64 + bit;
+            v |= (((image[(pos / 8) as usize] >> (pos % 8)) & 1) as u32) << bit;
         }
-        v
-    };
-    let read: Vec<u32> = (0..codes.len()).map(|k| get(&image, k)).collect();
-    let p = net.input_projection().expect("checked above");
+        read[k] = v;
+    }
+    let p = net.input_projection().expect("checked by stored_codes");
     if bits == 32 && net.codes(p).is_none() {
         // Float weights: a flipped exponent bit can give inf/NaN; the datapath clamps
         // to the representable weight range [0, 1] (NaN -> 0).
@@ -442,16 +458,11 @@ fn build(
     )
     .map_err(|e| input_error(format!("system.placement: {e}")))?;
     let wb = cfg.encoding.word_bits;
-    let (fwd_off, fwd_burst, fwd_cost) =
-        burst_lists(n_pre, wb, burst_bytes, |i, r| enc.forward(i, r));
-    let (bwd_off, bwd_burst, bwd_cost) = if learn {
+    let fwd = burst_lists(n_pre, wb, burst_bytes, |i, r| enc.forward(i, r));
+    let bwd = if learn {
         burst_lists(n_post, wb, burst_bytes, |j, r| enc.backward(j, r))
     } else {
-        (
-            vec![0; n_post + 1],
-            Vec::new(),
-            vec![AccessCost::default(); n_post],
-        )
+        BurstLists::empty(n_post)
     };
     let fwd_synops = (0..n_pre)
         .map(|i| {
@@ -467,7 +478,15 @@ fn build(
     let ber = cfg.dram.ber.unwrap_or(rd.op.ber);
     let faults = FaultMap::new(cfg.dram.error_model, ber, cfg.dram.fault_seed, &rd.standard);
     let flipped = if cfg.system.weights_in == WeightHome::Dram {
-        apply_dram_faults(net, &codes, bits, &placement, &faults, mem.mapper())?
+        apply_dram_faults(
+            net,
+            &codes,
+            bits,
+            cfg.encoding.kind == EncodingKind::Crossbar,
+            &placement,
+            &faults,
+            mem.mapper(),
+        )?
     } else {
         0
     };
@@ -522,12 +541,8 @@ fn build(
         core_clock,
         store: SynapseStore {
             enc,
-            fwd_off,
-            fwd_burst,
-            fwd_cost,
-            bwd_off,
-            bwd_burst,
-            bwd_cost,
+            fwd,
+            bwd,
             fwd_synops,
         },
         home: cfg.system.weights_in,
@@ -550,7 +565,6 @@ fn build(
         words_requested: 0,
         bursts_requested: 0,
         sample_start: SampleMark::default(),
-        sample_steps: 0,
         step_energy_pj: 0.0,
         trace: None,
         trace_timesteps: false,
@@ -708,7 +722,6 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
 
     // Inference over the test split, sample by sample, the hardware observing each step.
     let t_infer = Instant::now();
-    let infer_start = acc.mark();
     let pb = crate::progress::bar(test_set.len() as u64, "run");
     pb.set_position(done.min(test_set.len() as u64));
     for s in done as usize..test_set.len() {
@@ -768,7 +781,6 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
 
     let summary = summarize(
         &acc,
-        &infer_start,
         &net,
         &model_info,
         &memory,
@@ -792,7 +804,6 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
 #[allow(clippy::too_many_arguments)]
 fn summarize(
     acc: &Accelerator,
-    start: &SampleMark,
     net: &Network,
     model_info: &Value,
     memory: &Value,
@@ -836,7 +847,6 @@ fn summarize(
             )
         })
         .collect();
-    let _ = start;
     json!({
         "samples": recs.len(),
         "resumed_from_sample": resumed_from,
