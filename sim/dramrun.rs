@@ -1,6 +1,6 @@
-//! `spikemem dram`, `check`, `presets` and `bench dram`: the DRAM subsystem on its own.
+//! `spikemem dram`, `check` and `presets`: the DRAM subsystem on its own.
 
-use crate::cli::{BenchArgs, BenchKind, CheckArgs, DramArgs, SyntheticKind};
+use crate::cli::{CheckArgs, DramArgs, SyntheticKind};
 use crate::config::{self, Loaded};
 use crate::error::input_error;
 use crate::memtrace::{self, SyntheticSpec, TraceRequest};
@@ -370,71 +370,4 @@ pub fn cmd_check(a: &CheckArgs) -> Result<()> {
     } else {
         anyhow::bail!("{} timing violations", v.len())
     }
-}
-
-pub fn cmd_bench(a: &BenchArgs) -> Result<()> {
-    match a.kind {
-        BenchKind::Dram => bench_dram(a),
-        BenchKind::Snn => bench_snn(a),
-    }
-}
-
-fn bench_snn(a: &BenchArgs) -> Result<()> {
-    let cases = crate::snn::bench::bench()?;
-    for c in &cases {
-        println!(
-            "N{:<5} {:<9} {} thread(s): {:.1} images/s ({:.2} ms/image), {:.0} input spikes, {:.0} synaptic events per image",
-            c.n_excitatory, c.mode, c.threads, c.images_per_second, c.ms_per_image, c.input_spikes_per_image, c.synaptic_ops_per_image
-        );
-    }
-    if let Some(p) = &a.out {
-        write_json(p, &json!({ "benchmark": "snn", "cases": cases }))?;
-    }
-    Ok(())
-}
-
-fn bench_dram(a: &BenchArgs) -> Result<()> {
-    let mut rows = Vec::new();
-    for std_name in ["DDR4-2400", "LPDDR3-1600"] {
-        for kind in [SyntheticKind::Stream, SyntheticKind::Random] {
-            let cfg = DramConfig {
-                standard: std_name.into(),
-                ..DramConfig::default()
-            };
-            let rd = resolve_dram(&cfg, Path::new("."))?;
-            let mut mem = MemorySystem::new(&cfg, &rd.standard)?;
-            let reqs = memtrace::synthetic(&SyntheticSpec {
-                kind,
-                requests: a.requests,
-                seed: 1,
-                stride_bytes: 4096,
-                write_fraction: 0.0,
-                capacity_bytes: mem.mapper().capacity_bytes(),
-                burst_bytes: mem.mapper().burst_bytes(),
-            });
-            let out = drive(&mut mem, &reqs);
-            let s = stats_json(&mem, &rd, out.cycles, out.wall_seconds);
-            let rps = out.completed as f64 / out.wall_seconds;
-            println!(
-                "{std_name:<12} {:<7} {} requests: {:.2} M requests/s ({:.3} s), {} cycles, row-hit rate {:.3}",
-                format!("{kind:?}").to_lowercase(),
-                out.completed,
-                rps / 1e6,
-                out.wall_seconds,
-                out.cycles,
-                s["row_hit_rate"].as_f64().unwrap_or(0.0)
-            );
-            rows.push(json!({
-                "standard": std_name, "pattern": format!("{kind:?}").to_lowercase(),
-                "requests": out.completed, "wall_seconds": out.wall_seconds,
-                "requests_per_second": rps, "cycles": out.cycles,
-                "row_hit_rate": s["row_hit_rate"], "avg_read_latency_cycles": s["avg_read_latency_cycles"],
-            }));
-        }
-    }
-    let v = json!({ "benchmark": "dram", "threads": 1, "cases": rows });
-    if let Some(p) = &a.out {
-        write_json(p, &v)?;
-    }
-    Ok(())
 }

@@ -1,6 +1,7 @@
 //! spikemem: a cycle-level, discrete-event simulator of a digital neuromorphic
 //! accelerator and its memory hierarchy. See README.md and DESIGN.md.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod dramrun;

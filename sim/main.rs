@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         Command::Presets => spikemem::dramrun::cmd_presets(),
         Command::Train(a) => spikemem::snn::cli::cmd_train(&a),
         Command::Eval(a) => spikemem::snn::cli::cmd_eval(&a),
-        Command::Bench(a) => spikemem::dramrun::cmd_bench(&a),
+        Command::Bench(a) => spikemem::bench::cmd_bench(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
