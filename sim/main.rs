@@ -4,6 +4,12 @@ use spikemem::error::is_input_error;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // `spikemem ... | head` must end quietly when the reader goes away, not panic on a
+    // failed print: restore the default SIGPIPE action that Rust's runtime ignores.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
