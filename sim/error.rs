@@ -24,3 +24,16 @@ pub fn input_error(msg: impl Into<String>) -> anyhow::Error {
 pub fn is_input_error(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.is::<InputError>())
 }
+
+/// Check before any work that an output file can be created where asked: its directory
+/// exists. (A long run must not fail only at its end.)
+pub fn check_output_path(path: &std::path::Path, what: &str) -> anyhow::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => Err(input_error(format!(
+            "{what} {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}

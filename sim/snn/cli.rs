@@ -132,6 +132,10 @@ fn report(
 }
 
 pub fn cmd_train(a: &TrainArgs) -> Result<()> {
+    crate::error::check_output_path(&a.out, "--out")?;
+    if let Some(j) = &a.json {
+        crate::error::check_output_path(j, "--json")?;
+    }
     let l = config::load(a.cfg.config.as_deref(), &a.cfg.sets)?;
     let (tr, te) = load_sets(&l, true)?;
     let tr = tr.expect("training set loaded");

@@ -624,6 +624,11 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
     let wall = Instant::now();
     let loaded = config::load(a.config.as_deref(), &a.sets)?;
     let cfg = &loaded.config;
+    let path = trace_path(a, a.format.parse().unwrap_or_default());
+    crate::error::check_output_path(&path, "--out")?;
+    if let Some(j) = &a.json {
+        crate::error::check_output_path(j, "--json")?;
+    }
     let format: traces::TraceFormat = a
         .format
         .parse()
