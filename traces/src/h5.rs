@@ -13,6 +13,8 @@ const COMPLETE_ROWS: &str = "complete_rows";
 
 pub(crate) struct H5Sink {
     path: PathBuf,
+    /// Deflate level applied when the finished trace is rewritten (0 = none).
+    compression_level: u8,
     file: File,
     samples: Dataset,
     timesteps: Option<Dataset>,
@@ -91,10 +93,49 @@ fn create_file(path: &Path) -> hdf5::Result<File> {
 const COMPACT_MIN_WASTE_BYTES: u64 = 1 << 20;
 const COMPACT_MIN_WASTE_FRACTION: f64 = 0.25;
 
-/// Rewrites a finished trace without the chunk versions that frequent flushes left
-/// behind: copies every object into a temporary file, then renames it over the trace,
-/// so a kill during the copy leaves the complete original. Returns whether it did.
-fn compact(path: &Path) -> hdf5::Result<bool> {
+/// Copies table `name` of `src` into `dst`, deflate-compressed at `level` (0 = as is).
+fn copy_table<R: Record>(src: &File, dst: &File, name: &str, level: u8) -> hdf5::Result<()> {
+    let Ok(ds) = src.dataset(name) else {
+        return Ok(());
+    };
+    if level == 0 {
+        return ds.copy_to(dst, name);
+    }
+    let rows: Vec<R> = ds.read_raw()?;
+    let chunk = ds
+        .chunk()
+        .and_then(|c| c.first().copied())
+        .unwrap_or(4096)
+        .max(1);
+    let out = dst
+        .new_dataset::<R>()
+        .chunk(chunk)
+        .shape(0..)
+        .deflate(level)
+        .create(name)?;
+    out.resize(rows.len())?;
+    out.write_raw(&rows)?;
+    for a in ds.attr_names()? {
+        let attr = ds.attr(&a)?;
+        if attr.dtype()?.is::<u64>() {
+            set_scalar_attr(&out, &a, attr.read_scalar::<u64>()?)?;
+        } else {
+            // command_names: an array of strings.
+            let v: Vec<VarLenUnicode> = attr.read_raw()?;
+            out.new_attr::<VarLenUnicode>()
+                .shape(v.len())
+                .create(a.as_str())?
+                .write(&v)?;
+        }
+    }
+    Ok(())
+}
+
+/// Rewrites a finished trace: compressed at `level`, and without the chunk versions
+/// that frequent flushes left behind. Copies every object into a temporary file, then
+/// renames it over the trace, so a kill during the copy leaves the complete original.
+/// Returns whether it did (uncompressed traces with little waste are left as they are).
+fn compact(path: &Path, level: u8) -> hdf5::Result<bool> {
     let src = File::open(path)?;
     let mut data = 0;
     for name in ["samples", "timesteps", "dram/commands"] {
@@ -104,7 +145,9 @@ fn compact(path: &Path) -> hdf5::Result<bool> {
     }
     let size = src.size();
     let waste = size.saturating_sub(data);
-    if waste < COMPACT_MIN_WASTE_BYTES || (waste as f64) < COMPACT_MIN_WASTE_FRACTION * size as f64
+    if level == 0
+        && (waste < COMPACT_MIN_WASTE_BYTES
+            || (waste as f64) < COMPACT_MIN_WASTE_FRACTION * size as f64)
     {
         return Ok(false);
     }
@@ -122,10 +165,16 @@ fn compact(path: &Path) -> hdf5::Result<bool> {
                 set_str_attr(&dst, &name, read_str_attr(&src, &name)?.as_str())?;
             }
         }
-        for name in src.member_names()? {
-            match src.dataset(&name) {
-                Ok(ds) => ds.copy_to(&dst, &name)?,
-                Err(_) => src.group(&name)?.copy_to(&dst, &name)?,
+        copy_table::<SampleRecord>(&src, &dst, "samples", level)?;
+        copy_table::<TimestepRecord>(&src, &dst, "timesteps", level)?;
+        if src.link_exists("summary") {
+            src.dataset("summary")?.copy_to(&dst, "summary")?;
+        }
+        if let Ok(g) = src.group("dram") {
+            let dram = dst.create_group("dram")?;
+            copy_table::<CommandRecord>(&src, &dst, "dram/commands", level)?;
+            if g.link_exists("stats") {
+                g.dataset("stats")?.copy_to(&dram, "stats")?;
             }
         }
         dst.close()
@@ -150,11 +199,17 @@ fn create_table<R: Record>(
     } else {
         opts.chunk_rows
     };
-    let mut b = parent.new_dataset::<R>().chunk(rows).shape(0..);
-    if opts.compression_level > 0 {
-        b = b.deflate(opts.compression_level);
-    }
-    b.create(name)
+    // Uncompressed while the run is live: each flush rewrites the last, partial chunk in
+    // place, and uncompressed the rows already flushed keep their bytes, so a kill at
+    // any moment leaves them readable. A compressed chunk changes size when rewritten,
+    // and a kill between that write and the metadata flush left it undecodable. The
+    // finished trace is rewritten compressed (`compact`).
+    let _ = opts.compression_level;
+    parent
+        .new_dataset::<R>()
+        .chunk(rows)
+        .shape(0..)
+        .create(name)
 }
 
 /// Opens an existing table and checks it still has this build's record layout, so a
@@ -235,6 +290,7 @@ impl H5Sink {
             file.flush()?;
             Ok(H5Sink {
                 path: path.to_owned(),
+                compression_level: opts.compression_level,
                 file: file.clone(),
                 samples,
                 timesteps,
@@ -327,6 +383,7 @@ impl H5Sink {
         Ok((
             H5Sink {
                 path: path.to_owned(),
+                compression_level: opts.compression_level,
                 file,
                 samples,
                 timesteps,
@@ -450,6 +507,7 @@ impl Sink for H5Sink {
     fn close(self: Box<Self>) -> Result<(), TraceError> {
         let H5Sink {
             path,
+            compression_level,
             file,
             samples,
             timesteps,
@@ -462,7 +520,7 @@ impl Sink for H5Sink {
         // redo the copy each time. A failed copy loses nothing (the original is
         // complete and in place), so it is reported but not an error of the run.
         if finished {
-            if let Err(e) = compact(&path) {
+            if let Err(e) = compact(&path, compression_level) {
                 eprintln!(
                     "spikemem-traces: left {} uncompacted: {}",
                     path.display(),
