@@ -725,13 +725,15 @@ impl Channel {
                     let cd = self.cache[k][rb].c[j as usize];
                     let ce = self.timing.earliest(cd.cmd, cd.t);
                     self.cache[k][rb].c[j as usize].e = ce;
-                    e = e.min(ce);
                     let bm = self.cache[k][rb].c[..self.cache[k][rb].n as usize]
                         .iter()
                         .map(|c| c.e)
                         .min()
                         .unwrap_or(NEVER);
                     self.cmin[k][rb] = bm;
+                    // The bank's other candidate, not ready in the scan, counts too: the
+                    // scan left this bank out of `min_next` (its minimum was due).
+                    e = e.min(bm);
                 }
                 self.next_try = min_next.min(e).max(self.issue_floor);
             }
