@@ -325,22 +325,16 @@ impl Channel {
         if !self.bank_q[1 - k][b].is_empty() {
             self.cmin[1 - k][b] = 0;
         }
-        // This queue: a bank that already offers a row hit keeps its candidates (the new
-        // request is younger), except under the closed policy (RDA may become RD).
-        let c = &self.cache[k][b];
-        let unchanged = c.valid
-            && c.c[..c.n as usize].iter().any(|x| x.hit)
-            && p.row_policy != RowPolicy::Closed;
-        if !unchanged {
-            self.cache[k][b].valid = false;
-            self.cmin[k][b] = 0;
-        }
+        // This queue: the bank's candidates are recomputed on every arrival. (A younger
+        // request can change them even when the bank already offers a row hit: under
+        // MASA / SALP-2 it can hold back the head's PRE or ACT.) Keeping stale ones made
+        // the moment they were rebuilt, hence the commands, depend on wake-up timing.
+        self.cache[k][b].valid = false;
+        self.cmin[k][b] = 0;
         let floor = arrive.max(self.issue_floor);
         let prev = self.last_served;
         let served = self.serve_kind(p);
-        if unchanged && prev == served {
-            // Nothing this request changes can issue earlier than already planned.
-        } else if prev != served || p.sched.oldest_only() {
+        if prev != served || p.sched.oldest_only() {
             self.next_try = self.next_try.min(floor);
         } else if served == Some(k) && self.ref_owed[t.rank as usize] == 0 {
             // Only this bank's candidates changed: wake up when one of them can issue.
@@ -731,13 +725,15 @@ impl Channel {
                     let cd = self.cache[k][rb].c[j as usize];
                     let ce = self.timing.earliest(cd.cmd, cd.t);
                     self.cache[k][rb].c[j as usize].e = ce;
-                    e = e.min(ce);
                     let bm = self.cache[k][rb].c[..self.cache[k][rb].n as usize]
                         .iter()
                         .map(|c| c.e)
                         .min()
                         .unwrap_or(NEVER);
                     self.cmin[k][rb] = bm;
+                    // The bank's other candidate, not ready in the scan, counts too: the
+                    // scan left this bank out of `min_next` (its minimum was due).
+                    e = e.min(bm);
                 }
                 self.next_try = min_next.min(e).max(self.issue_floor);
             }
