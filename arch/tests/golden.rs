@@ -2,8 +2,9 @@
 //! closed/FR-FCFS, timeout/FCFS) x (streaming reads, random with 30% writes), 20k
 //! requests each. Per case: a hash of the full `DramStats` and `ActivityCounts`
 //! (Debug text: exact for every field, floats round-trip), a hash of the command log,
-//! and the final cycle. The numbers in golden_dram.txt were generated before the
-//! controller speed work; speed changes must not move any of them.
+//! and the final cycle. The numbers in golden_dram.txt were last regenerated for one
+//! intended model change (a missed scheduler wake-up, fixed: 2 MASA random cases moved);
+//! speed changes must not move any of them.
 //! Regenerate (only for an intended model change): GOLDEN_WRITE=1 cargo test --test golden
 
 use spikemem_arch::dram::config::{RowPolicy, SalpMode, SchedulerKind};
