@@ -325,16 +325,27 @@ impl Channel {
         if !self.bank_q[1 - k][b].is_empty() {
             self.cmin[1 - k][b] = 0;
         }
-        // This queue: the bank's candidates are recomputed on every arrival. (A younger
-        // request can change them even when the bank already offers a row hit: under
-        // MASA / SALP-2 it can hold back the head's PRE or ACT.) Keeping stale ones made
-        // the moment they were rebuilt, hence the commands, depend on wake-up timing.
-        self.cache[k][b].valid = false;
-        self.cmin[k][b] = 0;
+        // This queue: with one open row per bank (no SALP, SALP-1), a bank that already
+        // offers a row hit keeps its candidates: the younger request cannot issue before
+        // that hit, and the hit already holds back the head's PRE. Under MASA / SALP-2 a
+        // younger request can change them (hold back the head's PRE, or its ACT to another
+        // subarray), and under the closed policy an RDA may become an RD, so there they
+        // are recomputed; keeping stale ones made commands depend on wake-up timing.
+        let c = &self.cache[k][b];
+        let unchanged = c.valid
+            && c.c[..c.n as usize].iter().any(|x| x.hit)
+            && p.row_policy != RowPolicy::Closed
+            && matches!(p.salp, SalpMode::None | SalpMode::Salp1);
+        if !unchanged {
+            self.cache[k][b].valid = false;
+            self.cmin[k][b] = 0;
+        }
         let floor = arrive.max(self.issue_floor);
         let prev = self.last_served;
         let served = self.serve_kind(p);
-        if prev != served || p.sched.oldest_only() {
+        if unchanged && prev == served {
+            // Nothing this request changes can issue earlier than already planned.
+        } else if prev != served || p.sched.oldest_only() {
             self.next_try = self.next_try.min(floor);
         } else if served == Some(k) && self.ref_owed[t.rank as usize] == 0 {
             // Only this bank's candidates changed: wake up when one of them can issue.
