@@ -85,61 +85,83 @@ pub struct DriveOutcome {
     pub wall_seconds: f64,
 }
 
-/// Offer requests to the controller in trace order, at most one per DRAM cycle (and not
-/// before a request's own cycle), until the last one completes. Idle cycles are skipped:
-/// time jumps to the next cycle at which the controller or the trace can act.
+/// The one request-offering loop of spikemem: offer requests `0..n` to the controller
+/// in order, at most one per DRAM cycle, request `i` not before its earliest cycle and
+/// only while fewer than `max_inflight` are outstanding; advance the controller and hand
+/// every completion to `on_done`, until all `n` have completed. Idle cycles are skipped:
+/// time jumps to the next cycle at which the controller or the offer can act. Returns the
+/// cycle at which the last request completed (`start_cycle` when `n` is 0).
+pub fn offer_requests(
+    mem: &mut MemorySystem,
+    start_cycle: u64,
+    n: usize,
+    max_inflight: usize,
+    mut request: impl FnMut(usize) -> (Request, u64),
+    done: &mut Vec<Completion>,
+    mut on_done: impl FnMut(&Completion),
+) -> u64 {
+    let mut cycle = start_cycle;
+    let (mut next, mut inflight, mut completed) = (0usize, 0usize, 0usize);
+    // The next request and its earliest cycle, built once however often it is offered.
+    let mut pending = (n > 0).then(|| request(0));
+    while completed < n {
+        let mut offered = false;
+        if let Some((req, earliest)) = pending {
+            if earliest <= cycle && inflight < max_inflight && mem.try_enqueue(req, cycle) {
+                next += 1;
+                inflight += 1;
+                offered = true;
+                pending = (next < n).then(|| request(next));
+            }
+        }
+        mem.advance_to(cycle, done);
+        for c in done.drain(..) {
+            inflight -= 1;
+            completed += 1;
+            on_done(&c);
+        }
+        if completed == n {
+            break;
+        }
+        // The next offer: the cycle after an accepted one (or the request's own cycle);
+        // a request held back by the buffer or a full queue waits for the controller.
+        let offer_at = match pending {
+            Some(_) if inflight >= max_inflight => u64::MAX,
+            Some((_, earliest)) if offered => (cycle + 1).max(earliest),
+            Some((_, earliest)) if earliest > cycle => earliest,
+            _ => u64::MAX,
+        };
+        let t = mem.next_event_cycle().unwrap_or(u64::MAX).min(offer_at);
+        // Nothing scheduled while requests remain: retry next cycle (queues drain).
+        cycle = if t == u64::MAX {
+            cycle + 1
+        } else {
+            t.max(cycle + 1)
+        };
+    }
+    cycle
+}
+
+/// Offer a trace's requests (trace mode): no in-flight bound beyond the queues.
 pub fn drive(mem: &mut MemorySystem, reqs: &[TraceRequest]) -> DriveOutcome {
     let start = Instant::now();
     let capacity = mem.mapper().capacity_bytes();
-    let mut done: Vec<Completion> = Vec::with_capacity(1024);
-    let mut cycle = 0u64;
-    let mut next = 0usize;
-    let mut completed = 0u64;
-    let n = reqs.len() as u64;
-    while completed < n {
-        let mut offered_ok = false;
-        if let Some(r) = reqs.get(next) {
-            if r.cycle <= cycle {
-                let req = Request {
-                    id: next as u64,
-                    addr: r.addr % capacity,
-                    kind: r.kind,
-                };
-                if mem.try_enqueue(req, cycle) {
-                    next += 1;
-                    offered_ok = true;
-                }
-            }
-        }
-        mem.advance_to(cycle, &mut done);
-        completed += done.len() as u64;
-        done.clear();
-        if completed >= n {
-            break;
-        }
-        // Next cycle: the trace's next offer (next cycle after an accepted one, or the
-        // request's own cycle), or the controller's next event; a rejected offer waits
-        // for the controller to change state.
-        let offer_at = reqs.get(next).map(|r| {
-            if offered_ok {
-                (cycle + 1).max(r.cycle)
-            } else if r.cycle > cycle {
-                r.cycle
-            } else {
-                u64::MAX
-            }
-        });
-        let ev = mem.next_event_cycle().unwrap_or(u64::MAX);
-        let mut t = ev.min(offer_at.unwrap_or(u64::MAX));
-        if t == u64::MAX {
-            // Nothing can happen and requests remain: retry next cycle (queues drain).
-            t = cycle + 1;
-        }
-        cycle = t.max(cycle + 1);
-    }
+    let mut done = Vec::with_capacity(1024);
+    let request = |i: usize| {
+        let r = &reqs[i];
+        (
+            Request {
+                id: i as u64,
+                addr: r.addr % capacity,
+                kind: r.kind,
+            },
+            r.cycle,
+        )
+    };
+    let last = offer_requests(mem, 0, reqs.len(), usize::MAX, request, &mut done, |_| {});
     DriveOutcome {
-        cycles: cycle + 1,
-        completed,
+        cycles: last + 1,
+        completed: reqs.len() as u64,
         wall_seconds: start.elapsed().as_secs_f64(),
     }
 }

@@ -8,6 +8,7 @@
 //! (`Core::run_timestep`). The loop jumps straight to the next cycle at which the
 //! controller or the buffer can act; idle cycles cost nothing.
 
+use crate::dramrun::offer_requests;
 use crate::kernel::{ClockDomain, Model, TimePs};
 use spikemem_arch::dram::controller::MemorySystem;
 use spikemem_arch::dram::{Completion, ReqKind, Request};
@@ -68,54 +69,37 @@ pub fn serve_from_dram(
     if bursts.is_empty() {
         return t0_ps;
     }
-    let mut cycle = dram.clock.ps_to_cycle_ceil(t0_ps).max(dram.cycle);
-    let (mut next, mut inflight, mut completed) = (0usize, 0usize, 0usize);
+    let start = dram.clock.ps_to_cycle_ceil(t0_ps).max(dram.cycle);
     let mut last_ps = t0_ps;
     let mut done = std::mem::take(&mut dram.done);
-    loop {
-        let mut offered = false;
-        if next < bursts.len() && inflight < max_inflight {
-            let b = bursts[next];
-            if dram.mem.try_enqueue(
-                Request {
-                    id: next as u64,
-                    addr: b.addr,
-                    kind: b.kind,
-                },
-                cycle,
-            ) {
-                next += 1;
-                inflight += 1;
-                offered = true;
-            }
+    let clock = dram.clock;
+    let request = |i: usize| {
+        let b = bursts[i];
+        (
+            Request {
+                id: i as u64,
+                addr: b.addr,
+                kind: b.kind,
+            },
+            0,
+        )
+    };
+    let on_done = |c: &Completion| {
+        let t_ps = clock.cycle_to_ps(c.done_cycle);
+        last_ps = last_ps.max(t_ps);
+        if c.kind == ReqKind::Read {
+            arrivals.push(core.ps_to_cycle_ceil(t_ps - t0_ps.min(t_ps)));
         }
-        dram.mem.advance_to(cycle, &mut done);
-        dram.cycle = cycle;
-        for c in done.drain(..) {
-            inflight -= 1;
-            completed += 1;
-            let t_ps = dram.clock.cycle_to_ps(c.done_cycle);
-            last_ps = last_ps.max(t_ps);
-            if c.kind == ReqKind::Read {
-                arrivals.push(core.ps_to_cycle_ceil(t_ps - t0_ps.min(t_ps)));
-            }
-        }
-        if completed == bursts.len() {
-            break;
-        }
-        let ev = dram.mem.next_event_cycle().unwrap_or(u64::MAX);
-        let offer_at = if offered && next < bursts.len() && inflight < max_inflight {
-            cycle + 1
-        } else {
-            u64::MAX
-        };
-        let t = ev.min(offer_at);
-        cycle = if t == u64::MAX {
-            cycle + 1
-        } else {
-            t.max(cycle + 1)
-        };
-    }
+    };
+    dram.cycle = offer_requests(
+        &mut dram.mem,
+        start,
+        bursts.len(),
+        max_inflight,
+        request,
+        &mut done,
+        on_done,
+    );
     dram.done = done;
     last_ps
 }
