@@ -36,7 +36,7 @@ use super::mapping::AddressMapper;
 use super::power::ActivityCounts;
 use super::scheduler::{Candidate, Policy, Scheduler};
 use super::stats::{BankStats, DramStats, Histogram};
-use super::timing::{Target, TimingState};
+use super::timing::{Target, TimingState, NCMD};
 use super::{
     Command, Completion, DramAddr, DramConfig, DramError, IssuedCommand, ReqKind, Request, Standard,
 };
@@ -88,7 +88,7 @@ fn kidx(k: ReqKind) -> usize {
 }
 
 /// What the scheduler picked this cycle.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 struct Pick {
     cand: Candidate,
     slot: u32,
@@ -96,10 +96,19 @@ struct Pick {
     t: Target,
 }
 
+/// The FR-FCFS decision of the last sweep: `pick` issues at cycle `at` unless the
+/// channel changes first (an arrival, a command, a refresh falling due).
+#[derive(Clone, Copy, Debug)]
+struct Plan {
+    at: u64,
+    kind: usize,
+    pick: Pick,
+}
+
 /// A bank's candidate command, cached until the bank's queue or rows change. Its
-/// earliest-issue cycle only grows as other commands issue (constraints are raised,
-/// never lowered), so a cached value is a safe lower bound: a not-yet-ready cached
-/// candidate is skipped without a look-up.
+/// earliest-issue cycle is exact: the bank-group-and-below part `l` is kept up to date
+/// as commands issue (only commands in its bank group can raise it), the rank part is
+/// looked up by each sweep, so the channel wakes exactly when a command can issue.
 #[derive(Clone, Copy, Debug)]
 struct Cand {
     slot: u32,
@@ -107,7 +116,7 @@ struct Cand {
     t: Target,
     hit: bool,
     seq: u64,
-    e: u64,
+    l: u64,
 }
 
 const NO_CAND: Cand = Cand {
@@ -121,7 +130,7 @@ const NO_CAND: Cand = Cand {
     },
     hit: false,
     seq: 0,
-    e: 0,
+    l: 0,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -141,13 +150,10 @@ const NO_CACHE: BankCache = BankCache {
 struct Channel {
     /// Per kind, per flat bank: FR-FCFS candidates (oldest hit, oldest request).
     cache: [Vec<BankCache>; 2],
-    /// Per kind, per flat bank: the smallest cached earliest cycle of its candidates
-    /// (0 when the cache is stale), scanned first so waiting banks cost one load.
-    cmin: [Vec<u64>; 2],
-    /// Candidates found ready by the current scan: (bank, candidate index).
-    ready_list: Vec<(u32, u8)>,
-    /// Scratch: banks whose cached minimum is due in the current scan.
-    due: Vec<u32>,
+    plan: Option<Plan>,
+    /// Scratch of a sweep: per rank, the rank-and-above part of each command's
+    /// earliest cycle (shared by all of the rank's banks).
+    rank_e: Vec<[u64; NCMD]>,
     /// The queue served by the last scheduling decision.
     last_served: Option<usize>,
     idx: u32,
@@ -219,9 +225,8 @@ impl Channel {
         };
         Channel {
             cache: [vec![NO_CACHE; nb], vec![NO_CACHE; nb]],
-            cmin: [vec![NEVER; nb], vec![NEVER; nb]],
-            ready_list: Vec::with_capacity(2 * nb),
-            due: Vec::with_capacity(nb),
+            plan: None,
+            rank_e: vec![[0; NCMD]; p.ranks as usize],
             last_served: None,
             idx,
             timing: TimingState::new(std, p.salp, p.ranks),
@@ -322,9 +327,6 @@ impl Channel {
         self.requests += 1;
         // The other queue: the new request can turn its RDA into RD (closed policy).
         self.cache[1 - k][b].valid = false;
-        if !self.bank_q[1 - k][b].is_empty() {
-            self.cmin[1 - k][b] = 0;
-        }
         // This queue: with one open row per bank (no SALP, SALP-1), a bank that already
         // offers a row hit keeps its candidates: the younger request cannot issue before
         // that hit, and the hit already holds back the head's PRE. Under MASA / SALP-2 a
@@ -338,21 +340,64 @@ impl Channel {
             && matches!(p.salp, SalpMode::None | SalpMode::Salp1);
         if !unchanged {
             self.cache[k][b].valid = false;
-            self.cmin[k][b] = 0;
         }
+
         let floor = arrive.max(self.issue_floor);
         let prev = self.last_served;
         let served = self.serve_kind(p);
         if unchanged && prev == served {
             // Nothing this request changes can issue earlier than already planned.
-        } else if prev != served || p.sched.oldest_only() {
+            return true;
+        }
+        if prev != served || p.sched.oldest_only() || p.row_policy == RowPolicy::Closed {
+            // (Closed policy: the other queue's RDA / WRA may have become RD / WR.)
+            self.plan = None;
             self.next_try = self.next_try.min(floor);
         } else if served == Some(k) && self.ref_owed[t.rank as usize] == 0 {
-            // Only this bank's candidates changed: wake up when one of them can issue.
-            let e = self.fill_cache(k, b, p);
-            self.next_try = self.next_try.min(e.max(floor));
+            // Only this bank's candidates changed: merge them into the plan, or wake up
+            // when one of them can issue.
+            match self.plan {
+                Some(pl) if pl.kind == k && pl.pick.t.bank != b as u32 => {
+                    self.merge_bank(k, b, floor, p);
+                }
+                _ => {
+                    self.plan = None;
+                    let e = self.bank_earliest(k, b, p);
+                    self.next_try = self.next_try.min(e.max(floor));
+                }
+            }
         }
+        // Otherwise the change is in a queue not served or a rank owing a refresh,
+        // which the plan leaves out anyway.
         true
+    }
+
+    /// Fold bank `b`'s (new) candidates in queue `k`, none before `floor`, into the
+    /// plan, whose pick is in another bank.
+    fn merge_bank(&mut self, k: usize, b: usize, floor: u64, p: &Params) {
+        if !self.cache[k][b].valid {
+            self.fill_cache(k, b, p);
+        }
+        let Some(mut pl) = self.plan else { return };
+        let bc = self.cache[k][b];
+        for cd in &bc.c[..bc.n as usize] {
+            let e = self.timing.earliest(cd.cmd, cd.t).max(floor);
+            let cand = Candidate {
+                hit: cd.hit,
+                seq: cd.seq,
+            };
+            if e < pl.at || (e == pl.at && p.sched.prefer(&cand, &pl.pick.cand)) {
+                pl.at = e;
+                pl.pick = Pick {
+                    cand,
+                    slot: cd.slot,
+                    cmd: cd.cmd,
+                    t: cd.t,
+                };
+            }
+        }
+        self.plan = Some(pl);
+        self.next_try = self.next_try.min(pl.at);
     }
 
     fn advance(&mut self, until: u64, p: &Params, done: &mut Vec<Completion>) {
@@ -388,6 +433,7 @@ impl Channel {
                     }
                 }
                 self.next_ref = self.ref_due.iter().copied().min().unwrap_or(NEVER);
+                self.plan = None;
                 self.next_try = self.next_try.min(t.max(self.issue_floor));
             }
             if self.next_try <= t {
@@ -443,19 +489,31 @@ impl Channel {
                 }
             }
         }
-        let e = self.timing.earliest(cmd, t);
         Some(Cand {
             slot,
             cmd,
             t,
             hit,
             seq: self.slots[slot as usize].seq,
-            e,
+            l: self.timing.earliest_below_rank(cmd, t),
         })
     }
 
-    /// Recompute bank `b`'s candidates in queue `k`; returns their earliest cycle.
-    fn fill_cache(&mut self, k: usize, b: usize, p: &Params) -> u64 {
+    /// The earliest cycle at which one of bank `b`'s candidates in queue `k` can issue.
+    fn bank_earliest(&mut self, k: usize, b: usize, p: &Params) -> u64 {
+        if !self.cache[k][b].valid {
+            self.fill_cache(k, b, p);
+        }
+        let bc = &self.cache[k][b];
+        bc.c[..bc.n as usize]
+            .iter()
+            .map(|c| self.timing.earliest(c.cmd, c.t))
+            .min()
+            .unwrap_or(NEVER)
+    }
+
+    /// Recompute bank `b`'s candidates in queue `k`.
+    fn fill_cache(&mut self, k: usize, b: usize, p: &Params) {
         let q = &self.bank_q[k][b];
         let mut bc = NO_CACHE;
         bc.valid = true;
@@ -490,7 +548,7 @@ impl Channel {
                     t: s.t,
                     hit: true,
                     seq: s.seq,
-                    e: self.timing.earliest(cmd, s.t),
+                    l: self.timing.earliest_below_rank(cmd, s.t),
                 };
                 bc.n = 1;
             }
@@ -510,7 +568,7 @@ impl Channel {
                         t,
                         hit: false,
                         seq: s.seq,
-                        e: self.timing.earliest(cmd, t),
+                        l: self.timing.earliest_below_rank(cmd, t),
                     };
                     bc.n += 1;
                 }
@@ -531,25 +589,66 @@ impl Channel {
             }
         }
         self.cache[k][b] = bc;
-        let m = bc.c[..bc.n as usize]
-            .iter()
-            .map(|c| c.e)
-            .min()
-            .unwrap_or(NEVER);
-        self.cmin[k][b] = m;
-        m
     }
 
     fn invalidate_bank(&mut self, b: u32) {
         self.cache[0][b as usize].valid = false;
         self.cache[1][b as usize].valid = false;
-        for k in 0..2 {
-            self.cmin[k][b as usize] = if self.bank_q[k][b as usize].is_empty() {
-                NEVER
-            } else {
-                0
-            };
+    }
+
+    /// FR-FCFS: every candidate of queue `k` (banks of ranks owing a refresh excepted)
+    /// with its exact earliest cycle, no earlier than `floor`. Returns the first cycle
+    /// at which one can issue and the preferred candidate at that cycle.
+    #[inline]
+    fn sweep(&mut self, k: usize, floor: u64, p: &Params) -> Option<(u64, Pick)> {
+        let any_owed = self.ref_owed.iter().any(|&o| o > 0);
+        for r in 0..self.rank_e.len() {
+            self.rank_e[r] = self.timing.rank_earliest_all(r as u32);
         }
+        for i in 0..self.active[k].len() {
+            let b = self.active[k][i] as usize;
+            if !self.cache[k][b].valid {
+                self.fill_cache(k, b, p);
+            }
+        }
+        // Read-only from here: references, no copies.
+        let (cache, rank_e) = (&self.cache[k], &self.rank_e);
+        let mut at = NEVER;
+        let mut best_key = u64::MAX;
+        let mut best: Option<&Cand> = None;
+        for &b in &self.active[k] {
+            let b = b as usize;
+            if any_owed && self.ref_owed[b >> p.bank_shift] > 0 {
+                continue;
+            }
+            let bc = &cache[b];
+            for cd in &bc.c[..bc.n as usize] {
+                let e =
+                    cd.l.max(rank_e[cd.t.rank as usize][cd.cmd as usize])
+                        .max(floor);
+                let key = p.sched.key(&Candidate {
+                    hit: cd.hit,
+                    seq: cd.seq,
+                });
+                if e < at || (e == at && key < best_key) {
+                    at = e;
+                    best_key = key;
+                    best = Some(cd);
+                }
+            }
+        }
+        best.map(|cd| {
+            let pick = Pick {
+                cand: Candidate {
+                    hit: cd.hit,
+                    seq: cd.seq,
+                },
+                slot: cd.slot,
+                cmd: cd.cmd,
+                t: cd.t,
+            };
+            (at, pick)
+        })
     }
 
     #[inline]
@@ -657,96 +756,42 @@ impl Channel {
                     }
                 }
             } else {
-                let any_owed = self.ref_owed.iter().any(|&o| o > 0);
-                self.ready_list.clear();
-                // A linear pass over every bank's cached minimum (NEVER when its queue is
-                // empty): contiguous and branch-light, cheaper than chasing the active list.
-                // It only reads: the due banks (in bank order) are handled afterwards,
-                // which touches no other bank's minimum.
-                let mut due = std::mem::take(&mut self.due);
-                due.clear();
-                for (b, &m) in self.cmin[k].iter().enumerate() {
-                    if m > now {
-                        min_next = min_next.min(m);
-                    } else {
-                        due.push(b as u32);
+                // The plan of the last sweep holds while nothing has changed since.
+                match self.plan {
+                    Some(pl) if pl.kind == k && pl.at > now => min_next = min_next.min(pl.at),
+                    Some(pl) if pl.kind == k && pl.at == now => {
+                        self.plan = None;
+                        best = Some(pl.pick);
+                    }
+                    _ => {
+                        self.plan = None;
+                        if let Some((at, pick)) = self.sweep(k, now, p) {
+                            if at == now {
+                                best = Some(pick);
+                            } else {
+                                min_next = min_next.min(at);
+                                self.plan = Some(Plan { at, kind: k, pick });
+                            }
+                        }
                     }
                 }
-                for &b in &due {
-                    let b = b as usize;
-                    if any_owed && self.ref_owed[b >> p.bank_shift] > 0 {
-                        continue;
-                    }
-                    if !self.cache[k][b].valid {
-                        self.fill_cache(k, b, p);
-                    }
-                    let mut bmin = NEVER;
-                    for j in 0..self.cache[k][b].n as usize {
-                        let mut cd = self.cache[k][b].c[j];
-                        if cd.e <= now {
-                            cd.e = self.timing.earliest(cd.cmd, cd.t);
-                            self.cache[k][b].c[j].e = cd.e;
-                        }
-                        bmin = bmin.min(cd.e);
-                        if cd.e > now {
-                            continue;
-                        }
-                        self.ready_list.push((b as u32, j as u8));
-                        let cand = Candidate {
-                            hit: cd.hit,
-                            seq: cd.seq,
-                        };
-                        if best.as_ref().is_none_or(|b| p.sched.prefer(&cand, &b.cand)) {
-                            best = Some(Pick {
-                                cand,
-                                slot: cd.slot,
-                                cmd: cd.cmd,
-                                t: cd.t,
-                            });
-                        }
-                    }
-                    self.cmin[k][b] = bmin;
-                    if bmin > now {
-                        min_next = min_next.min(bmin);
-                    }
-                }
-                self.due = due;
             }
         }
         if let Some(pk) = best {
             self.issue_for(pk, p);
-            // Next wake-up without a rescan when only the issued bank changed: the other
-            // candidates' cycles are lower bounds, the issued bank is recomputed.
+            // The next wake-up, exactly: when a candidate can issue after this command
+            // (refresh commands' cycles from before it are lower bounds).
             let housekeeping = p.row_policy == RowPolicy::Timeout || !self.closing_banks.is_empty();
             if !housekeeping && !p.sched.oldest_only() && self.serve_kind(p) == served {
                 let k = served.unwrap_or(0);
-                let b = pk.t.bank as usize;
-                let mut e = if self.bank_q[k][b].is_empty() {
-                    NEVER
-                } else {
-                    self.fill_cache(k, b, p)
-                };
-                // The other candidates that were ready: when can they issue now?
-                for i in 0..self.ready_list.len() {
-                    let (rb, j) = self.ready_list[i];
-                    let rb = rb as usize;
-                    if rb == b || !self.cache[k][rb].valid {
-                        continue;
+                let floor = self.issue_floor;
+                match self.sweep(k, floor, p) {
+                    Some((at, pick)) => {
+                        self.plan = Some(Plan { at, kind: k, pick });
+                        self.next_try = min_next.min(at).max(floor);
                     }
-                    let cd = self.cache[k][rb].c[j as usize];
-                    let ce = self.timing.earliest(cd.cmd, cd.t);
-                    self.cache[k][rb].c[j as usize].e = ce;
-                    let bm = self.cache[k][rb].c[..self.cache[k][rb].n as usize]
-                        .iter()
-                        .map(|c| c.e)
-                        .min()
-                        .unwrap_or(NEVER);
-                    self.cmin[k][rb] = bm;
-                    // The bank's other candidate, not ready in the scan, counts too: the
-                    // scan left this bank out of `min_next` (its minimum was due).
-                    e = e.min(bm);
+                    None => self.next_try = min_next.max(floor),
                 }
-                self.next_try = min_next.min(e).max(self.issue_floor);
             }
             return;
         }
@@ -844,7 +889,6 @@ impl Channel {
                 q.remove(pos);
             }
             if q.is_empty() {
-                self.cmin[k][b as usize] = NEVER;
                 self.cache[k][b as usize].valid = false;
                 let ap = self.active_pos[k][b as usize] as usize;
                 self.active[k].swap_remove(ap);
@@ -901,7 +945,23 @@ impl Channel {
 
     fn issue_at(&mut self, cmd: Command, t: Target, addr: DramAddr, p: &Params) {
         let now = self.now;
+        self.plan = None;
         self.timing.issue(cmd, t, now);
+        if self.timing.raises_bank_group(cmd) {
+            // The other banks of the group: their candidates' local part went up.
+            let first = t.bg * p.banks_per_group;
+            for b in first..first + p.banks_per_group {
+                for k in 0..2 {
+                    let bc = &mut self.cache[k][b as usize];
+                    if b == t.bank || !bc.valid {
+                        continue;
+                    }
+                    for cd in &mut bc.c[..bc.n as usize] {
+                        cd.l = self.timing.earliest_below_rank(cd.cmd, cd.t);
+                    }
+                }
+            }
+        }
         let closed = self.banks.apply(cmd, t.rank, t.bank, t.sa, addr.row, now);
         if cmd == Command::PREA {
             let first = t.rank * self.banks_per_rank;

@@ -18,8 +18,13 @@ pub struct Candidate {
 pub trait Policy {
     /// Only the oldest queued request may issue (FCFS); otherwise any request may.
     fn oldest_only(&self) -> bool;
+    /// The candidate's rank: among ready candidates the smallest key wins (keys of
+    /// distinct requests differ: they include the arrival order).
+    fn key(&self, c: &Candidate) -> u64;
     /// Does `a` win over `b`? Both are ready.
-    fn prefer(&self, a: &Candidate, b: &Candidate) -> bool;
+    fn prefer(&self, a: &Candidate, b: &Candidate) -> bool {
+        self.key(a) < self.key(b)
+    }
 }
 
 /// First come, first served: the oldest request's next command, when it is ready.
@@ -29,8 +34,8 @@ impl Policy for Fcfs {
     fn oldest_only(&self) -> bool {
         true
     }
-    fn prefer(&self, a: &Candidate, b: &Candidate) -> bool {
-        a.seq < b.seq
+    fn key(&self, c: &Candidate) -> u64 {
+        c.seq
     }
 }
 
@@ -41,8 +46,9 @@ impl Policy for FrFcfs {
     fn oldest_only(&self) -> bool {
         false
     }
-    fn prefer(&self, a: &Candidate, b: &Candidate) -> bool {
-        (a.hit, std::cmp::Reverse(a.seq)) > (b.hit, std::cmp::Reverse(b.seq))
+    fn key(&self, c: &Candidate) -> u64 {
+        // Row hits first (top bit clear), then the oldest.
+        ((!c.hit as u64) << 63) | c.seq
     }
 }
 
@@ -71,10 +77,10 @@ impl Policy for Scheduler {
         }
     }
     #[inline]
-    fn prefer(&self, a: &Candidate, b: &Candidate) -> bool {
+    fn key(&self, c: &Candidate) -> u64 {
         match self {
-            Scheduler::Fcfs => Fcfs.prefer(a, b),
-            Scheduler::FrFcfs => FrFcfs.prefer(a, b),
+            Scheduler::Fcfs => Fcfs.key(c),
+            Scheduler::FrFcfs => FrFcfs.key(c),
         }
     }
 }

@@ -328,6 +328,8 @@ pub struct TimingState {
     win_count: [Vec<Vec<u64>>; NCMD],
     subarray_level: bool,
     subarrays: u32,
+    /// Commands with a bank-group-level rule (pairwise or window).
+    bg_raisers: CmdSet,
     ch: [u64; NCMD],
     ch_sib: [Top2; NCMD],
     rank: Vec<[u64; NCMD]>,
@@ -407,9 +409,21 @@ impl TimingState {
             u[SLOT_RA_SIB] &= ranks > 1;
             u[SLOT_SA_SIB] &= o.subarrays_per_bank > 1;
         }
+        let mut bg_raisers = CmdSet(0);
+        for (p, u) in used.iter().enumerate() {
+            if u[SLOT_BG] {
+                bg_raisers.0 |= 1 << p;
+            }
+        }
+        for (p, ws) in windows.iter().enumerate() {
+            if ws.iter().any(|w| w.level == Level::BankGroup) {
+                bg_raisers.0 |= 1 << p;
+            }
+        }
         TimingState {
             lat,
             used,
+            bg_raisers,
             lanes,
             nlanes,
             windows,
@@ -446,16 +460,34 @@ impl TimingState {
     /// Earliest cycle at which `cmd` may issue to `t` (PREA and REF: rank only).
     #[inline]
     pub fn earliest(&self, cmd: Command, t: Target) -> u64 {
-        let k = cmd as usize;
-        let mut e = self.ch[k]
-            .max(self.rank[t.rank as usize][k])
-            .max(self.ch_sib[k].other_than(t.rank));
+        let e = self.rank_earliest(cmd as usize, t.rank);
         if matches!(cmd, Command::PREA | Command::REF) {
             return e;
         }
-        e = e
-            .max(self.bg[t.bg as usize][k])
-            .max(self.bank[t.bank as usize][k]);
+        e.max(self.earliest_below_rank(cmd, t))
+    }
+
+    /// The channel and rank constraints of command index `k` on `rank`.
+    #[inline]
+    fn rank_earliest(&self, k: usize, rank: u32) -> u64 {
+        self.ch[k]
+            .max(self.rank[rank as usize][k])
+            .max(self.ch_sib[k].other_than(rank))
+    }
+
+    /// The channel and rank constraints of every command on `rank`: shared by all of
+    /// its banks, so a scheduler sweep looks them up once.
+    #[inline]
+    pub fn rank_earliest_all(&self, rank: u32) -> [u64; NCMD] {
+        std::array::from_fn(|k| self.rank_earliest(k, rank))
+    }
+
+    /// The bank group, bank and subarray constraints of a bank-level `cmd` on `t`:
+    /// `earliest` = the max of this and the rank part.
+    #[inline]
+    pub fn earliest_below_rank(&self, cmd: Command, t: Target) -> u64 {
+        let k = cmd as usize;
+        let mut e = self.bg[t.bg as usize][k].max(self.bank[t.bank as usize][k]);
         if self.subarray_level {
             let si = (t.bank * self.subarrays + t.sa) as usize;
             e = e
@@ -463,6 +495,14 @@ impl TimingState {
                 .max(self.bank_sib[t.bank as usize][k].other_than(t.sa));
         }
         e
+    }
+
+    /// Does `cmd` raise the bank-group part of other banks' constraints? Below the rank
+    /// level only bank-group rules reach beyond the target bank; a command without one
+    /// leaves every other bank's `earliest_below_rank` unchanged.
+    #[inline]
+    pub fn raises_bank_group(&self, cmd: Command) -> bool {
+        self.bg_raisers.contains(cmd)
     }
 
     /// Record `cmd` issued to `t` at cycle `c`.
