@@ -10,7 +10,7 @@ use spikemem_arch::dram::controller::MemorySystem;
 use spikemem_arch::dram::power::{DramPower, EnergyBreakdown};
 use spikemem_arch::dram::voltage::{OperatingPoint, VoltageTable};
 use spikemem_arch::dram::{
-    checker, Command, Completion, DramAddr, DramConfig, IssuedCommand, Request, Standard,
+    checker, Command, DramAddr, DramConfig, IssuedCommand, Request, Standard,
 };
 use std::io::Write;
 use std::path::Path;
@@ -85,63 +85,6 @@ pub struct DriveOutcome {
     pub wall_seconds: f64,
 }
 
-/// The one request-offering loop of spikemem: offer requests `0..n` to the controller
-/// in order, at most one per DRAM cycle, request `i` not before its earliest cycle and
-/// only while fewer than `max_inflight` are outstanding; advance the controller and hand
-/// every completion to `on_done`, until all `n` have completed. Idle cycles are skipped:
-/// time jumps to the next cycle at which the controller or the offer can act. Returns the
-/// cycle at which the last request completed (`start_cycle` when `n` is 0).
-pub fn offer_requests(
-    mem: &mut MemorySystem,
-    start_cycle: u64,
-    n: usize,
-    max_inflight: usize,
-    mut request: impl FnMut(usize) -> (Request, u64),
-    done: &mut Vec<Completion>,
-    mut on_done: impl FnMut(&Completion),
-) -> u64 {
-    let mut cycle = start_cycle;
-    let (mut next, mut inflight, mut completed) = (0usize, 0usize, 0usize);
-    // The next request and its earliest cycle, built once however often it is offered.
-    let mut pending = (n > 0).then(|| request(0));
-    while completed < n {
-        let mut offered = false;
-        if let Some((req, earliest)) = pending {
-            if earliest <= cycle && inflight < max_inflight && mem.try_enqueue(req, cycle) {
-                next += 1;
-                inflight += 1;
-                offered = true;
-                pending = (next < n).then(|| request(next));
-            }
-        }
-        mem.advance_to(cycle, done);
-        for c in done.drain(..) {
-            inflight -= 1;
-            completed += 1;
-            on_done(&c);
-        }
-        if completed == n {
-            break;
-        }
-        // The next offer: the cycle after an accepted one (or the request's own cycle);
-        // a request held back by the buffer or a full queue waits for the controller.
-        let offer_at = match pending {
-            Some(_) if inflight >= max_inflight => u64::MAX,
-            Some((_, earliest)) if offered => (cycle + 1).max(earliest),
-            Some((_, earliest)) if earliest > cycle => earliest,
-            _ => u64::MAX,
-        };
-        let t = mem.next_event_cycle().unwrap_or(u64::MAX).min(offer_at);
-        // Nothing scheduled while requests remain: retry next cycle (queues drain).
-        cycle = if t == u64::MAX {
-            cycle + 1
-        } else {
-            t.max(cycle + 1)
-        };
-    }
-    cycle
-}
-
 /// Offer a trace's requests (trace mode): no in-flight bound beyond the queues.
 pub fn drive(mem: &mut MemorySystem, reqs: &[TraceRequest]) -> DriveOutcome {
     let start = Instant::now();
@@ -158,7 +101,7 @@ pub fn drive(mem: &mut MemorySystem, reqs: &[TraceRequest]) -> DriveOutcome {
             r.cycle,
         )
     };
-    let last = offer_requests(mem, 0, reqs.len(), usize::MAX, request, &mut done, |_| {});
+    let last = mem.offer_requests(0, reqs.len(), usize::MAX, request, &mut done, |_| {});
     DriveOutcome {
         cycles: last + 1,
         completed: reqs.len() as u64,

@@ -1,6 +1,6 @@
-//! Speed of the DRAM controller, driven as the trace mode drives it: one request
-//! offered per DRAM cycle, in order, while its queue accepts; when full, jump to the
-//! next event and retry; run until the last request completes.
+//! Speed of the DRAM controller, driven as the trace mode drives it
+//! (`MemorySystem::offer_requests`: one request offered per DRAM cycle, in order; a
+//! refused one again every cycle until accepted), until the last request completes.
 //!
 //! cargo run --release -p spikemem-arch --example dram_bench [-- N [streaming|random|DDR4|LPDDR3]]
 
@@ -24,32 +24,18 @@ fn cpu_secs() -> f64 {
 fn drive(mem: &mut MemorySystem, n: u64, addr: impl Fn(u64) -> u64) -> (u64, u64) {
     let mut done = Vec::with_capacity(1024);
     let mut completed = 0u64;
-    let mut c = 0u64;
-    let mut i = 0u64;
-    while i < n || mem.pending() > 0 {
-        mem.advance_to(c, &mut done);
-        completed += done.len() as u64;
-        done.clear();
-        if i < n
-            && mem.try_enqueue(
-                Request {
-                    id: i,
-                    addr: addr(i),
-                    kind: ReqKind::Read,
-                },
-                c,
-            )
-        {
-            i += 1;
-            c += 1;
-            continue;
-        }
-        match mem.next_event_cycle() {
-            Some(t) => c = t.max(c + 1),
-            None => break,
-        }
-    }
-    (completed, c)
+    let request = |i: usize| {
+        let req = Request {
+            id: i as u64,
+            addr: addr(i as u64),
+            kind: ReqKind::Read,
+        };
+        (req, 0)
+    };
+    let last = mem.offer_requests(0, n as usize, usize::MAX, request, &mut done, |_| {
+        completed += 1
+    });
+    (completed, last + 1)
 }
 
 fn main() {

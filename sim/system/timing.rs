@@ -8,7 +8,6 @@
 //! (`Core::run_timestep`). The loop jumps straight to the next cycle at which the
 //! controller or the buffer can act; idle cycles cost nothing.
 
-use crate::dramrun::offer_requests;
 use crate::kernel::{ClockDomain, Model, TimePs};
 use spikemem_arch::dram::controller::MemorySystem;
 use spikemem_arch::dram::{Completion, ReqKind, Request};
@@ -91,8 +90,7 @@ pub fn serve_from_dram(
             arrivals.push(core.ps_to_cycle_ceil(t_ps - t0_ps.min(t_ps)));
         }
     };
-    dram.cycle = offer_requests(
-        &mut dram.mem,
+    dram.cycle = dram.mem.offer_requests(
         start,
         bursts.len(),
         max_inflight,
@@ -101,5 +99,7 @@ pub fn serve_from_dram(
         on_done,
     );
     dram.done = done;
+    // Completions come channel by channel; the core consumes words in arrival order.
+    arrivals.sort_unstable();
     last_ps
 }

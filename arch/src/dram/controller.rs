@@ -80,7 +80,7 @@ struct Params {
 }
 
 #[inline]
-fn kidx(k: ReqKind) -> usize {
+fn kind_index(k: ReqKind) -> usize {
     match k {
         ReqKind::Read => 0,
         ReqKind::Write => 1,
@@ -276,16 +276,25 @@ impl Channel {
         }
     }
 
+    /// The next cycle at which the scheduler or refresh has something to do.
     #[inline]
-    fn next_event(&self) -> u64 {
-        let mut t = self.next_try.min(self.next_ref);
-        if let Some(c) = self.rd_done.front() {
-            t = t.min(c.done_cycle);
-        }
-        if let Some(c) = self.wr_done.front() {
-            t = t.min(c.done_cycle);
-        }
-        t
+    fn next_command_event(&self) -> u64 {
+        self.next_try.min(self.next_ref)
+    }
+
+    /// The next completion's cycle. Completions change no controller state (a slot
+    /// frees when its column command issues), so they are not events of their own:
+    /// `advance` reports every completion due by its end.
+    #[inline]
+    fn next_completion(&self) -> u64 {
+        let r = self.rd_done.front().map_or(NEVER, |c| c.done_cycle);
+        let w = self.wr_done.front().map_or(NEVER, |c| c.done_cycle);
+        r.min(w)
+    }
+
+    #[inline]
+    fn has_room(&self, kind: ReqKind, p: &Params) -> bool {
+        self.count[kind_index(kind)] < p.depth && !self.free.is_empty()
     }
 
     fn pending(&self) -> usize {
@@ -293,7 +302,7 @@ impl Channel {
     }
 
     fn enqueue(&mut self, req: Request, addr: DramAddr, cycle: u64, p: &Params) -> bool {
-        let k = kidx(req.kind);
+        let k = kind_index(req.kind);
         if self.count[k] >= p.depth {
             return false;
         }
@@ -402,29 +411,11 @@ impl Channel {
 
     fn advance(&mut self, until: u64, p: &Params, done: &mut Vec<Completion>) {
         loop {
-            let t = self.next_event();
+            let t = self.next_command_event();
             if t > until {
                 break;
             }
             self.now = t;
-            while let Some(c) = self.rd_done.front() {
-                if c.done_cycle > t {
-                    break;
-                }
-                let c = self.rd_done.pop_front().unwrap();
-                self.rd_hist.add(c.done_cycle - c.arrive_cycle);
-                self.reads += 1;
-                done.push(c);
-            }
-            while let Some(c) = self.wr_done.front() {
-                if c.done_cycle > t {
-                    break;
-                }
-                let c = self.wr_done.pop_front().unwrap();
-                self.wr_lat_sum += c.done_cycle - c.arrive_cycle;
-                self.writes += 1;
-                done.push(c);
-            }
             if self.next_ref <= t {
                 for r in 0..self.ref_due.len() {
                     while self.ref_due[r] <= t {
@@ -438,6 +429,25 @@ impl Channel {
             }
             if self.next_try <= t {
                 self.schedule(p);
+            }
+        }
+        // Completions due by `until`, reads and writes merged in time order.
+        loop {
+            let r = self.rd_done.front().map_or(NEVER, |c| c.done_cycle);
+            let w = self.wr_done.front().map_or(NEVER, |c| c.done_cycle);
+            if r.min(w) > until {
+                break;
+            }
+            if r <= w {
+                let c = self.rd_done.pop_front().unwrap();
+                self.rd_hist.add(c.done_cycle - c.arrive_cycle);
+                self.reads += 1;
+                done.push(c);
+            } else {
+                let c = self.wr_done.pop_front().unwrap();
+                self.wr_lat_sum += c.done_cycle - c.arrive_cycle;
+                self.writes += 1;
+                done.push(c);
             }
         }
         self.now = self.now.max(until);
@@ -469,7 +479,7 @@ impl Channel {
         let (cmd, t, hit) = self.command_for(slot, p);
         if cmd == Command::PRE
             && pre_held.unwrap_or_else(|| {
-                self.hits_pending(kidx(self.slots[slot as usize].kind), t.bank, t.sa)
+                self.hits_pending(kind_index(self.slots[slot as usize].kind), t.bank, t.sa)
             })
         {
             return None; // do not close a row that queued requests still hit
@@ -484,7 +494,8 @@ impl Channel {
                 .iter()
                 .find(|&&d| Some(d) != closing)
             {
-                if d != t.sa && self.hits_pending(kidx(self.slots[slot as usize].kind), b, d) {
+                if d != t.sa && self.hits_pending(kind_index(self.slots[slot as usize].kind), b, d)
+                {
                     return None;
                 }
             }
@@ -880,7 +891,7 @@ impl Channel {
             pk.cmd,
             Command::RD | Command::RDA | Command::WR | Command::WRA
         ) {
-            let k = kidx(s.kind);
+            let k = kind_index(s.kind);
             let q = &mut self.bank_q[k][b as usize];
             let pos = q.iter().position(|&x| x == pk.slot).unwrap_or(0);
             if pos == 0 {
@@ -1091,16 +1102,25 @@ impl MemorySystem {
         &self.mapper
     }
 
+    /// The request's DRAM address; the last one is kept (a request is often looked at
+    /// more than once: refused, or checked for room first).
+    #[inline]
+    fn decode(&mut self, addr: u64) -> DramAddr {
+        if self.last_decode.0 != addr {
+            self.last_decode = (addr, self.mapper.decode(addr));
+        }
+        self.last_decode.1
+    }
+
+    /// Would `req`'s queue take it now (as of the last `advance_to`)?
+    pub fn has_room(&mut self, req: &Request) -> bool {
+        let addr = self.decode(req.addr);
+        self.channels[addr.channel as usize].has_room(req.kind, &self.params)
+    }
+
     /// Offer a request arriving at `cycle`; false when its queue is full.
     pub fn try_enqueue(&mut self, req: Request, cycle: u64) -> bool {
-        // A refused request is usually offered again: keep its decoding.
-        let addr = if self.last_decode.0 == req.addr {
-            self.last_decode.1
-        } else {
-            let a = self.mapper.decode(req.addr);
-            self.last_decode = (req.addr, a);
-            a
-        };
+        let addr = self.decode(req.addr);
         let ch = &mut self.channels[addr.channel as usize];
         if cycle > ch.now {
             // Catch up so the request never sees an earlier cycle.
@@ -1109,15 +1129,105 @@ impl MemorySystem {
         ch.enqueue(req, addr, cycle, &self.params)
     }
 
-    /// Earliest cycle at which anything can happen; None only when nothing ever will.
+    /// Earliest cycle at which anything can happen, a command or a completion; None
+    /// only when nothing ever will.
     pub fn next_event_cycle(&self) -> Option<u64> {
         let t = self
             .channels
             .iter()
-            .map(|c| c.next_event())
+            .map(|c| c.next_command_event().min(c.next_completion()))
             .min()
             .unwrap_or(NEVER);
         (t != NEVER).then_some(t)
+    }
+
+    /// Earliest cycle at which a command may issue or a refresh falls due (the only
+    /// events that change the controller's state).
+    pub fn next_command_cycle(&self) -> u64 {
+        self.channels
+            .iter()
+            .map(|c| c.next_command_event())
+            .min()
+            .unwrap_or(NEVER)
+    }
+
+    /// Cycle of the next completion not yet reported (NEVER when none is pending).
+    pub fn next_completion_cycle(&self) -> u64 {
+        let early = self.early.first().map_or(NEVER, |c| c.done_cycle);
+        self.channels
+            .iter()
+            .map(|c| c.next_completion())
+            .min()
+            .unwrap_or(NEVER)
+            .min(early)
+    }
+
+    /// The request-offering rule of spikemem (trace mode and the accelerator): offer
+    /// requests `0..n` in order, request `i` not before its earliest cycle, not before
+    /// the cycle after request `i - 1` was accepted, and only while fewer than
+    /// `max_inflight` are outstanding; a request refused by a full queue is offered
+    /// again every cycle until it is accepted. Every completion goes to `on_done`
+    /// (`done` is scratch). Time jumps between the cycles at which something can
+    /// happen: the controller says when a command can issue, so a full queue is not
+    /// polled, and completions are waited for only when the in-flight bound or the end
+    /// needs them. Returns the cycle at which the last request completed (`start_cycle`
+    /// when `n` is 0).
+    pub fn offer_requests(
+        &mut self,
+        start_cycle: u64,
+        n: usize,
+        max_inflight: usize,
+        mut request: impl FnMut(usize) -> (Request, u64),
+        done: &mut Vec<Completion>,
+        mut on_done: impl FnMut(&Completion),
+    ) -> u64 {
+        let mut cycle = start_cycle;
+        let (mut next, mut inflight, mut completed) = (0usize, 0usize, 0usize);
+        // The next request and its earliest cycle, built once however often it is offered.
+        let mut pending = (n > 0).then(|| request(0));
+        // The pending request's queue was full after the last advance: it stays full
+        // until the controller issues a command.
+        let mut full = false;
+        while completed < n {
+            if let Some((req, earliest)) = pending {
+                if !full
+                    && earliest <= cycle
+                    && inflight < max_inflight
+                    && self.try_enqueue(req, cycle)
+                {
+                    next += 1;
+                    inflight += 1;
+                    pending = (next < n).then(|| request(next));
+                }
+            }
+            self.advance_to(cycle, done);
+            for c in done.drain(..) {
+                inflight -= 1;
+                completed += 1;
+                on_done(&c);
+            }
+            if completed == n {
+                break;
+            }
+            full = pending.is_some_and(|(req, _)| !self.has_room(&req));
+            let offer_at = match pending {
+                Some((_, earliest)) if !full && inflight < max_inflight => earliest.max(cycle + 1),
+                _ => NEVER,
+            };
+            let completions = if pending.is_none() || inflight >= max_inflight {
+                self.next_completion_cycle()
+            } else {
+                NEVER
+            };
+            let t = self.next_command_cycle().min(offer_at).min(completions);
+            // Nothing scheduled while requests remain: retry next cycle (queues drain).
+            cycle = if t == NEVER {
+                cycle + 1
+            } else {
+                t.max(cycle + 1)
+            };
+        }
+        cycle
     }
 
     /// Handle everything due at or before `cycle`; completions are appended to `done`
@@ -1865,6 +1975,63 @@ mod tests {
                     }
                 }
                 let _ = end_cycles;
+            }
+        }
+
+        /// `offer_requests` skips idle cycles and waits for completions only when it
+        /// needs them; it must give exactly what the literal rule gives: offer every
+        /// cycle, advance every cycle (full queues, a small in-flight bound, writes,
+        /// refresh, every SALP mode and policy).
+        #[test]
+        fn offer_requests_equals_polling_every_cycle(st in stream(), max_inflight in 1usize..24) {
+            for (name, _) in PRESETS {
+                let mut s = Standard::preset(name).unwrap();
+                s.timing.REFI = s.timing.RFC * 4;
+                for (salp, policy, sched) in [
+                    (SalpMode::None, RowPolicy::Open, SchedulerKind::Frfcfs),
+                    (SalpMode::Masa, RowPolicy::Closed, SchedulerKind::Frfcfs),
+                    (SalpMode::Salp2, RowPolicy::Timeout, SchedulerKind::Fcfs),
+                ] {
+                    let cfg = DramConfig {
+                        channels: 2,
+                        salp,
+                        row_policy: policy,
+                        scheduler: sched,
+                        row_timeout_cycles: 30,
+                        queue_depth: 4,
+                        ..DramConfig::default()
+                    };
+                    let mut fast = MemorySystem::new(&cfg, &s).unwrap();
+                    let reqs = build(&fast, &s, &st, 2, 1);
+                    let n = reqs.len();
+                    let mut done = Vec::new();
+                    let mut got = Vec::new();
+                    let end = fast.offer_requests(3, n, max_inflight, |i| (reqs[i].1, reqs[i].0), &mut done, |c| got.push(*c));
+                    // The literal rule.
+                    let mut slow = MemorySystem::new(&cfg, &s).unwrap();
+                    let (mut c, mut next, mut inflight) = (3u64, 0usize, 0usize);
+                    let mut want = Vec::new();
+                    loop {
+                        if next < n && reqs[next].0 <= c && inflight < max_inflight && slow.try_enqueue(reqs[next].1, c) {
+                            next += 1;
+                            inflight += 1;
+                        }
+                        slow.advance_to(c, &mut done);
+                        inflight -= done.len();
+                        want.append(&mut done);
+                        if want.len() == n {
+                            break;
+                        }
+                        c += 1;
+                    }
+                    let key = |v: &mut Vec<Completion>| {
+                        v.sort_by_key(|x| x.id);
+                        v.iter().map(|x| (x.id, x.arrive_cycle, x.done_cycle)).collect::<Vec<_>>()
+                    };
+                    prop_assert_eq!(key(&mut got), key(&mut want), "{} {:?} {:?}", name, salp, policy);
+                    prop_assert_eq!(end, c);
+                    prop_assert_eq!(fast.stats().commands, slow.stats().commands);
+                }
             }
         }
 
