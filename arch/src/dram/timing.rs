@@ -479,7 +479,14 @@ impl TimingState {
     /// its banks, so a scheduler sweep looks them up once.
     #[inline]
     pub fn rank_earliest_all(&self, rank: u32) -> [u64; NCMD] {
-        std::array::from_fn(|k| self.rank_earliest(k, rank))
+        let r = &self.rank[rank as usize];
+        let mut e: [u64; NCMD] = std::array::from_fn(|k| self.ch[k].max(r[k]));
+        if self.rank.len() > 1 {
+            for (k, v) in e.iter_mut().enumerate() {
+                *v = (*v).max(self.ch_sib[k].other_than(rank));
+            }
+        }
+        e
     }
 
     /// The bank group, bank and subarray constraints of a bank-level `cmd` on `t`:
