@@ -27,6 +27,8 @@ fn train(dir: &Path, n: usize, bits: u32) {
     assert_eq!(code, 0, "{o}{e}");
 }
 
+/// `spikemem run` on the trained model; `extra` holds `KEY=VALUE` overrides (each
+/// passed as `--set`) and flags (`--...`).
 fn run(dir: &Path, extra: &[&str], out: &str) -> serde_json::Value {
     let mut args = vec![
         "run",
@@ -37,7 +39,12 @@ fn run(dir: &Path, extra: &[&str], out: &str) -> serde_json::Value {
         "--json",
         "s.json",
     ];
-    args.extend_from_slice(extra);
+    for &x in extra {
+        if !x.starts_with("--") {
+            args.push("--set");
+        }
+        args.push(x);
+    }
     let (code, o, e) = spikemem(&args, dir);
     assert_eq!(code, 0, "{o}{e}");
     json(&dir.join("s.json"))
@@ -51,11 +58,8 @@ fn default_run_trace_adds_up_and_matches_eval() {
     let s = run(
         d,
         &[
-            "--set",
             "snn.n_excitatory=50",
-            "--set",
             "snn.weight_bits=8",
-            "--set",
             "data.test_samples=40",
         ],
         "run.h5",
@@ -291,20 +295,16 @@ fn drmap_beats_naive_placement_on_a_bank_interleaved_mapping() {
     let d = dir.path();
     train(d, 100, 8);
     let common = [
-        "--set",
         "snn.n_excitatory=100",
-        "--set",
         "snn.weight_bits=8",
-        "--set",
         "data.test_samples=10",
-        "--set",
         "dram.mapping=RoCoBaRaCh",
     ];
     let mut n = common.to_vec();
-    n.extend(["--set", "system.placement=naive"]);
+    n.extend(["system.placement=naive"]);
     let naive = run(d, &n, "n.h5");
     let mut m = common.to_vec();
-    m.extend(["--set", "system.placement=drmap"]);
+    m.extend(["system.placement=drmap"]);
     let drmap = run(d, &m, "m2.h5");
     let g = |s: &serde_json::Value, k: &str| s["dram"][k].as_f64().unwrap();
     assert!(
@@ -331,17 +331,12 @@ fn eight_bit_weights_cut_dram_traffic_about_four_times() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     train(d, 400, 32);
-    let base = [
-        "--set",
-        "snn.n_excitatory=400",
-        "--set",
-        "data.test_samples=5",
-    ];
+    let base = ["snn.n_excitatory=400", "data.test_samples=5"];
     let mut a = base.to_vec();
-    a.extend(["--set", "snn.weight_bits=32"]);
+    a.extend(["snn.weight_bits=32"]);
     let f32run = run(d, &a, "a.h5");
     let mut b = base.to_vec();
-    b.extend(["--set", "snn.weight_bits=8"]);
+    b.extend(["snn.weight_bits=8"]);
     let q8 = run(d, &b, "b.h5");
     let per_spike = |s: &serde_json::Value, k: &str| {
         s[k].as_f64().unwrap() / s["input_spikes"].as_f64().unwrap()
@@ -369,18 +364,14 @@ fn reduced_voltage_scales_dram_dynamic_energy_and_flips_bits() {
     let d = dir.path();
     train(d, 50, 8);
     let base = [
-        "--set",
         "snn.n_excitatory=50",
-        "--set",
         "snn.weight_bits=8",
-        "--set",
         "data.test_samples=10",
-        "--set",
         "dram.standard=DDR3L-1600",
     ];
     let nominal = run(d, &base, "v1.h5");
     let mut low = base.to_vec();
-    low.extend(["--set", "dram.vdd=1.025"]);
+    low.extend(["dram.vdd=1.025"]);
     let reduced = run(d, &low, "v2.h5");
     let per_cmd = |s: &serde_json::Value, k: &str, c: &str| {
         s["dram"]["energy_breakdown_pj"][k].as_f64().unwrap()
@@ -396,12 +387,7 @@ fn reduced_voltage_scales_dram_dynamic_energy_and_flips_bits() {
     );
     // Errors need an error model; with one, bits flip and reach the weights.
     let mut faulty = low.clone();
-    faulty.extend([
-        "--set",
-        "dram.error_model=uniform",
-        "--set",
-        "dram.ber=0.01",
-    ]);
+    faulty.extend(["dram.error_model=uniform", "dram.ber=0.01"]);
     let f = run(d, &faulty, "v3.h5");
     let flipped = f["memory"]["fault_bits_flipped"].as_u64().unwrap();
     let bits = f["memory"]["footprint_bits"].as_f64().unwrap();
@@ -422,15 +408,10 @@ fn timestep_trace_and_on_chip_learning() {
     let s = run(
         d,
         &[
-            "--set",
             "snn.n_excitatory=20",
-            "--set",
             "snn.weight_bits=8",
-            "--set",
             "data.test_samples=3",
-            "--set",
             "data.train_samples=5",
-            "--set",
             "trace.timesteps=true",
             "--learn",
         ],
@@ -469,27 +450,17 @@ fn sparse_encodings_run_and_take_faults_on_their_weight_fields() {
     let d = dir.path();
     train(d, 50, 4);
     let base = [
-        "--set",
         "snn.n_excitatory=50",
-        "--set",
         "snn.weight_bits=4",
-        "--set",
         "data.test_samples=5",
     ];
     let mut dense = base.to_vec();
-    dense.extend(["--set", "encoding.kind=crossbar"]);
+    dense.extend(["encoding.kind=crossbar"]);
     let cb = run(d, &dense, "c.h5");
     for kind in ["bitmap", "index"] {
         let mut a = base.to_vec();
         let k = format!("encoding.kind={kind}");
-        a.extend([
-            "--set",
-            k.as_str(),
-            "--set",
-            "dram.error_model=uniform",
-            "--set",
-            "dram.ber=0.02",
-        ]);
+        a.extend([k.as_str(), "dram.error_model=uniform", "dram.ber=0.02"]);
         let s = run(d, &a, &format!("{kind}.h5"));
         assert_eq!(s["memory"]["encoding"], kind);
         // The same spikes, fetched through another layout: synaptic work is the same
