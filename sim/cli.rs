@@ -103,7 +103,15 @@ pub struct DramArgs {
 pub struct RunArgs {
     /// Config file (TOML) or embedded preset name; default: the embedded configs/default.toml.
     #[arg(value_name = "CONFIG")]
-    pub config: Option<String>,
+    pub config_arg: Option<String>,
+    /// The config, as every other subcommand takes it (same as the positional CONFIG).
+    #[arg(
+        long = "config",
+        short = 'c',
+        value_name = "FILE.toml",
+        conflicts_with = "config_arg"
+    )]
+    pub config_opt: Option<String>,
     /// Override any config key, e.g. --set dram.vdd=1.025 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
@@ -120,6 +128,12 @@ pub struct RunArgs {
     /// Learn on chip (STDP over the training split, hardware in the loop) before inference.
     #[arg(long)]
     pub learn: bool,
+}
+
+impl RunArgs {
+    pub fn config(&self) -> Option<&str> {
+        self.config_arg.as_deref().or(self.config_opt.as_deref())
+    }
 }
 
 #[derive(Args, Debug)]

@@ -146,10 +146,19 @@ pub fn apply_set(tree: &mut toml::Table, set: &str) -> Result<()> {
     })?;
     let key = key.trim();
     let raw = raw.trim();
-    let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+    let mut value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
         .ok()
         .and_then(|mut t| t.remove("v"))
         .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    // A file named on the command line is relative to the working directory (a file
+    // named in a config file, to that file's directory).
+    if let toml::Value::String(v) = &value {
+        if is_path_key(key, v) && Path::new(v).is_relative() {
+            if let Ok(cwd) = std::env::current_dir() {
+                value = toml::Value::String(cwd.join(v).display().to_string());
+            }
+        }
+    }
     let parts: Vec<&str> = key.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
         return Err(input_error(format!(
@@ -173,6 +182,18 @@ pub fn apply_set(tree: &mut toml::Table, set: &str) -> Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// Keys whose value names a file (`dram.standard` only when it is not a preset name).
+fn is_path_key(key: &str, value: &str) -> bool {
+    match key {
+        "data.train_images" | "data.train_labels" | "data.test_images" | "data.test_labels" => {
+            !value.starts_with("builtin:")
+        }
+        "system.model" | "dram.voltage_table" => !value.is_empty(),
+        "dram.standard" => value.ends_with(".toml"),
+        _ => false,
+    }
 }
 
 fn validate(c: &Config) -> Result<(), String> {
@@ -247,6 +268,28 @@ mod tests {
         assert_eq!(l.config.dram.queue_depth, 8);
         let s = resolve_standard(&l.config.dram, &l.base_dir).unwrap();
         assert_eq!(s.timing.RFC, 420);
+    }
+
+    #[test]
+    fn set_paths_are_relative_to_the_working_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "[data]\ntest_images = \"t.idx\"\n").unwrap();
+        let l = load(
+            Some(p.to_str().unwrap()),
+            &[
+                "system.model=m.h5".into(),
+                "dram.standard=DDR3L-1600".into(),
+            ],
+        )
+        .unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        // From --set: against the working directory, absolute from here on.
+        assert_eq!(Path::new(&l.config.system.model), cwd.join("m.h5"));
+        // A preset name stays a name; a path in the file stays relative to the file.
+        assert_eq!(l.config.dram.standard, "DDR3L-1600");
+        assert_eq!(l.config.data.test_images, "t.idx");
+        assert_eq!(l.base_dir, dir.path());
     }
 
     #[test]

@@ -622,7 +622,7 @@ fn trace_path(a: &RunArgs, format: traces::TraceFormat) -> PathBuf {
 pub fn cmd_run(a: &RunArgs) -> Result<()> {
     use crate::snn::{dataset, train};
     let wall = Instant::now();
-    let loaded = config::load(a.config.as_deref(), &a.sets)?;
+    let loaded = config::load(a.config(), &a.sets)?;
     let cfg = &loaded.config;
     let path = trace_path(a, a.format.parse().unwrap_or_default());
     crate::error::check_output_path(&path, "--out")?;
