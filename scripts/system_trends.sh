@@ -25,7 +25,7 @@ f32|DDR4-2400, DRMap, 32-bit float weights|snn.weight_bits=32
 q8|DDR4-2400, DRMap, 8-bit|snn.weight_bits=8
 q4|DDR4-2400, DRMap, 4-bit|snn.weight_bits=4
 v135|DDR3L-1600 at 1.35 V, 8-bit|dram.standard=DDR3L-1600 snn.weight_bits=8
-v1025|DDR3L-1600 at 1.025 V, the table's BER (uniform)|dram.standard=DDR3L-1600 dram.vdd=1.025 dram.error_model=uniform snn.weight_bits=8
+v1025|DDR3L-1600 at 1.025 V, BER from the voltage table (uniform)|dram.standard=DDR3L-1600 dram.vdd=1.025 dram.error_model=uniform snn.weight_bits=8
 ber3|DDR3L at 1.025 V, BER 1e-3 (uniform)|dram.standard=DDR3L-1600 dram.vdd=1.025 dram.error_model=uniform dram.ber=1e-3 snn.weight_bits=8
 ber2|DDR3L at 1.025 V, BER 1e-2|dram.standard=DDR3L-1600 dram.vdd=1.025 dram.error_model=uniform dram.ber=1e-2 snn.weight_bits=8
 ber5|DDR3L at 1.025 V, BER 5e-2|dram.standard=DDR3L-1600 dram.vdd=1.025 dram.error_model=uniform dram.ber=5e-2 snn.weight_bits=8'
