@@ -14,6 +14,7 @@
 //! - neuron update (conductance LIF: ~5 multiplies, ~6 adds, compare): 4.5 pJ;
 //! - STDP update (trace multiply, add, clip): 1.0 pJ;
 //! - spike routing (queue push + pop): 1.7 pJ (Loihi, Davies et al., IEEE Micro 2018).
+//!
 //! For comparison, Loihi's whole-operation figures, which include its synapse SRAM, are
 //! 23.6 pJ per synaptic op, 52 pJ per neuron update and 120 pJ per learning update.
 

@@ -9,6 +9,7 @@
 //! - RD burst:     VDD x (IDD4R - IDD3N) x tBURST;  WR likewise with IDD4W
 //! - REF:          VDD x (IDD5 - IDD3N) x tRFC
 //! - background:   VDD x IDD3N x (time with a bank open) + VDD x IDD2N x (time all closed)
+//!
 //! and the same terms on VPP with the IPP currents where the standard has a VPP rail.
 
 use super::Standard;

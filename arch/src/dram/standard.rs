@@ -268,7 +268,7 @@ impl Standard {
                 ));
             }
         }
-        if o.rows % o.subarrays_per_bank != 0 {
+        if !o.rows.is_multiple_of(o.subarrays_per_bank) {
             return bad(format!(
                 "organization.rows ({}) must be a multiple of subarrays_per_bank ({})",
                 o.rows, o.subarrays_per_bank
@@ -302,7 +302,8 @@ impl Standard {
             ));
         }
         let p = &self.power;
-        if !(p.VDD > 0.0) {
+        // (Written so that NaN fails too.)
+        if p.VDD.is_nan() || p.VDD <= 0.0 {
             return bad("power.VDD must be > 0".into());
         }
         if p.IDD0 < p.IDD3N || p.IDD4R < p.IDD3N || p.IDD4W < p.IDD3N {

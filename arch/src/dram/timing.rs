@@ -396,9 +396,9 @@ impl TimingState {
         let mut nlanes = [[0u8; NSLOT]; NCMD];
         for p in 0..NCMD {
             for sl in 0..NSLOT {
-                for n in 0..NCMD {
-                    if lat[p][sl][n] > 0 {
-                        lanes[p][sl][nlanes[p][sl] as usize] = (n as u8, lat[p][sl][n]);
+                for (n, &l) in lat[p][sl].iter().enumerate() {
+                    if l > 0 {
+                        lanes[p][sl][nlanes[p][sl] as usize] = (n as u8, l);
                         nlanes[p][sl] += 1;
                     }
                 }
@@ -531,8 +531,8 @@ impl TimingState {
             );
         }
         if used[SLOT_RA_SIB] {
-            for i in 0..NCMD {
-                self.ch_sib[i].raise(c + lat[SLOT_RA_SIB][i] as u64, t.rank);
+            for (s, &l) in self.ch_sib.iter_mut().zip(&lat[SLOT_RA_SIB]) {
+                s.raise(c + l as u64, t.rank);
             }
         }
         if !rank_only {
