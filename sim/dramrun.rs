@@ -187,13 +187,14 @@ pub fn cmd_dram(a: &DramArgs) -> Result<()> {
     let out = drive(&mut mem, &reqs);
     pb.finish_and_clear();
     let stats = stats_json(&mem, &rd, out.cycles, out.wall_seconds);
-    if let Some(p) = &a.command_trace {
-        write_command_csv(p, &mem.take_command_log())?;
-    }
+    // The small stats first: a command trace that fills the disk must not cost them.
     if let Some(p) = &a.out {
         write_json(p, &stats)?;
     }
     print_summary(&stats);
+    if let Some(p) = &a.command_trace {
+        write_command_csv(p, &mem.take_command_log())?;
+    }
     Ok(())
 }
 
@@ -240,26 +241,28 @@ pub const COMMAND_CSV_HEADER: &str =
 pub fn write_command_csv(path: &Path, cmds: &[IssuedCommand]) -> Result<()> {
     let f =
         std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    let mut w = std::io::BufWriter::new(f);
-    writeln!(w, "{COMMAND_CSV_HEADER}")?;
-    for c in cmds {
-        let a = &c.addr;
-        writeln!(
-            w,
-            "{},{},{},{},{},{},{},{},{}",
-            c.cycle,
-            c.cmd.name(),
-            a.channel,
-            a.rank,
-            a.bank_group,
-            a.bank,
-            a.subarray,
-            a.row,
-            a.column
-        )?;
-    }
-    w.flush()
-        .with_context(|| format!("cannot write {}", path.display()))
+    let write = || -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::new(f);
+        writeln!(w, "{COMMAND_CSV_HEADER}")?;
+        for c in cmds {
+            let a = &c.addr;
+            writeln!(
+                w,
+                "{},{},{},{},{},{},{},{},{}",
+                c.cycle,
+                c.cmd.name(),
+                a.channel,
+                a.rank,
+                a.bank_group,
+                a.bank,
+                a.subarray,
+                a.row,
+                a.column
+            )?;
+        }
+        w.flush()
+    };
+    write().with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub fn read_command_csv(path: &Path) -> Result<Vec<IssuedCommand>> {
