@@ -235,3 +235,28 @@ fn timing_override_changes_refresh_cost() {
         "longer tRFC, longer run"
     );
 }
+
+/// A full disk (Linux's /dev/full) under the command trace: the error names the file,
+/// the exit is non-zero and the stats written before it are complete.
+#[test]
+fn full_disk_names_the_file_and_keeps_the_stats() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "dram",
+        "--synthetic",
+        "random",
+        "--requests",
+        "2000",
+        "--out",
+        "stats.json",
+        "--command-trace",
+        "/dev/full",
+    ];
+    let (code, _, e) = spikemem(&args, dir.path());
+    assert_ne!(code, 0);
+    assert!(e.contains("/dev/full") && e.contains("No space"), "{e}");
+    assert_eq!(read_json(&dir.path().join("stats.json"))["requests"], 2000);
+}
