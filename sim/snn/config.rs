@@ -165,6 +165,10 @@ pub struct SnnConfig {
     pub rest_ms: f32,
     /// Input rate = pixel / input_rate_div Hz (pixel 0..255).
     pub input_rate_div: f32,
+    /// 0 = off (the reference). Otherwise each image's rates are scaled so that its mean
+    /// pixel level is this value (MNIST's mean is ~33, Fashion-MNIST's ~73): every image
+    /// then brings the same total input rate, however many of its pixels are lit.
+    pub input_norm_mean: f32,
     /// When a sample evokes fewer than min_spikes excitatory spikes, add pixel/rate_increase_div Hz and repeat.
     pub rate_increase_div: f32,
     pub min_spikes: u32,
@@ -213,6 +217,7 @@ impl Default for SnnConfig {
             present_ms: 350.0,
             rest_ms: 150.0,
             input_rate_div: 4.0,
+            input_norm_mean: 0.0,
             rate_increase_div: 8.0,
             min_spikes: 5,
             max_repeats: 10,
@@ -335,6 +340,13 @@ impl SnnConfig {
         }
         pos("input_rate_div", self.input_rate_div)?;
         pos("rate_increase_div", self.rate_increase_div)?;
+        nonneg("input_norm_mean", self.input_norm_mean)?;
+        if self.input_norm_mean > 255.0 {
+            return Err(format!(
+                "snn.input_norm_mean = {} is not accepted: 0 (off) or a mean pixel level <= 255",
+                self.input_norm_mean
+            ));
+        }
         if self.max_repeats > 100 {
             return Err(format!(
                 "snn.max_repeats = {} is not accepted: 0..=100",

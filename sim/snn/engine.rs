@@ -732,7 +732,8 @@ impl Network {
         learn: bool,
         obs: &mut dyn StepObserver,
     ) -> (&[u32], u32) {
-        let mut hz_per_level = 1.0 / self.cfg.input_rate_div as f64;
+        let scale = input_scale(image, self.cfg.input_norm_mean);
+        let mut hz_per_level = scale / self.cfg.input_rate_div as f64;
         let mut repeat = 0;
         loop {
             if learn {
@@ -758,7 +759,7 @@ impl Network {
                 break;
             }
             repeat += 1;
-            hz_per_level += 1.0 / self.cfg.rate_increase_div as f64;
+            hz_per_level += scale / self.cfg.rate_increase_div as f64;
         }
         if learn && self.sw.adaptive_potentiation {
             let max = self.counts.iter().copied().max().unwrap_or(0).max(1) as f32;
@@ -1032,6 +1033,20 @@ impl Network {
             self.pops[self.exc].theta.iter_mut().for_each(|x| *x *= f);
         }
         self.now += n as i64;
+    }
+}
+
+/// Rate scale of an image: 1, or (with `norm_mean` > 0) the factor that brings its mean
+/// pixel level to `norm_mean`. A black image keeps scale 1.
+pub fn input_scale(image: &[u8], norm_mean: f32) -> f64 {
+    if norm_mean <= 0.0 {
+        return 1.0;
+    }
+    let sum: u64 = image.iter().map(|&p| p as u64).sum();
+    if sum == 0 {
+        1.0
+    } else {
+        norm_mean as f64 * image.len() as f64 / sum as f64
     }
 }
 
@@ -1509,5 +1524,32 @@ mod tests {
             .weights(k)
             .iter()
             .all(|&w| (w * 16.0).fract() == 0.0 && w <= 15.0 / 16.0));
+    }
+
+    #[test]
+    fn input_norm_mean_scales_rates_to_a_common_mean() {
+        // Off: scale 1 whatever the image.
+        assert_eq!(input_scale(&[10u8, 30], 0.0), 1.0);
+        // Mean level 20 -> 40: factor 2; mean 80 -> 40: factor 0.5; black: 1.
+        assert_eq!(input_scale(&[10u8, 30], 40.0), 2.0);
+        assert_eq!(input_scale(&[160u8, 0], 40.0), 0.5);
+        assert_eq!(input_scale(&[0u8, 0], 40.0), 1.0);
+        // A dim and a bright version of one pattern then bring the same input spikes
+        // (same random stream: the rates are identical).
+        let mut cfg = SnnConfig::default();
+        cfg.n_excitatory = 5;
+        cfg.input_norm_mean = 30.0;
+        cfg.exc.theta_init_mv = 1000.0; // never fire: one presentation each
+        cfg.max_repeats = 0;
+        let dim: Vec<u8> = (0..784).map(|k| if k % 3 == 0 { 60 } else { 0 }).collect();
+        let bright: Vec<u8> = dim.iter().map(|&p| p * 2).collect();
+        let mut a = net(&cfg);
+        a.run_sample(&dim, 0, 5, false, &mut NoObserver);
+        let mut b = net(&cfg);
+        b.run_sample(&bright, 0, 5, false, &mut NoObserver);
+        assert_eq!(a.ops.input_spikes, b.ops.input_spikes);
+        // Mean level 20 scaled to 30 at pixel / 4 Hz: 784 x 30 / 4 Hz x 0.35 s = 2058 expected.
+        let n = a.ops.input_spikes as f64;
+        assert!((n - 2058.0).abs() < 5.0 * 2058f64.sqrt(), "{n}");
     }
 }

@@ -165,6 +165,100 @@ pub struct EvalResult {
     pub scores: Scores,
     pub ops: OpCounts,
     pub wall_seconds: f64,
+    pub diagnostics: Diagnostics,
+}
+
+/// Where the spikes of a frozen pass go (for diagnosing a network that learns badly).
+#[derive(Clone, Debug, Serialize, Default, PartialEq)]
+pub struct Diagnostics {
+    /// Excitatory spikes per sample (final presentation): mean and fraction of samples
+    /// with none.
+    pub mean_spikes_per_sample: f64,
+    pub zero_spike_fraction: f64,
+    /// Presentations per sample (1 = never repeated).
+    pub presentations_per_sample: f64,
+    /// Mean spikes per sample by true class.
+    pub mean_spikes_by_class: Vec<f64>,
+    /// Neurons labeled with each class (index 10: unlabeled).
+    pub neurons_per_label: Vec<u32>,
+    /// Neurons that fired at least once.
+    pub active_neurons: usize,
+    /// Share of all spikes fired by the most active 5% of the neurons.
+    pub top5pct_spike_share: f64,
+    /// Neurons that were the most active one of at least one sample, and the share of
+    /// samples won by the most frequent winner.
+    pub distinct_winners: usize,
+    pub top_winner_share: f64,
+    /// Adaptive thresholds (mV): min, mean, max.
+    pub theta_min: f64,
+    pub theta_mean: f64,
+    pub theta_max: f64,
+}
+
+pub fn diagnose(
+    responses: &[u32],
+    labels: &[u8],
+    neuron_labels: &[i16],
+    theta: &[f32],
+    presentations: u64,
+) -> Diagnostics {
+    let n = neuron_labels.len();
+    let ns = labels.len();
+    let mut d = Diagnostics::default();
+    if n == 0 {
+        return d;
+    }
+    let mut per_neuron = vec![0u64; n];
+    let mut by_class = [0f64; 10];
+    let mut per_class = [0u64; 10];
+    let mut wins = vec![0u64; n];
+    let (mut total, mut zero) = (0u64, 0usize);
+    for (s, &l) in labels.iter().enumerate() {
+        let r = &responses[s * n..(s + 1) * n];
+        let t: u64 = r.iter().map(|&x| x as u64).sum();
+        total += t;
+        by_class[l as usize % 10] += t as f64;
+        per_class[l as usize % 10] += 1;
+        if t == 0 {
+            zero += 1;
+        } else {
+            let (mut best, mut bj) = (0u32, 0usize);
+            for (j, &c) in r.iter().enumerate() {
+                if c > best {
+                    best = c;
+                    bj = j;
+                }
+            }
+            wins[bj] += 1;
+        }
+        for (a, &c) in per_neuron.iter_mut().zip(r) {
+            *a += c as u64;
+        }
+    }
+    let nsf = ns.max(1) as f64;
+    d.mean_spikes_per_sample = total as f64 / nsf;
+    d.zero_spike_fraction = zero as f64 / nsf;
+    d.presentations_per_sample = presentations as f64 / nsf;
+    d.mean_spikes_by_class = (0..10)
+        .map(|c| by_class[c] / per_class[c].max(1) as f64)
+        .collect();
+    d.neurons_per_label = vec![0; 11];
+    for &l in neuron_labels {
+        d.neurons_per_label[if l < 0 { 10 } else { l as usize }] += 1;
+    }
+    d.active_neurons = per_neuron.iter().filter(|&&c| c > 0).count();
+    let mut sorted = per_neuron.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    let top = n.div_ceil(20);
+    d.top5pct_spike_share = sorted[..top].iter().sum::<u64>() as f64 / total.max(1) as f64;
+    d.distinct_winners = wins.iter().filter(|&&w| w > 0).count();
+    d.top_winner_share = *wins.iter().max().unwrap_or(&0) as f64 / nsf;
+    if !theta.is_empty() {
+        d.theta_min = theta.iter().fold(f32::INFINITY, |a, &b| a.min(b)) as f64;
+        d.theta_max = theta.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
+        d.theta_mean = theta.iter().map(|&x| x as f64).sum::<f64>() / theta.len() as f64;
+    }
+    d
 }
 
 pub fn evaluate(
@@ -177,6 +271,13 @@ pub fn evaluate(
     let (resp, ops) = respond(net, set, KEY_EVAL, threads, pb);
     EvalResult {
         scores: score(&resp, &set.labels, &net.labels),
+        diagnostics: diagnose(
+            &resp,
+            &set.labels,
+            &net.labels,
+            net.theta(),
+            ops.presentations,
+        ),
         ops,
         wall_seconds: t0.elapsed().as_secs_f64(),
     }
@@ -212,6 +313,13 @@ pub fn evaluate_observed(
     let ops = net.ops.since(&start);
     EvalResult {
         scores: score(&resp, &set.labels, &net.labels),
+        diagnostics: diagnose(
+            &resp,
+            &set.labels,
+            &net.labels,
+            net.theta(),
+            ops.presentations,
+        ),
         ops,
         wall_seconds: t0.elapsed().as_secs_f64(),
     }
@@ -336,5 +444,28 @@ mod tests {
         let s = score(&resp, &labels, &l);
         assert_eq!(s.correct, 3);
         assert_eq!(s.confusion_matrix[2][1], 1);
+    }
+
+    #[test]
+    fn diagnostics_by_hand() {
+        // 3 neurons, 4 samples (labels 1, 1, 2, 2).
+        let resp = vec![5, 0, 0, 3, 1, 0, 0, 4, 0, 0, 0, 0];
+        let l = vec![1i16, 2, -1];
+        let d = diagnose(&resp, &[1, 1, 2, 2], &l, &[20.0, 22.0, 30.0], 6);
+        assert_eq!(d.mean_spikes_per_sample, 13.0 / 4.0);
+        assert_eq!(d.zero_spike_fraction, 0.25);
+        assert_eq!(d.presentations_per_sample, 1.5);
+        assert_eq!(d.mean_spikes_by_class[1], 4.5);
+        assert_eq!(d.mean_spikes_by_class[2], 2.0);
+        assert_eq!(d.neurons_per_label[1], 1);
+        assert_eq!(d.neurons_per_label[10], 1);
+        assert_eq!(d.active_neurons, 2);
+        // Top 5% of 3 neurons = 1 neuron: neuron 0 with 8 of 13 spikes.
+        assert_eq!(d.top5pct_spike_share, 8.0 / 13.0);
+        // Winners: neuron 0 (twice), neuron 1 (once).
+        assert_eq!(d.distinct_winners, 2);
+        assert_eq!(d.top_winner_share, 0.5);
+        assert_eq!((d.theta_min, d.theta_max), (20.0, 30.0));
+        assert_eq!(d.theta_mean, 24.0);
     }
 }
