@@ -269,10 +269,21 @@ pub fn evaluate(
 ) -> EvalResult {
     let t0 = Instant::now();
     let (resp, ops) = respond(net, set, KEY_EVAL, threads, pb);
+    eval_result(net, set, &resp, ops, t0)
+}
+
+/// Scores and diagnostics of the spike counts `resp` (sample-major) of `set`.
+fn eval_result(
+    net: &Network,
+    set: &ImageSet,
+    resp: &[u32],
+    ops: OpCounts,
+    t0: Instant,
+) -> EvalResult {
     EvalResult {
-        scores: score(&resp, &set.labels, &net.labels),
+        scores: score(resp, &set.labels, &net.labels),
         diagnostics: diagnose(
-            &resp,
+            resp,
             &set.labels,
             &net.labels,
             net.theta(),
@@ -311,18 +322,7 @@ pub fn evaluate_observed(
         obs.on_sample(&rec);
     }
     let ops = net.ops.since(&start);
-    EvalResult {
-        scores: score(&resp, &set.labels, &net.labels),
-        diagnostics: diagnose(
-            &resp,
-            &set.labels,
-            &net.labels,
-            net.theta(),
-            ops.presentations,
-        ),
-        ops,
-        wall_seconds: t0.elapsed().as_secs_f64(),
-    }
+    eval_result(net, set, &resp, ops, t0)
 }
 
 /// Training accuracy over one window of samples, predicted with the labels assigned
