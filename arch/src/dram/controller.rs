@@ -119,6 +119,26 @@ struct Cand {
     l: u64,
 }
 
+impl Cand {
+    #[inline]
+    fn candidate(&self) -> Candidate {
+        Candidate {
+            hit: self.hit,
+            seq: self.seq,
+        }
+    }
+
+    #[inline]
+    fn pick(&self) -> Pick {
+        Pick {
+            cand: self.candidate(),
+            slot: self.slot,
+            cmd: self.cmd,
+            t: self.t,
+        }
+    }
+}
+
 const NO_CAND: Cand = Cand {
     slot: 0,
     cmd: Command::ACT,
@@ -302,13 +322,11 @@ impl Channel {
     }
 
     fn enqueue(&mut self, req: Request, addr: DramAddr, cycle: u64, p: &Params) -> bool {
-        let k = kind_index(req.kind);
-        if self.count[k] >= p.depth {
+        if !self.has_room(req.kind, p) {
             return false;
         }
-        let Some(s) = self.free.pop() else {
-            return false;
-        };
+        let k = kind_index(req.kind);
+        let s = self.free.pop().expect("has_room: a free slot");
         let t = Target {
             rank: addr.rank,
             bg: addr.rank * p.bank_groups + addr.bank_group,
@@ -391,18 +409,9 @@ impl Channel {
         let bc = self.cache[k][b];
         for cd in &bc.c[..bc.n as usize] {
             let e = self.timing.earliest(cd.cmd, cd.t).max(floor);
-            let cand = Candidate {
-                hit: cd.hit,
-                seq: cd.seq,
-            };
-            if e < pl.at || (e == pl.at && p.sched.prefer(&cand, &pl.pick.cand)) {
+            if e < pl.at || (e == pl.at && p.sched.prefer(&cd.candidate(), &pl.pick.cand)) {
                 pl.at = e;
-                pl.pick = Pick {
-                    cand,
-                    slot: cd.slot,
-                    cmd: cd.cmd,
-                    t: cd.t,
-                };
+                pl.pick = cd.pick();
             }
         }
         self.plan = Some(pl);
@@ -637,10 +646,7 @@ impl Channel {
                 let e =
                     cd.l.max(rank_e[cd.t.rank as usize][cd.cmd as usize])
                         .max(floor);
-                let key = p.sched.key(&Candidate {
-                    hit: cd.hit,
-                    seq: cd.seq,
-                });
+                let key = p.sched.key(&cd.candidate());
                 if e < at || (e == at && key < best_key) {
                     at = e;
                     best_key = key;
@@ -648,18 +654,7 @@ impl Channel {
                 }
             }
         }
-        best.map(|cd| {
-            let pick = Pick {
-                cand: Candidate {
-                    hit: cd.hit,
-                    seq: cd.seq,
-                },
-                slot: cd.slot,
-                cmd: cd.cmd,
-                t: cd.t,
-            };
-            (at, pick)
-        })
+        best.map(|cd| (at, cd.pick()))
     }
 
     #[inline]
