@@ -117,9 +117,27 @@ struct Cand {
     hit: bool,
     seq: u64,
     l: u64,
+    /// The scheduler's key (smaller wins among candidates ready at the same cycle).
+    key: u64,
+    /// Index of the rank part of its earliest cycle in `Channel::rank_e`.
+    re: u32,
 }
 
 impl Cand {
+    #[inline]
+    fn new(slot: u32, cmd: Command, t: Target, hit: bool, seq: u64, l: u64, p: &Params) -> Cand {
+        Cand {
+            slot,
+            cmd,
+            t,
+            hit,
+            seq,
+            l,
+            key: p.sched.key(&Candidate { hit, seq }),
+            re: t.rank * NCMD as u32 + cmd as u32,
+        }
+    }
+
     #[inline]
     fn candidate(&self) -> Candidate {
         Candidate {
@@ -151,6 +169,8 @@ const NO_CAND: Cand = Cand {
     hit: false,
     seq: 0,
     l: 0,
+    key: 0,
+    re: 0,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -171,9 +191,9 @@ struct Channel {
     /// Per kind, per flat bank: FR-FCFS candidates (oldest hit, oldest request).
     cache: [Vec<BankCache>; 2],
     plan: Option<Plan>,
-    /// Scratch of a sweep: per rank, the rank-and-above part of each command's
-    /// earliest cycle (shared by all of the rank's banks).
-    rank_e: Vec<[u64; NCMD]>,
+    /// Scratch of a sweep: per rank and command (`rank * NCMD + cmd`), the
+    /// rank-and-above part of the earliest cycle (shared by all of the rank's banks).
+    rank_e: Vec<u64>,
     /// The queue served by the last scheduling decision.
     last_served: Option<usize>,
     idx: u32,
@@ -246,7 +266,7 @@ impl Channel {
         Channel {
             cache: [vec![NO_CACHE; nb], vec![NO_CACHE; nb]],
             plan: None,
-            rank_e: vec![[0; NCMD]; p.ranks as usize],
+            rank_e: vec![0; p.ranks as usize * NCMD],
             last_served: None,
             idx,
             timing: TimingState::new(std, p.salp, p.ranks),
@@ -509,14 +529,15 @@ impl Channel {
                 }
             }
         }
-        Some(Cand {
+        Some(Cand::new(
             slot,
             cmd,
             t,
             hit,
-            seq: self.slots[slot as usize].seq,
-            l: self.timing.earliest_below_rank(cmd, t),
-        })
+            self.slots[slot as usize].seq,
+            self.timing.earliest_below_rank(cmd, t),
+            p,
+        ))
     }
 
     /// The earliest cycle at which one of bank `b`'s candidates in queue `k` can issue.
@@ -562,14 +583,15 @@ impl Channel {
                 // without asking the bank state again).
                 let s = &self.slots[h as usize];
                 let cmd = self.cas_cmd(s, p);
-                bc.c[0] = Cand {
-                    slot: h,
+                bc.c[0] = Cand::new(
+                    h,
                     cmd,
-                    t: s.t,
-                    hit: true,
-                    seq: s.seq,
-                    l: self.timing.earliest_below_rank(cmd, s.t),
-                };
+                    s.t,
+                    true,
+                    s.seq,
+                    self.timing.earliest_below_rank(cmd, s.t),
+                    p,
+                );
                 bc.n = 1;
             }
             if hit != Some(head) && one_row {
@@ -582,14 +604,15 @@ impl Channel {
                     Some(osa) => (Command::PRE, Target { sa: osa, ..s.t }),
                 };
                 if cmd == Command::ACT || hit.is_none() {
-                    bc.c[bc.n as usize] = Cand {
-                        slot: head,
+                    bc.c[bc.n as usize] = Cand::new(
+                        head,
                         cmd,
                         t,
-                        hit: false,
-                        seq: s.seq,
-                        l: self.timing.earliest_below_rank(cmd, t),
-                    };
+                        false,
+                        s.seq,
+                        self.timing.earliest_below_rank(cmd, t),
+                        p,
+                    );
                     bc.n += 1;
                 }
             } else if hit != Some(head) {
@@ -622,39 +645,33 @@ impl Channel {
     #[inline]
     fn sweep(&mut self, k: usize, floor: u64, p: &Params) -> Option<(u64, Pick)> {
         let any_owed = self.ref_owed.iter().any(|&o| o > 0);
-        for r in 0..self.rank_e.len() {
-            self.rank_e[r] = self.timing.rank_earliest_all(r as u32);
+        for r in 0..p.ranks {
+            let e = self.timing.rank_earliest_all(r);
+            let r = r as usize * NCMD;
+            self.rank_e[r..r + NCMD].copy_from_slice(&e);
         }
-        for i in 0..self.active[k].len() {
-            let b = self.active[k][i] as usize;
-            if !self.cache[k][b].valid {
-                self.fill_cache(k, b, p);
-            }
-        }
-        // Read-only from here: references, no copies.
-        let (cache, rank_e) = (&self.cache[k], &self.rank_e);
         let mut at = NEVER;
         let mut best_key = u64::MAX;
-        let mut best: Option<&Cand> = None;
-        for &b in &self.active[k] {
-            let b = b as usize;
+        let mut best = (0usize, 0usize);
+        for i in 0..self.active[k].len() {
+            let b = self.active[k][i] as usize;
             if any_owed && self.ref_owed[b >> p.bank_shift] > 0 {
                 continue;
             }
-            let bc = &cache[b];
-            for cd in &bc.c[..bc.n as usize] {
-                let e =
-                    cd.l.max(rank_e[cd.t.rank as usize][cd.cmd as usize])
-                        .max(floor);
-                let key = p.sched.key(&cd.candidate());
-                if e < at || (e == at && key < best_key) {
+            if !self.cache[k][b].valid {
+                self.fill_cache(k, b, p);
+            }
+            let bc = &self.cache[k][b];
+            for (j, cd) in bc.c[..bc.n as usize].iter().enumerate() {
+                let e = cd.l.max(self.rank_e[cd.re as usize]).max(floor);
+                if e < at || (e == at && cd.key < best_key) {
                     at = e;
-                    best_key = key;
-                    best = Some(cd);
+                    best_key = cd.key;
+                    best = (b, j);
                 }
             }
         }
-        best.map(|cd| (at, cd.pick()))
+        (at != NEVER).then(|| (at, self.cache[k][best.0].c[best.1].pick()))
     }
 
     #[inline]
