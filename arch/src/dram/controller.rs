@@ -1133,9 +1133,16 @@ impl MemorySystem {
     /// Offer a request arriving at `cycle`; false when its queue is full.
     pub fn try_enqueue(&mut self, req: Request, cycle: u64) -> bool {
         let addr = self.decode(req.addr);
+        self.enqueue_at(req, addr, cycle)
+    }
+
+    /// `try_enqueue` with the address already decoded.
+    #[inline]
+    fn enqueue_at(&mut self, req: Request, addr: DramAddr, cycle: u64) -> bool {
         let ch = &mut self.channels[addr.channel as usize];
-        if cycle > ch.now {
-            // Catch up so the request never sees an earlier cycle.
+        if cycle > ch.now && ch.next_command_event() < cycle {
+            // Catch up so the request never sees an earlier cycle (completions alone
+            // change nothing the request sees: they wait for the next advance).
             ch.advance(cycle - 1, &self.params, &mut self.early);
         }
         ch.enqueue(req, addr, cycle, &self.params)
@@ -1195,21 +1202,26 @@ impl MemorySystem {
     ) -> u64 {
         let mut cycle = start_cycle;
         let (mut next, mut inflight, mut completed) = (0usize, 0usize, 0usize);
-        // The next request and its earliest cycle, built once however often it is offered.
-        let mut pending = (n > 0).then(|| request(0));
+        // The next request, its earliest cycle and its DRAM address, built and decoded
+        // once however often it is offered.
+        let mut build = |mem: &mut Self, i: usize| {
+            let (req, earliest) = request(i);
+            (req, earliest, mem.mapper.decode(req.addr))
+        };
+        let mut pending = (n > 0).then(|| build(self, 0));
         // The pending request's queue was full after the last advance: it stays full
         // until the controller issues a command.
         let mut full = false;
         while completed < n {
-            if let Some((req, earliest)) = pending {
+            if let Some((req, earliest, addr)) = pending {
                 if !full
                     && earliest <= cycle
                     && inflight < max_inflight
-                    && self.try_enqueue(req, cycle)
+                    && self.enqueue_at(req, addr, cycle)
                 {
                     next += 1;
                     inflight += 1;
-                    pending = (next < n).then(|| request(next));
+                    pending = (next < n).then(|| build(self, next));
                 }
             }
             self.advance_to(cycle, done);
@@ -1221,9 +1233,13 @@ impl MemorySystem {
             if completed == n {
                 break;
             }
-            full = pending.is_some_and(|(req, _)| !self.has_room(&req));
+            full = pending.is_some_and(|(req, _, addr)| {
+                !self.channels[addr.channel as usize].has_room(req.kind, &self.params)
+            });
             let offer_at = match pending {
-                Some((_, earliest)) if !full && inflight < max_inflight => earliest.max(cycle + 1),
+                Some((_, earliest, _)) if !full && inflight < max_inflight => {
+                    earliest.max(cycle + 1)
+                }
                 _ => NEVER,
             };
             let completions = if pending.is_none() || inflight >= max_inflight {
