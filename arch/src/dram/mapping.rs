@@ -30,6 +30,10 @@ enum Field {
 pub struct AddressMapper {
     /// (field, bit width), least significant field first.
     fields: Vec<(Field, u32)>,
+    /// Per field (indexed by `Field as usize`): its bit position after the burst offset
+    /// and its mask (0 for an absent `Bg`), so decoding is six shift-and-masks.
+    shift: [u32; 6],
+    mask: [u64; 6],
     offset_bits: u32,
     bg_bits: u32,
     columns_per_burst: u32,
@@ -111,8 +115,16 @@ impl AddressMapper {
         if total_bits > 63 {
             return Err(bad(format!("the address needs {total_bits} bits (> 63)")));
         }
+        let (mut shift, mut mask, mut pos) = ([0u32; 6], [0u64; 6], 0u32);
+        for &(f, w) in &fields {
+            shift[f as usize] = pos;
+            mask[f as usize] = (1u64 << w) - 1;
+            pos += w;
+        }
         Ok(AddressMapper {
             fields,
+            shift,
+            mask,
             offset_bits,
             bg_bits: if has_bg { 0 } else { bg_bits },
             columns_per_burst: o.columns_per_burst(),
@@ -123,30 +135,26 @@ impl AddressMapper {
     }
 
     /// Addresses at or above the capacity wrap (their high bits are ignored).
+    #[inline]
     pub fn decode(&self, addr: u64) -> DramAddr {
-        let mut a = DramAddr::default();
-        let mut x = addr >> self.offset_bits;
-        let mut ba = 0u32;
-        for &(f, w) in &self.fields {
-            let v = (x & ((1u64 << w) - 1)) as u32;
-            x >>= w;
-            match f {
-                Field::Ch => a.channel = v,
-                Field::Ra => a.rank = v,
-                Field::Bg => a.bank_group = v,
-                Field::Ba => ba = v,
-                Field::Ro => a.row = v,
-                Field::Co => a.column = v * self.columns_per_burst,
-            }
-        }
-        if self.bg_bits > 0 {
-            a.bank_group = ba & ((1 << self.bg_bits) - 1);
-            a.bank = ba >> self.bg_bits;
+        let x = addr >> self.offset_bits;
+        let field = |f: Field| ((x >> self.shift[f as usize]) & self.mask[f as usize]) as u32;
+        let ba = field(Field::Ba);
+        let row = field(Field::Ro);
+        let (bank_group, bank) = if self.bg_bits > 0 {
+            (ba & ((1 << self.bg_bits) - 1), ba >> self.bg_bits)
         } else {
-            a.bank = ba;
+            (field(Field::Bg), ba)
+        };
+        DramAddr {
+            channel: field(Field::Ch),
+            rank: field(Field::Ra),
+            bank_group,
+            bank,
+            subarray: row / self.rows_per_subarray,
+            row,
+            column: field(Field::Co) * self.columns_per_burst,
         }
-        a.subarray = a.row / self.rows_per_subarray;
-        a
     }
 
     /// The first byte of the burst holding `a` (the column is rounded down to its burst).
