@@ -112,7 +112,8 @@ pub fn drive(mem: &mut MemorySystem, reqs: &[TraceRequest]) -> DriveOutcome {
 /// The stats object of `spikemem dram` (and the `dram` member of a run's summary).
 pub fn stats_json(mem: &MemorySystem, rd: &ResolvedDram, cycles: u64, wall_seconds: f64) -> Value {
     let stats = mem.stats();
-    let energy: EnergyBreakdown = rd.power.energy(&mem.activity());
+    let activity = mem.activity();
+    let energy: EnergyBreakdown = rd.power.energy(&activity);
     let tck_ps = rd.standard.timing.tCK_ps as f64;
     let time_ns = cycles as f64 * tck_ps / 1000.0;
     let mut v = serde_json::to_value(&stats).expect("stats serialize");
@@ -138,6 +139,11 @@ pub fn stats_json(mem: &MemorySystem, rd: &ResolvedDram, cycles: u64, wall_secon
         .map(|(k, e)| (k.to_string(), json!(e)))
         .collect();
     o.insert("energy_breakdown_pj".into(), Value::Object(breakdown));
+    o.insert("powerdowns".into(), json!(activity.powerdowns));
+    o.insert(
+        "powerdown_rank_cycles".into(),
+        json!(activity.active_powerdown_rank_cycles + activity.precharged_powerdown_rank_cycles),
+    );
     o.insert("wall_seconds".into(), json!(wall_seconds));
     let rps = if wall_seconds > 0.0 {
         stats.requests as f64 / wall_seconds
@@ -227,6 +233,13 @@ fn print_summary(s: &Value) {
         f("energy_pj") / 1000.0,
         f("requests_per_second") / 1e6
     );
+    if f("powerdowns") > 0.0 {
+        println!(
+            "  power-down: {} entries, {} rank-cycles",
+            f("powerdowns"),
+            f("powerdown_rank_cycles")
+        );
+    }
 }
 
 pub fn write_json(path: &Path, v: &Value) -> Result<()> {

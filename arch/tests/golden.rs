@@ -3,8 +3,10 @@
 //! requests each. Per case: a hash of the full `DramStats` and `ActivityCounts`
 //! (Debug text: exact for every field, floats round-trip), a hash of the command log,
 //! and the final cycle. The numbers in golden_dram.txt were last regenerated for one
-//! intended model change (a missed scheduler wake-up, fixed: 2 MASA random cases moved);
-//! speed changes must not move any of them.
+//! intended model change (a missed scheduler wake-up, fixed: 2 MASA random cases moved),
+//! and their `stats=` hashes once more when `ActivityCounts` gained its power-down
+//! fields (all zero here: logs, completions and cycles unchanged); speed changes must
+//! not move any of them.
 //! Regenerate (only for an intended model change): GOLDEN_WRITE=1 cargo test --test golden
 
 use spikemem_arch::dram::config::{RowPolicy, SalpMode, SchedulerKind};

@@ -72,6 +72,10 @@ pub struct DramConfig {
     pub subarrays_per_bank: Option<u32>,
     /// All-bank refresh every tREFI (off only for studies that want it off).
     pub refresh: bool,
+    /// Fast-exit power-down: a rank with no queued request enters it this many cycles
+    /// after its last command's work ends, and leaves it (tXP before its next command)
+    /// when a request for it arrives or its refresh falls due. None = never.
+    pub power_down_after_cycles: Option<u64>,
     /// Supply voltage in volts; None = the standard's nominal VDD.
     pub vdd: Option<f64>,
     /// Voltage table (TOML path); None = the standard's default table.
@@ -101,6 +105,7 @@ impl Default for DramConfig {
             salp: SalpMode::None,
             subarrays_per_bank: None,
             refresh: true,
+            power_down_after_cycles: None,
             vdd: None,
             voltage_table: None,
             error_model: ErrorModel::None,
@@ -153,6 +158,14 @@ impl DramConfig {
                 return err(
                     "subarrays_per_bank",
                     format!("{s} is not accepted: a power of two in 1..=512"),
+                );
+            }
+        }
+        if let Some(c) = self.power_down_after_cycles {
+            if c > 1_000_000_000 {
+                return err(
+                    "power_down_after_cycles",
+                    format!("{c} is not accepted: 0..=1000000000 cycles (absent = off)"),
                 );
             }
         }

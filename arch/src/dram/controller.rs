@@ -27,6 +27,12 @@
 //!   first command issues.
 //! - Energy activity: a rank is active while any bank (subarray) is open and for tRFC
 //!   after each REF; RDA / WRA close the bank at issue for this accounting.
+//! - Power-down (`power_down_after_cycles`, fast exit): a rank with no queued request
+//!   and no refresh owed is taken to power down that many cycles after its last
+//!   command's work ends (read data out, write recovery, tRFC), for at least tCKE, and
+//!   to leave it when a request for it arrives or its refresh falls due; its next
+//!   command waits tXP. Decided when the rank wakes, so idle time costs no events.
+//!   Open rows stay open (active power-down, IDD3P), else precharged power-down (IDD2P).
 //! - Addresses beyond the capacity wrap; `try_enqueue` before `advance_to` catches the
 //!   channel up first, so a request never sees a cycle before its arrival.
 
@@ -69,6 +75,12 @@ struct Params {
     refi: u64,
     rfc: u64,
     refresh: bool,
+    /// Power-down after this many idle cycles (None = never), its exit latency and
+    /// minimum duration, and how long a write keeps a rank busy (CWL + BL + WR).
+    pd_after: Option<u64>,
+    xp: u64,
+    cke: u64,
+    write_busy_cycles: u64,
     salp: SalpMode,
     ranks: u32,
     bank_groups: u32,
@@ -239,6 +251,15 @@ struct Channel {
     writes: u64,
     requests: u64,
     log: Option<Vec<IssuedCommand>>,
+    /// Per rank: queued requests, and the cycle its last command's work ends.
+    rank_pending: Vec<u32>,
+    busy_until: Vec<u64>,
+    /// Per rank: end of its last power-down (may lie past `now` by up to tCKE).
+    pd_until: Vec<u64>,
+    /// Power-down rank-cycles by bank state, and entries.
+    pd_active_cycles: u64,
+    pd_precharged_cycles: u64,
+    powerdowns: u64,
 }
 
 impl Channel {
@@ -313,6 +334,12 @@ impl Channel {
             writes: 0,
             requests: 0,
             log: None,
+            rank_pending: vec![0; p.ranks as usize],
+            busy_until: vec![0; p.ranks as usize],
+            pd_until: vec![0; p.ranks as usize],
+            pd_active_cycles: 0,
+            pd_precharged_cycles: 0,
+            powerdowns: 0,
         }
     }
 
@@ -346,6 +373,10 @@ impl Channel {
             return false;
         }
         let k = kind_index(req.kind);
+        if let Some(after) = p.pd_after {
+            self.wake(addr.rank, cycle.max(self.now), after, p);
+        }
+        self.rank_pending[addr.rank as usize] += 1;
         let s = self.free.pop().expect("has_room: a free slot");
         let t = Target {
             rank: addr.rank,
@@ -447,6 +478,9 @@ impl Channel {
             self.now = t;
             if self.next_ref <= t {
                 for r in 0..self.ref_due.len() {
+                    if let (Some(after), true) = (p.pd_after, self.ref_due[r] <= t) {
+                        self.wake(r as u32, t, after, p);
+                    }
                     while self.ref_due[r] <= t {
                         self.ref_owed[r] += 1;
                         self.ref_due[r] += p.refi;
@@ -922,6 +956,7 @@ impl Channel {
                 self.active_pos[k][b as usize] = NOPOS;
             }
             self.count[k] -= 1;
+            self.rank_pending[s.t.rank as usize] -= 1;
             self.free.push(pk.slot);
             let (lat, fifo) = match s.kind {
                 ReqKind::Read => (p.read_done_cycles, &mut self.rd_done),
@@ -970,6 +1005,17 @@ impl Channel {
         let now = self.now;
         self.plan = None;
         self.timing.issue(cmd, t, now);
+        if p.pd_after.is_some() {
+            // The rank may power down only once this command's work is done.
+            let busy = match cmd {
+                Command::RD | Command::RDA => p.read_done_cycles,
+                Command::WR | Command::WRA => p.write_busy_cycles,
+                Command::REF => p.rfc,
+                _ => 1,
+            };
+            let b = &mut self.busy_until[t.rank as usize];
+            *b = (*b).max(now + busy);
+        }
         if self.timing.raises_bank_group(cmd) {
             // The other banks of the group: their candidates' local part went up.
             let first = t.bg * p.banks_per_group;
@@ -1033,9 +1079,37 @@ impl Channel {
         self.next_try = now + 1;
     }
 
-    /// (active, precharged) rank-cycles up to `now`, including the open spans.
-    fn rank_cycles(&self) -> (u64, u64) {
+    /// Power-down, decided when idle rank `rank` is needed again at cycle `at`: it
+    /// powered down `after` cycles after its work ended, if that is before `at`, and
+    /// leaves power-down at `at` (or after tCKE); its commands wait tXP more.
+    fn wake(&mut self, rank: u32, at: u64, after: u64, p: &Params) {
+        let r = rank as usize;
+        if self.rank_pending[r] > 0 || self.ref_owed[r] > 0 {
+            return; // not idle: it never powered down
+        }
+        let pd_at = self.busy_until[r] + after;
+        if at <= pd_at {
+            return;
+        }
+        let exit = at.max(pd_at + p.cke);
+        // No command reached the rank since its work ended, so the banks' state (open
+        // rows or not) held throughout.
+        if self.rank_open[r] {
+            self.pd_active_cycles += exit - pd_at;
+        } else {
+            self.pd_precharged_cycles += exit - pd_at;
+        }
+        self.powerdowns += 1;
+        self.pd_until[r] = exit;
+        self.busy_until[r] = exit + p.xp;
+        self.timing.hold_rank(rank, exit + p.xp);
+    }
+
+    /// (active, precharged, active power-down, precharged power-down) rank-cycles up to
+    /// `now`, including the open spans; the standby figures exclude power-down.
+    fn rank_cycles(&self, p: &Params) -> (u64, u64, u64, u64) {
         let (mut a, mut pc) = (self.active_rank_cycles, self.precharged_rank_cycles);
+        let (mut apd, mut ppd) = (self.pd_active_cycles, self.pd_precharged_cycles);
         for r in 0..self.rank_open.len() {
             let since = self.rank_since[r];
             if self.rank_open[r] {
@@ -1045,8 +1119,23 @@ impl Channel {
             } else {
                 a -= since - self.now; // inside a refresh: only its elapsed part
             }
+            // Power-down in progress: an idle rank's current one counts up to `now`; of
+            // a finished one, the part past `now` (its tCKE minimum) does not count yet.
+            // The two exclude each other: after an exit the rank is busy until past it.
+            let beyond = self.pd_until[r].saturating_sub(self.now);
+            let current = match p.pd_after {
+                Some(after) if self.rank_pending[r] == 0 && self.ref_owed[r] == 0 => {
+                    self.now.saturating_sub(self.busy_until[r] + after)
+                }
+                _ => 0,
+            };
+            if self.rank_open[r] {
+                apd = apd + current - beyond;
+            } else {
+                ppd = ppd + current - beyond;
+            }
         }
-        (a, pc)
+        (a - apd, pc - ppd, apd, ppd)
     }
 }
 
@@ -1069,6 +1158,20 @@ impl MemorySystem {
     pub fn new(cfg: &DramConfig, std: &Standard) -> Result<Self, DramError> {
         cfg.validate()?;
         std.validate()?;
+        if cfg.power_down_after_cycles.is_some() {
+            let (t, w) = (&std.timing, &std.power);
+            if t.XP == 0 || t.CKE == 0 || w.IDD2P <= 0.0 || w.IDD3P <= 0.0 {
+                return Err(DramError::InvalidConfig {
+                    key: "dram.power_down_after_cycles".into(),
+                    msg: format!(
+                        "standard `{}` lacks what power-down needs: timings XP and CKE \
+                         (got {} and {}) and currents IDD2P and IDD3P (got {} and {} mA); \
+                         add them to its file or set dram.timing.XP / dram.timing.CKE",
+                        std.name, t.XP, t.CKE, w.IDD2P, w.IDD3P
+                    ),
+                });
+            }
+        }
         let o = &std.organization;
         let t = &std.timing;
         let mapper = AddressMapper::new(&cfg.mapping, std, cfg.channels, cfg.ranks)?;
@@ -1088,6 +1191,10 @@ impl MemorySystem {
             refi: t.REFI.max(1) as u64,
             rfc: t.RFC as u64,
             refresh,
+            pd_after: cfg.power_down_after_cycles,
+            xp: t.XP as u64,
+            cke: t.CKE as u64,
+            write_busy_cycles: (t.CWL + t.BL + t.WR) as u64,
             salp: cfg.salp,
             ranks: cfg.ranks,
             bank_groups: o.bank_groups,
@@ -1347,7 +1454,7 @@ impl MemorySystem {
     pub fn activity(&self) -> ActivityCounts {
         let mut a = ActivityCounts::default();
         for ch in &self.channels {
-            let (act_c, pre_c) = ch.rank_cycles();
+            let (act_c, pre_c, act_pd, pre_pd) = ch.rank_cycles(&self.params);
             a.act += ch.act;
             a.pre += ch.pre;
             a.rd += ch.rd;
@@ -1355,6 +1462,9 @@ impl MemorySystem {
             a.refresh += ch.refreshes;
             a.active_rank_cycles += act_c;
             a.precharged_rank_cycles += pre_c;
+            a.active_powerdown_rank_cycles += act_pd;
+            a.precharged_powerdown_rank_cycles += pre_pd;
+            a.powerdowns += ch.powerdowns;
         }
         a
     }
@@ -1811,66 +1921,173 @@ mod tests {
         for (name, _) in PRESETS {
             let s = Standard::preset(name).unwrap();
             let refi = s.timing.REFI as u64;
-            let cfg = DramConfig {
-                ranks: 2,
-                refresh: true,
-                ..DramConfig::default()
-            };
-            let mut mem = MemorySystem::new(&cfg, &s).unwrap();
-            mem.enable_command_log();
-            // Busy bursts separated by idle stretches, over ~40 refresh intervals.
-            let mut reqs = Vec::new();
-            let mut x = 12345u64;
-            for i in 0..4000u64 {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                let at = (i / 100) * refi + (i % 100) * 3;
-                let a = (x >> 20) % mem.mapper().capacity_bytes();
-                reqs.push((at, rd(i, a)));
-            }
-            let (done, _) = run(&mut mem, &reqs);
-            assert_eq!(done.len(), 4000);
-            let end = 41 * refi;
-            let mut d = Vec::new();
-            mem.advance_to(end, &mut d);
-            let log = mem.take_command_log();
-            assert!(
-                checker::check(&s, SalpMode::None, &log).is_empty(),
-                "{name}"
-            );
-            for r in 0..2 {
-                let refs: Vec<u64> = log
-                    .iter()
-                    .filter(|c| c.cmd == Command::REF && c.addr.rank == r)
-                    .map(|c| c.cycle)
-                    .collect();
-                // Due at refi (+ refi/2 for rank 1), then every refi: 41 or 40 by `end`.
-                let due = (end - refi - r as u64 * refi / 2) / refi + 1;
-                assert!(
-                    refs.len() as u64 == due || refs.len() as u64 + 1 == due,
-                    "{name} rank {r}: {}",
-                    refs.len()
-                );
-                for w in refs.windows(2) {
-                    assert!(w[1] - w[0] >= s.timing.RFC as u64);
+            for pd in [None, Some(50)] {
+                let cfg = DramConfig {
+                    ranks: 2,
+                    refresh: true,
+                    power_down_after_cycles: pd,
+                    ..DramConfig::default()
+                };
+                let mut mem = MemorySystem::new(&cfg, &s).unwrap();
+                mem.enable_command_log();
+                // Busy bursts separated by idle stretches, over ~40 refresh intervals.
+                let mut reqs = Vec::new();
+                let mut x = 12345u64;
+                for i in 0..4000u64 {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    let at = (i / 100) * refi + (i % 100) * 3;
+                    let a = (x >> 20) % mem.mapper().capacity_bytes();
+                    reqs.push((at, rd(i, a)));
                 }
-                // On average every tREFI.
-                let avg = (refs[refs.len() - 1] - refs[0]) as f64 / (refs.len() - 1) as f64;
+                let (done, _) = run(&mut mem, &reqs);
+                assert_eq!(done.len(), 4000);
+                let end = 41 * refi;
+                let mut d = Vec::new();
+                mem.advance_to(end, &mut d);
+                let log = mem.take_command_log();
                 assert!(
-                    (avg - refi as f64).abs() < refi as f64 * 0.02,
-                    "{name}: {avg}"
+                    checker::check(&s, SalpMode::None, &log).is_empty(),
+                    "{name}"
                 );
+                for r in 0..2 {
+                    let refs: Vec<u64> = log
+                        .iter()
+                        .filter(|c| c.cmd == Command::REF && c.addr.rank == r)
+                        .map(|c| c.cycle)
+                        .collect();
+                    // Due at refi (+ refi/2 for rank 1), then every refi: 41 or 40 by `end`.
+                    let due = (end - refi - r as u64 * refi / 2) / refi + 1;
+                    assert!(
+                        refs.len() as u64 == due || refs.len() as u64 + 1 == due,
+                        "{name} rank {r}: {}",
+                        refs.len()
+                    );
+                    for w in refs.windows(2) {
+                        assert!(w[1] - w[0] >= s.timing.RFC as u64);
+                    }
+                    // On average every tREFI.
+                    let avg = (refs[refs.len() - 1] - refs[0]) as f64 / (refs.len() - 1) as f64;
+                    assert!(
+                        (avg - refi as f64).abs() < refi as f64 * 0.02,
+                        "{name}: {avg}"
+                    );
+                }
+                let a = mem.activity();
+                assert_eq!(a.refresh, mem.stats().commands["REF"]);
+                assert_eq!(
+                    a.active_rank_cycles
+                        + a.precharged_rank_cycles
+                        + a.active_powerdown_rank_cycles
+                        + a.precharged_powerdown_rank_cycles,
+                    2 * end,
+                    "{name}"
+                );
+                assert!(a.active_rank_cycles >= a.refresh * s.timing.RFC as u64);
+                if pd.is_some() {
+                    // Every idle stretch and every refresh interval powers the rank down.
+                    assert!(a.powerdowns >= a.refresh, "{name}: {a:?}");
+                    let pd_cycles =
+                        a.active_powerdown_rank_cycles + a.precharged_powerdown_rank_cycles;
+                    assert!(pd_cycles > end, "{name}: {a:?}");
+                } else {
+                    assert_eq!(a.powerdowns, 0);
+                }
             }
-            let a = mem.activity();
-            assert_eq!(a.refresh, mem.stats().commands["REF"]);
-            assert_eq!(
-                a.active_rank_cycles + a.precharged_rank_cycles,
-                2 * end,
-                "{name}"
-            );
-            assert!(a.active_rank_cycles >= a.refresh * s.timing.RFC as u64);
         }
+    }
+
+    #[test]
+    fn power_down_by_hand() {
+        let s = Standard::preset("DDR4-2400").unwrap();
+        let t = &s.timing;
+        let (cl, bl, xp) = (t.CL as u64, t.BL as u64, t.XP as u64);
+        let cfg = DramConfig {
+            refresh: false,
+            power_down_after_cycles: Some(10),
+            ..DramConfig::default()
+        };
+        let mut mem = MemorySystem::new(&cfg, &s).unwrap();
+        let a = addr(&mem, 0, 0, 0, 5, 0);
+        let b = addr(&mem, 0, 0, 0, 5, 8);
+        let (done, _) = run(&mut mem, &[(0, rd(0, a)), (1000, rd(1, b))]);
+        // First: a miss (ACT at 0, RD at RCD), read data out at RCD + CL + BL = 36.
+        let first_end = t.RCD as u64 + cl + bl;
+        assert_eq!(done[0].done_cycle, first_end);
+        // The rank powered down 10 cycles later with the row open; the second read wakes
+        // it at 1000 and its RD waits tXP: a row hit plus XP.
+        assert_eq!(done[1].done_cycle, 1000 + xp + cl + bl);
+        let act = mem.activity();
+        let pd = 1000 - (first_end + 10);
+        assert_eq!(act.active_powerdown_rank_cycles, pd);
+        assert_eq!(act.precharged_powerdown_rank_cycles, 0);
+        assert_eq!(act.powerdowns, 1);
+        assert_eq!(act.active_rank_cycles, 1000 + xp + cl + bl - pd);
+        // Idle to 3000: a second power-down, still open (counted up to now).
+        let mut d = Vec::new();
+        mem.advance_to(3000, &mut d);
+        let act = mem.activity();
+        let second = 3000 - (1000 + xp + cl + bl + 10);
+        assert_eq!(act.active_powerdown_rank_cycles, pd + second);
+        assert_eq!(
+            act.active_rank_cycles + act.active_powerdown_rank_cycles,
+            3000
+        );
+        // Energy: those cycles at IDD3P instead of IDD3N.
+        let e = crate::dram::power::DramPower::new(&s, 1.0).energy(&act);
+        let per = 8.0 * (1.2 * 37.0 + 2.5 * 3.0) * t.tCK_ps as f64 / 1000.0;
+        assert!((e.active_powerdown_pj - (pd + second) as f64 * per).abs() < 1e-6);
+
+        // Closed rows (closed policy: RDA) power down precharged; a request arriving
+        // within tCKE of the entry waits for the minimum duration.
+        let cfg = DramConfig {
+            row_policy: RowPolicy::Closed,
+            ..cfg
+        };
+        let mut mem = MemorySystem::new(&cfg, &s).unwrap();
+        let second_at = first_end + 10 + 2; // 2 cycles into power-down, CKE = 6
+        let (done, _) = run(&mut mem, &[(0, rd(0, a)), (second_at, rd(1, b))]);
+        let exit = first_end + 10 + t.CKE as u64;
+        // Precharged: ACT after exit + XP, then RCD + CL + BL.
+        assert_eq!(done[1].done_cycle, exit + xp + t.RCD as u64 + cl + bl);
+        let act = mem.activity();
+        assert_eq!(act.precharged_powerdown_rank_cycles, t.CKE as u64);
+        assert_eq!(act.active_powerdown_rank_cycles, 0);
+
+        // Off (the default) and on with a long threshold give the same results as never.
+        let never = DramConfig {
+            power_down_after_cycles: Some(1_000_000),
+            ..cfg.clone()
+        };
+        let off = DramConfig {
+            power_down_after_cycles: None,
+            ..cfg
+        };
+        let reqs = [(0, rd(0, a)), (second_at, rd(1, b))];
+        let (d1, e1) = run(&mut MemorySystem::new(&never, &s).unwrap(), &reqs);
+        let (d2, e2) = run(&mut MemorySystem::new(&off, &s).unwrap(), &reqs);
+        assert_eq!((d1, e1), (d2, e2));
+    }
+
+    #[test]
+    fn power_down_needs_its_timings() {
+        let mut s = Standard::preset("DDR3-1600").unwrap();
+        s.timing.XP = 0;
+        let cfg = DramConfig {
+            power_down_after_cycles: Some(10),
+            ..DramConfig::default()
+        };
+        let e = MemorySystem::new(&cfg, &s).unwrap_err().to_string();
+        assert!(
+            e.contains("dram.power_down_after_cycles") && e.contains("XP"),
+            "{e}"
+        );
+        let cfg = DramConfig {
+            power_down_after_cycles: None,
+            ..cfg
+        };
+        assert!(MemorySystem::new(&cfg, &s).is_ok());
     }
 
     /// (gap, channel, rank, bank group, bank, row index, column index, is write)
@@ -2003,6 +2220,40 @@ mod tests {
                     }
                 }
                 let _ = end_cycles;
+            }
+        }
+
+        /// Power-down on random streams: legal command traces, every request once, and
+        /// every rank-cycle booked as standby or power-down exactly once.
+        #[test]
+        fn power_down_streams_are_legal_and_account_every_cycle(st in stream(), after in 0u64..60) {
+            for (name, _) in PRESETS {
+                let mut s = Standard::preset(name).unwrap();
+                s.timing.REFI = s.timing.RFC * 4;
+                for policy in [RowPolicy::Open, RowPolicy::Closed] {
+                    let cfg = DramConfig {
+                        channels: 2,
+                        ranks: 2,
+                        row_policy: policy,
+                        queue_depth: 8,
+                        power_down_after_cycles: Some(after),
+                        ..DramConfig::default()
+                    };
+                    let mut mem = MemorySystem::new(&cfg, &s).unwrap();
+                    mem.enable_command_log();
+                    let reqs = build(&mem, &s, &st, 2, 2);
+                    let (done, end) = run(&mut mem, &reqs);
+                    exactly_once(&done, reqs.len());
+                    let v = checker::check(&s, SalpMode::None, &mem.take_command_log());
+                    prop_assert!(v.is_empty(), "{} {:?}: {:?}", name, policy, &v[..v.len().min(3)]);
+                    // Every rank-cycle is standby or power-down, exactly once.
+                    let a = mem.activity();
+                    prop_assert_eq!(
+                        a.active_rank_cycles + a.precharged_rank_cycles
+                            + a.active_powerdown_rank_cycles + a.precharged_powerdown_rank_cycles,
+                        4 * end
+                    );
+                }
             }
         }
 

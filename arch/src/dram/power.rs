@@ -9,6 +9,7 @@
 //! - RD burst:     VDD x (IDD4R - IDD3N) x tBURST;  WR likewise with IDD4W
 //! - REF:          VDD x (IDD5 - IDD3N) x tRFC
 //! - background:   VDD x IDD3N x (time with a bank open) + VDD x IDD2N x (time all closed)
+//! - power-down:   VDD x IDD3P (a bank open) or VDD x IDD2P (all closed) x time powered down
 //!
 //! and the same terms on VPP with the IPP currents where the standard has a VPP rail.
 
@@ -29,6 +30,12 @@ pub struct ActivityCounts {
     pub active_rank_cycles: u64,
     /// Sum over ranks of cycles with every bank precharged.
     pub precharged_rank_cycles: u64,
+    /// Sum over ranks of cycles in power-down with a bank open (not in the two above).
+    pub active_powerdown_rank_cycles: u64,
+    /// Sum over ranks of cycles in power-down with every bank precharged.
+    pub precharged_powerdown_rank_cycles: u64,
+    /// Power-down entries, summed over ranks.
+    pub powerdowns: u64,
 }
 
 /// Energy by kind, picojoules, whole system.
@@ -40,23 +47,20 @@ pub struct EnergyBreakdown {
     pub refresh_pj: f64,
     pub active_standby_pj: f64,
     pub precharged_standby_pj: f64,
+    pub active_powerdown_pj: f64,
+    pub precharged_powerdown_pj: f64,
 }
 
 impl EnergyBreakdown {
     pub fn total_pj(&self) -> f64 {
-        self.act_pre_pj
-            + self.rd_pj
-            + self.wr_pj
-            + self.refresh_pj
-            + self.active_standby_pj
-            + self.precharged_standby_pj
+        self.entries().iter().map(|(_, e)| e).sum()
     }
     /// Dynamic (command) energy, excluding background.
     pub fn dynamic_pj(&self) -> f64 {
         self.act_pre_pj + self.rd_pj + self.wr_pj + self.refresh_pj
     }
     /// (kind, pJ) pairs, named as in stats.json's `energy_breakdown_pj`.
-    pub fn entries(&self) -> [(&'static str, f64); 6] {
+    pub fn entries(&self) -> [(&'static str, f64); 8] {
         [
             ("act_pre", self.act_pre_pj),
             ("rd", self.rd_pj),
@@ -64,6 +68,8 @@ impl EnergyBreakdown {
             ("refresh", self.refresh_pj),
             ("active_standby", self.active_standby_pj),
             ("precharged_standby", self.precharged_standby_pj),
+            ("active_powerdown", self.active_powerdown_pj),
+            ("precharged_powerdown", self.precharged_powerdown_pj),
         ]
     }
 }
@@ -78,6 +84,8 @@ pub struct DramPower {
     /// Background energy of one rank for one cycle.
     pub active_standby_pj_per_cycle: f64,
     pub precharged_standby_pj_per_cycle: f64,
+    pub active_powerdown_pj_per_cycle: f64,
+    pub precharged_powerdown_pj_per_cycle: f64,
 }
 
 impl DramPower {
@@ -108,6 +116,7 @@ impl DramPower {
         let a = rail(p.VDD, p.IDD0, p.IDD2N, p.IDD3N, p.IDD4R, p.IDD4W, p.IDD5);
         let b = rail(p.VPP, p.IPP0, p.IPP2N, p.IPP3N, p.IPP4R, p.IPP4W, p.IPP5);
         let e = |k: usize| (a[k] + b[k]) * dev;
+        let pd = |idd: f64, ipp: f64| (p.VDD * idd + p.VPP * ipp) * tck_ns * dev;
         DramPower {
             act_pre_pj: e(0),
             rd_pj: e(1),
@@ -115,6 +124,8 @@ impl DramPower {
             refresh_pj: e(3),
             active_standby_pj_per_cycle: e(4),
             precharged_standby_pj_per_cycle: e(5),
+            active_powerdown_pj_per_cycle: pd(p.IDD3P, p.IPP3P),
+            precharged_powerdown_pj_per_cycle: pd(p.IDD2P, p.IPP2P),
         }
     }
 
@@ -128,6 +139,10 @@ impl DramPower {
             active_standby_pj: a.active_rank_cycles as f64 * self.active_standby_pj_per_cycle,
             precharged_standby_pj: a.precharged_rank_cycles as f64
                 * self.precharged_standby_pj_per_cycle,
+            active_powerdown_pj: a.active_powerdown_rank_cycles as f64
+                * self.active_powerdown_pj_per_cycle,
+            precharged_powerdown_pj: a.precharged_powerdown_rank_cycles as f64
+                * self.precharged_powerdown_pj_per_cycle,
         }
     }
 }
@@ -268,6 +283,7 @@ mod tests {
             refresh: 1,
             active_rank_cycles: 1000,
             precharged_rank_cycles: 2000,
+            ..Default::default()
         };
         let e = p.energy(&a);
         close(e.act_pre_pj, 3.0 * 18_750.0);
@@ -281,6 +297,36 @@ mod tests {
         close(e.dynamic_pj(), 56_250.0 + 67_500.0 + 35_250.0 + 163_200.0);
         // The pair is booked per ACT: the PRE count carries no extra energy.
         assert_eq!(p.energy(&ActivityCounts { pre: 99, ..a }), e);
+    }
+
+    #[test]
+    fn power_down_by_hand() {
+        // DDR4-2400, 8 devices, 0.833 ns: active PD (IDD3P 37 mA at 1.2 V, IPP3P 3 mA
+        // at 2.5 V) = 8 x (44.4 + 7.5) mW x 0.833 ns; precharged PD (IDD2P 25) likewise.
+        let p = DramPower::new(&preset("DDR4-2400"), 1.0);
+        close(p.active_powerdown_pj_per_cycle, 8.0 * 51.9 * 0.833);
+        close(p.precharged_powerdown_pj_per_cycle, 8.0 * 37.5 * 0.833);
+        // LPDDR3-1600, one x32 die, 1.25 ns: VDD2 1.2 V x 8.15 / 0.87 mA plus VDD1
+        // 1.8 V x 1.2 / 0.6 mA.
+        let p = DramPower::new(&preset("LPDDR3-1600"), 1.0);
+        close(p.active_powerdown_pj_per_cycle, (9.78 + 2.16) * 1.25);
+        close(p.precharged_powerdown_pj_per_cycle, (1.044 + 1.08) * 1.25);
+        // Power-down costs less than standby on every preset.
+        for (name, _) in super::super::standard::PRESETS {
+            let p = DramPower::new(&preset(name), 1.0);
+            assert!(p.active_powerdown_pj_per_cycle <= p.active_standby_pj_per_cycle);
+            assert!(p.precharged_powerdown_pj_per_cycle < p.precharged_standby_pj_per_cycle);
+        }
+        // 1000 cycles of each on DDR3-1600-x16 (4 devices, 1.5 V, IDD3P 45, IDD2P 40 mA).
+        let p = DramPower::new(&preset("DDR3-1600-x16"), 1.0);
+        let e = p.energy(&ActivityCounts {
+            active_powerdown_rank_cycles: 1000,
+            precharged_powerdown_rank_cycles: 1000,
+            ..Default::default()
+        });
+        close(e.active_powerdown_pj, 1000.0 * 4.0 * 1.5 * 45.0 * 1.25);
+        close(e.precharged_powerdown_pj, 1000.0 * 4.0 * 1.5 * 40.0 * 1.25);
+        close(e.total_pj(), 337_500.0 + 300_000.0);
     }
 
     #[test]
@@ -300,6 +346,14 @@ mod tests {
                 low.precharged_standby_pj_per_cycle,
                 0.576 * nom.precharged_standby_pj_per_cycle,
             );
+            close(
+                low.active_powerdown_pj_per_cycle,
+                0.576 * nom.active_powerdown_pj_per_cycle,
+            );
+            close(
+                low.precharged_powerdown_pj_per_cycle,
+                0.576 * nom.precharged_powerdown_pj_per_cycle,
+            );
         }
     }
 
@@ -314,14 +368,22 @@ mod tests {
             refresh: 4,
             active_rank_cycles: 12_345,
             precharged_rank_cycles: 6_789,
+            active_powerdown_rank_cycles: 2_222,
+            precharged_powerdown_rank_cycles: 3_333,
+            powerdowns: 5,
         };
         let e = p.energy(&a);
         let sum: f64 = e.entries().iter().map(|(_, v)| v).sum();
         close(e.total_pj(), sum);
         close(
             e.total_pj(),
-            e.dynamic_pj() + e.active_standby_pj + e.precharged_standby_pj,
+            e.dynamic_pj()
+                + e.active_standby_pj
+                + e.precharged_standby_pj
+                + e.active_powerdown_pj
+                + e.precharged_powerdown_pj,
         );
+        assert!(e.active_powerdown_pj > 0.0 && e.precharged_powerdown_pj > 0.0);
         let names: Vec<&str> = e.entries().iter().map(|(n, _)| *n).collect();
         assert_eq!(
             names,
@@ -331,7 +393,9 @@ mod tests {
                 "wr",
                 "refresh",
                 "active_standby",
-                "precharged_standby"
+                "precharged_standby",
+                "active_powerdown",
+                "precharged_powerdown",
             ]
         );
         assert!(e.entries().iter().all(|(_, v)| *v > 0.0));

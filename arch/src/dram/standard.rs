@@ -130,6 +130,13 @@ timings! {
     REFI,
     /// Burst duration on the data bus in tCK (BL8 on DDR = 4).
     BL,
+    /// Power-down exit to any command (fast exit). Only needed, and then checked to be
+    /// set, when `dram.power_down_after_cycles` is on.
+    #[serde(default)]
+    XP,
+    /// Minimum power-down duration (tCKE).
+    #[serde(default)]
+    CKE,
 }
 
 /// IDD currents (mA) and supply voltages (V), as in datasheets and DRAMPower.
@@ -143,7 +150,7 @@ pub struct Power {
     pub IDD0: f64,
     /// Precharged standby.
     pub IDD2N: f64,
-    /// Precharged power-down.
+    /// Precharged power-down (fast exit: the DLL stays on, exit takes tXP).
     #[serde(default)]
     pub IDD2P: f64,
     /// Active standby (at least one bank open).
@@ -166,6 +173,11 @@ pub struct Power {
     pub IPP2N: f64,
     #[serde(default)]
     pub IPP3N: f64,
+    /// Second-rail currents in precharged / active power-down.
+    #[serde(default)]
+    pub IPP2P: f64,
+    #[serde(default)]
+    pub IPP3P: f64,
     #[serde(default)]
     pub IPP4R: f64,
     #[serde(default)]

@@ -512,6 +512,13 @@ impl TimingState {
         self.bg_raisers.contains(cmd)
     }
 
+    /// No command to `rank` before cycle `c` (a power-down exit).
+    pub fn hold_rank(&mut self, rank: u32, c: u64) {
+        for e in &mut self.rank[rank as usize] {
+            *e = (*e).max(c);
+        }
+    }
+
     /// Record `cmd` issued to `t` at cycle `c`.
     pub fn issue(&mut self, cmd: Command, t: Target, c: u64) {
         let k = cmd as usize;
