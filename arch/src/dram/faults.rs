@@ -417,6 +417,15 @@ impl FaultMap {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+    use std::ops::Range;
+
+    /// The models that inject faults.
+    const MODELS: [ErrorModel; 4] = [
+        ErrorModel::Uniform,
+        ErrorModel::Bitline,
+        ErrorModel::Wordline,
+        ErrorModel::DataDependent,
+    ];
 
     fn ddr3() -> Standard {
         Standard::preset("DDR3-1600-x8").unwrap()
@@ -443,29 +452,46 @@ mod tests {
             .collect()
     }
 
-    /// Standard deviation of the fault count over `lines` lines of `cells` cells each,
+    /// (mean, standard deviation) of Binomial(n, p).
+    fn binomial(n: u64, p: f64) -> (f64, f64) {
+        let n = n as f64;
+        (n * p, (n * p * (1.0 - p)).sqrt())
+    }
+
+    fn assert_within_5_sigma(what: &str, got: u64, mean: f64, sigma: f64) {
+        assert!(
+            (got as f64 - mean).abs() < 5.0 * sigma,
+            "{what}: {got} vs {mean} +- {sigma}"
+        );
+    }
+
+    /// Standard deviation of `m`'s fault count over `lines` lines of `cells` cells each,
     /// a fraction phi of them weak (cell rate pw), the rest at pn: per line, the law of
     /// total variance, E[Var] + Var[E].
-    fn line_sigma(lines: f64, cells: f64, phi: f64, pw: f64, pn: f64) -> f64 {
+    fn line_sigma(m: &FaultMap, lines: f64, cells: f64) -> f64 {
+        let (phi, pw, pn) = (
+            m.weak_line_fraction(),
+            m.weak_line_cell_rate(),
+            m.cell_rate(),
+        );
         let per_line = phi * cells * pw * (1.0 - pw)
             + (1.0 - phi) * cells * pn * (1.0 - pn)
             + phi * (1.0 - phi) * (cells * (pw - pn)).powi(2);
         (lines * per_line).sqrt()
     }
 
-    /// Reads every (bank, row, column-block) of the given ranges; returns
-    /// (bits read, total flips, flips per bitline, flips per wordline).
-    #[allow(clippy::type_complexity)]
-    fn sweep(
-        m: &FaultMap,
-        rows: std::ops::Range<u32>,
-        blocks: std::ops::Range<u32>,
-    ) -> (
-        u64,
-        u64,
-        HashMap<(u32, u32, u32), u32>,
-        HashMap<(u32, u32, u32), u32>,
-    ) {
+    /// Flips per line: (bank, column, pin) for bitlines, (bank, row, device) for wordlines.
+    type PerLine = HashMap<(u32, u32, u32), u32>;
+
+    struct Sweep {
+        bits: u64,
+        flips: u64,
+        bitline: PerLine,
+        wordline: PerLine,
+    }
+
+    /// Reads every (bank, row, column-block) of the given ranges.
+    fn sweep(m: &FaultMap, rows: Range<u32>, blocks: Range<u32>) -> Sweep {
         let s = ddr3();
         let (bw, dw) = (s.organization.bus_width, s.organization.device_width);
         let mut bitline = HashMap::new();
@@ -486,11 +512,69 @@ mod tests {
                 }
             }
         }
-        (bits, total, bitline, wordline)
+        Sweep {
+            bits,
+            flips: total,
+            bitline,
+            wordline,
+        }
+    }
+
+    /// DDR3 x8 devices on the bus: the wordlines of one row of one bank.
+    fn devices() -> f64 {
+        let s = ddr3();
+        (s.organization.bus_width / s.organization.device_width) as f64
+    }
+
+    /// Sweeps `rows` x `blocks` of every bank and asserts the fault count is within 5
+    /// sigma of bits x BER. Sigma after the model: Binomial for independent cells
+    /// (uniform); the weak/normal line mixture over the lines read (bitline, wordline).
+    fn assert_rate_within_5_sigma(m: &FaultMap, rows: Range<u32>, blocks: Range<u32>) -> Sweep {
+        let n_rows = rows.len() as f64;
+        let sw = sweep(m, rows, blocks);
+        let bits = sw.bits as f64;
+        let sigma = match m.model() {
+            ErrorModel::Uniform => binomial(sw.bits, m.ber()).1,
+            // Each bitline (bank, column, pin) is read once per row.
+            ErrorModel::Bitline => line_sigma(m, bits / n_rows, n_rows),
+            // A wordline (bank, row, device) is read over every block of its row.
+            ErrorModel::Wordline => {
+                let lines = 8.0 * n_rows * devices();
+                line_sigma(m, lines, bits / lines)
+            }
+            model => unreachable!("{model:?}: no rate check"),
+        };
+        let what = format!("{:?}", m.model());
+        assert_within_5_sigma(&what, sw.flips, bits * m.ber(), sigma);
+        sw
+    }
+
+    /// Clustering: the `top` most faulty lines of `m` (bitlines or wordlines, after its
+    /// model) hold over 85% of its faults; uniformly placed weak cells (same seed and
+    /// BER) put less than `uniform_max` on their top lines.
+    fn assert_clustered(
+        m: &FaultMap,
+        rows: Range<u32>,
+        blocks: Range<u32>,
+        top: usize,
+        uniform_max: f64,
+    ) {
+        let lines = |sw: Sweep| match m.model() {
+            ErrorModel::Bitline => sw.bitline,
+            _ => sw.wordline,
+        };
+        let clustered = top_share(&lines(sweep(m, rows.clone(), blocks.clone())), top);
+        let u = FaultMap::new(ErrorModel::Uniform, m.ber(), m.seed(), &ddr3());
+        let uniform = top_share(&lines(sweep(&u, rows, blocks)), top);
+        assert!(
+            clustered > 0.85 && uniform < uniform_max,
+            "{:?} {clustered}, uniform {uniform}",
+            m.model()
+        );
     }
 
     /// Share of all faults on the `top` most faulty lines.
-    fn top_share(per_line: &HashMap<(u32, u32, u32), u32>, top: usize) -> f64 {
+    fn top_share(per_line: &PerLine, top: usize) -> f64 {
         let mut c: Vec<u32> = per_line.values().copied().collect();
         c.sort_unstable_by(|a, b| b.cmp(a));
         let all: u32 = c.iter().sum();
@@ -512,15 +596,9 @@ mod tests {
 
     #[test]
     fn uniform_ber_within_5_sigma() {
-        let ber = 1e-3;
-        let m = FaultMap::new(ErrorModel::Uniform, ber, 7, &ddr3());
-        let (bits, flips, ..) = sweep(&m, 0..64, 0..40);
+        let m = FaultMap::new(ErrorModel::Uniform, 1e-3, 7, &ddr3());
         // Independent cells: Binomial(bits, ber).
-        let (mean, sigma) = (bits as f64 * ber, (bits as f64 * ber * (1.0 - ber)).sqrt());
-        assert!(
-            (flips as f64 - mean).abs() < 5.0 * sigma,
-            "{flips} vs {mean} +- {sigma}"
-        );
+        assert_rate_within_5_sigma(&m, 0..64, 0..40);
     }
 
     #[test]
@@ -535,57 +613,21 @@ mod tests {
         // The parameters keep the mean: phi pw + (1 - phi) pn = ber.
         assert!((phi * pw + (1.0 - phi) * pn - ber).abs() < 1e-15);
         let rows = 64u32;
-        let (bits, flips, bitline, _) = sweep(&m, 0..rows, 0..128);
-        // Each bitline (bank, column, pin) is read once per row.
-        let lines = bits as f64 / rows as f64;
-        let sigma = line_sigma(lines, rows as f64, phi, pw, pn);
-        let mean = bits as f64 * ber;
-        assert!(
-            (flips as f64 - mean).abs() < 5.0 * sigma,
-            "{flips} vs {mean} +- {sigma}"
-        );
+        let sw = assert_rate_within_5_sigma(&m, 0..rows, 0..128);
         // 0.2% of bitlines hold 90% of the weak cells: the top 1% hold most faults;
         // uniformly placed faults (0.064 per line) put far less on the top 1%.
-        let top = (lines / 100.0) as usize;
-        let clustered = top_share(&bitline, top);
-        let u = FaultMap::new(ErrorModel::Uniform, ber, 11, &ddr3());
-        let uniform = top_share(&sweep(&u, 0..rows, 0..128).2, top);
-        assert!(
-            clustered > 0.85 && uniform < 0.4,
-            "bitline {clustered}, uniform {uniform}"
-        );
+        let lines = sw.bits as f64 / rows as f64;
+        assert_clustered(&m, 0..rows, 0..128, (lines / 100.0) as usize, 0.4);
     }
 
     #[test]
     fn wordline_ber_within_5_sigma_and_clustered() {
-        let ber = 1e-3;
-        let m = FaultMap::new(ErrorModel::Wordline, ber, 13, &ddr3());
-        let (phi, pw, pn) = (
-            m.weak_line_fraction(),
-            m.weak_line_cell_rate(),
-            m.cell_rate(),
-        );
-        let s = ddr3();
-        let devices = (s.organization.bus_width / s.organization.device_width) as f64;
+        let m = FaultMap::new(ErrorModel::Wordline, 1e-3, 13, &ddr3());
         // BER: many wordlines, 2 blocks each (a wordline = 2 x 8 beats x 8 DQ cells).
-        let (bits, flips, ..) = sweep(&m, 0..4096, 0..2);
-        let lines = 8.0 * 4096.0 * devices;
-        let sigma = line_sigma(lines, bits as f64 / lines, phi, pw, pn);
-        let mean = bits as f64 * ber;
-        assert!(
-            (flips as f64 - mean).abs() < 5.0 * sigma,
-            "{flips} vs {mean} +- {sigma}"
-        );
+        assert_rate_within_5_sigma(&m, 0..4096, 0..2);
         // Clustering: fewer wordlines read over 32 blocks each.
-        let (_, _, _, wordline) = sweep(&m, 0..256, 0..32);
-        let top = (8.0 * 256.0 * devices / 100.0) as usize;
-        let clustered = top_share(&wordline, top);
-        let u = FaultMap::new(ErrorModel::Uniform, ber, 13, &ddr3());
-        let uniform = top_share(&sweep(&u, 0..256, 0..32).3, top);
-        assert!(
-            clustered > 0.85 && uniform < 0.1,
-            "wordline {clustered}, uniform {uniform}"
-        );
+        let top = (8.0 * 256.0 * devices() / 100.0) as usize;
+        assert_clustered(&m, 0..256, 0..32, top, 0.1);
     }
 
     #[test]
@@ -618,19 +660,12 @@ mod tests {
         }
         // Weak density 2 ber: all-vulnerable data ~ Binomial(bits, 2 ber); random data
         // (half the bits vulnerable) ~ ber; the opposite data never flips.
-        let n = bits as f64;
-        let (m2, s2) = (n * 2.0 * ber, (n * 2.0 * ber * (1.0 - 2.0 * ber)).sqrt());
-        assert!(
-            (vuln as f64 - m2).abs() < 5.0 * s2,
-            "{vuln} vs {m2} +- {s2}"
-        );
+        let (m2, s2) = binomial(bits, 2.0 * ber);
+        assert_within_5_sigma("vulnerable", vuln, m2, s2);
         // Random data: the weak cells are vulnerable with probability 1/2 each:
         // Binomial(bits, ber) given independent data bits.
-        let (m1, s1) = (n * ber, (n * ber * (1.0 - ber)).sqrt());
-        assert!(
-            (random as f64 - m1).abs() < 5.0 * s1,
-            "{random} vs {m1} +- {s1}"
-        );
+        let (m1, s1) = binomial(bits, ber);
+        assert_within_5_sigma("random", random, m1, s1);
         assert_eq!(safe, 0);
     }
 
@@ -639,35 +674,13 @@ mod tests {
         let s = ddr3();
         // Uniform at 0.3: Binomial(bits, 0.3).
         let m = FaultMap::new(ErrorModel::Uniform, 0.3, 21, &s);
-        let (bits, flips, ..) = sweep(&m, 0..16, 0..16);
-        let (mean, sigma) = (bits as f64 * 0.3, (bits as f64 * 0.3 * 0.7).sqrt());
-        assert!(
-            (flips as f64 - mean).abs() < 5.0 * sigma,
-            "{flips} vs {mean} +- {sigma}"
-        );
+        assert_rate_within_5_sigma(&m, 0..16, 0..16);
         // Clustered models at 0.2: phi = 2 x 0.9 x 0.2 = 0.36, weak-line cells at 0.5.
         for model in [ErrorModel::Bitline, ErrorModel::Wordline] {
             let m = FaultMap::new(model, 0.2, 23, &s);
             assert!((m.weak_line_fraction() - 0.36).abs() < 1e-12);
             assert!((m.weak_line_cell_rate() - 0.5).abs() < 1e-12);
-            let (rows, blocks) = (64u32, 16u32);
-            let (bits, flips, ..) = sweep(&m, 0..rows, 0..blocks);
-            let (lines, cells) = if model == ErrorModel::Bitline {
-                (bits as f64 / rows as f64, rows as f64)
-            } else {
-                (8.0 * rows as f64 * 8.0, 64.0 * blocks as f64)
-            };
-            let (phi, pw, pn) = (
-                m.weak_line_fraction(),
-                m.weak_line_cell_rate(),
-                m.cell_rate(),
-            );
-            let sigma = line_sigma(lines, cells, phi, pw, pn);
-            let mean = bits as f64 * 0.2;
-            assert!(
-                (flips as f64 - mean).abs() < 5.0 * sigma,
-                "{model:?}: {flips} vs {mean} +- {sigma}"
-            );
+            assert_rate_within_5_sigma(&m, 0..64, 0..16);
         }
         // Model 3 at 0.5: weak-cell density 1, so every vulnerable bit flips.
         let m = FaultMap::new(ErrorModel::DataDependent, 0.5, 25, &s);
@@ -679,12 +692,7 @@ mod tests {
     #[test]
     fn stable_per_cell_whatever_the_access() {
         let s = ddr3();
-        for model in [
-            ErrorModel::Uniform,
-            ErrorModel::Bitline,
-            ErrorModel::Wordline,
-            ErrorModel::DataDependent,
-        ] {
+        for model in MODELS {
             let m = FaultMap::new(model, 0.05, 3, &s);
             let mut seen = 0;
             for row in 0..50u32 {
@@ -721,12 +729,7 @@ mod tests {
     #[test]
     fn different_seed_different_map() {
         let s = ddr3();
-        for model in [
-            ErrorModel::Uniform,
-            ErrorModel::Bitline,
-            ErrorModel::Wordline,
-            ErrorModel::DataDependent,
-        ] {
+        for model in MODELS {
             let (a, b) = (
                 FaultMap::new(model, 0.01, 1, &s),
                 FaultMap::new(model, 0.01, 2, &s),
@@ -753,12 +756,7 @@ mod tests {
         for name in ["LPDDR3-1600", "DDR3-1600-x16", "DDR4-2400"] {
             let s = Standard::preset(name).unwrap();
             let bytes = s.organization.burst_bytes() as usize;
-            for model in [
-                ErrorModel::Uniform,
-                ErrorModel::Bitline,
-                ErrorModel::Wordline,
-                ErrorModel::DataDependent,
-            ] {
+            for model in MODELS {
                 let m = FaultMap::new(model, 0.2, 9, &s);
                 let mut hit = vec![false; bytes * 8];
                 for row in 0..200u32 {
@@ -787,12 +785,7 @@ mod tests {
         let s = ddr3();
         let n = 500_000u32;
         for ber in [1e-3, 1e-4, 1e-6] {
-            for model in [
-                ErrorModel::Uniform,
-                ErrorModel::Bitline,
-                ErrorModel::Wordline,
-                ErrorModel::DataDependent,
-            ] {
+            for model in MODELS {
                 let m = FaultMap::new(model, ber, 1, &s);
                 let mut d = [0x5Au8; 64];
                 let mut flips = 0u64;

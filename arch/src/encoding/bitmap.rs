@@ -5,85 +5,30 @@
 //! row pointer is only dereferenced for rows with a synapse, whose pointer is < nnz,
 //! so ceil(log2 nnz) bits suffice. The position of synapse (i, j) among its row's
 //! weights is the popcount of row i's bitmap before bit j (one popcount per bitmap
-//! word spanned); backward does that for every row whose bit j is set.
+//! word spanned); backward does that for every row whose bit j is set. The sections
+//! are a `PointerBitmap` with one group per row.
 
-use super::{
-    index_bits, AccessCost, BitVec, DenseLayer, EncodingKind, Layout, SynapseEncoding, WordRange,
-};
-
-const PTR: usize = 0;
-const MAP: usize = 1;
-const WEIGHTS: usize = 2;
+use super::pointer_bitmap::PointerBitmap;
+use super::{AccessCost, DenseLayer, EncodingKind, SynapseEncoding, WordRange};
 
 #[derive(Clone, Debug)]
 pub struct BitmapEncoding {
     n_pre: usize,
     n_post: usize,
-    b: u32,
-    ptr_bits: u32,
-    ptrs: BitVec,
-    map: BitVec,
-    weights: BitVec,
-    layout: Layout,
+    /// One group per row: group `pre` holds row pre's N_post entries.
+    store: PointerBitmap,
 }
 
 impl BitmapEncoding {
     pub fn new(layer: &DenseLayer, word_bits: u32) -> Self {
-        let ptr_bits = index_bits(layer.nnz());
-        let (mut ptrs, mut map, mut weights) =
-            (BitVec::default(), BitVec::default(), BitVec::default());
-        let mut k = 0u64;
-        let mask = (1u64 << ptr_bits) - 1;
-        for pre in 0..layer.n_pre {
-            // Trailing empty rows would hold nnz; they are never dereferenced.
-            ptrs.push(k & mask, ptr_bits);
-            for &c in layer.row(pre) {
-                map.push((c != 0) as u64, 1);
-                if c != 0 {
-                    weights.push(c as u64, layer.weight_bits);
-                    k += 1;
-                }
-            }
-        }
-        let layout = Layout::new(
-            word_bits,
-            &[ptrs.len_bits(), map.len_bits(), weights.len_bits()],
-        );
         BitmapEncoding {
             n_pre: layer.n_pre,
             n_post: layer.n_post,
-            b: layer.weight_bits,
-            ptr_bits,
-            ptrs,
-            map,
-            weights,
-            layout,
+            store: PointerBitmap::new(&layer.codes, layer.n_post, layer.weight_bits, word_bits),
         }
     }
     pub fn ptr_bits(&self) -> u32 {
-        self.ptr_bits
-    }
-    fn ptr(&self, pre: usize) -> u64 {
-        self.ptrs
-            .get(pre as u64 * self.ptr_bits as u64, self.ptr_bits)
-    }
-    fn map_bit(&self, pre: usize, post: usize) -> u64 {
-        pre as u64 * self.n_post as u64 + post as u64
-    }
-    fn present(&self, pre: usize, post: usize) -> bool {
-        self.map.get(self.map_bit(pre, post), 1) == 1
-    }
-    /// Set bits of row `pre` before column `post`.
-    fn rank(&self, pre: usize, post: usize) -> u64 {
-        let start = self.map_bit(pre, 0);
-        let mut n = 0;
-        let mut p = 0u64;
-        while p < post as u64 {
-            let len = (post as u64 - p).min(64) as u32;
-            n += self.map.get(start + p, len).count_ones() as u64;
-            p += len as u64;
-        }
-        n
+        self.store.ptr_bits()
     }
     /// Locate synapse (pre, post): read the bitmap word holding bit j; if set, the
     /// row's earlier bitmap words (prefix popcount) and the row pointer. Returns the
@@ -95,32 +40,26 @@ impl BitmapEncoding {
         ranges: &mut Vec<WordRange>,
         c: &mut AccessCost,
     ) -> Option<u64> {
-        let start = self.map_bit(pre, 0);
+        let s = &self.store;
+        let start = s.group_start(pre);
         let bit = start + post as u64;
-        c.words_read += self.layout.touch(ranges, MAP, bit, 1);
+        c.words_read += s.touch_map(ranges, bit, 1);
         c.addr_gens += 1;
-        if !self.present(pre, post) {
+        if !s.present(bit) {
             return None;
         }
         // Present: also read the row's bitmap words before the one holding bit j.
-        let wb = self.layout.word_bits as u64;
+        let wb = s.layout.word_bits as u64;
         let bit_word_start = bit / wb * wb;
         if bit_word_start > start {
-            c.words_read += self
-                .layout
-                .touch(ranges, MAP, start, bit_word_start - start);
+            c.words_read += s.touch_map(ranges, start, bit_word_start - start);
         }
-        c.popcounts += self.layout.span(start, post as u64 + 1);
-        c.words_read += self.layout.touch(
-            ranges,
-            PTR,
-            pre as u64 * self.ptr_bits as u64,
-            self.ptr_bits as u64,
-        );
+        c.popcounts += s.map_words(start, post as u64 + 1);
+        c.words_read += s.touch_ptr(ranges, pre);
         // Pointer read, pointer + rank.
         c.pointer_ops += 2;
         c.addr_gens += 1;
-        Some(self.ptr(pre) + self.rank(pre, post))
+        Some(s.slot(bit))
     }
 }
 
@@ -134,36 +73,24 @@ impl SynapseEncoding for BitmapEncoding {
     fn n_post(&self) -> usize {
         self.n_post
     }
-    fn footprint_bits(&self) -> u64 {
-        self.ptrs.len_bits() + self.map.len_bits() + self.weights.len_bits()
-    }
-    fn word_bits(&self) -> u32 {
-        self.layout.word_bits
-    }
-    fn total_words(&self) -> u64 {
-        self.layout.total_words
-    }
+    layout_methods!(store.layout);
 
     fn forward(&self, pre: usize, ranges: &mut Vec<WordRange>) -> AccessCost {
         ranges.clear();
+        let s = &self.store;
         let mut c = AccessCost::default();
-        let start = self.map_bit(pre, 0);
-        c.words_read += self.layout.touch(ranges, MAP, start, self.n_post as u64);
+        let start = s.group_start(pre);
+        let len = self.n_post as u64;
+        c.words_read += s.touch_map(ranges, start, len);
         c.addr_gens += 1;
         // Row length = popcount of the row's bitmap words.
-        c.popcounts += self.layout.span(start, self.n_post as u64);
-        let n = self.rank(pre, self.n_post);
+        c.popcounts += s.map_words(start, len);
+        let n = s.ones(start, start + len);
         if n > 0 {
-            c.words_read += self.layout.touch(
-                ranges,
-                PTR,
-                pre as u64 * self.ptr_bits as u64,
-                self.ptr_bits as u64,
-            );
+            c.words_read += s.touch_ptr(ranges, pre);
             c.pointer_ops += 1;
             c.addr_gens += 1;
-            let b = self.b as u64;
-            c.words_read += self.layout.touch(ranges, WEIGHTS, self.ptr(pre) * b, n * b);
+            c.words_read += s.touch_weights(ranges, s.ptr(pre), n);
         }
         c
     }
@@ -171,10 +98,9 @@ impl SynapseEncoding for BitmapEncoding {
     fn backward(&self, post: usize, ranges: &mut Vec<WordRange>) -> AccessCost {
         ranges.clear();
         let mut c = AccessCost::default();
-        let b = self.b as u64;
         for pre in 0..self.n_pre {
             if let Some(slot) = self.locate(pre, post, ranges, &mut c) {
-                c.words_read += self.layout.touch(ranges, WEIGHTS, slot * b, b);
+                c.words_read += self.store.touch_weights(ranges, slot, 1);
             }
         }
         c
@@ -183,20 +109,21 @@ impl SynapseEncoding for BitmapEncoding {
     fn update(&self, pre: usize, post: usize, ranges: &mut Vec<WordRange>) -> AccessCost {
         ranges.clear();
         let mut c = AccessCost::default();
-        let b = self.b as u64;
         if let Some(slot) = self.locate(pre, post, ranges, &mut c) {
-            c.words_read += self.layout.touch(ranges, WEIGHTS, slot * b, b);
-            c.words_written += self.layout.span(slot * b, b);
+            c.words_read += self.store.touch_weights(ranges, slot, 1);
+            c.words_written += self.store.weight_words(slot);
         }
         c
     }
 
     fn decode_forward(&self, pre: usize, out: &mut [u32]) {
-        let mut slot = self.ptr(pre);
+        let s = &self.store;
+        let start = s.group_start(pre);
+        let mut slot = s.ptr(pre);
         for (post, o) in out.iter_mut().enumerate().take(self.n_post) {
             *o = 0;
-            if self.present(pre, post) {
-                *o = self.weights.get(slot * self.b as u64, self.b) as u32;
+            if s.present(start + post as u64) {
+                *o = s.weight(slot);
                 slot += 1;
             }
         }

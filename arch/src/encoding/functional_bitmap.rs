@@ -5,84 +5,32 @@
 //! Footprint: C_out * C_in * (k^2 + ceil(log2 nnz_k)) + nnz_k * b bits, nnz_k = nonzero
 //! kernel entries (the bitmap-over-kernel variant named in papers.md; the per-slice
 //! pointer is our choice, as PB-BMP's per-row pointer). An access reads a slice's
-//! bitmap words (one popcount each for the ranks), its pointer, then the weights.
+//! bitmap words (one popcount each for the ranks), its pointer, then the weights. The
+//! sections are a `PointerBitmap` with one group per kernel slice.
 
-use super::{
-    index_bits, AccessCost, BitVec, ConvGeometry, ConvLayer, EncodingKind, Layout, SynapseEncoding,
-    WordRange,
-};
-
-const PTR: usize = 0;
-const MAP: usize = 1;
-const WEIGHTS: usize = 2;
+use super::pointer_bitmap::PointerBitmap;
+use super::{AccessCost, ConvGeometry, ConvLayer, EncodingKind, SynapseEncoding, WordRange};
 
 #[derive(Clone, Debug)]
 pub struct FunctionalBitmapEncoding {
     g: ConvGeometry,
-    b: u32,
-    ptr_bits: u32,
-    ptrs: BitVec,
-    map: BitVec,
-    weights: BitVec,
-    layout: Layout,
+    /// One group per (co, ci) kernel slice, entries indexed as the kernel.
+    store: PointerBitmap,
 }
 
 impl FunctionalBitmapEncoding {
     pub fn new(layer: &ConvLayer, word_bits: u32) -> Self {
         let g = layer.geom;
-        let nnz = layer.kernel.iter().filter(|&&c| c != 0).count() as u64;
-        let ptr_bits = index_bits(nnz);
-        let mask = (1u64 << ptr_bits) - 1;
-        let (mut ptrs, mut map, mut weights) =
-            (BitVec::default(), BitVec::default(), BitVec::default());
-        let kk = g.k * g.k;
-        let mut n = 0u64;
-        for slice in layer.kernel.chunks(kk) {
-            // Trailing empty slices would hold nnz_k; they are never dereferenced.
-            ptrs.push(n & mask, ptr_bits);
-            for &c in slice {
-                map.push((c != 0) as u64, 1);
-                if c != 0 {
-                    weights.push(c as u64, layer.weight_bits);
-                    n += 1;
-                }
-            }
-        }
-        let layout = Layout::new(
-            word_bits,
-            &[ptrs.len_bits(), map.len_bits(), weights.len_bits()],
-        );
         FunctionalBitmapEncoding {
             g,
-            b: layer.weight_bits,
-            ptr_bits,
-            ptrs,
-            map,
-            weights,
-            layout,
+            store: PointerBitmap::new(&layer.kernel, g.k * g.k, layer.weight_bits, word_bits),
         }
     }
     pub fn ptr_bits(&self) -> u32 {
-        self.ptr_bits
-    }
-    fn kk(&self) -> u64 {
-        (self.g.k * self.g.k) as u64
+        self.store.ptr_bits()
     }
     fn present(&self, idx: usize) -> bool {
-        self.map.get(idx as u64, 1) == 1
-    }
-    /// Weight slot of kernel entry `idx` (present): slice pointer + rank in the slice.
-    fn weight_slot(&self, idx: usize) -> u64 {
-        let slice = idx as u64 / self.kk();
-        let start = slice * self.kk();
-        let mut rank = 0;
-        let mut p = start;
-        while p < idx as u64 {
-            let len = (idx as u64 - p).min(64) as u32;
-            rank += self.map.get(p, len).count_ones() as u64;
-            p += len as u64;
-        }
-        self.ptrs.get(slice * self.ptr_bits as u64, self.ptr_bits) + rank
+        self.store.present(idx as u64)
     }
     /// Read slice `slice`'s bitmap (one popcount per word) and, if `any_present`, its
     /// pointer.
@@ -93,29 +41,42 @@ impl FunctionalBitmapEncoding {
         ranges: &mut Vec<WordRange>,
         c: &mut AccessCost,
     ) {
-        let start = slice as u64 * self.kk();
-        c.words_read += self.layout.touch(ranges, MAP, start, self.kk());
+        let s = &self.store;
+        let (start, kk) = (s.group_start(slice), (self.g.k * self.g.k) as u64);
+        c.words_read += s.touch_map(ranges, start, kk);
         c.addr_gens += 1;
         if any_present {
-            c.popcounts += self.layout.span(start, self.kk());
-            c.words_read += self.layout.touch(
-                ranges,
-                PTR,
-                slice as u64 * self.ptr_bits as u64,
-                self.ptr_bits as u64,
-            );
+            c.popcounts += s.map_words(start, kk);
+            c.words_read += s.touch_ptr(ranges, slice);
             c.pointer_ops += 1;
         }
     }
     /// Read the weight of present entry `idx`: pointer + rank, one address generation.
     fn read_weight(&self, idx: usize, ranges: &mut Vec<WordRange>, c: &mut AccessCost) -> u64 {
-        let slot = self.weight_slot(idx);
+        let slot = self.store.slot(idx as u64);
         c.pointer_ops += 1;
         c.addr_gens += 1;
-        c.words_read += self
-            .layout
-            .touch(ranges, WEIGHTS, slot * self.b as u64, self.b as u64);
+        c.words_read += self.store.touch_weights(ranges, slot, 1);
         slot
+    }
+    /// Open slice `slice` and read the present weights among `taps` (its kernel entries
+    /// that the access reaches): one step of forward (per co) and backward (per ci).
+    fn read_slice_taps<T>(
+        &self,
+        slice: usize,
+        taps: T,
+        ranges: &mut Vec<WordRange>,
+        c: &mut AccessCost,
+    ) where
+        T: Iterator<Item = (usize, usize)> + Clone,
+    {
+        let any = taps.clone().any(|(idx, _)| self.present(idx));
+        self.open_slice(slice, any, ranges, c);
+        for (idx, _) in taps {
+            if self.present(idx) {
+                self.read_weight(idx, ranges, c);
+            }
+        }
     }
 }
 
@@ -129,36 +90,16 @@ impl SynapseEncoding for FunctionalBitmapEncoding {
     fn n_post(&self) -> usize {
         self.g.n_post()
     }
-    fn footprint_bits(&self) -> u64 {
-        self.ptrs.len_bits() + self.map.len_bits() + self.weights.len_bits()
-    }
-    fn word_bits(&self) -> u32 {
-        self.layout.word_bits
-    }
-    fn total_words(&self) -> u64 {
-        self.layout.total_words
-    }
+    layout_methods!(store.layout);
 
     fn forward(&self, pre: usize, ranges: &mut Vec<WordRange>) -> AccessCost {
         ranges.clear();
         let g = &self.g;
-        let (ci, y, x) = g.pre_pos(pre);
-        let valid = |ky: usize, kx: usize| {
-            g.out_coord(y, ky, g.out_h()).is_some() && g.out_coord(x, kx, g.out_w()).is_some()
-        };
+        let (ci, _, _) = g.pre_pos(pre);
         let mut c = AccessCost::default();
         for co in 0..g.c_out {
-            let base = g.kernel_index(co, ci, 0, 0);
-            let entries = (0..g.k).flat_map(|ky| (0..g.k).map(move |kx| (ky, kx)));
-            let any = entries
-                .clone()
-                .any(|(ky, kx)| valid(ky, kx) && self.present(base + ky * g.k + kx));
-            self.open_slice(co * g.c_in + ci, any, ranges, &mut c);
-            for (ky, kx) in entries {
-                if valid(ky, kx) && self.present(base + ky * g.k + kx) {
-                    self.read_weight(base + ky * g.k + kx, ranges, &mut c);
-                }
-            }
+            let taps = g.forward_taps(pre, co);
+            self.read_slice_taps(co * g.c_in + ci, taps, ranges, &mut c);
         }
         c
     }
@@ -166,85 +107,48 @@ impl SynapseEncoding for FunctionalBitmapEncoding {
     fn backward(&self, post: usize, ranges: &mut Vec<WordRange>) -> AccessCost {
         ranges.clear();
         let g = &self.g;
-        let (co, oy, ox) = g.post_pos(post);
-        let valid = |ky: usize, kx: usize| {
-            g.in_coord(oy, ky, g.h).is_some() && g.in_coord(ox, kx, g.w).is_some()
-        };
+        let (co, _, _) = g.post_pos(post);
         let mut c = AccessCost::default();
         for ci in 0..g.c_in {
-            let base = g.kernel_index(co, ci, 0, 0);
-            let entries = (0..g.k).flat_map(|ky| (0..g.k).map(move |kx| (ky, kx)));
-            let any = entries
-                .clone()
-                .any(|(ky, kx)| valid(ky, kx) && self.present(base + ky * g.k + kx));
-            self.open_slice(co * g.c_in + ci, any, ranges, &mut c);
-            for (ky, kx) in entries {
-                if valid(ky, kx) && self.present(base + ky * g.k + kx) {
-                    self.read_weight(base + ky * g.k + kx, ranges, &mut c);
-                }
-            }
+            let taps = g.backward_taps(post, ci);
+            self.read_slice_taps(co * g.c_in + ci, taps, ranges, &mut c);
         }
         c
     }
 
     fn update(&self, pre: usize, post: usize, ranges: &mut Vec<WordRange>) -> AccessCost {
         ranges.clear();
-        let g = &self.g;
         let mut c = AccessCost {
             addr_gens: 1,
             ..Default::default()
         };
-        let (ci, y, x) = g.pre_pos(pre);
-        let (co, oy, ox) = g.post_pos(post);
-        let ky = (y + g.padding)
-            .checked_sub(oy * g.stride)
-            .filter(|&v| v < g.k);
-        let kx = (x + g.padding)
-            .checked_sub(ox * g.stride)
-            .filter(|&v| v < g.k);
-        let (Some(ky), Some(kx)) = (ky, kx) else {
+        let Some(idx) = self.g.kernel_entry(pre, post) else {
             return c;
         };
-        let idx = g.kernel_index(co, ci, ky, kx);
-        let slice = idx as u64 / self.kk();
+        let s = &self.store;
+        let slice = idx / (self.g.k * self.g.k);
+        let start = s.group_start(slice);
         // Bitmap from the slice start to the entry (prefix popcount).
-        let len = idx as u64 - slice * self.kk() + 1;
-        c.words_read += self.layout.touch(ranges, MAP, slice * self.kk(), len);
+        let len = idx as u64 - start + 1;
+        c.words_read += s.touch_map(ranges, start, len);
         if !self.present(idx) {
             return c;
         }
-        c.popcounts += self.layout.span(slice * self.kk(), len);
-        c.words_read += self.layout.touch(
-            ranges,
-            PTR,
-            slice * self.ptr_bits as u64,
-            self.ptr_bits as u64,
-        );
+        c.popcounts += s.map_words(start, len);
+        c.words_read += s.touch_ptr(ranges, slice);
         c.pointer_ops += 1;
         let slot = self.read_weight(idx, ranges, &mut c);
-        c.words_written += self.layout.span(slot * self.b as u64, self.b as u64);
+        c.words_written += s.weight_words(slot);
         c
     }
 
     fn decode_forward(&self, pre: usize, out: &mut [u32]) {
         let g = &self.g;
         out.iter_mut().for_each(|o| *o = 0);
-        let (ci, y, x) = g.pre_pos(pre);
         for co in 0..g.c_out {
-            for ky in 0..g.k {
-                let Some(oy) = g.out_coord(y, ky, g.out_h()) else {
-                    continue;
-                };
-                for kx in 0..g.k {
-                    let Some(ox) = g.out_coord(x, kx, g.out_w()) else {
-                        continue;
-                    };
-                    let idx = g.kernel_index(co, ci, ky, kx);
-                    if self.present(idx) {
-                        let slot = self.weight_slot(idx);
-                        out[g.post_index(co, oy, ox)] =
-                            self.weights.get(slot * self.b as u64, self.b) as u32;
-                    }
+            for (idx, post) in g.forward_taps(pre, co) {
+                if self.present(idx) {
+                    out[post] = self.store.weight(self.store.slot(idx as u64));
                 }
             }
         }

@@ -8,7 +8,8 @@
 //! until a column >= j (one index compare per entry scanned).
 
 use super::{
-    index_bits, AccessCost, BitVec, DenseLayer, EncodingKind, Layout, SynapseEncoding, WordRange,
+    index_bits, AccessCost, BitVec, DenseLayer, EncodingKind, Layout, PackedArray, SynapseEncoding,
+    WordRange,
 };
 
 const PTR: usize = 0;
@@ -19,9 +20,8 @@ pub struct IndexEncoding {
     n_pre: usize,
     n_post: usize,
     b: u32,
-    ptr_bits: u32,
     col_bits: u32,
-    ptrs: BitVec,
+    ptrs: PackedArray,
     entries: BitVec,
     layout: Layout,
 }
@@ -29,12 +29,11 @@ pub struct IndexEncoding {
 impl IndexEncoding {
     pub fn new(layer: &DenseLayer, word_bits: u32) -> Self {
         let nnz = layer.nnz();
-        let ptr_bits = index_bits(nnz + 1);
         let col_bits = index_bits(layer.n_post as u64);
-        let (mut ptrs, mut entries) = (BitVec::default(), BitVec::default());
+        let (mut ptrs, mut entries) = (PackedArray::new(index_bits(nnz + 1)), BitVec::default());
         let mut k = 0u64;
         for pre in 0..layer.n_pre {
-            ptrs.push(k, ptr_bits);
+            ptrs.push(k);
             for (post, &c) in layer.row(pre).iter().enumerate() {
                 if c != 0 {
                     entries.push(post as u64, col_bits);
@@ -43,13 +42,12 @@ impl IndexEncoding {
                 }
             }
         }
-        ptrs.push(k, ptr_bits);
+        ptrs.push(k);
         let layout = Layout::new(word_bits, &[ptrs.len_bits(), entries.len_bits()]);
         IndexEncoding {
             n_pre: layer.n_pre,
             n_post: layer.n_post,
             b: layer.weight_bits,
-            ptr_bits,
             col_bits,
             ptrs,
             entries,
@@ -57,14 +55,13 @@ impl IndexEncoding {
         }
     }
     pub fn ptr_bits(&self) -> u32 {
-        self.ptr_bits
+        self.ptrs.width
     }
     fn entry_bits(&self) -> u64 {
         (self.col_bits + self.b) as u64
     }
     fn ptr(&self, i: usize) -> u64 {
-        self.ptrs
-            .get(i as u64 * self.ptr_bits as u64, self.ptr_bits)
+        self.ptrs.get(i as u64)
     }
     fn col(&self, k: u64) -> usize {
         self.entries.get(k * self.entry_bits(), self.col_bits) as usize
@@ -76,12 +73,7 @@ impl IndexEncoding {
         ranges: &mut Vec<WordRange>,
         c: &mut AccessCost,
     ) -> (u64, u64) {
-        c.words_read += self.layout.touch(
-            ranges,
-            PTR,
-            pre as u64 * self.ptr_bits as u64,
-            2 * self.ptr_bits as u64,
-        );
+        c.words_read += self.ptrs.touch(&self.layout, ranges, PTR, pre as u64, 2);
         c.pointer_ops += 3;
         c.addr_gens += 1;
         (self.ptr(pre), self.ptr(pre + 1))
@@ -124,15 +116,7 @@ impl SynapseEncoding for IndexEncoding {
     fn n_post(&self) -> usize {
         self.n_post
     }
-    fn footprint_bits(&self) -> u64 {
-        self.ptrs.len_bits() + self.entries.len_bits()
-    }
-    fn word_bits(&self) -> u32 {
-        self.layout.word_bits
-    }
-    fn total_words(&self) -> u64 {
-        self.layout.total_words
-    }
+    layout_methods!(layout);
 
     fn forward(&self, pre: usize, ranges: &mut Vec<WordRange>) -> AccessCost {
         ranges.clear();
@@ -149,12 +133,8 @@ impl SynapseEncoding for IndexEncoding {
         ranges.clear();
         let mut c = AccessCost::default();
         // Stream all pointers once, then scan each row.
-        c.words_read += self.layout.touch(
-            ranges,
-            PTR,
-            0,
-            (self.n_pre as u64 + 1) * self.ptr_bits as u64,
-        );
+        let n_ptrs = self.n_pre as u64 + 1;
+        c.words_read += self.ptrs.touch(&self.layout, ranges, PTR, 0, n_ptrs);
         c.pointer_ops += 2 * self.n_pre as u64 + 1;
         for pre in 0..self.n_pre {
             let (s, e) = (self.ptr(pre), self.ptr(pre + 1));

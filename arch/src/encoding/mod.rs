@@ -19,11 +19,28 @@
 //! read once (a one-word read buffer); a word touched again after other words is read
 //! again (no cache).
 
+/// The `SynapseEncoding` methods that every encoding answers from its `Layout` (the
+/// path to it given, e.g. `layout`): footprint, word width, word-space size.
+macro_rules! layout_methods {
+    ($($field:ident).+) => {
+        fn footprint_bits(&self) -> u64 {
+            self.$($field).+.footprint_bits
+        }
+        fn word_bits(&self) -> u32 {
+            self.$($field).+.word_bits
+        }
+        fn total_words(&self) -> u64 {
+            self.$($field).+.total_words
+        }
+    };
+}
+
 mod bitmap;
 mod crossbar;
 mod functional;
 mod functional_bitmap;
 mod index;
+mod pointer_bitmap;
 pub mod trend;
 
 pub use bitmap::BitmapEncoding;
@@ -321,6 +338,56 @@ impl ConvGeometry {
         }
         Some(t - self.padding)
     }
+    /// Kernel entries through which pre neuron `pre` reaches output channel `co`, as
+    /// (kernel index, post neuron), ky then kx ascending: the taps whose output falls
+    /// inside the output map.
+    pub(crate) fn forward_taps(
+        &self,
+        pre: usize,
+        co: usize,
+    ) -> impl Iterator<Item = (usize, usize)> + Clone + '_ {
+        let (ci, y, x) = self.pre_pos(pre);
+        let (oh, ow) = (self.out_h(), self.out_w());
+        taps(
+            self.k,
+            move |ky| self.out_coord(y, ky, oh),
+            move |kx| self.out_coord(x, kx, ow),
+        )
+        .map(move |(ky, kx, oy, ox)| {
+            (
+                self.kernel_index(co, ci, ky, kx),
+                self.post_index(co, oy, ox),
+            )
+        })
+    }
+    /// Kernel entries through which input channel `ci` reaches post neuron `post`, as
+    /// (kernel index, pre neuron), ky then kx ascending: the taps whose input falls
+    /// inside the (unpadded) input.
+    pub(crate) fn backward_taps(
+        &self,
+        post: usize,
+        ci: usize,
+    ) -> impl Iterator<Item = (usize, usize)> + Clone + '_ {
+        let (co, oy, ox) = self.post_pos(post);
+        taps(
+            self.k,
+            move |ky| self.in_coord(oy, ky, self.h),
+            move |kx| self.in_coord(ox, kx, self.w),
+        )
+        .map(move |(ky, kx, y, x)| (self.kernel_index(co, ci, ky, kx), self.pre_index(ci, y, x)))
+    }
+    /// The kernel entry that connects `pre` to `post`, if the geometry connects them.
+    pub(crate) fn kernel_entry(&self, pre: usize, post: usize) -> Option<usize> {
+        let (ci, y, x) = self.pre_pos(pre);
+        let (co, oy, ox) = self.post_pos(post);
+        let ky = (y + self.padding)
+            .checked_sub(oy * self.stride)
+            .filter(|&v| v < self.k)?;
+        let kx = (x + self.padding)
+            .checked_sub(ox * self.stride)
+            .filter(|&v| v < self.k)?;
+        Some(self.kernel_index(co, ci, ky, kx))
+    }
     fn validate(&self) -> Result<(), EncodingError> {
         let g = self;
         if g.c_in == 0 || g.c_out == 0 || g.k == 0 || g.stride == 0 || g.h == 0 || g.w == 0 {
@@ -340,6 +407,25 @@ impl ConvGeometry {
         }
         Ok(())
     }
+}
+
+/// (ky, kx, row, col) of the k x k kernel taps whose row `row(ky)` and column
+/// `col(kx)` exist, ky then kx ascending.
+fn taps<R, C>(
+    k: usize,
+    row: R,
+    col: C,
+) -> impl Iterator<Item = (usize, usize, usize, usize)> + Clone
+where
+    R: Fn(usize) -> Option<usize> + Clone,
+    C: Fn(usize) -> Option<usize> + Clone,
+{
+    (0..k)
+        .filter_map(move |ky| row(ky).map(|r| (ky, r)))
+        .flat_map(move |(ky, r)| {
+            let col = col.clone();
+            (0..k).filter_map(move |kx| col(kx).map(|c| (ky, kx, r, c)))
+        })
 }
 
 /// A convolution layer: geometry and kernel codes [co][ci][ky][kx]; 0 = no synapse.
@@ -381,24 +467,10 @@ impl ConvLayer {
         let g = &self.geom;
         let (n_pre, n_post) = (g.n_pre(), g.n_post());
         let mut codes = vec![0u32; n_pre * n_post];
-        for co in 0..g.c_out {
-            for oy in 0..g.out_h() {
-                for ox in 0..g.out_w() {
-                    let post = g.post_index(co, oy, ox);
-                    for ci in 0..g.c_in {
-                        for ky in 0..g.k {
-                            let Some(y) = g.in_coord(oy, ky, g.h) else {
-                                continue;
-                            };
-                            for kx in 0..g.k {
-                                let Some(x) = g.in_coord(ox, kx, g.w) else {
-                                    continue;
-                                };
-                                codes[g.pre_index(ci, y, x) * n_post + post] =
-                                    self.kernel[g.kernel_index(co, ci, ky, kx)];
-                            }
-                        }
-                    }
+        for post in 0..n_post {
+            for ci in 0..g.c_in {
+                for (idx, pre) in g.backward_taps(post, ci) {
+                    codes[pre * n_post + post] = self.kernel[idx];
                 }
             }
         }
@@ -553,12 +625,65 @@ impl BitVec {
     }
 }
 
+/// Values of one fixed width packed back to back (pointers, weights, kernel codes):
+/// value i sits at bits [i x width, (i + 1) x width) of its section.
+#[derive(Clone, Debug)]
+pub(crate) struct PackedArray {
+    pub width: u32,
+    bits: BitVec,
+}
+
+impl PackedArray {
+    pub fn new(width: u32) -> Self {
+        PackedArray {
+            width,
+            bits: BitVec::default(),
+        }
+    }
+    /// Every code, zeros included.
+    pub fn of_codes(codes: &[u32], width: u32) -> Self {
+        let mut a = PackedArray::new(width);
+        for &c in codes {
+            a.push(c as u64);
+        }
+        a
+    }
+    pub fn push(&mut self, value: u64) {
+        self.bits.push(value, self.width);
+    }
+    pub fn get(&self, i: u64) -> u64 {
+        self.bits.get(i * self.width as u64, self.width)
+    }
+    pub fn len_bits(&self) -> u64 {
+        self.bits.len_bits()
+    }
+    /// Touch values [first, first + n), stored as `section` of `layout`.
+    pub fn touch(
+        &self,
+        layout: &Layout,
+        ranges: &mut Vec<WordRange>,
+        section: usize,
+        first: u64,
+        n: u64,
+    ) -> u64 {
+        let w = self.width as u64;
+        layout.touch(ranges, section, first * w, n * w)
+    }
+    /// Words spanned by values [first, first + n) (for counting writes).
+    pub fn span(&self, layout: &Layout, first: u64, n: u64) -> u64 {
+        let w = self.width as u64;
+        layout.span(first * w, n * w)
+    }
+}
+
 /// Sections laid out on word boundaries.
 #[derive(Clone, Debug)]
 pub(crate) struct Layout {
     pub word_bits: u32,
     pub starts: Vec<u64>,
     pub total_words: u64,
+    /// Sum of the sections' bits: the exact footprint, no word padding.
+    pub footprint_bits: u64,
 }
 
 impl Layout {
@@ -573,6 +698,7 @@ impl Layout {
             word_bits,
             starts,
             total_words: w,
+            footprint_bits: section_bits.iter().sum(),
         }
     }
     /// Touch bits [bit, bit + len) of `section`; returns the words not already in the

@@ -13,6 +13,28 @@ fn small() -> Layer {
     Layer::Dense(DenseLayer::new(3, 4, 4, codes).unwrap())
 }
 
+/// 1 -> 2 channels, 3x3 input, 2x2 kernel, stride 1 (2x2 outputs), 4-bit codes,
+/// kernel entries 1 0 2 3 | 0 4 5 0 (nnz = 5).
+fn tiny_conv() -> Layer {
+    let g = ConvGeometry {
+        c_in: 1,
+        c_out: 2,
+        h: 3,
+        w: 3,
+        k: 2,
+        stride: 1,
+        padding: 0,
+    };
+    Layer::Conv(ConvLayer::new(g, 4, vec![1, 0, 2, 3, 0, 4, 5, 0]).unwrap())
+}
+
+/// The encodings of a dense matrix (the others need convolution geometry).
+const DENSE_KINDS: [EncodingKind; 3] = [
+    EncodingKind::Crossbar,
+    EncodingKind::Index,
+    EncodingKind::Bitmap,
+];
+
 fn wr(start_word: u64, words: u64) -> WordRange {
     WordRange { start_word, words }
 }
@@ -50,39 +72,23 @@ fn formula_bits(kind: EncodingKind, n_pre: u64, n_post: u64, b: u64, nnz: u64) -
 fn footprints_by_hand() {
     let l = small();
     let fp = |k| build(k, &l, 8).unwrap().footprint_bits();
+    let words = |k| build(k, &l, 8).unwrap().total_words();
     // Crossbar 3*4*4 = 48; index 5*(4+2) + 4*3 = 42; bitmap 12 + 5*4 + 3*3 = 41.
     assert_eq!(fp(EncodingKind::Crossbar), 48);
     assert_eq!(fp(EncodingKind::Index), 42);
     assert_eq!(fp(EncodingKind::Bitmap), 41);
-    for k in [
-        EncodingKind::Crossbar,
-        EncodingKind::Index,
-        EncodingKind::Bitmap,
-    ] {
+    for k in DENSE_KINDS {
         assert_eq!(fp(k), formula_bits(k, 3, 4, 4, 5), "{k:?}");
     }
     // Word spaces: sections start on 8-bit word boundaries.
-    assert_eq!(
-        build(EncodingKind::Crossbar, &l, 8).unwrap().total_words(),
-        6
-    );
-    assert_eq!(
-        build(EncodingKind::Index, &l, 8).unwrap().total_words(),
-        2 + 4
-    );
-    assert_eq!(
-        build(EncodingKind::Bitmap, &l, 8).unwrap().total_words(),
-        2 + 2 + 3
-    );
+    assert_eq!(words(EncodingKind::Crossbar), 6);
+    assert_eq!(words(EncodingKind::Index), 2 + 4);
+    assert_eq!(words(EncodingKind::Bitmap), 2 + 2 + 3);
     // A larger random layer against the formulas (nnz not a power of two).
     let d = random_dense(50, 70, 5, 0.3, 9);
     assert!(!d.nnz().is_power_of_two());
     let l = Layer::Dense(d.clone());
-    for k in [
-        EncodingKind::Crossbar,
-        EncodingKind::Index,
-        EncodingKind::Bitmap,
-    ] {
+    for k in DENSE_KINDS {
         assert_eq!(
             build(k, &l, 32).unwrap().footprint_bits(),
             formula_bits(k, 50, 70, 5, d.nnz()),
@@ -93,16 +99,7 @@ fn footprints_by_hand() {
 
 #[test]
 fn functional_footprints_by_hand() {
-    let g = ConvGeometry {
-        c_in: 1,
-        c_out: 2,
-        h: 3,
-        w: 3,
-        k: 2,
-        stride: 1,
-        padding: 0,
-    };
-    let l = Layer::Conv(ConvLayer::new(g, 4, vec![1, 0, 2, 3, 0, 4, 5, 0]).unwrap());
+    let l = tiny_conv();
     // C_out*C_in*k^2*b = 2*1*4*4 = 32.
     assert_eq!(
         build(EncodingKind::Functional, &l, 8)
@@ -187,17 +184,8 @@ fn bitmap_access_words_by_hand() {
 
 #[test]
 fn functional_access_words_by_hand() {
-    // 1 -> 2 channels, 3x3 input, 2x2 kernel, stride 1: 2x2 outputs; kernel bits 0..32.
-    let g = ConvGeometry {
-        c_in: 1,
-        c_out: 2,
-        h: 3,
-        w: 3,
-        k: 2,
-        stride: 1,
-        padding: 0,
-    };
-    let l = Layer::Conv(ConvLayer::new(g, 4, vec![1, 0, 2, 3, 0, 4, 5, 0]).unwrap());
+    // 2x2 outputs; kernel bits 0..32.
+    let l = tiny_conv();
     let e = build(EncodingKind::Functional, &l, 8).unwrap();
     let mut r = Vec::new();
     // Centre pixel feeds every output through every kernel entry: all 8 entries.
@@ -239,11 +227,7 @@ fn every_encoding_round_trips() {
     ] {
         let d = random_dense(n_pre, n_post, bits, density, seed);
         for word_bits in [8, 32, 64] {
-            for k in [
-                EncodingKind::Crossbar,
-                EncodingKind::Index,
-                EncodingKind::Bitmap,
-            ] {
+            for k in DENSE_KINDS {
                 round_trip(
                     build(k, &Layer::Dense(d.clone()), word_bits)
                         .unwrap()
@@ -536,7 +520,7 @@ mod props {
         fn dense_round_trip(n_pre in 1usize..24, n_post in 1usize..70, bits in 1u32..=32, density in 0.0f64..=1.0, seed in any::<u64>(), wi in 0usize..4) {
             let word_bits = [8, 16, 32, 64][wi];
             let d = random_dense(n_pre, n_post, bits, density, seed);
-            for k in [EncodingKind::Crossbar, EncodingKind::Index, EncodingKind::Bitmap] {
+            for k in DENSE_KINDS {
                 round_trip(build(k, &Layer::Dense(d.clone()), word_bits).unwrap().as_ref(), &d);
             }
         }

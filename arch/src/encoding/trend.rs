@@ -27,9 +27,20 @@ pub struct TrendRow {
 /// N_pre x N_post codes of `bits` bits, each present with probability `density`,
 /// nonzero codes uniform in 1..2^bits.
 pub fn random_dense(n_pre: usize, n_post: usize, bits: u32, density: f64, seed: u64) -> DenseLayer {
+    DenseLayer {
+        n_pre,
+        n_post,
+        weight_bits: bits,
+        codes: random_codes(n_pre * n_post, bits, density, seed),
+    }
+}
+
+/// `n` codes of `bits` bits, each nonzero with probability `density`, nonzero codes
+/// uniform in 1..2^bits (one Rng stream from `seed`).
+fn random_codes(n: usize, bits: u32, density: f64, seed: u64) -> Vec<u32> {
     let mut rng = Rng::new(seed);
     let max = (1u64 << bits) - 1;
-    let codes = (0..n_pre * n_post)
+    (0..n)
         .map(|_| {
             if rng.bernoulli(density) {
                 1 + rng.below(max) as u32
@@ -37,13 +48,7 @@ pub fn random_dense(n_pre: usize, n_post: usize, bits: u32, density: f64, seed: 
                 0
             }
         })
-        .collect();
-    DenseLayer {
-        n_pre,
-        n_post,
-        weight_bits: bits,
-        codes,
-    }
+        .collect()
 }
 
 /// An SRAM holding the encoding: its word width, capacity the next power of two of its
@@ -175,21 +180,10 @@ pub fn conv_learning_energy(
 
 /// A conv layer with every kernel code drawn nonzero with probability `density`.
 pub fn random_conv(geom: ConvGeometry, bits: u32, density: f64, seed: u64) -> ConvLayer {
-    let mut rng = Rng::new(seed);
-    let max = (1u64 << bits) - 1;
-    let kernel = (0..geom.kernel_len())
-        .map(|_| {
-            if rng.bernoulli(density) {
-                1 + rng.below(max) as u32
-            } else {
-                0
-            }
-        })
-        .collect();
     ConvLayer {
         geom,
         weight_bits: bits,
-        kernel,
+        kernel: random_codes(geom.kernel_len(), bits, density, seed),
     }
 }
 
