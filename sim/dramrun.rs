@@ -144,6 +144,11 @@ pub fn stats_json(mem: &MemorySystem, rd: &ResolvedDram, cycles: u64, wall_secon
         "powerdown_rank_cycles".into(),
         json!(activity.active_powerdown_rank_cycles + activity.precharged_powerdown_rank_cycles),
     );
+    o.insert("self_refreshes".into(), json!(activity.self_refreshes));
+    o.insert(
+        "self_refresh_rank_cycles".into(),
+        json!(activity.self_refresh_rank_cycles),
+    );
     o.insert("wall_seconds".into(), json!(wall_seconds));
     let rps = if wall_seconds > 0.0 {
         stats.requests as f64 / wall_seconds
@@ -233,11 +238,13 @@ fn print_summary(s: &Value) {
         f("energy_pj") / 1000.0,
         f("requests_per_second") / 1e6
     );
-    if f("powerdowns") > 0.0 {
+    if f("powerdowns") > 0.0 || f("self_refreshes") > 0.0 {
         println!(
-            "  power-down: {} entries, {} rank-cycles",
+            "  power-down: {} entries, {} rank-cycles; self-refresh: {} entries, {} rank-cycles",
             f("powerdowns"),
-            f("powerdown_rank_cycles")
+            f("powerdown_rank_cycles"),
+            f("self_refreshes"),
+            f("self_refresh_rank_cycles")
         );
     }
 }

@@ -76,6 +76,10 @@ pub struct DramConfig {
     /// after its last command's work ends, and leaves it (tXP before its next command)
     /// when a request for it arrives or its refresh falls due. None = never.
     pub power_down_after_cycles: Option<u64>,
+    /// Self-refresh: an idle rank with every bank precharged enters it this many cycles
+    /// after its last command's work ends; it needs no REF commands meanwhile and
+    /// leaves it (tXS before its next command) when a request for it arrives. None = never.
+    pub self_refresh_after_cycles: Option<u64>,
     /// Supply voltage in volts; None = the standard's nominal VDD.
     pub vdd: Option<f64>,
     /// Voltage table (TOML path); None = the standard's default table.
@@ -106,6 +110,7 @@ impl Default for DramConfig {
             subarrays_per_bank: None,
             refresh: true,
             power_down_after_cycles: None,
+            self_refresh_after_cycles: None,
             vdd: None,
             voltage_table: None,
             error_model: ErrorModel::None,
@@ -161,10 +166,13 @@ impl DramConfig {
                 );
             }
         }
-        if let Some(c) = self.power_down_after_cycles {
-            if c > 1_000_000_000 {
+        for (key, v) in [
+            ("power_down_after_cycles", self.power_down_after_cycles),
+            ("self_refresh_after_cycles", self.self_refresh_after_cycles),
+        ] {
+            if let Some(c) = v.filter(|&c| c > 1_000_000_000) {
                 return err(
-                    "power_down_after_cycles",
+                    key,
                     format!("{c} is not accepted: 0..=1000000000 cycles (absent = off)"),
                 );
             }

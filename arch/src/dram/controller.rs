@@ -33,6 +33,11 @@
 //!   to leave it when a request for it arrives or its refresh falls due; its next
 //!   command waits tXP. Decided when the rank wakes, so idle time costs no events.
 //!   Open rows stay open (active power-down, IDD3P), else precharged power-down (IDD2P).
+//! - Self-refresh (`self_refresh_after_cycles`): an idle rank whose banks are all
+//!   precharged enters it that many cycles after its work ends (after power-down, if
+//!   that comes first); refreshes falling due meanwhile are skipped (the device
+//!   refreshes itself, IDD6); a request wakes it and waits tXS. An idle rank with open
+//!   rows is precharged by its next due refresh (PREA + REF) and may then enter it.
 //! - Addresses beyond the capacity wrap; `try_enqueue` before `advance_to` catches the
 //!   channel up first, so a request never sees a cycle before its arrival.
 
@@ -80,6 +85,9 @@ struct Params {
     pd_after: Option<u64>,
     xp: u64,
     cke: u64,
+    /// Self-refresh after this many idle cycles (None = never) and its exit latency.
+    sr_after: Option<u64>,
+    xs: u64,
     write_busy_cycles: u64,
     salp: SalpMode,
     ranks: u32,
@@ -89,6 +97,14 @@ struct Params {
     /// log2(banks_per_rank): flat bank index >> bank_shift = rank.
     bank_shift: u32,
     sched: Scheduler,
+}
+
+impl Params {
+    /// Does an idle rank ever leave standby (power-down or self-refresh)?
+    #[inline]
+    fn sleeps(&self) -> bool {
+        self.pd_after.is_some() || self.sr_after.is_some()
+    }
 }
 
 #[inline]
@@ -254,12 +270,22 @@ struct Channel {
     /// Per rank: queued requests, and the cycle its last command's work ends.
     rank_pending: Vec<u32>,
     busy_until: Vec<u64>,
-    /// Per rank: end of its last power-down (may lie past `now` by up to tCKE).
-    pd_until: Vec<u64>,
-    /// Power-down rank-cycles by bank state, and entries.
-    pd_active_cycles: u64,
-    pd_precharged_cycles: u64,
+    /// Per rank: end of its last sleep (may lie past `now` by up to tCKE) and which
+    /// of the three low-power buckets that end belongs to.
+    sleep_until: Vec<u64>,
+    sleep_kind: Vec<Sleep>,
+    /// Rank-cycles in active / precharged power-down and self-refresh, and entries.
+    slept: [u64; 3],
     powerdowns: u64,
+    self_refreshes: u64,
+}
+
+/// The low-power states of an idle rank, as indices of `Channel::slept`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sleep {
+    ActivePowerDown,
+    PrechargedPowerDown,
+    SelfRefresh,
 }
 
 impl Channel {
@@ -336,10 +362,11 @@ impl Channel {
             log: None,
             rank_pending: vec![0; p.ranks as usize],
             busy_until: vec![0; p.ranks as usize],
-            pd_until: vec![0; p.ranks as usize],
-            pd_active_cycles: 0,
-            pd_precharged_cycles: 0,
+            sleep_until: vec![0; p.ranks as usize],
+            sleep_kind: vec![Sleep::ActivePowerDown; p.ranks as usize],
+            slept: [0; 3],
             powerdowns: 0,
+            self_refreshes: 0,
         }
     }
 
@@ -373,8 +400,8 @@ impl Channel {
             return false;
         }
         let k = kind_index(req.kind);
-        if let Some(after) = p.pd_after {
-            self.wake(addr.rank, cycle.max(self.now), after, p);
+        if p.sleeps() {
+            self.wake(addr.rank, cycle.max(self.now), p);
         }
         self.rank_pending[addr.rank as usize] += 1;
         let s = self.free.pop().expect("has_room: a free slot");
@@ -478,11 +505,16 @@ impl Channel {
             self.now = t;
             if self.next_ref <= t {
                 for r in 0..self.ref_due.len() {
-                    if let (Some(after), true) = (p.pd_after, self.ref_due[r] <= t) {
-                        self.wake(r as u32, t, after, p);
+                    if self.ref_due[r] > t {
+                        continue;
+                    }
+                    // A rank in self-refresh refreshes itself: the due refreshes lapse.
+                    let asleep = p.sleeps() && self.idle_spans(r, t, p).1 > 0;
+                    if p.sleeps() && !asleep {
+                        self.wake(r as u32, t, p);
                     }
                     while self.ref_due[r] <= t {
-                        self.ref_owed[r] += 1;
+                        self.ref_owed[r] += !asleep as u32;
                         self.ref_due[r] += p.refi;
                     }
                 }
@@ -1005,7 +1037,7 @@ impl Channel {
         let now = self.now;
         self.plan = None;
         self.timing.issue(cmd, t, now);
-        if p.pd_after.is_some() {
+        if p.sleeps() {
             // The rank may power down only once this command's work is done.
             let busy = match cmd {
                 Command::RD | Command::RDA => p.read_done_cycles,
@@ -1079,37 +1111,68 @@ impl Channel {
         self.next_try = now + 1;
     }
 
-    /// Power-down, decided when idle rank `rank` is needed again at cycle `at`: it
-    /// powered down `after` cycles after its work ended, if that is before `at`, and
-    /// leaves power-down at `at` (or after tCKE); its commands wait tXP more.
-    fn wake(&mut self, rank: u32, at: u64, after: u64, p: &Params) {
-        let r = rank as usize;
+    /// Low-power time of rank `r` if it stays idle up to cycle `end`: (power-down,
+    /// self-refresh) cycles. Zero unless it is idle (nothing queued, no refresh owed).
+    /// From the end of its work it powers down after `pd_after` cycles and enters
+    /// self-refresh after `sr_after` (only with every bank precharged).
+    fn idle_spans(&self, r: usize, end: u64, p: &Params) -> (u64, u64) {
         if self.rank_pending[r] > 0 || self.ref_owed[r] > 0 {
-            return; // not idle: it never powered down
+            return (0, 0);
         }
-        let pd_at = self.busy_until[r] + after;
-        if at <= pd_at {
-            return;
-        }
-        let exit = at.max(pd_at + p.cke);
-        // No command reached the rank since its work ended, so the banks' state (open
-        // rows or not) held throughout.
-        if self.rank_open[r] {
-            self.pd_active_cycles += exit - pd_at;
-        } else {
-            self.pd_precharged_cycles += exit - pd_at;
-        }
-        self.powerdowns += 1;
-        self.pd_until[r] = exit;
-        self.busy_until[r] = exit + p.xp;
-        self.timing.hold_rank(rank, exit + p.xp);
+        let b = self.busy_until[r];
+        let sr_at = match p.sr_after {
+            Some(s) if !self.rank_open[r] => b + s,
+            _ => NEVER,
+        };
+        let pd_at = p.pd_after.map_or(NEVER, |a| b + a);
+        (
+            end.min(sr_at).saturating_sub(pd_at),
+            end.saturating_sub(sr_at),
+        )
     }
 
-    /// (active, precharged, active power-down, precharged power-down) rank-cycles up to
-    /// `now`, including the open spans; the standby figures exclude power-down.
-    fn rank_cycles(&self, p: &Params) -> (u64, u64, u64, u64) {
+    /// Idle rank `rank` is needed at cycle `at` (a request, a refresh): book the
+    /// power-down and self-refresh it went through since its work ended, leave at `at`
+    /// (or once the minimum duration tCKE has passed) and hold its commands for the exit
+    /// latency (tXP, or tXS after self-refresh).
+    fn wake(&mut self, rank: u32, at: u64, p: &Params) {
+        let r = rank as usize;
+        let (pd, sr) = self.idle_spans(r, at, p);
+        if pd == 0 && sr == 0 {
+            return;
+        }
+        let b = self.busy_until[r];
+        let entered = if sr > 0 {
+            b + p.sr_after.unwrap_or(0)
+        } else {
+            b + p.pd_after.unwrap_or(0)
+        };
+        let exit = at.max(entered + p.cke);
+        let (pd, sr) = self.idle_spans(r, exit, p);
+        // No command reached the rank since its work ended, so the banks' state (open
+        // rows or not) held throughout.
+        let pd_kind = if self.rank_open[r] {
+            Sleep::ActivePowerDown
+        } else {
+            Sleep::PrechargedPowerDown
+        };
+        self.slept[pd_kind as usize] += pd;
+        self.slept[Sleep::SelfRefresh as usize] += sr;
+        self.powerdowns += (pd > 0) as u64;
+        self.self_refreshes += (sr > 0) as u64;
+        self.sleep_until[r] = exit;
+        self.sleep_kind[r] = if sr > 0 { Sleep::SelfRefresh } else { pd_kind };
+        let ready = exit + if sr > 0 { p.xs } else { p.xp };
+        self.busy_until[r] = ready;
+        self.timing.hold_rank(rank, ready);
+    }
+
+    /// Rank-cycles up to `now`, including the open spans: (active standby, precharged
+    /// standby, [active power-down, precharged power-down, self-refresh]); the standby
+    /// figures exclude the low-power ones.
+    fn rank_cycles(&self, p: &Params) -> (u64, u64, [u64; 3]) {
         let (mut a, mut pc) = (self.active_rank_cycles, self.precharged_rank_cycles);
-        let (mut apd, mut ppd) = (self.pd_active_cycles, self.pd_precharged_cycles);
+        let mut slept = self.slept;
         for r in 0..self.rank_open.len() {
             let since = self.rank_since[r];
             if self.rank_open[r] {
@@ -1119,23 +1182,21 @@ impl Channel {
             } else {
                 a -= since - self.now; // inside a refresh: only its elapsed part
             }
-            // Power-down in progress: an idle rank's current one counts up to `now`; of
-            // a finished one, the part past `now` (its tCKE minimum) does not count yet.
-            // The two exclude each other: after an exit the rank is busy until past it.
-            let beyond = self.pd_until[r].saturating_sub(self.now);
-            let current = match p.pd_after {
-                Some(after) if self.rank_pending[r] == 0 && self.ref_owed[r] == 0 => {
-                    self.now.saturating_sub(self.busy_until[r] + after)
-                }
-                _ => 0,
-            };
-            if self.rank_open[r] {
-                apd = apd + current - beyond;
+            // An idle rank's current sleep counts up to `now`; of a finished one, the
+            // part past `now` (its tCKE minimum) does not count yet. The two exclude
+            // each other: after an exit the rank is busy until past it.
+            slept[self.sleep_kind[r] as usize] -= self.sleep_until[r].saturating_sub(self.now);
+            let (pd, sr) = self.idle_spans(r, self.now, p);
+            let pd_kind = if self.rank_open[r] {
+                Sleep::ActivePowerDown
             } else {
-                ppd = ppd + current - beyond;
-            }
+                Sleep::PrechargedPowerDown
+            };
+            slept[pd_kind as usize] += pd;
+            slept[Sleep::SelfRefresh as usize] += sr;
         }
-        (a - apd, pc - ppd, apd, ppd)
+        let apd = slept[Sleep::ActivePowerDown as usize];
+        (a - apd, pc - slept[1] - slept[2], slept)
     }
 }
 
@@ -1158,6 +1219,20 @@ impl MemorySystem {
     pub fn new(cfg: &DramConfig, std: &Standard) -> Result<Self, DramError> {
         cfg.validate()?;
         std.validate()?;
+        if cfg.self_refresh_after_cycles.is_some() {
+            let (t, w) = (&std.timing, &std.power);
+            if t.XS == 0 || t.CKE == 0 || w.IDD6 <= 0.0 {
+                return Err(DramError::InvalidConfig {
+                    key: "dram.self_refresh_after_cycles".into(),
+                    msg: format!(
+                        "standard `{}` lacks what self-refresh needs: timings XS and CKE \
+                         (got {} and {}) and current IDD6 (got {} mA); add them to its \
+                         file or set dram.timing.XS / dram.timing.CKE",
+                        std.name, t.XS, t.CKE, w.IDD6
+                    ),
+                });
+            }
+        }
         if cfg.power_down_after_cycles.is_some() {
             let (t, w) = (&std.timing, &std.power);
             if t.XP == 0 || t.CKE == 0 || w.IDD2P <= 0.0 || w.IDD3P <= 0.0 {
@@ -1194,6 +1269,8 @@ impl MemorySystem {
             pd_after: cfg.power_down_after_cycles,
             xp: t.XP as u64,
             cke: t.CKE as u64,
+            sr_after: cfg.self_refresh_after_cycles,
+            xs: t.XS as u64,
             write_busy_cycles: (t.CWL + t.BL + t.WR) as u64,
             salp: cfg.salp,
             ranks: cfg.ranks,
@@ -1454,7 +1531,7 @@ impl MemorySystem {
     pub fn activity(&self) -> ActivityCounts {
         let mut a = ActivityCounts::default();
         for ch in &self.channels {
-            let (act_c, pre_c, act_pd, pre_pd) = ch.rank_cycles(&self.params);
+            let (act_c, pre_c, slept) = ch.rank_cycles(&self.params);
             a.act += ch.act;
             a.pre += ch.pre;
             a.rd += ch.rd;
@@ -1462,9 +1539,11 @@ impl MemorySystem {
             a.refresh += ch.refreshes;
             a.active_rank_cycles += act_c;
             a.precharged_rank_cycles += pre_c;
-            a.active_powerdown_rank_cycles += act_pd;
-            a.precharged_powerdown_rank_cycles += pre_pd;
+            a.active_powerdown_rank_cycles += slept[Sleep::ActivePowerDown as usize];
+            a.precharged_powerdown_rank_cycles += slept[Sleep::PrechargedPowerDown as usize];
+            a.self_refresh_rank_cycles += slept[Sleep::SelfRefresh as usize];
             a.powerdowns += ch.powerdowns;
+            a.self_refreshes += ch.self_refreshes;
         }
         a
     }
@@ -2071,6 +2150,64 @@ mod tests {
     }
 
     #[test]
+    fn self_refresh_by_hand() {
+        let s = Standard::preset("DDR4-2400").unwrap();
+        let t = &s.timing;
+        let (rcd, cl, bl, xs) = (t.RCD as u64, t.CL as u64, t.BL as u64, t.XS as u64);
+        let closed = DramConfig {
+            row_policy: RowPolicy::Closed,
+            self_refresh_after_cycles: Some(1000),
+            ..DramConfig::default()
+        };
+        let mut mem = MemorySystem::new(&closed, &s).unwrap();
+        let a = addr(&mem, 0, 0, 0, 5, 0);
+        let b = addr(&mem, 0, 0, 0, 5, 8);
+        let (done, _) = run(&mut mem, &[(0, rd(0, a)), (50_000, rd(1, b))]);
+        // RDA at RCD closes the row; its data is out at RCD + CL + BL = 36; self-refresh
+        // from 1036, so the refreshes due every tREFI (9360) meanwhile lapse; the second
+        // read waits tXS, then ACT, RCD, CL, BL.
+        let sr = 50_000 - (rcd + cl + bl + 1000);
+        assert_eq!(done[1].done_cycle, 50_000 + xs + rcd + cl + bl);
+        let act = mem.activity();
+        assert_eq!(act.self_refresh_rank_cycles, sr);
+        assert_eq!((act.self_refreshes, act.refresh, act.powerdowns), (1, 0, 0));
+        assert_eq!(
+            act.active_rank_cycles + act.precharged_rank_cycles + sr,
+            done[1].done_cycle
+        );
+
+        // With power-down after 20 too: 980 cycles of precharged power-down first.
+        let both = DramConfig {
+            power_down_after_cycles: Some(20),
+            ..closed.clone()
+        };
+        let mut mem = MemorySystem::new(&both, &s).unwrap();
+        let (done2, _) = run(&mut mem, &[(0, rd(0, a)), (50_000, rd(1, b))]);
+        assert_eq!(done2, done);
+        let act = mem.activity();
+        assert_eq!(act.precharged_powerdown_rank_cycles, 980);
+        assert_eq!(act.self_refresh_rank_cycles, sr);
+
+        // Open rows keep a rank out of self-refresh until its next refresh precharges
+        // it (PREA + REF at 9360); the refreshes after that lapse.
+        let open = DramConfig {
+            row_policy: RowPolicy::Open,
+            ..closed
+        };
+        let mut mem = MemorySystem::new(&open, &s).unwrap();
+        let (done, _) = run(&mut mem, &[(0, rd(0, a)), (50_000, rd(1, b))]);
+        let act = mem.activity();
+        assert_eq!(act.refresh, 1);
+        let st = mem.stats();
+        assert_eq!((st.commands["PREA"], st.commands["REF"]), (1, 1));
+        // The REF issues at 9360 + RP after the PREA; self-refresh from its end + 1000.
+        let ref_end = 9360 + t.RP as u64 + t.RFC as u64;
+        assert_eq!(act.self_refresh_rank_cycles, 50_000 - (ref_end + 1000));
+        // The second read (a row miss now) waits tXS.
+        assert_eq!(done[1].done_cycle, 50_000 + xs + rcd + cl + bl);
+    }
+
+    #[test]
     fn power_down_needs_its_timings() {
         let mut s = Standard::preset("DDR3-1600").unwrap();
         s.timing.XP = 0;
@@ -2088,6 +2225,16 @@ mod tests {
             ..cfg
         };
         assert!(MemorySystem::new(&cfg, &s).is_ok());
+        s.timing.XS = 0;
+        let cfg = DramConfig {
+            self_refresh_after_cycles: Some(10),
+            ..cfg
+        };
+        let e = MemorySystem::new(&cfg, &s).unwrap_err().to_string();
+        assert!(
+            e.contains("dram.self_refresh_after_cycles") && e.contains("XS"),
+            "{e}"
+        );
     }
 
     /// (gap, channel, rank, bank group, bank, row index, column index, is write)
@@ -2226,7 +2373,7 @@ mod tests {
         /// Power-down on random streams: legal command traces, every request once, and
         /// every rank-cycle booked as standby or power-down exactly once.
         #[test]
-        fn power_down_streams_are_legal_and_account_every_cycle(st in stream(), after in 0u64..60) {
+        fn power_down_streams_are_legal_and_account_every_cycle(st in stream(), after in 0u64..60, sr in prop::option::of(0u64..300)) {
             for (name, _) in PRESETS {
                 let mut s = Standard::preset(name).unwrap();
                 s.timing.REFI = s.timing.RFC * 4;
@@ -2237,6 +2384,7 @@ mod tests {
                         row_policy: policy,
                         queue_depth: 8,
                         power_down_after_cycles: Some(after),
+                        self_refresh_after_cycles: sr,
                         ..DramConfig::default()
                     };
                     let mut mem = MemorySystem::new(&cfg, &s).unwrap();
@@ -2250,7 +2398,8 @@ mod tests {
                     let a = mem.activity();
                     prop_assert_eq!(
                         a.active_rank_cycles + a.precharged_rank_cycles
-                            + a.active_powerdown_rank_cycles + a.precharged_powerdown_rank_cycles,
+                            + a.active_powerdown_rank_cycles + a.precharged_powerdown_rank_cycles
+                            + a.self_refresh_rank_cycles,
                         4 * end
                     );
                 }

@@ -10,6 +10,7 @@
 //! - REF:          VDD x (IDD5 - IDD3N) x tRFC
 //! - background:   VDD x IDD3N x (time with a bank open) + VDD x IDD2N x (time all closed)
 //! - power-down:   VDD x IDD3P (a bank open) or VDD x IDD2P (all closed) x time powered down
+//! - self-refresh: VDD x IDD6 x time in self-refresh (its refreshes included)
 //!
 //! and the same terms on VPP with the IPP currents where the standard has a VPP rail.
 
@@ -36,6 +37,10 @@ pub struct ActivityCounts {
     pub precharged_powerdown_rank_cycles: u64,
     /// Power-down entries, summed over ranks.
     pub powerdowns: u64,
+    /// Sum over ranks of cycles in self-refresh (not in any of the above).
+    pub self_refresh_rank_cycles: u64,
+    /// Self-refresh entries, summed over ranks.
+    pub self_refreshes: u64,
 }
 
 /// Energy by kind, picojoules, whole system.
@@ -49,6 +54,7 @@ pub struct EnergyBreakdown {
     pub precharged_standby_pj: f64,
     pub active_powerdown_pj: f64,
     pub precharged_powerdown_pj: f64,
+    pub self_refresh_pj: f64,
 }
 
 impl EnergyBreakdown {
@@ -60,7 +66,7 @@ impl EnergyBreakdown {
         self.act_pre_pj + self.rd_pj + self.wr_pj + self.refresh_pj
     }
     /// (kind, pJ) pairs, named as in stats.json's `energy_breakdown_pj`.
-    pub fn entries(&self) -> [(&'static str, f64); 8] {
+    pub fn entries(&self) -> [(&'static str, f64); 9] {
         [
             ("act_pre", self.act_pre_pj),
             ("rd", self.rd_pj),
@@ -70,6 +76,7 @@ impl EnergyBreakdown {
             ("precharged_standby", self.precharged_standby_pj),
             ("active_powerdown", self.active_powerdown_pj),
             ("precharged_powerdown", self.precharged_powerdown_pj),
+            ("self_refresh", self.self_refresh_pj),
         ]
     }
 }
@@ -86,6 +93,7 @@ pub struct DramPower {
     pub precharged_standby_pj_per_cycle: f64,
     pub active_powerdown_pj_per_cycle: f64,
     pub precharged_powerdown_pj_per_cycle: f64,
+    pub self_refresh_pj_per_cycle: f64,
 }
 
 impl DramPower {
@@ -126,6 +134,7 @@ impl DramPower {
             precharged_standby_pj_per_cycle: e(5),
             active_powerdown_pj_per_cycle: pd(p.IDD3P, p.IPP3P),
             precharged_powerdown_pj_per_cycle: pd(p.IDD2P, p.IPP2P),
+            self_refresh_pj_per_cycle: pd(p.IDD6, p.IPP6),
         }
     }
 
@@ -143,6 +152,7 @@ impl DramPower {
                 * self.active_powerdown_pj_per_cycle,
             precharged_powerdown_pj: a.precharged_powerdown_rank_cycles as f64
                 * self.precharged_powerdown_pj_per_cycle,
+            self_refresh_pj: a.self_refresh_rank_cycles as f64 * self.self_refresh_pj_per_cycle,
         }
     }
 }
@@ -327,6 +337,21 @@ mod tests {
         close(e.active_powerdown_pj, 1000.0 * 4.0 * 1.5 * 45.0 * 1.25);
         close(e.precharged_powerdown_pj, 1000.0 * 4.0 * 1.5 * 40.0 * 1.25);
         close(e.total_pj(), 337_500.0 + 300_000.0);
+        // Self-refresh: DDR4 8 x (1.2 V x 20.25 + 2.5 V x 2.6 mA) x 0.833 ns per cycle.
+        // It refreshes by itself, so it beats precharged power-down plus the REF commands
+        // that would be due meanwhile (one per tREFI) on every preset.
+        let p = DramPower::new(&preset("DDR4-2400"), 1.0);
+        close(p.self_refresh_pj_per_cycle, 8.0 * (24.3 + 6.5) * 0.833);
+        for (name, _) in super::super::standard::PRESETS {
+            let s = preset(name);
+            let p = DramPower::new(&s, 1.0);
+            let refresh_per_cycle = p.refresh_pj / s.timing.REFI as f64;
+            assert!(
+                p.self_refresh_pj_per_cycle
+                    < p.precharged_powerdown_pj_per_cycle + refresh_per_cycle,
+                "{name}"
+            );
+        }
     }
 
     #[test]
@@ -371,6 +396,8 @@ mod tests {
             active_powerdown_rank_cycles: 2_222,
             precharged_powerdown_rank_cycles: 3_333,
             powerdowns: 5,
+            self_refresh_rank_cycles: 4_444,
+            self_refreshes: 2,
         };
         let e = p.energy(&a);
         let sum: f64 = e.entries().iter().map(|(_, v)| v).sum();
@@ -381,7 +408,8 @@ mod tests {
                 + e.active_standby_pj
                 + e.precharged_standby_pj
                 + e.active_powerdown_pj
-                + e.precharged_powerdown_pj,
+                + e.precharged_powerdown_pj
+                + e.self_refresh_pj,
         );
         assert!(e.active_powerdown_pj > 0.0 && e.precharged_powerdown_pj > 0.0);
         let names: Vec<&str> = e.entries().iter().map(|(n, _)| *n).collect();
@@ -396,6 +424,7 @@ mod tests {
                 "precharged_standby",
                 "active_powerdown",
                 "precharged_powerdown",
+                "self_refresh",
             ]
         );
         assert!(e.entries().iter().all(|(_, v)| *v > 0.0));

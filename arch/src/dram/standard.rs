@@ -137,6 +137,10 @@ timings! {
     /// Minimum power-down duration (tCKE).
     #[serde(default)]
     CKE,
+    /// Self-refresh exit to any command (tXS = tRFC + 10 ns). Only needed, and then
+    /// checked, when `dram.self_refresh_after_cycles` is on.
+    #[serde(default)]
+    XS,
 }
 
 /// IDD currents (mA) and supply voltages (V), as in datasheets and DRAMPower.
@@ -158,6 +162,9 @@ pub struct Power {
     /// Active power-down.
     #[serde(default)]
     pub IDD3P: f64,
+    /// Self-refresh (the device refreshes itself; no REF commands).
+    #[serde(default)]
+    pub IDD6: f64,
     /// Burst read.
     pub IDD4R: f64,
     /// Burst write.
@@ -178,6 +185,8 @@ pub struct Power {
     pub IPP2P: f64,
     #[serde(default)]
     pub IPP3P: f64,
+    #[serde(default)]
+    pub IPP6: f64,
     #[serde(default)]
     pub IPP4R: f64,
     #[serde(default)]
