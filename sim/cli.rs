@@ -33,6 +33,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Speed benchmarks; write their figures as JSON.
     Bench(BenchArgs),
+    /// Design-space sweep: run every point of a sweep file (config keys x values) as its
+    /// own run / dram process, in parallel, resumable, splittable into cluster shards.
+    Sweep(SweepArgs),
 }
 
 /// Options every config-driven subcommand shares.
@@ -166,6 +169,31 @@ pub struct CheckArgs {
     pub cfg: ConfigArgs,
     /// Command trace CSV (cycle,command,channel,rank,bankgroup,bank,subarray,row,column).
     pub commands: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// Sweep file (TOML): `command` ("run" | "dram"), `config` (base config, relative to
+    /// the sweep file, or a preset name), `set` (overrides for every point), `args` (more
+    /// arguments for the command), `mode` ("grid" | "zip") and `[axes]` (key = [values]).
+    pub sweep: PathBuf,
+    /// Output directory: one pNNNN/ directory per point, results.csv and results.jsonl
+    /// (default: <sweep file stem>-sweep).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Points run at once (default: the number of cores).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Run only shard I of N (points with index % N == I), e.g. --shard 0/4 on the first
+    /// of four cluster jobs.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Print each point's command line and run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Only gather the finished points into results.csv / results.jsonl.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub collect: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

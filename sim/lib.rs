@@ -10,4 +10,5 @@ pub mod kernel;
 pub mod memtrace;
 pub mod progress;
 pub mod snn;
+pub mod sweep;
 pub mod system;

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Command::Train(a) => spikemem::snn::cli::cmd_train(&a),
         Command::Eval(a) => spikemem::snn::cli::cmd_eval(&a),
         Command::Bench(a) => spikemem::bench::cmd_bench(&a),
+        Command::Sweep(a) => spikemem::sweep::cmd_sweep(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

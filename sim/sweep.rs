@@ -1,0 +1,584 @@
+//! Design-space sweeps: a sweep file names config keys and the values to try; every
+//! point (one value per key: the grid of all combinations, or the keys zipped) runs as
+//! its own `spikemem run` or `spikemem dram` process, so a crash stays in its point and
+//! the points share nothing. Worker threads (crossbeam) keep `--jobs` of them running.
+//!
+//! Each point writes into `OUT/pNNNN/`: `point.toml` (its overrides), the command's
+//! JSON (`summary.json` for run, `stats.json` for dram), its trace (run) and `log.txt`.
+//! A point whose JSON exists is done: a rerun skips it (and an interrupted run point
+//! resumes its trace). `--shard I/N` takes every N-th point, so N cluster jobs split a
+//! sweep; any invocation (or `--collect`) gathers the finished points into
+//! `OUT/results.csv` and `OUT/results.jsonl`.
+
+use crate::cli::SweepArgs;
+use crate::config;
+use crate::error::input_error;
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum SweepCommand {
+    #[default]
+    Run,
+    Dram,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Mode {
+    /// Every combination of the axes' values.
+    #[default]
+    Grid,
+    /// The i-th value of every axis together (all axes the same length).
+    Zip,
+}
+
+/// The sweep file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SweepFile {
+    /// `run` (the accelerator) or `dram` (the DRAM subsystem alone).
+    #[serde(default)]
+    command: SweepCommand,
+    /// Base config: a path (relative to the sweep file) or a preset name; default the
+    /// embedded default.
+    config: Option<String>,
+    /// Overrides common to every point, as `--set` takes them.
+    #[serde(default)]
+    set: Vec<String>,
+    /// More arguments for the command (e.g. `["--synthetic", "random"]` for dram).
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    mode: Mode,
+    /// Config key -> values; nested tables name keys by their path.
+    axes: toml::Table,
+}
+
+/// A sweep as loaded: its points and how to run them.
+#[derive(Debug)]
+pub struct Sweep {
+    source: String,
+    command: SweepCommand,
+    config: Option<String>,
+    set: Vec<String>,
+    args: Vec<String>,
+    /// Axis keys, in the order the points vary them.
+    pub keys: Vec<String>,
+    /// Per point, one value per key.
+    pub points: Vec<Vec<toml::Value>>,
+}
+
+impl Sweep {
+    pub fn load(path: &Path) -> Result<Sweep> {
+        let source = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| input_error(format!("sweep file {source}: {e}")))?;
+        let f: SweepFile =
+            toml::from_str(&text).map_err(|e| input_error(format!("sweep file {source}: {e}")))?;
+        let mut axes = Vec::new();
+        flatten_axes(&f.axes, "", &mut axes, &source)?;
+        if axes.is_empty() {
+            return Err(input_error(format!(
+                "sweep file {source}: [axes] names no key; accepted: `\"dram.vdd\" = [1.35, 1.2]` \
+                 or nested tables such as `[axes.dram] vdd = [1.35, 1.2]`"
+            )));
+        }
+        let keys: Vec<String> = axes.iter().map(|(k, _)| k.clone()).collect();
+        let points = match f.mode {
+            Mode::Grid => {
+                let mut pts: Vec<Vec<toml::Value>> = vec![Vec::new()];
+                for (_, vals) in &axes {
+                    pts = pts
+                        .iter()
+                        .flat_map(|p| {
+                            vals.iter().map(move |v| {
+                                let mut q = p.clone();
+                                q.push(v.clone());
+                                q
+                            })
+                        })
+                        .collect();
+                }
+                pts
+            }
+            Mode::Zip => {
+                let n = axes[0].1.len();
+                if let Some((k, v)) = axes.iter().find(|(_, v)| v.len() != n) {
+                    return Err(input_error(format!(
+                        "sweep file {source}: mode = \"zip\" needs every axis as long as `{}` \
+                         ({n} values); `{k}` has {}",
+                        axes[0].0,
+                        v.len()
+                    )));
+                }
+                (0..n)
+                    .map(|i| axes.iter().map(|(_, v)| v[i].clone()).collect())
+                    .collect()
+            }
+        };
+        let dir = path.parent().unwrap_or(Path::new(""));
+        let config = f.config.map(|c| {
+            let p = dir.join(&c);
+            if p.exists() {
+                p.display().to_string()
+            } else {
+                c // a preset name
+            }
+        });
+        Ok(Sweep {
+            source,
+            command: f.command,
+            config,
+            set: f.set,
+            args: f.args,
+            keys,
+            points,
+        })
+    }
+
+    /// The `--set` overrides of point `i`: the common ones, then its axis values.
+    pub fn sets(&self, i: usize) -> Vec<String> {
+        let mut s = self.set.clone();
+        for (k, v) in self.keys.iter().zip(&self.points[i]) {
+            s.push(format!("{k}={v}"));
+        }
+        s
+    }
+
+    /// Load every point's config before anything runs: a bad key or value is reported
+    /// with the sweep file and the point, and nothing starts.
+    pub fn validate(&self) -> Result<()> {
+        for i in 0..self.points.len() {
+            config::load(self.config.as_deref(), &self.sets(i)).map_err(|e| {
+                input_error(format!(
+                    "sweep file {}: point {i} ({}): {e:#}",
+                    self.source,
+                    self.describe(i)
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    fn describe(&self, i: usize) -> String {
+        self.keys
+            .iter()
+            .zip(&self.points[i])
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn output_name(&self) -> &'static str {
+        match self.command {
+            SweepCommand::Run => "summary.json",
+            SweepCommand::Dram => "stats.json",
+        }
+    }
+
+    /// The command line of point `i`, writing into `dir`.
+    fn command_args(&self, i: usize, dir: &Path) -> Vec<String> {
+        let mut a: Vec<String> = vec![match self.command {
+            SweepCommand::Run => "run".into(),
+            SweepCommand::Dram => "dram".into(),
+        }];
+        if let Some(c) = &self.config {
+            a.extend(["--config".into(), c.clone()]);
+        }
+        for s in self.sets(i) {
+            a.extend(["--set".into(), s]);
+        }
+        let out = dir.join(self.output_name()).display().to_string();
+        match self.command {
+            SweepCommand::Run => a.extend([
+                "--json".into(),
+                out,
+                "--out".into(),
+                dir.join("trace.h5").display().to_string(),
+            ]),
+            SweepCommand::Dram => a.extend(["--out".into(), out]),
+        }
+        a.extend(self.args.iter().cloned());
+        a
+    }
+
+    /// `point.toml`: what point `i` is, so a rerun can tell its directory apart from
+    /// another sweep's.
+    fn point_toml(&self, i: usize) -> String {
+        let mut t = toml::Table::new();
+        t.insert("point".into(), toml::Value::Integer(i as i64));
+        let mut vals = toml::Table::new();
+        for (k, v) in self.keys.iter().zip(&self.points[i]) {
+            vals.insert(k.clone(), v.clone());
+        }
+        t.insert("values".into(), toml::Value::Table(vals));
+        t.insert(
+            "set".into(),
+            toml::Value::Array(self.set.iter().cloned().map(toml::Value::String).collect()),
+        );
+        toml::to_string(&t).unwrap_or_default()
+    }
+}
+
+/// Axis keys and values from `[axes]`: a key's value is an array of values, or a table
+/// whose entries extend the key path.
+fn flatten_axes(
+    t: &toml::Table,
+    prefix: &str,
+    out: &mut Vec<(String, Vec<toml::Value>)>,
+    source: &str,
+) -> Result<()> {
+    for (k, v) in t {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Array(a) if !a.is_empty() => out.push((key, a.clone())),
+            toml::Value::Table(sub) => flatten_axes(sub, &key, out, source)?,
+            _ => {
+                return Err(input_error(format!(
+                    "sweep file {source}: axis `{key}` = {v}: accepted: a non-empty array of \
+                     values, e.g. `\"{key}\" = [1, 2]`"
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `I/N`: shard I (0-based) of N.
+fn parse_shard(s: &str) -> Result<(usize, usize)> {
+    let bad = || {
+        input_error(format!(
+            "--shard {s}: accepted: I/N with 0 <= I < N, e.g. --shard 0/4"
+        ))
+    };
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+/// Leaves of a JSON object as dotted keys (arrays left out: per-bank and per-sample lists
+/// do not fit one row).
+fn flatten_json(v: &Value, prefix: &str, out: &mut Map<String, Value>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten_json(x, &key, out);
+            }
+        }
+        Value::Array(_) => {}
+        _ => {
+            out.insert(prefix.to_string(), v.clone());
+        }
+    }
+}
+
+fn csv_cell(v: &Value) -> String {
+    let s = match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn toml_to_json(v: &toml::Value) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// Gather the finished points into `results.csv` and `results.jsonl`: one row per point,
+/// its axis values, then every scalar of its JSON. Returns how many points are done.
+fn collect(sweep: &Sweep, out: &Path) -> Result<usize> {
+    let mut rows: Vec<Map<String, Value>> = Vec::new();
+    let mut metric_keys = std::collections::BTreeSet::new();
+    for i in 0..sweep.points.len() {
+        let p = point_dir(out, i).join(sweep.output_name());
+        let Ok(text) = std::fs::read_to_string(&p) else {
+            continue;
+        };
+        let v: Value = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "cannot parse {} (delete it to rerun the point)",
+                p.display()
+            )
+        })?;
+        let mut flat = Map::new();
+        flatten_json(&v, "", &mut flat);
+        metric_keys.extend(flat.keys().cloned());
+        let mut row = Map::new();
+        row.insert("point".into(), json!(i));
+        for (k, x) in sweep.keys.iter().zip(&sweep.points[i]) {
+            row.insert(k.clone(), toml_to_json(x));
+        }
+        for (k, x) in flat {
+            row.entry(format!("result.{k}")).or_insert(x);
+        }
+        rows.push(row);
+    }
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(sweep.keys.iter().cloned());
+    header.extend(metric_keys.iter().map(|k| format!("result.{k}")));
+    let mut csv = header.join(",") + "\n";
+    let mut jsonl = String::new();
+    for r in &rows {
+        let cells: Vec<String> = header
+            .iter()
+            .map(|h| r.get(h).map(csv_cell).unwrap_or_default())
+            .collect();
+        csv += &(cells.join(",") + "\n");
+        jsonl += &(Value::Object(r.clone()).to_string() + "\n");
+    }
+    for (name, text) in [("results.csv", csv), ("results.jsonl", jsonl)] {
+        let p = out.join(name);
+        std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    Ok(rows.len())
+}
+
+fn point_dir(out: &Path, i: usize) -> PathBuf {
+    out.join(format!("p{i:04}"))
+}
+
+/// Run point `i` as a child process; Ok(false) when it failed (its log says why).
+fn run_point(sweep: &Sweep, i: usize, out: &Path, exe: &Path) -> Result<bool> {
+    let dir = point_dir(out, i);
+    let log_path = dir.join("log.txt");
+    let log = std::fs::File::create(&log_path)
+        .with_context(|| format!("cannot write {}", log_path.display()))?;
+    let err = log.try_clone()?;
+    let status = std::process::Command::new(exe)
+        .args(sweep.command_args(i, &dir))
+        .stdout(log)
+        .stderr(err)
+        .status()
+        .with_context(|| format!("cannot start {}", exe.display()))?;
+    Ok(status.success())
+}
+
+pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
+    let sweep = Sweep::load(&a.sweep)?;
+    let out = a.out.clone().unwrap_or_else(|| {
+        let stem = a
+            .sweep
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("sweep");
+        PathBuf::from(format!("{stem}-sweep"))
+    });
+    let (shard, shards) = match &a.shard {
+        Some(s) => parse_shard(s)?,
+        None => (0, 1),
+    };
+    let mine: Vec<usize> = (0..sweep.points.len())
+        .filter(|i| i % shards == shard)
+        .collect();
+    if a.dry_run {
+        for &i in &mine {
+            println!(
+                "p{i:04}: spikemem {}",
+                sweep.command_args(i, &point_dir(&out, i)).join(" ")
+            );
+        }
+        return Ok(());
+    }
+    if a.collect {
+        let n = collect(&sweep, &out)?;
+        println!(
+            "{n} of {} points done; results in {}",
+            sweep.points.len(),
+            out.join("results.csv").display()
+        );
+        return Ok(());
+    }
+    sweep.validate()?;
+    std::fs::create_dir_all(&out)
+        .map_err(|e| input_error(format!("--out {}: {e}", out.display())))?;
+    // Points already done are skipped; a directory holding another sweep's point is an
+    // error rather than silently mixed results.
+    let mut todo = Vec::new();
+    for &i in &mine {
+        let dir = point_dir(&out, i);
+        let desc = sweep.point_toml(i);
+        let pt = dir.join("point.toml");
+        match std::fs::read_to_string(&pt) {
+            Ok(old) if old != desc => {
+                return Err(input_error(format!(
+                    "{} holds another point than point {i} of {} ({}); use another --out or \
+                     delete that directory",
+                    dir.display(),
+                    sweep.source,
+                    sweep.describe(i)
+                )))
+            }
+            Ok(_) if dir.join(sweep.output_name()).exists() => continue,
+            _ => {
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                std::fs::write(&pt, desc)
+                    .with_context(|| format!("cannot write {}", pt.display()))?;
+                todo.push(i);
+            }
+        }
+    }
+    let skipped = mine.len() - todo.len();
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    println!(
+        "{}: {} points ({} in this shard), {skipped} already done, running {} on {} jobs",
+        sweep.source,
+        sweep.points.len(),
+        mine.len(),
+        todo.len(),
+        jobs
+    );
+    let exe = std::env::current_exe().context("cannot find the spikemem executable")?;
+    let pb = crate::progress::bar(todo.len() as u64, "sweep");
+    let (tx, rx) = crossbeam::channel::unbounded::<usize>();
+    for &i in &todo {
+        tx.send(i).ok();
+    }
+    drop(tx);
+    let failed: Vec<(usize, String)> = crossbeam::thread::scope(|s| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                let (rx, sweep, out, exe, pb) = (rx.clone(), &sweep, &out, &exe, &pb);
+                s.spawn(move |_| {
+                    let mut failed = Vec::new();
+                    for i in rx.iter() {
+                        match run_point(sweep, i, out, exe) {
+                            Ok(true) => {}
+                            Ok(false) => failed.push((i, String::new())),
+                            Err(e) => failed.push((i, format!("{e:#}"))),
+                        }
+                        pb.inc(1);
+                    }
+                    failed
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    })
+    .map_err(|_| anyhow::anyhow!("a sweep worker thread panicked"))?;
+    pb.finish_and_clear();
+    let done = collect(&sweep, &out)?;
+    println!(
+        "{done} of {} points done; results in {}",
+        sweep.points.len(),
+        out.join("results.csv").display()
+    );
+    if !failed.is_empty() {
+        let list: Vec<String> = failed
+            .iter()
+            .map(|(i, e)| {
+                let log = point_dir(&out, *i).join("log.txt");
+                if e.is_empty() {
+                    format!("p{i:04} (see {})", log.display())
+                } else {
+                    format!("p{i:04}: {e}")
+                }
+            })
+            .collect();
+        anyhow::bail!(
+            "{} of {} points failed: {}; rerun to retry them",
+            failed.len(),
+            todo.len(),
+            list.join(", ")
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let p = dir.join("s.toml");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn grid_and_zip_points() {
+        let d = tempfile::tempdir().unwrap();
+        let s = Sweep::load(&write(
+            d.path(),
+            "[axes]\n\"dram.vdd\" = [1.35, 1.2]\n[axes.dram]\nrow_policy = [\"open\", \"closed\", \"timeout\"]\n",
+        ))
+        .unwrap();
+        assert_eq!(s.keys, ["dram.row_policy", "dram.vdd"]);
+        assert_eq!(s.points.len(), 6);
+        assert_eq!(s.sets(5), ["dram.row_policy=\"timeout\"", "dram.vdd=1.2"]);
+        let z = Sweep::load(&write(
+            d.path(),
+            "mode = \"zip\"\nset = [\"dram.refresh=false\"]\n[axes]\n\"dram.vdd\" = [1.35, 1.2]\n\"dram.ranks\" = [1, 2]\n",
+        ))
+        .unwrap();
+        assert_eq!(z.points.len(), 2);
+        assert_eq!(
+            z.sets(1),
+            ["dram.refresh=false", "dram.ranks=2", "dram.vdd=1.2"]
+        );
+        let e = Sweep::load(&write(
+            d.path(),
+            "mode = \"zip\"\n[axes]\n\"dram.vdd\" = [1.35, 1.2]\n\"dram.ranks\" = [1]\n",
+        ))
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("dram.ranks"), "{e:#}");
+    }
+
+    #[test]
+    fn bad_sweeps_are_named() {
+        let d = tempfile::tempdir().unwrap();
+        let e = Sweep::load(&write(d.path(), "[axes]\n\"dram.vdd\" = 1.2\n")).unwrap_err();
+        assert!(format!("{e:#}").contains("dram.vdd"), "{e:#}");
+        let e = Sweep::load(&write(d.path(), "comand = \"run\"\n[axes]\nx = [1]\n")).unwrap_err();
+        assert!(format!("{e:#}").contains("comand"), "{e:#}");
+        let s = Sweep::load(&write(d.path(), "[axes]\n\"dram.sheduler\" = [\"fcfs\"]\n")).unwrap();
+        let e = s.validate().unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(msg.contains("s.toml") && msg.contains("sheduler"), "{msg}");
+        assert!(parse_shard("1/0").is_err() && parse_shard("2/2").is_err());
+        assert_eq!(parse_shard("1/3").unwrap(), (1, 3));
+    }
+
+    #[test]
+    fn json_rows_flatten() {
+        let mut m = Map::new();
+        flatten_json(
+            &json!({"a": 1, "b": {"c": "x,y", "d": [1, 2]}, "e": true}),
+            "",
+            &mut m,
+        );
+        assert_eq!(m.len(), 3);
+        assert_eq!(m["b.c"], json!("x,y"));
+        assert_eq!(csv_cell(&m["b.c"]), "\"x,y\"");
+    }
+}

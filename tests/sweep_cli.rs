@@ -1,0 +1,171 @@
+//! `spikemem sweep` end to end: points as processes, results table, resume, shards, and
+//! bad sweep files.
+
+mod common;
+use common::{json as read_json, spikemem};
+use std::path::Path;
+
+const DRAM_SWEEP: &str = r#"
+command = "dram"
+set = ["dram.refresh=false"]
+args = ["--synthetic", "random", "--requests", "3000"]
+[axes.dram]
+standard = ["DDR3-1600", "DDR4-2400"]
+row_policy = ["open", "closed"]
+"#;
+
+fn rows(csv: &Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(csv)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn dram_sweep_runs_every_point_once_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), DRAM_SWEEP).unwrap();
+    let (code, o, e) = spikemem(&["sweep", "s.toml", "--out", "out", "-j", "2"], dir.path());
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(o.contains("4 of 4 points done"), "{o}");
+    let t = rows(&dir.path().join("out/results.csv"));
+    assert_eq!(t.len(), 5);
+    assert_eq!(t[0][..3], ["point", "dram.row_policy", "dram.standard"]);
+    // Grid order: the last key varies fastest.
+    let pts: Vec<(&str, &str)> = t[1..]
+        .iter()
+        .map(|r| (r[1].as_str(), r[2].as_str()))
+        .collect();
+    assert_eq!(
+        pts,
+        [
+            ("open", "DDR3-1600"),
+            ("open", "DDR4-2400"),
+            ("closed", "DDR3-1600"),
+            ("closed", "DDR4-2400")
+        ]
+    );
+    // A point is exactly the dram run with its overrides.
+    let (code, o, e) = spikemem(
+        &[
+            "dram",
+            "--set",
+            "dram.refresh=false",
+            "--set",
+            "dram.row_policy=\"closed\"",
+            "--set",
+            "dram.standard=\"DDR4-2400\"",
+            "--synthetic",
+            "random",
+            "--requests",
+            "3000",
+            "--out",
+            "direct.json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{o}{e}");
+    let direct = read_json(&dir.path().join("direct.json"));
+    let p3 = read_json(&dir.path().join("out/p0003/stats.json"));
+    assert_eq!(direct["cycles"], p3["cycles"]);
+    assert_eq!(direct["energy_pj"], p3["energy_pj"]);
+    let col = t[0].iter().position(|h| h == "result.cycles").unwrap();
+    assert_eq!(t[4][col], p3["cycles"].to_string());
+
+    // A rerun does nothing but collect.
+    let stamp = std::fs::metadata(dir.path().join("out/p0000/stats.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let (code, o, e) = spikemem(&["sweep", "s.toml", "--out", "out"], dir.path());
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(o.contains("4 already done, running 0"), "{o}");
+    let again = std::fs::metadata(dir.path().join("out/p0000/stats.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(stamp, again);
+
+    // Another sweep into the same directory is refused, naming the point.
+    std::fs::write(
+        dir.path().join("s.toml"),
+        DRAM_SWEEP.replace("\"DDR3-1600\", ", "\"LPDDR3-1600\", "),
+    )
+    .unwrap();
+    let (code, _, e) = spikemem(&["sweep", "s.toml", "--out", "out"], dir.path());
+    assert_eq!(code, 2, "{e}");
+    assert!(e.contains("p0000") && e.contains("another point"), "{e}");
+}
+
+#[test]
+fn shards_split_the_points() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), DRAM_SWEEP).unwrap();
+    let (code, o, e) = spikemem(
+        &["sweep", "s.toml", "--out", "o", "--shard", "1/2"],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{o}{e}");
+    let t = rows(&dir.path().join("o/results.csv"));
+    let pts: Vec<&str> = t[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(pts, ["1", "3"]);
+    let (code, o, e) = spikemem(
+        &["sweep", "s.toml", "--out", "o", "--shard", "0/2"],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{o}{e}");
+    assert_eq!(rows(&dir.path().join("o/results.csv")).len(), 5);
+    let (code, _, e) = spikemem(&["sweep", "s.toml", "--shard", "2/2"], dir.path());
+    assert_eq!(code, 2);
+    assert!(e.contains("--shard 2/2"), "{e}");
+}
+
+#[test]
+fn bad_sweep_is_named_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "command = \"dram\"\n[axes.dram]\nrow_policy = [\"open\", \"shut\"]\n",
+    )
+    .unwrap();
+    let (code, _, e) = spikemem(&["sweep", "bad.toml", "--out", "o"], dir.path());
+    assert_eq!(code, 2);
+    assert!(
+        e.contains("bad.toml") && e.contains("point 1") && e.contains("row_policy"),
+        "{e}"
+    );
+    assert!(!dir.path().join("o").exists(), "nothing ran");
+    let (code, _, e) = spikemem(&["sweep", "missing.toml"], dir.path());
+    assert_eq!(code, 2);
+    assert!(e.contains("missing.toml"), "{e}");
+}
+
+#[test]
+fn run_sweep_reports_accuracy_per_point() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("v.toml"),
+        "set = [\"data.train_samples=200\", \"data.test_samples=20\", \"dram.standard=\\\"DDR3L-1600\\\"\"]\n\
+         [axes]\n\"dram.vdd\" = [1.35, 1.025]\n",
+    )
+    .unwrap();
+    let (code, o, e) = spikemem(&["sweep", "v.toml", "--out", "o"], dir.path());
+    assert_eq!(code, 0, "{o}{e}");
+    let t = rows(&dir.path().join("o/results.csv"));
+    assert_eq!(t.len(), 3);
+    let acc = t[0].iter().position(|h| h == "result.accuracy").unwrap();
+    let e_dram = t[0]
+        .iter()
+        .position(|h| h == "result.dram.energy_pj")
+        .unwrap();
+    for r in &t[1..] {
+        let a: f64 = r[acc].parse().unwrap();
+        assert!((0.0..=1.0).contains(&a));
+    }
+    // Lower voltage, less DRAM energy; each point kept its trace.
+    let e0: f64 = t[1][e_dram].parse().unwrap();
+    let e1: f64 = t[2][e_dram].parse().unwrap();
+    assert!(e1 < e0, "{e1} vs {e0}");
+    assert!(dir.path().join("o/p0001/trace.h5").exists());
+}
