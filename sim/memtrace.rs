@@ -5,6 +5,7 @@
 //! - Ramulator 2 (`ramulator`):  `LD 0x<addr>` or `ST 0x<addr>`
 //! - Ramulator 1 (`ramulator1`): `0x<addr> R` or `0x<addr> W`
 //! - DRAMsim3 (`dramsim3`):      `0x<addr> READ|WRITE <cycle>` (the earliest cycle to offer it)
+//!
 //! Addresses are hex with `0x` or decimal.
 
 use crate::cli::{SyntheticKind, TraceFormat};
