@@ -76,6 +76,9 @@ pub struct DramConfig {
     /// after its last command's work ends, and leaves it (tXP before its next command)
     /// when a request for it arrives or its refresh falls due. None = never.
     pub power_down_after_cycles: Option<u64>,
+    /// Close an idle rank's open rows (PREA) `power_down_after_cycles` after its work
+    /// ends, so it powers down precharged (IDD2P) and may enter self-refresh.
+    pub power_down_precharge: bool,
     /// Self-refresh: an idle rank with every bank precharged enters it this many cycles
     /// after its last command's work ends; it needs no REF commands meanwhile and
     /// leaves it (tXS before its next command) when a request for it arrives. None = never.
@@ -110,6 +113,7 @@ impl Default for DramConfig {
             subarrays_per_bank: None,
             refresh: true,
             power_down_after_cycles: None,
+            power_down_precharge: false,
             self_refresh_after_cycles: None,
             vdd: None,
             voltage_table: None,
@@ -176,6 +180,12 @@ impl DramConfig {
                     format!("{c} is not accepted: 0..=1000000000 cycles (absent = off)"),
                 );
             }
+        }
+        if self.power_down_precharge && self.power_down_after_cycles.is_none() {
+            return err(
+                "power_down_precharge",
+                "true needs dram.power_down_after_cycles (when to precharge an idle rank)".into(),
+            );
         }
         if let Some(v) = self.vdd {
             if !(0.5..=2.0).contains(&v) {

@@ -88,6 +88,8 @@ struct Params {
     /// Self-refresh after this many idle cycles (None = never) and its exit latency.
     sr_after: Option<u64>,
     xs: u64,
+    /// Precharge an idle rank's open rows when it would power down.
+    pd_precharge: bool,
     write_busy_cycles: u64,
     salp: SalpMode,
     ranks: u32,
@@ -870,7 +872,9 @@ impl Channel {
             self.issue_for(pk, p);
             // The next wake-up, exactly: when a candidate can issue after this command
             // (refresh commands' cycles from before it are lower bounds).
-            let housekeeping = p.row_policy == RowPolicy::Timeout || !self.closing_banks.is_empty();
+            let housekeeping = p.row_policy == RowPolicy::Timeout
+                || !self.closing_banks.is_empty()
+                || p.pd_precharge;
             if !housekeeping && !p.sched.oldest_only() && self.serve_kind(p) == served {
                 let k = served.unwrap_or(0);
                 let floor = self.issue_floor;
@@ -885,6 +889,30 @@ impl Channel {
             return;
         }
         // Housekeeping when no request command is ready.
+        if p.pd_precharge {
+            // An idle rank with open rows: PREA when it would power down (it then powers
+            // down precharged, `pd_after` cycles after the PREA).
+            let after = p.pd_after.unwrap_or(0);
+            for r in 0..p.ranks {
+                let ri = r as usize;
+                if !self.rank_open[ri] || self.rank_pending[ri] > 0 || self.ref_owed[ri] > 0 {
+                    continue;
+                }
+                let t = Target {
+                    rank: r,
+                    ..Target::default()
+                };
+                let e = self
+                    .timing
+                    .earliest(Command::PREA, t)
+                    .max(self.busy_until[ri] + after);
+                if e <= now {
+                    self.issue(Command::PREA, t, 0, p);
+                    return;
+                }
+                min_next = min_next.min(e);
+            }
+        }
         if p.salp == SalpMode::Salp2 {
             let mut i = 0;
             while i < self.closing_banks.len() {
@@ -1271,6 +1299,7 @@ impl MemorySystem {
             cke: t.CKE as u64,
             sr_after: cfg.self_refresh_after_cycles,
             xs: t.XS as u64,
+            pd_precharge: cfg.power_down_precharge,
             write_busy_cycles: (t.CWL + t.BL + t.WR) as u64,
             salp: cfg.salp,
             ranks: cfg.ranks,
@@ -2208,6 +2237,46 @@ mod tests {
     }
 
     #[test]
+    fn power_down_precharge_by_hand() {
+        let s = Standard::preset("DDR4-2400").unwrap();
+        let t = &s.timing;
+        let cfg = DramConfig {
+            refresh: false,
+            power_down_after_cycles: Some(10),
+            power_down_precharge: true,
+            ..DramConfig::default()
+        };
+        let mut mem = MemorySystem::new(&cfg, &s).unwrap();
+        mem.enable_command_log();
+        let a = addr(&mem, 0, 0, 0, 5, 0);
+        let b = addr(&mem, 0, 0, 0, 5, 8);
+        let (done, _) = run(&mut mem, &[(0, rd(0, a)), (1000, rd(1, b))]);
+        // ACT 0, RD 16, data out at 36; PREA 10 cycles later (46: tRAS from the ACT, 39,
+        // and tRTP from the RD, 25, have passed); power-down 10 cycles after it (57);
+        // the second read is now a miss and waits tXP.
+        let log = mem.take_command_log();
+        let prea: Vec<u64> = log
+            .iter()
+            .filter(|c| c.cmd == Command::PREA)
+            .map(|c| c.cycle)
+            .collect();
+        assert_eq!(prea, [46]);
+        let act = mem.activity();
+        assert_eq!(act.precharged_powerdown_rank_cycles, 1000 - 57);
+        assert_eq!(act.active_powerdown_rank_cycles, 0);
+        let (xp, rcd, cl, bl) = (t.XP as u64, t.RCD as u64, t.CL as u64, t.BL as u64);
+        assert_eq!(done[1].done_cycle, 1000 + xp + rcd + cl + bl);
+        assert!(checker::check(&s, SalpMode::None, &log).is_empty());
+        // Without power-down the key is refused.
+        let bad = DramConfig {
+            power_down_after_cycles: None,
+            ..cfg
+        };
+        let e = MemorySystem::new(&bad, &s).unwrap_err().to_string();
+        assert!(e.contains("dram.power_down_precharge"), "{e}");
+    }
+
+    #[test]
     fn power_down_needs_its_timings() {
         let mut s = Standard::preset("DDR3-1600").unwrap();
         s.timing.XP = 0;
@@ -2373,7 +2442,7 @@ mod tests {
         /// Power-down on random streams: legal command traces, every request once, and
         /// every rank-cycle booked as standby or power-down exactly once.
         #[test]
-        fn power_down_streams_are_legal_and_account_every_cycle(st in stream(), after in 0u64..60, sr in prop::option::of(0u64..300)) {
+        fn power_down_streams_are_legal_and_account_every_cycle(st in stream(), after in 0u64..60, sr in prop::option::of(0u64..300), pre in any::<bool>()) {
             for (name, _) in PRESETS {
                 let mut s = Standard::preset(name).unwrap();
                 s.timing.REFI = s.timing.RFC * 4;
@@ -2385,6 +2454,7 @@ mod tests {
                         queue_depth: 8,
                         power_down_after_cycles: Some(after),
                         self_refresh_after_cycles: sr,
+                        power_down_precharge: pre,
                         ..DramConfig::default()
                     };
                     let mut mem = MemorySystem::new(&cfg, &s).unwrap();
