@@ -312,10 +312,18 @@ fn power_down_on_a_sparse_trace() {
         saving.push(1.0 - f(&on, "energy_pj") / f(&off, "energy_pj"));
     }
     assert!(saving[1] > saving[0], "{saving:?}");
-    // Self-refresh 200 cycles after each closed-row read, refresh on: the refreshes
-    // that fall due while the rank sleeps lapse, and the energy drops further.
+    // Self-refresh 200 cycles after each closed-row read, refresh on: after each exit
+    // the rank needs a REF before it may enter again (JEDEC), so at most one entry per
+    // refresh; reads that wake it wait tXSDLL (768) rather than tXP.
     let closed = "dram.row_policy=\"closed\"";
-    let base = run(&["--set", closed, "--set", "dram.refresh=true"]);
+    let pd_only = run(&[
+        "--set",
+        closed,
+        "--set",
+        "dram.refresh=true",
+        "--set",
+        "dram.power_down_after_cycles=20",
+    ]);
     let sr = run(&[
         "--set",
         closed,
@@ -326,17 +334,14 @@ fn power_down_on_a_sparse_trace() {
         "--set",
         "dram.self_refresh_after_cycles=200",
     ]);
-    let refs = |v: &serde_json::Value| v["commands"]["REF"].as_u64().unwrap();
-    assert!(refs(&base) >= 100, "{base}");
-    assert!(
-        refs(&sr) * 2 < refs(&base),
-        "{} vs {}",
-        refs(&sr),
-        refs(&base)
-    );
-    assert!(f(&sr, "self_refreshes") > 400.0);
+    let refs = |v: &serde_json::Value| v["commands"]["REF"].as_f64().unwrap();
+    assert!(f(&sr, "self_refreshes") > 50.0, "{sr}");
+    assert!(f(&sr, "self_refreshes") <= refs(&sr) + 1.0, "{sr}");
     assert!(f(&sr["energy_breakdown_pj"], "self_refresh") > 0.0);
-    assert!(f(&sr, "energy_pj") < (1.0 - saving[1]) * f(&base, "energy_pj"));
+    assert!(
+        f(&sr, "avg_read_latency_cycles") > f(&pd_only, "avg_read_latency_cycles") + 100.0,
+        "{sr}"
+    );
     let (code, _, e) = spikemem(
         &["dram", "--set", "dram.power_down_after_cycles=2000000000"],
         dir.path(),

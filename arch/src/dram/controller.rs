@@ -88,6 +88,10 @@ struct Params {
     /// Self-refresh after this many idle cycles (None = never) and its exit latency.
     sr_after: Option<u64>,
     xs: u64,
+    xsdll: u64,
+    ckesr: u64,
+    rp: u64,
+    rtp: u64,
     /// Precharge an idle rank's open rows when it would power down.
     pd_precharge: bool,
     write_busy_cycles: u64,
@@ -272,10 +276,16 @@ struct Channel {
     /// Per rank: queued requests, and the cycle its last command's work ends.
     rank_pending: Vec<u32>,
     busy_until: Vec<u64>,
-    /// Per rank: end of its last sleep (may lie past `now` by up to tCKE) and which
-    /// of the three low-power buckets that end belongs to.
-    sleep_until: Vec<u64>,
-    sleep_kind: Vec<Sleep>,
+    /// Per rank, for self-refresh: the end of its last command's work other than
+    /// refresh (REF and PREA do not restart the countdown), the end of its banks' last
+    /// precharge, and whether it left self-refresh with no REF since (JEDEC: one REF
+    /// before it may enter again).
+    work_until: Vec<u64>,
+    precharged_at: Vec<u64>,
+    sr_needs_ref: Vec<bool>,
+    /// Per rank: the segments booked by its last wake-up, which may end past `now`
+    /// (the tCKE minimum, or an arrival ahead of the channel's clock).
+    last_sleep: Vec<[(Sleep, u64, u64); 2]>,
     /// Rank-cycles in active / precharged power-down and self-refresh, and entries.
     slept: [u64; 3],
     powerdowns: u64,
@@ -364,8 +374,10 @@ impl Channel {
             log: None,
             rank_pending: vec![0; p.ranks as usize],
             busy_until: vec![0; p.ranks as usize],
-            sleep_until: vec![0; p.ranks as usize],
-            sleep_kind: vec![Sleep::ActivePowerDown; p.ranks as usize],
+            work_until: vec![0; p.ranks as usize],
+            precharged_at: vec![0; p.ranks as usize],
+            sr_needs_ref: vec![false; p.ranks as usize],
+            last_sleep: vec![[(Sleep::ActivePowerDown, 0, 0); 2]; p.ranks as usize],
             slept: [0; 3],
             powerdowns: 0,
             self_refreshes: 0,
@@ -907,6 +919,10 @@ impl Channel {
                     .earliest(Command::PREA, t)
                     .max(self.busy_until[ri] + after);
                 if e <= now {
+                    if self.rouse(r, p) {
+                        min_next = min_next.min(self.timing.earliest(Command::PREA, t));
+                        continue;
+                    }
                     self.issue(Command::PREA, t, 0, p);
                     return;
                 }
@@ -929,6 +945,10 @@ impl Channel {
                 let t = self.target_of(b, sa, p);
                 let e = self.timing.earliest(Command::PRE, t);
                 if e <= now {
+                    if self.rouse(rank, p) {
+                        min_next = min_next.min(self.timing.earliest(Command::PRE, t));
+                        continue;
+                    }
                     let row = self.banks.open_row(b, sa);
                     self.issue(Command::PRE, t, row, p);
                     return;
@@ -954,6 +974,10 @@ impl Channel {
                     .earliest(Command::PRE, t)
                     .max(self.banks.last_use[b as usize] + p.row_timeout_cycles);
                 if e <= now {
+                    if self.rouse(t.rank, p) {
+                        min_next = min_next.min(self.timing.earliest(Command::PRE, t));
+                        continue;
+                    }
                     let row = self.banks.open_row(b, sa);
                     self.issue(Command::PRE, t, row, p);
                     return;
@@ -1066,15 +1090,31 @@ impl Channel {
         self.plan = None;
         self.timing.issue(cmd, t, now);
         if p.sleeps() {
-            // The rank may power down only once this command's work is done.
+            // The rank may power down once this command's work is done (JEDEC tRDPDEN =
+            // RL + BL/2 + 1, tWRPDEN = WL + BL/2 + tWR + 1; PDE may follow PRE / ACT at
+            // once), and self-refresh also needs its banks' precharge done.
+            let r = t.rank as usize;
             let busy = match cmd {
-                Command::RD | Command::RDA => p.read_done_cycles,
-                Command::WR | Command::WRA => p.write_busy_cycles,
+                Command::RD | Command::RDA => p.read_done_cycles + 1,
+                Command::WR | Command::WRA => p.write_busy_cycles + 1,
                 Command::REF => p.rfc,
                 _ => 1,
             };
-            let b = &mut self.busy_until[t.rank as usize];
-            *b = (*b).max(now + busy);
+            self.busy_until[r] = self.busy_until[r].max(now + busy);
+            if !matches!(cmd, Command::REF | Command::PREA) {
+                self.work_until[r] = self.work_until[r].max(now + busy);
+            }
+            let precharged = match cmd {
+                Command::PRE | Command::PREA => now + p.rp,
+                Command::RDA => now + p.rtp + p.rp,
+                Command::WRA => now + p.write_busy_cycles + p.rp,
+                Command::REF => now + p.rfc,
+                _ => 0,
+            };
+            self.precharged_at[r] = self.precharged_at[r].max(precharged);
+            if cmd == Command::REF {
+                self.sr_needs_ref[r] = false;
+            }
         }
         if self.timing.raises_bank_group(cmd) {
             // The other banks of the group: their candidates' local part went up.
@@ -1139,44 +1179,54 @@ impl Channel {
         self.next_try = now + 1;
     }
 
-    /// Low-power time of rank `r` if it stays idle up to cycle `end`: (power-down,
-    /// self-refresh) cycles. Zero unless it is idle (nothing queued, no refresh owed).
-    /// From the end of its work it powers down after `pd_after` cycles and enters
-    /// self-refresh after `sr_after` (only with every bank precharged).
-    fn idle_spans(&self, r: usize, end: u64, p: &Params) -> (u64, u64) {
+    /// When idle rank `r` powers down and enters self-refresh (NEVER: it does not),
+    /// counted from the end of its work. Self-refresh needs every bank precharged (and
+    /// its precharge done), and a REF since the last self-refresh exit; a REF does not
+    /// restart its countdown, so a long threshold still lets an idle rank get there.
+    fn sleep_starts(&self, r: usize, p: &Params) -> (u64, u64) {
         if self.rank_pending[r] > 0 || self.ref_owed[r] > 0 {
-            return (0, 0);
+            return (NEVER, NEVER);
         }
-        let b = self.busy_until[r];
+        let pd_at = p.pd_after.map_or(NEVER, |a| self.busy_until[r] + a);
         let sr_at = match p.sr_after {
-            Some(s) if !self.rank_open[r] => b + s,
+            Some(s) if !self.rank_open[r] && !self.sr_needs_ref[r] => (self.work_until[r] + s)
+                .max(self.busy_until[r])
+                .max(self.precharged_at[r]),
             _ => NEVER,
         };
-        let pd_at = p.pd_after.map_or(NEVER, |a| b + a);
+        (pd_at, sr_at)
+    }
+
+    /// Low-power time of rank `r` if it stays idle up to cycle `end`: (power-down,
+    /// self-refresh) cycles.
+    fn idle_spans(&self, r: usize, end: u64, p: &Params) -> (u64, u64) {
+        let (pd_at, sr_at) = self.sleep_starts(r, p);
         (
             end.min(sr_at).saturating_sub(pd_at),
             end.saturating_sub(sr_at),
         )
     }
 
-    /// Idle rank `rank` is needed at cycle `at` (a request, a refresh): book the
-    /// power-down and self-refresh it went through since its work ended, leave at `at`
-    /// (or once the minimum duration tCKE has passed) and hold its commands for the exit
-    /// latency (tXP, or tXS after self-refresh).
+    /// Idle rank `rank` is needed at cycle `at` (a request, a refresh, a housekeeping
+    /// command): book the power-down and self-refresh it went through since its work
+    /// ended; it leaves the state it is in at `at` then, or once that state's minimum
+    /// duration (tCKE, tCKESR) has passed, and holds its commands for the exit latency
+    /// (tXP; tXS, and tXSDLL for RD/WR, after self-refresh).
     fn wake(&mut self, rank: u32, at: u64, p: &Params) {
         let r = rank as usize;
+        let (pd_at, sr_at) = self.sleep_starts(r, p);
         let (pd, sr) = self.idle_spans(r, at, p);
         if pd == 0 && sr == 0 {
             return;
         }
-        let b = self.busy_until[r];
-        let entered = if sr > 0 {
-            b + p.sr_after.unwrap_or(0)
+        // No plan can hold a command for this rank: it has nothing queued.
+        debug_assert!(self.plan.is_none_or(|pl| pl.pick.t.rank != rank));
+        let in_sr = sr > 0;
+        let exit = if in_sr {
+            at.max(sr_at + p.ckesr)
         } else {
-            b + p.pd_after.unwrap_or(0)
+            at.max(pd_at + p.cke)
         };
-        let exit = at.max(entered + p.cke);
-        let (pd, sr) = self.idle_spans(r, exit, p);
         // No command reached the rank since its work ended, so the banks' state (open
         // rows or not) held throughout.
         let pd_kind = if self.rank_open[r] {
@@ -1184,23 +1234,50 @@ impl Channel {
         } else {
             Sleep::PrechargedPowerDown
         };
-        self.slept[pd_kind as usize] += pd;
-        self.slept[Sleep::SelfRefresh as usize] += sr;
+        let segs = if in_sr {
+            [
+                (pd_kind, pd_at.min(sr_at), pd_at.min(sr_at) + pd),
+                (Sleep::SelfRefresh, sr_at, exit),
+            ]
+        } else {
+            [(pd_kind, pd_at, exit), (Sleep::SelfRefresh, 0, 0)]
+        };
+        for (kind, from, to) in segs {
+            self.slept[kind as usize] += to - from;
+        }
+        self.last_sleep[r] = segs;
         self.powerdowns += (pd > 0) as u64;
-        self.self_refreshes += (sr > 0) as u64;
-        self.sleep_until[r] = exit;
-        self.sleep_kind[r] = if sr > 0 { Sleep::SelfRefresh } else { pd_kind };
-        let ready = exit + if sr > 0 { p.xs } else { p.xp };
+        self.self_refreshes += in_sr as u64;
+        let ready = exit + if in_sr { p.xs } else { p.xp };
         self.busy_until[r] = ready;
         self.timing.hold_rank(rank, ready);
+        if in_sr {
+            self.timing.hold_rank_cmds(
+                rank,
+                &[Command::RD, Command::RDA, Command::WR, Command::WRA],
+                exit + p.xsdll,
+            );
+            self.sr_needs_ref[r] = true;
+        }
+    }
+
+    /// Before a housekeeping command to `rank` at `now`: a rank that is asleep is woken
+    /// first (true: the command must wait for the exit).
+    fn rouse(&mut self, rank: u32, p: &Params) -> bool {
+        if !p.sleeps() || self.idle_spans(rank as usize, self.now, p) == (0, 0) {
+            return false;
+        }
+        self.wake(rank, self.now, p);
+        true
     }
 
     /// Rank-cycles up to `now`, including the open spans: (active standby, precharged
-    /// standby, [active power-down, precharged power-down, self-refresh]); the standby
-    /// figures exclude the low-power ones.
-    fn rank_cycles(&self, p: &Params) -> (u64, u64, [u64; 3]) {
+    /// standby, [active power-down, precharged power-down, self-refresh], (power-down,
+    /// self-refresh) entries); the standby figures exclude the low-power ones.
+    fn rank_cycles(&self, p: &Params) -> (u64, u64, [u64; 3], (u64, u64)) {
         let (mut a, mut pc) = (self.active_rank_cycles, self.precharged_rank_cycles);
         let mut slept = self.slept;
+        let mut entries = (self.powerdowns, self.self_refreshes);
         for r in 0..self.rank_open.len() {
             let since = self.rank_since[r];
             if self.rank_open[r] {
@@ -1210,10 +1287,11 @@ impl Channel {
             } else {
                 a -= since - self.now; // inside a refresh: only its elapsed part
             }
-            // An idle rank's current sleep counts up to `now`; of a finished one, the
-            // part past `now` (its tCKE minimum) does not count yet. The two exclude
-            // each other: after an exit the rank is busy until past it.
-            slept[self.sleep_kind[r] as usize] -= self.sleep_until[r].saturating_sub(self.now);
+            // The last wake-up's segments count up to `now` only; an idle rank's current
+            // sleep counts up to `now` (with its entry).
+            for (kind, from, to) in self.last_sleep[r] {
+                slept[kind as usize] -= to.saturating_sub(from.max(self.now));
+            }
             let (pd, sr) = self.idle_spans(r, self.now, p);
             let pd_kind = if self.rank_open[r] {
                 Sleep::ActivePowerDown
@@ -1222,9 +1300,11 @@ impl Channel {
             };
             slept[pd_kind as usize] += pd;
             slept[Sleep::SelfRefresh as usize] += sr;
+            entries.0 += (pd > 0) as u64;
+            entries.1 += (sr > 0) as u64;
         }
         let apd = slept[Sleep::ActivePowerDown as usize];
-        (a - apd, pc - slept[1] - slept[2], slept)
+        (a - apd, pc - slept[1] - slept[2], slept, entries)
     }
 }
 
@@ -1249,14 +1329,14 @@ impl MemorySystem {
         std.validate()?;
         if cfg.self_refresh_after_cycles.is_some() {
             let (t, w) = (&std.timing, &std.power);
-            if t.XS == 0 || t.CKE == 0 || w.IDD6 <= 0.0 {
+            if t.XS == 0 || t.XSDLL == 0 || t.CKESR == 0 || w.IDD6 <= 0.0 {
                 return Err(DramError::InvalidConfig {
                     key: "dram.self_refresh_after_cycles".into(),
                     msg: format!(
-                        "standard `{}` lacks what self-refresh needs: timings XS and CKE \
-                         (got {} and {}) and current IDD6 (got {} mA); add them to its \
-                         file or set dram.timing.XS / dram.timing.CKE",
-                        std.name, t.XS, t.CKE, w.IDD6
+                        "standard `{}` lacks what self-refresh needs: timings XS, XSDLL and \
+                         CKESR (got {}, {} and {}) and current IDD6 (got {} mA); add them \
+                         to its file or set dram.timing.XS / XSDLL / CKESR",
+                        std.name, t.XS, t.XSDLL, t.CKESR, w.IDD6
                     ),
                 });
             }
@@ -1299,6 +1379,10 @@ impl MemorySystem {
             cke: t.CKE as u64,
             sr_after: cfg.self_refresh_after_cycles,
             xs: t.XS as u64,
+            xsdll: t.XSDLL as u64,
+            ckesr: t.CKESR as u64,
+            rp: t.RP as u64,
+            rtp: t.RTP as u64,
             pd_precharge: cfg.power_down_precharge,
             write_busy_cycles: (t.CWL + t.BL + t.WR) as u64,
             salp: cfg.salp,
@@ -1560,7 +1644,7 @@ impl MemorySystem {
     pub fn activity(&self) -> ActivityCounts {
         let mut a = ActivityCounts::default();
         for ch in &self.channels {
-            let (act_c, pre_c, slept) = ch.rank_cycles(&self.params);
+            let (act_c, pre_c, slept, entries) = ch.rank_cycles(&self.params);
             a.act += ch.act;
             a.pre += ch.pre;
             a.rd += ch.rd;
@@ -1571,8 +1655,8 @@ impl MemorySystem {
             a.active_powerdown_rank_cycles += slept[Sleep::ActivePowerDown as usize];
             a.precharged_powerdown_rank_cycles += slept[Sleep::PrechargedPowerDown as usize];
             a.self_refresh_rank_cycles += slept[Sleep::SelfRefresh as usize];
-            a.powerdowns += ch.powerdowns;
-            a.self_refreshes += ch.self_refreshes;
+            a.powerdowns += entries.0;
+            a.self_refreshes += entries.1;
         }
         a
     }
@@ -2123,11 +2207,12 @@ mod tests {
         // First: a miss (ACT at 0, RD at RCD), read data out at RCD + CL + BL = 36.
         let first_end = t.RCD as u64 + cl + bl;
         assert_eq!(done[0].done_cycle, first_end);
-        // The rank powered down 10 cycles later with the row open; the second read wakes
-        // it at 1000 and its RD waits tXP: a row hit plus XP.
+        // Power-down may start one cycle after the data (tRDPDEN = RL + BL/2 + 1); the
+        // rank powered down 10 cycles later with the row open; the second read wakes it
+        // at 1000 and its RD waits tXP: a row hit plus XP.
         assert_eq!(done[1].done_cycle, 1000 + xp + cl + bl);
         let act = mem.activity();
-        let pd = 1000 - (first_end + 10);
+        let pd = 1000 - (first_end + 1 + 10);
         assert_eq!(act.active_powerdown_rank_cycles, pd);
         assert_eq!(act.precharged_powerdown_rank_cycles, 0);
         assert_eq!(act.powerdowns, 1);
@@ -2136,7 +2221,7 @@ mod tests {
         let mut d = Vec::new();
         mem.advance_to(3000, &mut d);
         let act = mem.activity();
-        let second = 3000 - (1000 + xp + cl + bl + 10);
+        let second = 3000 - (1000 + xp + cl + bl + 1 + 10);
         assert_eq!(act.active_powerdown_rank_cycles, pd + second);
         assert_eq!(
             act.active_rank_cycles + act.active_powerdown_rank_cycles,
@@ -2154,9 +2239,9 @@ mod tests {
             ..cfg
         };
         let mut mem = MemorySystem::new(&cfg, &s).unwrap();
-        let second_at = first_end + 10 + 2; // 2 cycles into power-down, CKE = 6
+        let second_at = first_end + 1 + 10 + 2; // 2 cycles into power-down, CKE = 6
         let (done, _) = run(&mut mem, &[(0, rd(0, a)), (second_at, rd(1, b))]);
-        let exit = first_end + 10 + t.CKE as u64;
+        let exit = first_end + 1 + 10 + t.CKE as u64;
         // Precharged: ACT after exit + XP, then RCD + CL + BL.
         assert_eq!(done[1].done_cycle, exit + xp + t.RCD as u64 + cl + bl);
         let act = mem.activity();
@@ -2182,21 +2267,30 @@ mod tests {
     fn self_refresh_by_hand() {
         let s = Standard::preset("DDR4-2400").unwrap();
         let t = &s.timing;
-        let (rcd, cl, bl, xs) = (t.RCD as u64, t.CL as u64, t.BL as u64, t.XS as u64);
+        let (rcd, cl, bl) = (t.RCD as u64, t.CL as u64, t.BL as u64);
+        let (xs, xsdll) = (t.XS as u64, t.XSDLL as u64);
         let closed = DramConfig {
             row_policy: RowPolicy::Closed,
             self_refresh_after_cycles: Some(1000),
             ..DramConfig::default()
         };
         let mut mem = MemorySystem::new(&closed, &s).unwrap();
+        mem.enable_command_log();
         let a = addr(&mem, 0, 0, 0, 5, 0);
         let b = addr(&mem, 0, 0, 0, 5, 8);
         let (done, _) = run(&mut mem, &[(0, rd(0, a)), (50_000, rd(1, b))]);
-        // RDA at RCD closes the row; its data is out at RCD + CL + BL = 36; self-refresh
-        // from 1036, so the refreshes due every tREFI (9360) meanwhile lapse; the second
-        // read waits tXS, then ACT, RCD, CL, BL.
-        let sr = 50_000 - (rcd + cl + bl + 1000);
-        assert_eq!(done[1].done_cycle, 50_000 + xs + rcd + cl + bl);
+        // RDA at RCD closes the row; its data is out at RCD + CL + BL = 36, work done at
+        // 37; self-refresh from 1037, so the refreshes due every tREFI (9360) meanwhile
+        // lapse; the second read's ACT waits tXS, its RDA tXSDLL (768 > 432 + RCD).
+        let sr = 50_000 - (rcd + cl + bl + 1 + 1000);
+        let log = mem.take_command_log();
+        let act_cmd: Vec<u64> = log
+            .iter()
+            .filter(|c| c.cmd == Command::ACT)
+            .map(|c| c.cycle)
+            .collect();
+        assert_eq!(act_cmd, [0, 50_000 + xs]);
+        assert_eq!(done[1].done_cycle, 50_000 + xsdll + cl + bl);
         let act = mem.activity();
         assert_eq!(act.self_refresh_rank_cycles, sr);
         assert_eq!((act.self_refreshes, act.refresh, act.powerdowns), (1, 0, 0));
@@ -2217,8 +2311,24 @@ mod tests {
         assert_eq!(act.precharged_powerdown_rank_cycles, 980);
         assert_eq!(act.self_refresh_rank_cycles, sr);
 
+        // After a self-refresh exit, one REF before the next entry (JEDEC): reads at 0,
+        // 50k and 100k: the rank re-enters only after the refresh due at 56,160.
+        let mut mem = MemorySystem::new(&closed, &s).unwrap();
+        let reqs = [(0, rd(0, a)), (50_000, rd(1, b)), (100_000, rd(2, a))];
+        let (_, _) = run(&mut mem, &reqs);
+        let act = mem.activity();
+        assert_eq!((act.self_refreshes, act.refresh), (2, 1));
+        // The REF does not restart the countdown: from the REF's end (56,160 + 420; the
+        // rank's work ended long before), in self-refresh until 100k.
+        let second_read_end = 50_000 + xsdll + cl + bl + 1;
+        assert!(56_160 + 420 > second_read_end + 1000);
+        assert_eq!(
+            act.self_refresh_rank_cycles,
+            sr + (100_000 - (56_160 + 420))
+        );
+
         // Open rows keep a rank out of self-refresh until its next refresh precharges
-        // it (PREA + REF at 9360); the refreshes after that lapse.
+        // it (PREA + REF at 9360); it enters at the REF's end.
         let open = DramConfig {
             row_policy: RowPolicy::Open,
             ..closed
@@ -2229,11 +2339,10 @@ mod tests {
         assert_eq!(act.refresh, 1);
         let st = mem.stats();
         assert_eq!((st.commands["PREA"], st.commands["REF"]), (1, 1));
-        // The REF issues at 9360 + RP after the PREA; self-refresh from its end + 1000.
         let ref_end = 9360 + t.RP as u64 + t.RFC as u64;
-        assert_eq!(act.self_refresh_rank_cycles, 50_000 - (ref_end + 1000));
-        // The second read (a row miss now) waits tXS.
-        assert_eq!(done[1].done_cycle, 50_000 + xs + rcd + cl + bl);
+        assert_eq!(act.self_refresh_rank_cycles, 50_000 - ref_end);
+        // The second read (a row miss now) waits tXS for its ACT, tXSDLL for its RD.
+        assert_eq!(done[1].done_cycle, 50_000 + xsdll + cl + bl);
     }
 
     #[test]
@@ -2251,18 +2360,18 @@ mod tests {
         let a = addr(&mem, 0, 0, 0, 5, 0);
         let b = addr(&mem, 0, 0, 0, 5, 8);
         let (done, _) = run(&mut mem, &[(0, rd(0, a)), (1000, rd(1, b))]);
-        // ACT 0, RD 16, data out at 36; PREA 10 cycles later (46: tRAS from the ACT, 39,
-        // and tRTP from the RD, 25, have passed); power-down 10 cycles after it (57);
-        // the second read is now a miss and waits tXP.
+        // ACT 0, RD 16, data out at 36, work done at 37; PREA 10 cycles later (47: tRAS
+        // from the ACT, 39, and tRTP from the RD, 25, have passed); power-down 10 cycles
+        // after it (58); the second read is now a miss and waits tXP.
         let log = mem.take_command_log();
         let prea: Vec<u64> = log
             .iter()
             .filter(|c| c.cmd == Command::PREA)
             .map(|c| c.cycle)
             .collect();
-        assert_eq!(prea, [46]);
+        assert_eq!(prea, [47]);
         let act = mem.activity();
-        assert_eq!(act.precharged_powerdown_rank_cycles, 1000 - 57);
+        assert_eq!(act.precharged_powerdown_rank_cycles, 1000 - 58);
         assert_eq!(act.active_powerdown_rank_cycles, 0);
         let (xp, rcd, cl, bl) = (t.XP as u64, t.RCD as u64, t.CL as u64, t.BL as u64);
         assert_eq!(done[1].done_cycle, 1000 + xp + rcd + cl + bl);
@@ -2274,6 +2383,160 @@ mod tests {
         };
         let e = MemorySystem::new(&bad, &s).unwrap_err().to_string();
         assert!(e.contains("dram.power_down_precharge"), "{e}");
+    }
+
+    fn sum_cycles(a: &ActivityCounts) -> u64 {
+        a.active_rank_cycles
+            + a.precharged_rank_cycles
+            + a.active_powerdown_rank_cycles
+            + a.precharged_powerdown_rank_cycles
+            + a.self_refresh_rank_cycles
+    }
+
+    /// A request inside power-down's tCKE window, before the self-refresh threshold:
+    /// the rank stays in power-down until tCKE has passed and never enters self-refresh.
+    #[test]
+    fn request_in_the_cke_window_stays_in_power_down() {
+        let s = Standard::preset("DDR4-2400").unwrap();
+        let t = &s.timing;
+        let cfg = DramConfig {
+            row_policy: RowPolicy::Closed,
+            refresh: false,
+            power_down_after_cycles: Some(10),
+            self_refresh_after_cycles: Some(12),
+            ..DramConfig::default()
+        };
+        let mut mem = MemorySystem::new(&cfg, &s).unwrap();
+        let a = addr(&mem, 0, 0, 0, 5, 0);
+        let b = addr(&mem, 0, 0, 0, 5, 8);
+        let mut d = Vec::new();
+        mem.advance_to(0, &mut d);
+        assert!(mem.try_enqueue(rd(0, a), 0));
+        // Work ends at 37: power-down at 47; self-refresh would start at 49.
+        mem.advance_to(48, &mut d);
+        assert!(mem.try_enqueue(rd(1, b), 48));
+        let act = mem.activity();
+        assert_eq!(sum_cycles(&act), 48, "{act:?}");
+        assert_eq!((act.powerdowns, act.self_refreshes), (1, 0), "{act:?}");
+        let (done, _) = run(&mut mem, &[]);
+        d.extend(done);
+        let second = d.iter().find(|c| c.id == 1).unwrap();
+        let exit = 47 + t.CKE as u64;
+        assert_eq!(
+            second.done_cycle,
+            exit + t.XP as u64 + t.RCD as u64 + t.CL as u64 + t.BL as u64
+        );
+        assert_eq!(
+            mem.activity().precharged_powerdown_rank_cycles,
+            t.CKE as u64
+        );
+    }
+
+    /// Stats read between `try_enqueue` and the next `advance_to` (the channel's clock
+    /// lags the arrival): nothing is booked past the channel's `now`.
+    #[test]
+    fn activity_between_enqueue_and_advance() {
+        let s = Standard::preset("DDR4-2400").unwrap();
+        let cfg = DramConfig {
+            refresh: false,
+            power_down_after_cycles: Some(10),
+            ..DramConfig::default()
+        };
+        let mut mem = MemorySystem::new(&cfg, &s).unwrap();
+        let a = addr(&mem, 0, 0, 0, 5, 0);
+        let b = addr(&mem, 0, 0, 0, 5, 8);
+        let mut d = Vec::new();
+        mem.advance_to(0, &mut d);
+        assert!(mem.try_enqueue(rd(0, a), 0));
+        mem.advance_to(20, &mut d);
+        assert_eq!(sum_cycles(&mem.activity()), 20);
+        assert!(mem.try_enqueue(rd(1, b), 5000));
+        let act = mem.activity();
+        assert_eq!(sum_cycles(&act), 20, "{act:?}");
+        mem.advance_to(5000, &mut d);
+        let act = mem.activity();
+        assert_eq!(sum_cycles(&act), 5000, "{act:?}");
+        assert_eq!(act.active_powerdown_rank_cycles, 5000 - 47);
+    }
+
+    /// Housekeeping commands wake a powered-down rank first: a timeout PRE waits tXP,
+    /// and the power-down before it is booked; a refresh falling due likewise.
+    #[test]
+    fn housekeeping_and_refresh_wake_a_powered_down_rank() {
+        let s = Standard::preset("DDR4-2400").unwrap();
+        let (xp, refi) = (s.timing.XP as u64, s.timing.REFI as u64);
+        let cfg = DramConfig {
+            refresh: false,
+            row_policy: RowPolicy::Timeout,
+            row_timeout_cycles: 200,
+            power_down_after_cycles: Some(10),
+            ..DramConfig::default()
+        };
+        let mut mem = MemorySystem::new(&cfg, &s).unwrap();
+        mem.enable_command_log();
+        let a = addr(&mem, 0, 0, 0, 5, 0);
+        let (_, _) = run(&mut mem, &[(0, rd(0, a))]);
+        let mut d = Vec::new();
+        mem.advance_to(2000, &mut d);
+        let log = mem.take_command_log();
+        // RD at 16 is the last use: PRE due at 216, the rank asleep since 47.
+        let pre = log.iter().find(|c| c.cmd == Command::PRE).unwrap().cycle;
+        assert_eq!(pre, 216 + xp);
+        let act = mem.activity();
+        assert_eq!(act.active_powerdown_rank_cycles, 216 - 47);
+        assert_eq!(act.precharged_powerdown_rank_cycles, 2000 - (pre + 1 + 10));
+        assert_eq!(act.powerdowns, 2);
+        assert!(checker::check(&s, SalpMode::None, &log).is_empty());
+
+        let cfg = DramConfig {
+            refresh: true,
+            row_policy: RowPolicy::Open,
+            ..cfg
+        };
+        let mut mem = MemorySystem::new(&cfg, &s).unwrap();
+        mem.enable_command_log();
+        let (_, _) = run(&mut mem, &[(0, rd(0, a))]);
+        mem.advance_to(refi + 1000, &mut d);
+        let log = mem.take_command_log();
+        let prea = log.iter().find(|c| c.cmd == Command::PREA).unwrap().cycle;
+        assert_eq!(prea, refi + xp);
+        assert_eq!(mem.activity().active_powerdown_rank_cycles, refi - 47);
+    }
+
+    /// A sleep still going on when stats are read counts its entry; a long self-refresh
+    /// threshold (> tREFI - tRFC) is still reached: a REF does not restart it.
+    #[test]
+    fn ongoing_and_long_thresholds() {
+        let s = Standard::preset("DDR4-2400").unwrap();
+        let cfg = DramConfig {
+            row_policy: RowPolicy::Closed,
+            refresh: false,
+            power_down_after_cycles: Some(10),
+            self_refresh_after_cycles: Some(1000),
+            ..DramConfig::default()
+        };
+        let mut mem = MemorySystem::new(&cfg, &s).unwrap();
+        let a = addr(&mem, 0, 0, 0, 5, 0);
+        let (_, _) = run(&mut mem, &[(0, rd(0, a))]);
+        let mut d = Vec::new();
+        mem.advance_to(100_000, &mut d);
+        let act = mem.activity();
+        assert_eq!((act.powerdowns, act.self_refreshes), (1, 1), "{act:?}");
+        assert_eq!(act.precharged_powerdown_rank_cycles, 990);
+        assert_eq!(act.self_refresh_rank_cycles, 100_000 - 1037);
+
+        let cfg = DramConfig {
+            refresh: true,
+            power_down_after_cycles: None,
+            self_refresh_after_cycles: Some(9_000),
+            ..cfg
+        };
+        let mut mem = MemorySystem::new(&cfg, &s).unwrap();
+        let (_, _) = run(&mut mem, &[(0, rd(0, a)), (9_400, rd(1, a))]);
+        mem.advance_to(1_000_000, &mut d);
+        let act = mem.activity();
+        assert!(act.self_refresh_rank_cycles > 970_000, "{act:?}");
+        assert!(act.refresh <= 2, "{act:?}");
     }
 
     #[test]
@@ -2439,6 +2702,74 @@ mod tests {
             }
         }
 
+        /// Power-down / self-refresh bookkeeping read after every enqueue and every
+        /// advance (all row policies and schedulers, gaps long enough to sleep): every
+        /// rank-cycle booked exactly once at any time.
+        #[test]
+        fn sleep_accounting_holds_mid_run(st in stream(), scale in 1u64..40, after in 0u64..30,
+                                          srd in prop::option::of(1u64..300), pol in 0usize..3,
+                                          fcfs in any::<bool>(), pre in any::<bool>()) {
+            let s = Standard::preset("DDR4-2400").unwrap();
+            let policy = [RowPolicy::Open, RowPolicy::Closed, RowPolicy::Timeout][pol];
+            let cfg = DramConfig {
+                channels: 2,
+                ranks: 2,
+                row_policy: policy,
+                row_timeout_cycles: 50,
+                scheduler: if fcfs { SchedulerKind::Fcfs } else { SchedulerKind::Frfcfs },
+                queue_depth: 8,
+                power_down_after_cycles: Some(after),
+                power_down_precharge: pre,
+                self_refresh_after_cycles: srd.map(|d| after + d),
+                ..DramConfig::default()
+            };
+            let mut mem = MemorySystem::new(&cfg, &s).unwrap();
+            mem.enable_command_log();
+            let reqs: Vec<(u64, Request)> = build(&mem, &s, &st, 2, 2)
+                .into_iter()
+                .map(|(t, r)| (t * scale, r))
+                .collect();
+            let check = |mem: &MemorySystem, c: u64| {
+                let a = mem.activity();
+                let parts = [
+                    a.active_rank_cycles,
+                    a.precharged_rank_cycles,
+                    a.active_powerdown_rank_cycles,
+                    a.precharged_powerdown_rank_cycles,
+                    a.self_refresh_rank_cycles,
+                ];
+                let sum = parts.iter().fold(0u64, |s, &x| s.wrapping_add(x));
+                (parts.iter().all(|&x| x <= 4 * c) && sum == 4 * c, format!("at {c}: {a:?}"))
+            };
+            let mut done = Vec::new();
+            let mut c = 0;
+            for &(at, r) in &reqs {
+                c = c.max(at);
+                loop {
+                    mem.advance_to(c, &mut done);
+                    let (ok, msg) = check(&mem, c);
+                    prop_assert!(ok, "{:?} advance {}", policy, msg);
+                    if mem.try_enqueue(r, c) {
+                        let (ok, msg) = check(&mem, c);
+                        prop_assert!(ok, "{:?} enqueue {}", policy, msg);
+                        break;
+                    }
+                    c = mem.next_event_cycle().unwrap().max(c + 1);
+                }
+            }
+            while mem.pending() > 0 {
+                c = mem.next_event_cycle().unwrap();
+                mem.advance_to(c, &mut done);
+                let (ok, msg) = check(&mem, c);
+                prop_assert!(ok, "{:?} drain {}", policy, msg);
+            }
+            exactly_once(&done, reqs.len());
+            let v = checker::check(&s, SalpMode::None, &mem.take_command_log());
+            prop_assert!(v.is_empty(), "{:?}", &v[..v.len().min(3)]);
+            let a = mem.activity();
+            prop_assert!(a.self_refreshes <= a.refresh + 4, "a REF between self-refreshes: {:?}", a);
+        }
+
         /// Power-down on random streams: legal command traces, every request once, and
         /// every rank-cycle booked as standby or power-down exactly once.
         #[test]
@@ -2481,7 +2812,8 @@ mod tests {
         /// cycle, advance every cycle (full queues, a small in-flight bound, writes,
         /// refresh, every SALP mode and policy).
         #[test]
-        fn offer_requests_equals_polling_every_cycle(st in stream(), max_inflight in 1usize..24) {
+        fn offer_requests_equals_polling_every_cycle(st in stream(), max_inflight in 1usize..24,
+                                                     pd in prop::option::of(0u64..20), sr in prop::option::of(20u64..80)) {
             for (name, _) in PRESETS {
                 let mut s = Standard::preset(name).unwrap();
                 s.timing.REFI = s.timing.RFC * 4;
@@ -2497,6 +2829,8 @@ mod tests {
                         scheduler: sched,
                         row_timeout_cycles: 30,
                         queue_depth: 4,
+                        power_down_after_cycles: pd,
+                        self_refresh_after_cycles: sr,
                         ..DramConfig::default()
                     };
                     let mut fast = MemorySystem::new(&cfg, &s).unwrap();
@@ -2529,6 +2863,7 @@ mod tests {
                     prop_assert_eq!(key(&mut got), key(&mut want), "{} {:?} {:?}", name, salp, policy);
                     prop_assert_eq!(end, c);
                     prop_assert_eq!(fast.stats().commands, slow.stats().commands);
+                    prop_assert_eq!(fast.activity(), slow.activity(), "{} {:?} {:?}", name, salp, policy);
                 }
             }
         }

@@ -141,6 +141,13 @@ timings! {
     /// checked, when `dram.self_refresh_after_cycles` is on.
     #[serde(default)]
     XS,
+    /// Self-refresh exit to a command that needs the DLL (RD/WR): tXSDLL = tDLLK on
+    /// DDR3/DDR4; LPDDR3 has no DLL (= XS).
+    #[serde(default)]
+    XSDLL,
+    /// Minimum self-refresh duration (tCKESR).
+    #[serde(default)]
+    CKESR,
 }
 
 /// IDD currents (mA) and supply voltages (V), as in datasheets and DRAMPower.

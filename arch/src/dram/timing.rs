@@ -512,6 +512,14 @@ impl TimingState {
         self.bg_raisers.contains(cmd)
     }
 
+    /// None of `cmds` to `rank` before cycle `c` (a self-refresh exit's tXSDLL).
+    pub fn hold_rank_cmds(&mut self, rank: u32, cmds: &[Command], c: u64) {
+        let e = &mut self.rank[rank as usize];
+        for &k in cmds {
+            e[k as usize] = e[k as usize].max(c);
+        }
+    }
+
     /// No command to `rank` before cycle `c` (a power-down exit).
     pub fn hold_rank(&mut self, rank: u32, c: u64) {
         for e in &mut self.rank[rank as usize] {
