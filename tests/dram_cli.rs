@@ -316,24 +316,16 @@ fn power_down_on_a_sparse_trace() {
     // the rank needs a REF before it may enter again (JEDEC), so at most one entry per
     // refresh; reads that wake it wait tXSDLL (768) rather than tXP.
     let closed = "dram.row_policy=\"closed\"";
-    let pd_only = run(&[
+    let pd = [
         "--set",
         closed,
         "--set",
         "dram.refresh=true",
         "--set",
         "dram.power_down_after_cycles=20",
-    ]);
-    let sr = run(&[
-        "--set",
-        closed,
-        "--set",
-        "dram.refresh=true",
-        "--set",
-        "dram.power_down_after_cycles=20",
-        "--set",
-        "dram.self_refresh_after_cycles=200",
-    ]);
+    ];
+    let pd_only = run(&pd);
+    let sr = run(&[&pd[..], &["--set", "dram.self_refresh_after_cycles=200"]].concat());
     let refs = |v: &serde_json::Value| v["commands"]["REF"].as_f64().unwrap();
     assert!(f(&sr, "self_refreshes") > 50.0, "{sr}");
     assert!(f(&sr, "self_refreshes") <= refs(&sr) + 1.0, "{sr}");

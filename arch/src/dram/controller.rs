@@ -1726,6 +1726,13 @@ mod tests {
         }
     }
 
+    /// A memory for `cfg` and two addresses in one row (bank 0, row 5, columns 0 and 8).
+    fn two_columns(cfg: &DramConfig, s: &Standard) -> (MemorySystem, u64, u64) {
+        let mem = MemorySystem::new(cfg, s).unwrap();
+        let (a, b) = (addr(&mem, 0, 0, 0, 5, 0), addr(&mem, 0, 0, 0, 5, 8));
+        (mem, a, b)
+    }
+
     #[test]
     fn hit_miss_conflict_latency_every_preset() {
         for (name, _) in PRESETS {
@@ -2200,9 +2207,7 @@ mod tests {
             power_down_after_cycles: Some(10),
             ..DramConfig::default()
         };
-        let mut mem = MemorySystem::new(&cfg, &s).unwrap();
-        let a = addr(&mem, 0, 0, 0, 5, 0);
-        let b = addr(&mem, 0, 0, 0, 5, 8);
+        let (mut mem, a, b) = two_columns(&cfg, &s);
         let (done, _) = run(&mut mem, &[(0, rd(0, a)), (1000, rd(1, b))]);
         // First: a miss (ACT at 0, RD at RCD), read data out at RCD + CL + BL = 36.
         let first_end = t.RCD as u64 + cl + bl;
@@ -2406,9 +2411,7 @@ mod tests {
             self_refresh_after_cycles: Some(12),
             ..DramConfig::default()
         };
-        let mut mem = MemorySystem::new(&cfg, &s).unwrap();
-        let a = addr(&mem, 0, 0, 0, 5, 0);
-        let b = addr(&mem, 0, 0, 0, 5, 8);
+        let (mut mem, a, b) = two_columns(&cfg, &s);
         let mut d = Vec::new();
         mem.advance_to(0, &mut d);
         assert!(mem.try_enqueue(rd(0, a), 0));
@@ -2442,9 +2445,7 @@ mod tests {
             power_down_after_cycles: Some(10),
             ..DramConfig::default()
         };
-        let mut mem = MemorySystem::new(&cfg, &s).unwrap();
-        let a = addr(&mem, 0, 0, 0, 5, 0);
-        let b = addr(&mem, 0, 0, 0, 5, 8);
+        let (mut mem, a, b) = two_columns(&cfg, &s);
         let mut d = Vec::new();
         mem.advance_to(0, &mut d);
         assert!(mem.try_enqueue(rd(0, a), 0));
