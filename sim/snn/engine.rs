@@ -1552,8 +1552,13 @@ fn deliver_delayed(
         let i = i as usize;
         let row = &w[i * nt..(i + 1) * nt];
         let drow = &sd.d[i * nt..(i + 1) * nt];
-        for (j, (&x, &d)) in row.iter().zip(drow).enumerate() {
-            ring[((t + d as usize) & m) * nt + j] += x;
+        for j in 0..nt {
+            let k = ((t + drow[j] as usize) & m) * nt + j;
+            // SAFETY: (x & m) < depth and j < nt, so k < depth * nt = ring.len(); row and
+            // drow have nt elements (sliced above).
+            unsafe {
+                *ring.get_unchecked_mut(k) += *row.get_unchecked(j);
+            }
         }
     }
     let slot = (t & m) * nt;
