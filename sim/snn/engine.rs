@@ -28,6 +28,7 @@ use super::stdp::{TraceTable, NEVER};
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use spikemem_arch::rng::Rng;
+use std::sync::Arc;
 
 /// Operation counts (what the hardware has to do).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,17 +146,20 @@ struct PopState {
     refr: Vec<f32>,
 }
 
+/// Per-synapse weights are behind an `Arc`: the clones that evaluation threads make of a
+/// frozen network share one matrix (one copy in the caches instead of one per thread);
+/// a write goes through `Arc::make_mut`, which copies only if the matrix is shared.
 #[derive(Clone, Debug)]
 enum Weights {
-    Dense(Vec<f32>),
+    Dense(Arc<Vec<f32>>),
     Shared(f32),
 }
 
 /// Per-synapse delays of a projection and its ring of future conductance increments.
 #[derive(Clone, Debug)]
 struct SynDelays {
-    /// Delay of each synapse in dt steps, row-major pre x post.
-    d: Vec<u16>,
+    /// Delay of each synapse in dt steps, row-major pre x post (shared by clones).
+    d: Arc<Vec<u16>>,
     /// The largest delay (steps).
     max: usize,
     /// `depth` x post_size future increments; slot of step t = t & (depth - 1).
@@ -223,7 +227,7 @@ impl SynDelays {
         let max = d.iter().copied().max().unwrap_or(0) as usize;
         let depth = (max + 1).next_power_of_two();
         SynDelays {
-            d,
+            d: Arc::new(d),
             max,
             ring: vec![0.0; depth * post_size],
             depth,
@@ -419,10 +423,10 @@ impl Network {
             );
             let w = match (&p.init, shared_ok) {
                 (WeightInit::Shared(x), true) => Weights::Shared(*x),
-                (WeightInit::Shared(x), false) => Weights::Dense(match &mask {
+                (WeightInit::Shared(x), false) => Weights::Dense(Arc::new(match &mask {
                     Some(m) => m.iter().map(|&k| k * x).collect(),
                     None => vec![*x; ns * nt],
-                }),
+                })),
                 (WeightInit::Uniform { scale, offset }, _) => {
                     let mut w: Vec<f32> = (0..ns * nt)
                         .map(|_| (rng.next_f32() + offset) * scale)
@@ -430,7 +434,7 @@ impl Network {
                     if let Some(m) = &mask {
                         w.iter_mut().zip(m).for_each(|(x, k)| *x *= k);
                     }
-                    Weights::Dense(w)
+                    Weights::Dense(Arc::new(w))
                 }
             };
             let (fan_out, fan_in) = match &mask {
@@ -640,7 +644,7 @@ impl Network {
     pub fn weights(&self, p: ProjId) -> Vec<f32> {
         let s = &self.projs[p];
         match &s.w {
-            Weights::Dense(w) => w.clone(),
+            Weights::Dense(w) => w.to_vec(),
             Weights::Shared(x) => {
                 let mut rng = Rng::new(0);
                 make_mask(&s.connectivity, s.pre_size, s.post_size, &mut rng)
@@ -703,7 +707,7 @@ impl Network {
         if let Some(m) = &s.mask {
             v.iter_mut().zip(m).for_each(|(x, k)| *x *= k);
         }
-        s.w = Weights::Dense(v);
+        s.w = Weights::Dense(Arc::new(v));
         Ok(())
     }
     /// Set weights from fixed-point codes (decoded with the network's precision).
@@ -784,7 +788,7 @@ impl Network {
         // saturate, collapsing inhibition.
         for s in self.projs.iter_mut().filter(|s| s.plastic) {
             match &mut s.w {
-                Weights::Dense(w) => q.fake_quantize(w, &mut self.qrng),
+                Weights::Dense(w) => q.fake_quantize(Arc::make_mut(w).as_mut_slice(), &mut self.qrng),
                 Weights::Shared(x) => *x = q.decode(q.encode(*x, &mut self.qrng)),
             }
         }
@@ -814,6 +818,7 @@ impl Network {
         let total = self.cfg.norm_total;
         let s = &mut self.projs[k];
         let Weights::Dense(w) = &mut s.w else { return };
+        let w = Arc::make_mut(w);
         let (ns, nt) = (s.pre_size, s.post_size);
         let mut sums = vec![0.0f32; nt];
         for i in 0..ns {
@@ -1003,6 +1008,7 @@ impl Network {
         }
         let s = &mut self.projs[st.proj];
         let Weights::Dense(w) = &mut s.w else { return };
+        let w = Arc::make_mut(w);
         let nt = s.post_size;
         let c = &self.cfg.stdp;
         let now = self.now;
@@ -1129,6 +1135,7 @@ impl Network {
         let (Some(sd), Weights::Dense(w)) = (&s.syn_delay, &mut s.w) else {
             return;
         };
+        let w = Arc::make_mut(w);
         let (ns, nt) = (s.pre_size, s.post_size);
         let c = &self.cfg.stdp;
         let now = self.now;
@@ -1250,6 +1257,7 @@ impl Network {
         if sd.max == 0 {
             return;
         }
+        let w = Arc::make_mut(w);
         let quant = if self.cfg.quantization == QuantMode::Training {
             self.quant
         } else {
@@ -1283,6 +1291,7 @@ impl Network {
         }
         let s = &mut self.projs[st.proj];
         let Weights::Dense(w) = &mut s.w else { return };
+        let w = Arc::make_mut(w);
         let (ns, nt) = (s.pre_size, s.post_size);
         let quant = if self.cfg.quantization == QuantMode::Training {
             self.quant
