@@ -537,7 +537,10 @@ mod tests {
         for bad in [-1.0, f32::NAN, 100.5] {
             c.input_delay_max_ms = bad;
             let e = c.validate().unwrap_err();
-            assert!(e.contains("snn.input_delay_max_ms") && e.contains("<= 100 ms"), "{e}");
+            assert!(
+                e.contains("snn.input_delay_max_ms") && e.contains("<= 100 ms"),
+                "{e}"
+            );
         }
         c.input_delay_ms = 5.0;
         c.input_delay_max_ms = 4.0;

@@ -788,7 +788,9 @@ impl Network {
         // saturate, collapsing inhibition.
         for s in self.projs.iter_mut().filter(|s| s.plastic) {
             match &mut s.w {
-                Weights::Dense(w) => q.fake_quantize(Arc::make_mut(w).as_mut_slice(), &mut self.qrng),
+                Weights::Dense(w) => {
+                    q.fake_quantize(Arc::make_mut(w).as_mut_slice(), &mut self.qrng)
+                }
                 Weights::Shared(x) => *x = q.decode(q.encode(*x, &mut self.qrng)),
             }
         }
@@ -964,8 +966,10 @@ impl Network {
                         Target::Inhibitory => &mut post.gi,
                     };
                     let spikes = &self.spikes[s.pre];
-                    self.ops.synaptic_ops +=
-                        spikes.iter().map(|&i| s.fan_out[i as usize] as u64).sum::<u64>();
+                    self.ops.synaptic_ops += spikes
+                        .iter()
+                        .map(|&i| s.fan_out[i as usize] as u64)
+                        .sum::<u64>();
                     deliver_delayed(w, sd, s.post_size, spikes, t, g);
                     continue;
                 }
@@ -1561,12 +1565,12 @@ fn deliver_delayed(
         let i = i as usize;
         let row = &w[i * nt..(i + 1) * nt];
         let drow = &sd.d[i * nt..(i + 1) * nt];
-        for j in 0..nt {
-            let k = ((t + drow[j] as usize) & m) * nt + j;
-            // SAFETY: (x & m) < depth and j < nt, so k < depth * nt = ring.len(); row and
-            // drow have nt elements (sliced above).
+        for (j, (&x, &d)) in row.iter().zip(drow).enumerate() {
+            let k = ((t + d as usize) & m) * nt + j;
+            // SAFETY: (.. & m) < depth and j < nt (row has nt elements), so
+            // k < depth * nt = ring.len().
             unsafe {
-                *ring.get_unchecked_mut(k) += *row.get_unchecked(j);
+                *ring.get_unchecked_mut(k) += x;
             }
         }
     }
@@ -2048,7 +2052,11 @@ mod tests {
         assert!(plain.delays(k).is_none());
         let d = a.delays(k).unwrap();
         assert_eq!(Some(d), b.delays(k), "same seed, same delays");
-        assert_eq!(a.weights(k), plain.weights(k), "delays have their own stream");
+        assert_eq!(
+            a.weights(k),
+            plain.weights(k),
+            "delays have their own stream"
+        );
         // Uniform in [0, 10] ms rounded to 0.5 ms steps: 0..=20, 0 and 20 half as likely.
         assert!(d.iter().all(|&x| x <= 20));
         let mean = d.iter().map(|&x| x as f64).sum::<f64>() / d.len() as f64;
