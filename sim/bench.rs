@@ -20,8 +20,10 @@ fn bench_snn(a: &BenchArgs) -> Result<()> {
     let cases = crate::snn::bench::bench()?;
     for c in &cases {
         println!(
-            "N{:<5} {:<9} {} thread(s): {:.1} images/s ({:.2} ms/image), {:.0} input spikes, {:.0} synaptic events per image",
-            c.n_excitatory, c.mode, c.threads, c.images_per_second, c.ms_per_image, c.input_spikes_per_image, c.synaptic_ops_per_image
+            "N{:<5} {:<11} {:<9} {} thread(s): {:.1} images/s ({:.2} ms/image), {:.0} input spikes, {:.0} synaptic events per image",
+            c.n_excitatory,
+            if c.input_delay_max_ms > 0.0 { format!("delays {}ms", c.input_delay_max_ms) } else { "no delays".into() },
+            c.mode, c.threads, c.images_per_second, c.ms_per_image, c.input_spikes_per_image, c.synaptic_ops_per_image
         );
     }
     if let Some(p) = &a.out {

@@ -1,6 +1,7 @@
 //! Speed benchmark of the SNN engine (wired to `spikemem bench snn`): images per second
 //! for training and inference at N100 and N400 on the shipped MNIST sample, one thread,
-//! and inference on 2 threads (checked to give the same responses as 1 thread).
+//! and inference on 2 threads (checked to give the same responses as 1 thread); N400
+//! again with per-synapse input delays in [0, 10] ms (the Diehl & Cook reference).
 
 use super::config::SnnConfig;
 use super::dataset::{load_pair, ImageSet};
@@ -15,6 +16,8 @@ use std::time::Instant;
 #[derive(Clone, Debug, Serialize)]
 pub struct SnnBenchCase {
     pub n_excitatory: usize,
+    /// `snn.input_delay_max_ms` (0 = one delay per projection).
+    pub input_delay_max_ms: f32,
     /// "training" or "inference".
     pub mode: String,
     pub threads: usize,
@@ -29,8 +32,10 @@ pub struct SnnBenchCase {
     pub neuron_updates_per_image: f64,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn case(
     n: usize,
+    delay_max: f32,
     mode: &str,
     threads: usize,
     images: usize,
@@ -40,6 +45,7 @@ fn case(
     let per = |x: u64| x as f64 / images.max(1) as f64;
     SnnBenchCase {
         n_excitatory: n,
+        input_delay_max_ms: delay_max,
         mode: mode.into(),
         threads,
         images,
@@ -54,10 +60,10 @@ fn case(
     }
 }
 
-/// Train on `train_images` sample digits, then infer `test_images` digits, for each N in
-/// `sizes` (the Diehl & Cook baseline, float weights, seed 1).
+/// Train on `train_images` sample digits, then infer `test_images` digits, for each
+/// (N, `input_delay_max_ms`) in `sizes` (the Diehl & Cook baseline, float weights, seed 1).
 pub fn bench_with(
-    sizes: &[usize],
+    sizes: &[(usize, f32)],
     train_images: usize,
     test_images: usize,
 ) -> Result<Vec<SnnBenchCase>> {
@@ -75,9 +81,10 @@ pub fn bench_with(
     )?
     .truncated(test_images);
     let mut out = Vec::new();
-    for &n in sizes {
+    for &(n, delay_max) in sizes {
         let cfg = SnnConfig {
             n_excitatory: n,
+            input_delay_max_ms: delay_max,
             label_samples: 100,
             ..SnnConfig::default()
         };
@@ -85,6 +92,7 @@ pub fn bench_with(
         let r = train::train(&mut net, &tr, false, &mut |_| {});
         out.push(case(
             n,
+            delay_max,
             "training",
             1,
             tr.len() * cfg.epochs as usize,
@@ -95,6 +103,7 @@ pub fn bench_with(
         let (r1, ops1) = respond(&net, &te, KEY_EVAL, 1, None);
         out.push(case(
             n,
+            delay_max,
             "inference",
             1,
             te.len(),
@@ -105,6 +114,7 @@ pub fn bench_with(
         let (r2, ops2) = respond(&net, &te, KEY_EVAL, 2, None);
         out.push(case(
             n,
+            delay_max,
             "inference",
             2,
             te.len(),
@@ -118,9 +128,10 @@ pub fn bench_with(
     Ok(out)
 }
 
-/// The standard benchmark: N100 and N400, 200 training and 200 test digits.
+/// The standard benchmark: N100 and N400, and N400 with per-synapse delays in [0, 10] ms;
+/// 200 training and 200 test digits.
 pub fn bench() -> Result<Vec<SnnBenchCase>> {
-    bench_with(&[100, 400], 200, 200)
+    bench_with(&[(100, 0.0), (400, 0.0), (400, 10.0)], 200, 200)
 }
 
 #[cfg(test)]
@@ -137,8 +148,10 @@ mod tests {
 
     #[test]
     fn threads_agree_on_a_tiny_case() {
-        let r = super::bench_with(&[20], 20, 10).unwrap();
-        assert_eq!(r.len(), 3);
+        let r = super::bench_with(&[(20, 0.0), (20, 10.0)], 20, 10).unwrap();
+        assert_eq!(r.len(), 6);
         assert_eq!(r[1].synaptic_ops_per_image, r[2].synaptic_ops_per_image);
+        assert_eq!(r[4].synaptic_ops_per_image, r[5].synaptic_ops_per_image);
+        assert_eq!(r[4].input_delay_max_ms, 10.0);
     }
 }

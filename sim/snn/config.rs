@@ -185,7 +185,15 @@ pub struct SnnConfig {
     pub input_density: f32,
     pub local_kernel: usize,
     pub local_stride: usize,
+    /// Delay of the input -> excitatory synapses (ms). With `input_delay_max_ms` > 0 it is
+    /// the lower end of the per-synapse range.
     pub input_delay_ms: f32,
+    /// 0 = off: every input synapse has the one delay `input_delay_ms`. > 0: per-synapse
+    /// delays, each input -> excitatory synapse gets its own delay drawn uniformly from
+    /// [input_delay_ms, input_delay_max_ms] (Diehl & Cook's code: [0, 10] ms), rounded to
+    /// dt steps, from its own random stream of `seed` (so weights and input spikes stay
+    /// those of the run without delays).
+    pub input_delay_max_ms: f32,
     /// FSpiNN switches; unset = follow `model`.
     pub direct_inhibition: Option<bool>,
     pub timestep_updates: Option<bool>,
@@ -232,6 +240,7 @@ impl Default for SnnConfig {
             local_kernel: 14,
             local_stride: 7,
             input_delay_ms: 0.0,
+            input_delay_max_ms: 0.0,
             direct_inhibition: None,
             timestep_updates: None,
             single_trace: None,
@@ -254,6 +263,12 @@ pub struct Switches {
     pub single_trace: bool,
     pub adaptive_potentiation: bool,
 }
+
+/// Upper bound of `snn.input_delay_max_ms` (the per-synapse delay ring holds this many
+/// ms of future conductance per neuron).
+pub const MAX_SYNAPSE_DELAY_MS: f32 = 100.0;
+/// Upper bound of a per-synapse delay in dt steps (delays are stored as u16).
+pub const MAX_SYNAPSE_DELAY_STEPS: usize = 4096;
 
 fn pos(key: &str, v: f32) -> Result<(), String> {
     if v.is_finite() && v > 0.0 {
@@ -375,6 +390,21 @@ impl SnnConfig {
                 self.input_delay_ms
             ));
         }
+        if !(self.input_delay_max_ms == 0.0
+            || (self.input_delay_max_ms >= self.input_delay_ms
+                && self.input_delay_max_ms <= MAX_SYNAPSE_DELAY_MS))
+        {
+            return Err(format!(
+                "snn.input_delay_max_ms = {} is not accepted: 0 (off) or snn.input_delay_ms ({}) <= value <= {MAX_SYNAPSE_DELAY_MS} ms",
+                self.input_delay_max_ms, self.input_delay_ms
+            ));
+        }
+        if self.input_delay_max_ms / self.dt_ms > MAX_SYNAPSE_DELAY_STEPS as f32 {
+            return Err(format!(
+                "snn.input_delay_max_ms = {} is not accepted with snn.dt_ms = {}: at most {MAX_SYNAPSE_DELAY_STEPS} steps",
+                self.input_delay_max_ms, self.dt_ms
+            ));
+        }
         if self.threads == 0 || self.threads > 256 {
             return Err(format!(
                 "snn.threads = {} is not accepted: 1..=256",
@@ -492,5 +522,35 @@ impl DataConfig {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_delay_max_is_validated_with_its_key_and_range() {
+        let mut c = SnnConfig::default();
+        c.input_delay_max_ms = 10.0;
+        c.validate().unwrap();
+        for bad in [-1.0, f32::NAN, 100.5] {
+            c.input_delay_max_ms = bad;
+            let e = c.validate().unwrap_err();
+            assert!(
+                e.contains("snn.input_delay_max_ms") && e.contains("<= 100 ms"),
+                "{e}"
+            );
+        }
+        c.input_delay_ms = 5.0;
+        c.input_delay_max_ms = 4.0;
+        let e = c.validate().unwrap_err();
+        assert!(e.contains("snn.input_delay_ms (5)"), "{e}");
+        c.input_delay_max_ms = 0.0;
+        c.validate().unwrap();
+        c.input_delay_max_ms = 100.0;
+        c.dt_ms = 0.01;
+        let e = c.validate().unwrap_err();
+        assert!(e.contains("at most 4096 steps"), "{e}");
     }
 }

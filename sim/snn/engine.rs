@@ -7,12 +7,20 @@
 //! delay) to the postsynaptic conductances, which act from the next step; (4) STDP: the
 //! presynaptic pathway first, then the postsynaptic one.
 //!
+//! Per-synapse delays (`snn.input_delay_max_ms`, as in Diehl & Cook's code): a projection
+//! with them keeps a ring of future conductance increments per postsynaptic neuron; a
+//! spike of i at step t adds w_ij to slot (t + d_ij) mod depth of neuron j, and each step
+//! the slot of the current step is added to the conductance and cleared, so a spike acts
+//! from step t + d_ij + 1 as a projection-wide delay d_ij would. STDP sees the spike as it
+//! arrives at the synapse (Brian 1's `STDP` on a `DelayConnection`, which the reference
+//! code uses): see [`Network::stdp_step_delayed`].
+//!
 //! Membrane: exponential Euler (exact while the conductances are held over a step, and
 //! stable however large they get); conductances and traces: exact exponential decay. The
 //! rest period after a sample is applied in closed form (v relaxes as exp(-t/tau) with
 //! no input; conductances decay; spikes during rest are not simulated).
 
-use super::config::{QuantMode, SnnConfig, Switches};
+use super::config::{QuantMode, SnnConfig, Switches, MAX_SYNAPSE_DELAY_STEPS};
 use super::encoder::Schedule;
 use super::network::{Connectivity, NetworkDesc, Plasticity, PopKind, Target, WeightInit};
 use super::quant::QuantSpec;
@@ -20,13 +28,15 @@ use super::stdp::{TraceTable, NEVER};
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use spikemem_arch::rng::Rng;
+use std::sync::Arc;
 
 /// Operation counts (what the hardware has to do).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpCounts {
     /// Neuron state updates (one per neuron per simulated step; one per neuron per closed-form rest).
     pub neuron_updates: u64,
-    /// Synaptic events: one per (spike, target synapse) delivered.
+    /// Synaptic events: one per (spike, target synapse) delivered (with per-synapse delays:
+    /// counted when the spike is emitted, i.e. when its weight row is read).
     pub synaptic_ops: u64,
     /// Weight writes by STDP.
     pub weight_updates: u64,
@@ -136,10 +146,26 @@ struct PopState {
     refr: Vec<f32>,
 }
 
+/// Per-synapse weights are behind an `Arc`: the clones that evaluation threads make of a
+/// frozen network share one matrix (one copy in the caches instead of one per thread);
+/// a write goes through `Arc::make_mut`, which copies only if the matrix is shared.
 #[derive(Clone, Debug)]
 enum Weights {
-    Dense(Vec<f32>),
+    Dense(Arc<Vec<f32>>),
     Shared(f32),
+}
+
+/// Per-synapse delays of a projection and its ring of future conductance increments.
+#[derive(Clone, Debug)]
+struct SynDelays {
+    /// Delay of each synapse in dt steps, row-major pre x post (shared by clones).
+    d: Arc<Vec<u16>>,
+    /// The largest delay (steps).
+    max: usize,
+    /// `depth` x post_size future increments; slot of step t = t & (depth - 1).
+    ring: Vec<f32>,
+    /// Power of two > max.
+    depth: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -151,7 +177,9 @@ struct ProjState {
     post_size: usize,
     connectivity: Connectivity,
     target: Target,
+    /// Projection-wide delay (steps); 0 when `syn_delay` is set.
     delay_steps: usize,
+    syn_delay: Option<SynDelays>,
     plastic: bool,
     w: Weights,
     /// 1.0 where a synapse exists (masked connectivities only).
@@ -171,6 +199,14 @@ struct StdpState {
     post2_tab: TraceTable,
     pre_last: Vec<i64>,
     post_last: Vec<i64>,
+    /// Per-synapse delays only: each neuron's last `hist_len` spike steps (ring, newest at
+    /// `*_head`), so the arrival time at any synapse can be found.
+    pre_hist: Vec<i64>,
+    pre_head: Vec<u32>,
+    post_hist: Vec<i64>,
+    post_head: Vec<u32>,
+    /// Power of two > the largest delay (0 without per-synapse delays).
+    hist_len: usize,
     /// Post neurons with a nonzero post-1 trace candidate (spiked within its horizon).
     active: Vec<u32>,
     /// Timestep mode: accumulated changes, applied once per interval.
@@ -184,6 +220,19 @@ struct StdpState {
     col_touched: Vec<bool>,
     touched_cols: Vec<u32>,
     interval_steps: usize,
+}
+
+impl SynDelays {
+    fn new(d: Vec<u16>, post_size: usize) -> Self {
+        let max = d.iter().copied().max().unwrap_or(0) as usize;
+        let depth = (max + 1).next_power_of_two();
+        SynDelays {
+            d: Arc::new(d),
+            max,
+            ring: vec![0.0; depth * post_size],
+            depth,
+        }
+    }
 }
 
 /// Identifier of a projection (index in description order).
@@ -201,7 +250,12 @@ pub struct ProjectionInfo {
     /// One weight shared by all synapses (stored once).
     pub shared: bool,
     pub plastic: bool,
+    /// Projection-wide delay in steps (0 with per-synapse delays).
     pub delay_steps: usize,
+    /// Per-synapse delays (see `Network::delays`), and the largest delay in steps (with a
+    /// projection-wide delay: that delay).
+    pub per_synapse_delays: bool,
+    pub max_delay_steps: usize,
     /// Existing synapses.
     pub synapses: u64,
     /// Weight precision (32 = float) and fixed-point fraction bits.
@@ -357,6 +411,8 @@ impl Network {
         }
         let mut projs = Vec::new();
         let mut max_delay = vec![0usize; pops.len()];
+        // Delays have their own stream: weights and input spikes do not depend on them.
+        let mut delay_rng = Rng::stream(cfg.seed, 0x5EED_0003);
         for (_, a, b, p) in desc.projections() {
             let (pre, post) = (a.index(), b.index());
             let (ns, nt) = (pops[pre].size, pops[post].size);
@@ -367,10 +423,10 @@ impl Network {
             );
             let w = match (&p.init, shared_ok) {
                 (WeightInit::Shared(x), true) => Weights::Shared(*x),
-                (WeightInit::Shared(x), false) => Weights::Dense(match &mask {
+                (WeightInit::Shared(x), false) => Weights::Dense(Arc::new(match &mask {
                     Some(m) => m.iter().map(|&k| k * x).collect(),
                     None => vec![*x; ns * nt],
-                }),
+                })),
                 (WeightInit::Uniform { scale, offset }, _) => {
                     let mut w: Vec<f32> = (0..ns * nt)
                         .map(|_| (rng.next_f32() + offset) * scale)
@@ -378,7 +434,7 @@ impl Network {
                     if let Some(m) = &mask {
                         w.iter_mut().zip(m).for_each(|(x, k)| *x *= k);
                     }
-                    Weights::Dense(w)
+                    Weights::Dense(Arc::new(w))
                 }
             };
             let (fan_out, fan_in) = match &mask {
@@ -398,7 +454,24 @@ impl Network {
                 }
             };
             let synapses = fan_out.iter().map(|&x| x as u64).sum();
-            let delay_steps = (p.delay_ms / cfg.dt_ms).round() as usize;
+            let mut delay_steps = (p.delay_ms / cfg.dt_ms).round() as usize;
+            let syn_delay = (p.delay_max_ms > 0.0 && matches!(w, Weights::Dense(_))).then(|| {
+                let (lo, hi) = (p.delay_ms as f64, p.delay_max_ms as f64);
+                let dt = cfg.dt_ms as f64;
+                let d: Vec<u16> = (0..ns * nt)
+                    .map(|_| {
+                        let ms = lo + delay_rng.next_f64() * (hi - lo);
+                        ((ms / dt).round() as usize).min(MAX_SYNAPSE_DELAY_STEPS) as u16
+                    })
+                    .collect();
+                SynDelays::new(d, nt)
+            });
+            if let Some(sd) = &syn_delay {
+                delay_steps = 0;
+                // The pre population's spikes are kept that long for the deferred
+                // depression of STDP.
+                max_delay[pre] = max_delay[pre].max(sd.max);
+            }
             max_delay[pre] = max_delay[pre].max(delay_steps);
             // Shared projections never need a mask (delivery is computed).
             let mask = if matches!(w, Weights::Shared(_)) {
@@ -415,6 +488,7 @@ impl Network {
                 connectivity: p.connectivity.clone(),
                 target: p.target,
                 delay_steps,
+                syn_delay,
                 plastic: p.plasticity == Plasticity::Stdp,
                 w,
                 mask,
@@ -437,8 +511,14 @@ impl Network {
         let s = &cfg.stdp;
         let stdp = projs.iter().position(|p| p.plastic).map(|k| {
             let p = &projs[k];
+            let hist_len = p.syn_delay.as_ref().map_or(0, |sd| sd.depth);
             StdpState {
                 proj: k,
+                pre_hist: vec![NEVER; p.pre_size * hist_len],
+                pre_head: vec![0; if hist_len > 0 { p.pre_size } else { 0 }],
+                post_hist: vec![NEVER; p.post_size * hist_len],
+                post_head: vec![0; if hist_len > 0 { p.post_size } else { 0 }],
+                hist_len,
                 pre_tab: TraceTable::new(s.tau_pre_ms, cfg.dt_ms),
                 post1_tab: TraceTable::new(s.tau_post1_ms, cfg.dt_ms),
                 post2_tab: TraceTable::new(s.tau_post2_ms, cfg.dt_ms),
@@ -541,6 +621,8 @@ impl Network {
             shared,
             plastic: s.plastic,
             delay_steps: s.delay_steps,
+            per_synapse_delays: s.syn_delay.is_some(),
+            max_delay_steps: s.syn_delay.as_ref().map_or(s.delay_steps, |sd| sd.max),
             synapses: s.synapses,
             bits,
             frac_bits,
@@ -562,7 +644,7 @@ impl Network {
     pub fn weights(&self, p: ProjId) -> Vec<f32> {
         let s = &self.projs[p];
         match &s.w {
-            Weights::Dense(w) => w.clone(),
+            Weights::Dense(w) => w.to_vec(),
             Weights::Shared(x) => {
                 let mut rng = Rng::new(0);
                 make_mask(&s.connectivity, s.pre_size, s.post_size, &mut rng)
@@ -625,7 +707,7 @@ impl Network {
         if let Some(m) = &s.mask {
             v.iter_mut().zip(m).for_each(|(x, k)| *x *= k);
         }
-        s.w = Weights::Dense(v);
+        s.w = Weights::Dense(Arc::new(v));
         Ok(())
     }
     /// Set weights from fixed-point codes (decoded with the network's precision).
@@ -638,6 +720,50 @@ impl Network {
             .map(|&c| q.decode(c.min(q.max_code())))
             .collect();
         self.set_weights(p, &w)
+    }
+    /// Per-synapse delays in dt steps (row-major pre x post), None for a projection with
+    /// one delay.
+    pub fn delays(&self, p: ProjId) -> Option<&[u16]> {
+        self.projs.get(p)?.syn_delay.as_ref().map(|sd| &sd.d[..])
+    }
+    /// Replace the per-synapse delays (e.g. read from a model file).
+    pub fn set_delays(&mut self, p: ProjId, d: &[u16]) -> Result<()> {
+        let Some(s) = self.projs.get_mut(p) else {
+            bail!("projection {p} does not exist")
+        };
+        let Some(sd) = &mut s.syn_delay else {
+            bail!("projection {}: has no per-synapse delays", s.name)
+        };
+        if d.len() != sd.d.len() {
+            bail!(
+                "projection {}: {} delays given, {} expected",
+                s.name,
+                d.len(),
+                sd.d.len()
+            );
+        }
+        if let Some(&x) = d.iter().find(|&&x| x as usize > MAX_SYNAPSE_DELAY_STEPS) {
+            bail!(
+                "projection {}: delay {x} steps above {MAX_SYNAPSE_DELAY_STEPS}",
+                s.name
+            );
+        }
+        *sd = SynDelays::new(d.to_vec(), s.post_size);
+        if let Some(st) = &mut self.stdp {
+            if st.proj == p && st.hist_len != sd.depth {
+                st.hist_len = sd.depth;
+                st.pre_hist = vec![NEVER; s.pre_size * sd.depth];
+                st.post_hist = vec![NEVER; s.post_size * sd.depth];
+                st.pre_head.fill(0);
+                st.post_head.fill(0);
+            }
+        }
+        let need = sd.max;
+        let h = &mut self.hist[s.pre];
+        if h.len() < need + 1 {
+            *h = vec![Vec::new(); need + 1];
+        }
+        Ok(())
     }
     pub fn theta(&self) -> &[f32] {
         &self.pops[self.exc].theta
@@ -662,7 +788,9 @@ impl Network {
         // saturate, collapsing inhibition.
         for s in self.projs.iter_mut().filter(|s| s.plastic) {
             match &mut s.w {
-                Weights::Dense(w) => q.fake_quantize(w, &mut self.qrng),
+                Weights::Dense(w) => {
+                    q.fake_quantize(Arc::make_mut(w).as_mut_slice(), &mut self.qrng)
+                }
                 Weights::Shared(x) => *x = q.decode(q.encode(*x, &mut self.qrng)),
             }
         }
@@ -692,6 +820,7 @@ impl Network {
         let total = self.cfg.norm_total;
         let s = &mut self.projs[k];
         let Weights::Dense(w) = &mut s.w else { return };
+        let w = Arc::make_mut(w);
         let (ns, nt) = (s.pre_size, s.post_size);
         let mut sums = vec![0.0f32; nt];
         for i in 0..ns {
@@ -773,6 +902,11 @@ impl Network {
         for h in &mut self.hist {
             h.iter_mut().for_each(|v| v.clear());
         }
+        // Spikes still travelling at the end of a presentation are dropped, as with a
+        // projection-wide delay (they would arrive in the rest period, which is not simulated).
+        for sd in self.projs.iter_mut().filter_map(|s| s.syn_delay.as_mut()) {
+            sd.ring.fill(0.0);
+        }
         if let Some(st) = &mut self.stdp {
             // Forget post neurons whose traces have died out.
             let (now, h) = (self.now, st.post1_tab.horizon().max(st.post2_tab.horizon()));
@@ -824,7 +958,22 @@ impl Network {
                 }
             }
             // (3) delivery
-            for s in &self.projs {
+            for s in &mut self.projs {
+                if let (Some(sd), Weights::Dense(w)) = (&mut s.syn_delay, &s.w) {
+                    let post = &mut self.pops[s.post];
+                    let g = match s.target {
+                        Target::Excitatory => &mut post.ge,
+                        Target::Inhibitory => &mut post.gi,
+                    };
+                    let spikes = &self.spikes[s.pre];
+                    self.ops.synaptic_ops += spikes
+                        .iter()
+                        .map(|&i| s.fan_out[i as usize] as u64)
+                        .sum::<u64>();
+                    deliver_delayed(w, sd, s.post_size, spikes, t, g);
+                    continue;
+                }
+                let s = &*s;
                 let pre_spikes: &[u32] = if s.delay_steps == 0 {
                     &self.spikes[s.pre]
                 } else if t >= s.delay_steps {
@@ -850,14 +999,20 @@ impl Network {
             self.now += 1;
         }
         if learn {
+            self.finish_deferred_depression();
             self.flush_pending();
         }
     }
 
     fn stdp_step(&mut self, t: usize) {
         let Some(st) = &mut self.stdp else { return };
+        if st.hist_len > 0 {
+            self.stdp_step_delayed(t);
+            return;
+        }
         let s = &mut self.projs[st.proj];
         let Weights::Dense(w) = &mut s.w else { return };
+        let w = Arc::make_mut(w);
         let nt = s.post_size;
         let c = &self.cfg.stdp;
         let now = self.now;
@@ -964,6 +1119,174 @@ impl Network {
         }
     }
 
+    /// STDP on a projection with per-synapse delays. A spike of input i emitted at step s
+    /// arrives at synapse (i, j) at a = s + d_ij, and the rule sees it there, as Brian 1's
+    /// `STDP` on a `DelayConnection` (which Diehl & Cook's code uses) does:
+    /// - potentiation at a post spike of j at step t uses the pre trace of the spikes that
+    ///   have arrived at (i, j) by t: exp(-(t - a) dt / tau_pre) for the latest a <= t (the
+    ///   traces are nearest-spike, so that is the whole trace);
+    /// - depression uses the post-1 trace at the arrival, exp(-(a - p) dt / tau_post1) with
+    ///   p the latest post spike before step a (as without delays, a post spike in the
+    ///   arrival step itself is not seen). It is applied `max` steps after the emission,
+    ///   when every synapse of the spike has been reached (Brian defers it by max_delay),
+    ///   and looks p up in the post neuron's spike history;
+    /// - post traces are not delayed.
+    ///
+    /// With every delay equal to D this is the rule of a projection-wide delay D.
+    fn stdp_step_delayed(&mut self, t: usize) {
+        let Some(st) = &mut self.stdp else { return };
+        let s = &mut self.projs[st.proj];
+        let (Some(sd), Weights::Dense(w)) = (&s.syn_delay, &mut s.w) else {
+            return;
+        };
+        let w = Arc::make_mut(w);
+        let (ns, nt) = (s.pre_size, s.post_size);
+        let c = &self.cfg.stdp;
+        let now = self.now;
+        let w_max = c.w_max;
+        let quant = if self.cfg.quantization == QuantMode::Training {
+            self.quant
+        } else {
+            None
+        };
+        let qrng = &mut self.qrng;
+        let timestep = self.sw.timestep_updates;
+        let hl = st.hist_len;
+        // Record this step's presynaptic spikes (emission steps).
+        for &i in &self.spikes[s.pre] {
+            let i = i as usize;
+            let h = (st.pre_head[i] as usize + 1) & (hl - 1);
+            st.pre_head[i] = h as u32;
+            st.pre_hist[i * hl + h] = now;
+            st.pre_last[i] = now;
+        }
+        // Depression for the spikes emitted `max` steps ago (all of them have arrived).
+        if !(self.sw.single_trace || c.nu_pre == 0.0) && t >= sd.max {
+            let emitted: &[u32] = if sd.max == 0 {
+                &self.spikes[s.pre]
+            } else {
+                let h = &self.hist[s.pre];
+                &h[(t - sd.max) % h.len()]
+            };
+            depress_arrivals(
+                emitted,
+                now - sd.max as i64,
+                i64::MAX,
+                st,
+                &sd.d,
+                w,
+                s.mask.as_deref(),
+                nt,
+                c.nu_pre,
+                (w_max, quant, timestep),
+                qrng,
+                &mut self.ops,
+            );
+        }
+        // Postsynaptic pathway: potentiation with the pre trace as seen at each synapse.
+        let nu = c.nu_post
+            * if self.sw.adaptive_potentiation {
+                self.k_adapt
+            } else {
+                1.0
+            };
+        let post_spikes: &[u32] = if s.post == self.exc {
+            &self.spikes[self.exc]
+        } else {
+            &[]
+        };
+        for &j in post_spikes {
+            let j = j as usize;
+            let post2 = st.post2_tab.at(now - st.post_last[j]);
+            for i in 0..ns {
+                let k = i * nt + j;
+                if let Some(m) = &s.mask {
+                    if m[k] == 0.0 {
+                        continue;
+                    }
+                }
+                let d = sd.d[k] as i64;
+                let emit = latest_at_or_before(
+                    &st.pre_hist[i * hl..(i + 1) * hl],
+                    st.pre_head[i],
+                    now - d,
+                );
+                let x_pre = st.pre_tab.at(now - d - emit);
+                let dw = if self.sw.single_trace {
+                    nu * (x_pre - c.single_trace_offset)
+                } else if x_pre > 0.0 {
+                    nu * x_pre * post2
+                } else {
+                    continue;
+                };
+                if timestep {
+                    st.delta_col[j * ns + i] += dw;
+                } else {
+                    w[k] = clip(w[k] + dw, w_max, quant, qrng);
+                    self.ops.weight_updates += 1;
+                }
+            }
+            if timestep && !st.col_touched[j] {
+                st.col_touched[j] = true;
+                st.touched_cols.push(j as u32);
+            }
+            let stale = st.post_last[j] == NEVER
+                || now - st.post_last[j] >= st.post1_tab.horizon().max(st.post2_tab.horizon());
+            if stale && !st.active.contains(&(j as u32)) {
+                st.active.push(j as u32);
+            }
+            st.post_last[j] = now;
+            let h = (st.post_head[j] as usize + 1) & (hl - 1);
+            st.post_head[j] = h as u32;
+            st.post_hist[j * hl + h] = now;
+        }
+        if timestep && (t + 1).is_multiple_of(st.interval_steps) {
+            self.flush_pending();
+        }
+    }
+
+    /// Per-synapse delays: the depression of the spikes of the last `max` steps of a
+    /// presentation, which `stdp_step_delayed` had not reached yet. Arrivals after the end
+    /// of the presentation are dropped, as their conductance is (and as a projection-wide
+    /// delay drops them).
+    fn finish_deferred_depression(&mut self) {
+        let Some(st) = &mut self.stdp else { return };
+        if st.hist_len == 0 || self.sw.single_trace || self.cfg.stdp.nu_pre == 0.0 {
+            return;
+        }
+        let s = &mut self.projs[st.proj];
+        let (Some(sd), Weights::Dense(w)) = (&s.syn_delay, &mut s.w) else {
+            return;
+        };
+        if sd.max == 0 {
+            return;
+        }
+        let w = Arc::make_mut(w);
+        let quant = if self.cfg.quantization == QuantMode::Training {
+            self.quant
+        } else {
+            None
+        };
+        let h = &self.hist[s.pre];
+        let end = self.present_steps;
+        for u in end.saturating_sub(sd.max)..end {
+            depress_arrivals(
+                &h[u % h.len()],
+                self.now - (end - u) as i64,
+                self.now,
+                st,
+                &sd.d,
+                w,
+                s.mask.as_deref(),
+                s.post_size,
+                self.cfg.stdp.nu_pre,
+                (self.cfg.stdp.w_max, quant, self.sw.timestep_updates),
+                &mut self.qrng,
+                &mut self.ops,
+            );
+        }
+    }
+
     /// Timestep mode: apply the changes accumulated in the interval, one write per synapse.
     fn flush_pending(&mut self) {
         let Some(st) = &mut self.stdp else { return };
@@ -972,6 +1295,7 @@ impl Network {
         }
         let s = &mut self.projs[st.proj];
         let Weights::Dense(w) = &mut s.w else { return };
+        let w = Arc::make_mut(w);
         let (ns, nt) = (s.pre_size, s.post_size);
         let quant = if self.cfg.quantization == QuantMode::Training {
             self.quant
@@ -1153,6 +1477,107 @@ fn update_lif(
                 }
             }
         }
+    }
+}
+
+/// Latest entry <= `lim` of a spike-time ring whose newest entry is at `head` (entries
+/// decrease from there); NEVER when there is none.
+#[inline]
+fn latest_at_or_before(ring: &[i64], head: u32, lim: i64) -> i64 {
+    let m = ring.len() - 1;
+    let mut h = head as usize;
+    for _ in 0..ring.len() {
+        let x = ring[h];
+        if x <= lim {
+            return x;
+        }
+        h = h.wrapping_sub(1) & m;
+    }
+    NEVER
+}
+
+/// Depression (two-trace rule) for the spikes `spikes` emitted at step `emitted`, each
+/// synapse at its own arrival step (arrivals at or after `end` are dropped); see
+/// [`Network::stdp_step_delayed`].
+#[allow(clippy::too_many_arguments)]
+fn depress_arrivals(
+    spikes: &[u32],
+    emitted: i64,
+    end: i64,
+    st: &mut StdpState,
+    delays: &[u16],
+    w: &mut [f32],
+    mask: Option<&[f32]>,
+    nt: usize,
+    nu_pre: f32,
+    (w_max, quant, timestep): (f32, Option<QuantSpec>, bool),
+    qrng: &mut Rng,
+    ops: &mut OpCounts,
+) {
+    let hl = st.hist_len;
+    for &i in spikes {
+        let i = i as usize;
+        let row = i * nt;
+        for &j in &st.active {
+            let j = j as usize;
+            if mask.is_some_and(|m| m[row + j] == 0.0) {
+                continue;
+            }
+            let arrival = emitted + delays[row + j] as i64;
+            if arrival >= end {
+                continue;
+            }
+            let p = latest_at_or_before(
+                &st.post_hist[j * hl..(j + 1) * hl],
+                st.post_head[j],
+                arrival - 1,
+            );
+            let dw = nu_pre * st.post1_tab.at(arrival - p);
+            if timestep {
+                st.delta[row + j] -= dw;
+            } else {
+                w[row + j] = clip(w[row + j] - dw, w_max, quant, qrng);
+                ops.weight_updates += 1;
+            }
+        }
+        if timestep && !st.row_touched[i] {
+            st.row_touched[i] = true;
+            st.touched_rows.push(i as u32);
+        }
+    }
+}
+
+/// Delivery through per-synapse delays: each synapse's weight goes to the ring slot of its
+/// arrival step; then the slot of step `t` is added to the conductances and cleared.
+/// No allocation; the drain vectorizes, the scatter is one indexed add per synapse.
+#[inline]
+fn deliver_delayed(
+    w: &[f32],
+    sd: &mut SynDelays,
+    nt: usize,
+    pre_spikes: &[u32],
+    t: usize,
+    g: &mut [f32],
+) {
+    let m = sd.depth - 1;
+    let ring = &mut sd.ring[..sd.depth * nt];
+    for &i in pre_spikes {
+        let i = i as usize;
+        let row = &w[i * nt..(i + 1) * nt];
+        let drow = &sd.d[i * nt..(i + 1) * nt];
+        for (j, (&x, &d)) in row.iter().zip(drow).enumerate() {
+            let k = ((t + d as usize) & m) * nt + j;
+            // SAFETY: (.. & m) < depth and j < nt (row has nt elements), so
+            // k < depth * nt = ring.len().
+            unsafe {
+                *ring.get_unchecked_mut(k) += x;
+            }
+        }
+    }
+    let slot = (t & m) * nt;
+    for (y, r) in g[..nt].iter_mut().zip(&mut ring[slot..slot + nt]) {
+        *y += *r;
+        *r = 0.0;
     }
 }
 
@@ -1524,6 +1949,236 @@ mod tests {
             .weights(k)
             .iter()
             .all(|&w| (w * 16.0).fract() == 0.0 && w <= 15.0 / 16.0));
+    }
+
+    /// FNV-1a over the spike counts of a few training and test samples and the final
+    /// input weights (bit patterns): a fingerprint of the whole simulation.
+    fn fingerprint(cfg: &SnnConfig) -> u64 {
+        let base = std::path::Path::new(".");
+        let set = crate::snn::dataset::load_pair(
+            "builtin:mnist-sample/train-images",
+            "builtin:mnist-sample/train-labels",
+            base,
+        )
+        .unwrap();
+        let mut n = net(cfg);
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        let mut mix = |x: u64| {
+            for b in x.to_le_bytes() {
+                h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+            }
+        };
+        for s in 0..6 {
+            let learn = s < 4;
+            let (c, r) = n.run_sample(set.image(s), s, 100 + s as u64, learn, &mut NoObserver);
+            c.iter().for_each(|&x| mix(x as u64));
+            mix(r as u64);
+        }
+        let k = n.input_projection().unwrap();
+        n.weights(k).iter().for_each(|&w| mix(w.to_bits() as u64));
+        n.theta().iter().for_each(|&t| mix(t.to_bits() as u64));
+        h
+    }
+
+    #[test]
+    fn zero_max_delay_is_bit_identical_to_the_engine_without_delays() {
+        // Golden fingerprints recorded with the engine before per-synapse delays existed
+        // (commit 7111f5b): Diehl & Cook and FSpiNN, N 20, 4 training + 2 test samples.
+        let mut cfg = SnnConfig::default();
+        cfg.n_excitatory = 20;
+        let dc = fingerprint(&cfg);
+        cfg.model = super::super::config::SnnModel::Fspinn;
+        let fs = fingerprint(&cfg);
+        assert_eq!((dc, fs), (0x8c63_d660_d3ba_bcfa, 0x3ec7_42c8_f52a_9a69));
+    }
+
+    /// A schedule with the given (step, pixel) input spikes.
+    fn schedule(steps: usize, spikes: &[(usize, u32)]) -> Schedule {
+        let mut offsets = vec![0u32; steps + 1];
+        let mut ids = Vec::new();
+        for t in 0..steps {
+            ids.extend(spikes.iter().filter(|s| s.0 == t).map(|s| s.1));
+            offsets[t + 1] = ids.len() as u32;
+        }
+        let mut s = Schedule::default();
+        (s.steps, s.offsets, s.ids) = (steps, offsets, ids);
+        s
+    }
+
+    #[test]
+    fn a_spike_arrives_at_each_synapse_after_its_own_delay() {
+        // Pixel 5 spikes at step 2; its synapses to neurons 0, 1, 2 have delays 0, 3 and
+        // 20 steps and weights 0.1, 0.2, 0.3. The excitatory conductance is held (tau_ge
+        // huge), so after a presentation of T steps ge_j = w_j exactly when the spike has
+        // reached j, i.e. when 2 + d_j <= T - 1 (it is added at the end of step 2 + d_j,
+        // as a projection-wide delay d_j would).
+        let mut cfg = SnnConfig::default();
+        cfg.n_excitatory = 3;
+        cfg.input_delay_max_ms = 10.0;
+        cfg.exc.tau_ge_ms = 1e12;
+        cfg.exc.theta_init_mv = 1000.0; // never fire
+        let mut n = net(&cfg);
+        let k = n.input_projection().unwrap();
+        assert_eq!(n.projection_info(k).max_delay_steps, 20);
+        let mut d = vec![0u16; 784 * 3];
+        d[5 * 3..5 * 3 + 3].copy_from_slice(&[0, 3, 20]);
+        n.set_delays(k, &d).unwrap();
+        let mut w = vec![0.0f32; 784 * 3];
+        w[5 * 3..5 * 3 + 3].copy_from_slice(&[0.1, 0.2, 0.3]);
+        n.set_weights(k, &w).unwrap();
+        let exc = n.exc;
+        for (j, dj) in [(0usize, 0usize), (1, 3), (2, 20)] {
+            for (steps, arrived) in [(2 + dj, false), (3 + dj, true)] {
+                n.reset_state();
+                n.present_steps = steps;
+                n.present(&schedule(steps, &[(2, 5)]), false, &mut NoObserver);
+                let ge = n.pops[exc].ge[j];
+                let want = if arrived { w[5 * 3 + j] } else { 0.0 };
+                assert_eq!(ge, want, "neuron {j}, {steps} steps");
+            }
+        }
+        // Counted at emission, once per synapse: 5 of the 6 presentations reach step 2.
+        assert_eq!(n.ops.synaptic_ops, 5 * 3);
+    }
+
+    #[test]
+    fn delays_are_drawn_from_the_seed_and_leave_weights_alone() {
+        let mut cfg = SnnConfig::default();
+        cfg.n_excitatory = 50;
+        let plain = net(&cfg);
+        cfg.input_delay_max_ms = 10.0;
+        let (a, b) = (net(&cfg), net(&cfg));
+        let k = a.input_projection().unwrap();
+        assert!(plain.delays(k).is_none());
+        let d = a.delays(k).unwrap();
+        assert_eq!(Some(d), b.delays(k), "same seed, same delays");
+        assert_eq!(
+            a.weights(k),
+            plain.weights(k),
+            "delays have their own stream"
+        );
+        // Uniform in [0, 10] ms rounded to 0.5 ms steps: 0..=20, 0 and 20 half as likely.
+        assert!(d.iter().all(|&x| x <= 20));
+        let mean = d.iter().map(|&x| x as f64).sum::<f64>() / d.len() as f64;
+        assert!((mean - 10.0).abs() < 0.1, "{mean}");
+        let zeros = d.iter().filter(|&&x| x == 0).count() as f64 / d.len() as f64;
+        let tens = d.iter().filter(|&&x| x == 10).count() as f64 / d.len() as f64;
+        assert!((zeros - 0.025).abs() < 0.005 && (tens - 0.05).abs() < 0.006);
+        cfg.seed = 2;
+        assert_ne!(net(&cfg).delays(k).unwrap(), d);
+        // A lower bound shifts the range: [4, 6] ms -> 8..=12 steps.
+        cfg.input_delay_ms = 4.0;
+        cfg.input_delay_max_ms = 6.0;
+        let c = net(&cfg);
+        let dc = c.delays(k).unwrap();
+        assert!(dc.iter().all(|&x| (8..=12).contains(&x)));
+        assert_eq!(c.projection_info(k).delay_steps, 0);
+    }
+
+    #[test]
+    fn training_with_delays_is_deterministic() {
+        let mut cfg = SnnConfig::default();
+        cfg.n_excitatory = 20;
+        cfg.input_delay_max_ms = 10.0;
+        let a = fingerprint(&cfg);
+        assert_eq!(a, fingerprint(&cfg));
+        cfg.model = super::super::config::SnnModel::Fspinn;
+        let f = fingerprint(&cfg);
+        assert_eq!(f, fingerprint(&cfg));
+        assert_ne!(a, f);
+    }
+
+    #[test]
+    fn equal_per_synapse_delays_match_one_projection_delay() {
+        // Every synapse delayed by 5 ms through the ring (range [5, 5]) against the
+        // projection-wide 5 ms delay: the same spikes; weights equal up to f32 summation
+        // order (the ring sums a step's increments before adding them to ge). The deferred
+        // depression commutes with potentiation unless a weight is clipped at 0, so the
+        // initial weights are kept away from 0 (offset 1: U(0.3, 0.6) before normalization).
+        let run = |per_synapse: bool| {
+            let mut cfg = SnnConfig::default();
+            cfg.n_excitatory = 20;
+            cfg.input_delay_ms = 5.0;
+            cfg.input_delay_max_ms = if per_synapse { 5.0 } else { 0.0 };
+            cfg.w_input_offset = 1.0;
+            let base = std::path::Path::new(".");
+            let set = crate::snn::dataset::load_pair(
+                "builtin:mnist-sample/train-images",
+                "builtin:mnist-sample/train-labels",
+                base,
+            )
+            .unwrap();
+            let mut n = net(&cfg);
+            let mut counts = Vec::new();
+            for s in 0..4 {
+                let (c, _) = n.run_sample(set.image(s), s, s as u64, true, &mut NoObserver);
+                counts.extend_from_slice(c);
+            }
+            let k = n.input_projection().unwrap();
+            (counts, n.weights(k), n.ops)
+        };
+        let (ca, wa, oa) = run(true);
+        let (cb, wb, ob) = run(false);
+        assert_eq!(ca, cb);
+        assert!(ca.iter().sum::<u32>() > 20);
+        // Synaptic events are counted at emission with per-synapse delays, at arrival with
+        // one delay (spikes of the last 5 ms of a presentation never arrive).
+        // The deferred depression also writes (zero changes) to post neurons that became
+        // active between an arrival and its application: a few more weight writes.
+        let strip = |o: OpCounts| OpCounts {
+            synaptic_ops: 0,
+            weight_updates: 0,
+            ..o
+        };
+        assert_eq!(strip(oa), strip(ob));
+        assert!(oa.synaptic_ops > ob.synaptic_ops);
+        assert!(oa.weight_updates >= ob.weight_updates);
+        assert!(oa.weight_updates - ob.weight_updates < ob.weight_updates / 1000);
+        for (x, y) in wa.iter().zip(&wb) {
+            assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn stdp_sees_spikes_as_they_arrive_at_each_synapse() {
+        // Pixel 3 -> neuron 0 delay 10 steps, -> neuron 1 delay 0; every other synapse 0.
+        // Both neurons fire at step 0 and 6, neuron 0 again at 14; pixel 3 fires at step 2.
+        let mut cfg = SnnConfig::default();
+        cfg.n_excitatory = 2;
+        cfg.input_delay_max_ms = 10.0;
+        let mut n = net(&cfg);
+        let k = n.input_projection().unwrap();
+        let mut d = vec![0u16; 784 * 2];
+        d[3 * 2] = 10;
+        n.set_delays(k, &d).unwrap();
+        n.set_weights(k, &vec![0.5f32; 784 * 2]).unwrap();
+        let (input, exc) = (n.input, n.exc);
+        n.now = 1000;
+        for t in 0..=14usize {
+            n.spikes[input] = if t == 2 { vec![3] } else { vec![] };
+            n.spikes[exc] = match t {
+                0 | 6 => vec![0, 1],
+                14 => vec![0],
+                _ => vec![],
+            };
+            let len = n.hist[input].len();
+            n.hist[input][t % len] = n.spikes[input].clone();
+            n.stdp_step(t);
+            n.now += 1;
+        }
+        let w = n.weights(k);
+        let e = |x: f32| x.exp();
+        // Neuron 1 (no delay): potentiated at step 6 by x_pre = exp(-4 steps / 40) and
+        // post2 = exp(-6 / 80); depressed by post1 at the arrival (step 2, last post spike
+        // at 0: exp(-2 / 40)), not by the later spike at 6.
+        let w1 = 0.5 + 0.01 * e(-0.1) * e(-0.075) - 1e-4 * e(-0.05);
+        // Neuron 0: the spike arrives at step 12, after the post spike at 6 (no
+        // potentiation then); depression by post1 at 12 (exp(-6 / 40)); potentiation at
+        // 14 by x_pre = exp(-2 / 40), post2 = exp(-8 / 80).
+        let w0 = 0.5 - 1e-4 * e(-0.15) + 0.01 * e(-0.05) * e(-0.1);
+        assert!((w[3 * 2 + 1] - w1).abs() < 1e-6, "{} vs {w1}", w[3 * 2 + 1]);
+        assert!((w[3 * 2] - w0).abs() < 1e-6, "{} vs {w0}", w[3 * 2]);
+        assert_eq!(w[4 * 2], 0.5, "silent input untouched");
     }
 
     #[test]

@@ -32,8 +32,10 @@
 //! Weights, per projection `p: ProjId` (0..`num_projections()`, `find_projection(name)`,
 //! `input_projection()`):
 //! - `projection_info(p) -> ProjectionInfo { name, pre_population, post_population,
-//!   pre_size, post_size, connectivity, shared, plastic, delay_steps, synapses, bits,
-//!   frac_bits, memory_bits }`
+//!   pre_size, post_size, connectivity, shared, plastic, delay_steps, per_synapse_delays,
+//!   max_delay_steps, synapses, bits, frac_bits, memory_bits }`;
+//! - `delays(p) -> Option<&[u16]>`: per-synapse delays in dt steps (row-major pre x post),
+//!   when `snn.input_delay_max_ms` > 0 (spikes are reported at emission, not arrival);
 //! - `weights(p) -> Vec<f32>`: row-major pre x post (absent synapses 0);
 //! - `codes(p) -> Option<(Vec<u32>, bits)>`: fixed-point codes, value = code / 2^frac_bits;
 //! - `set_weights(p, &[f32])`, `set_codes(p, &[u32])`: hand in weights read back from

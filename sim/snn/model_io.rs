@@ -8,8 +8,12 @@
 //! /projections/<name>    attrs: pre, post, pre_size, post_size, bits, frac_bits, shared;
 //!                        dataset weights float32 [pre_size, post_size] (row-major pre x post),
 //!                        codes uint32 [pre_size, post_size] when bits < 32,
-//!                        or attr shared_weight for a projection with one shared weight
+//!                        or attr shared_weight for a projection with one shared weight;
+//!                        with per-synapse delays also dataset delay_steps uint16
+//!                        [pre_size, post_size] (dt steps) and attr delay_dt_ms
 //! ```
+//! Delays are loaded as stored (not redrawn), so evaluation sees the training delays;
+//! a model with per-synapse delays must be simulated at the dt it was trained with.
 
 use super::config::SnnConfig;
 use super::engine::Network;
@@ -110,6 +114,15 @@ pub fn save(net: &Network, path: &Path) -> Result<()> {
                     .write_raw(&codes[..])?;
             }
         }
+        if let Some(d) = net.delays(p) {
+            g.new_dataset::<u16>()
+                .shape([info.pre_size, info.post_size])
+                .create("delay_steps")?
+                .write_raw(d)?;
+            g.new_attr::<f32>()
+                .create("delay_dt_ms")?
+                .write_scalar(&net.config().dt_ms)?;
+        }
     }
     f.flush()?;
     Ok(())
@@ -197,6 +210,34 @@ pub fn load(path: &Path, cfg: &SnnConfig) -> Result<Network> {
                 .map_err(|e| bad(format!("projection {}: weights: {e}", info.name)))?
         };
         net.set_weights(p, &w).map_err(|e| bad(format!("{e}")))?;
+        if info.per_synapse_delays {
+            let dt: f32 = g
+                .attr("delay_dt_ms")
+                .and_then(|a| a.read_scalar())
+                .map_err(|e| bad(format!("projection {}: delay_dt_ms: {e}", info.name)))?;
+            if (dt - cfg.dt_ms).abs() > 1e-6 * dt.abs().max(1.0) {
+                return Err(bad(format!(
+                    "projection {}: per-synapse delays are in steps of {dt} ms, but snn.dt_ms = {}",
+                    info.name, cfg.dt_ms
+                )));
+            }
+            let ds = g
+                .dataset("delay_steps")
+                .map_err(|e| bad(format!("projection {}: delay_steps: {e}", info.name)))?;
+            if ds.shape() != vec![info.pre_size, info.post_size] {
+                return Err(bad(format!(
+                    "projection {}: delay_steps shape {:?}, expected [{}, {}]",
+                    info.name,
+                    ds.shape(),
+                    info.pre_size,
+                    info.post_size
+                )));
+            }
+            let d: Vec<u16> = ds
+                .read_raw()
+                .map_err(|e| bad(format!("projection {}: delay_steps: {e}", info.name)))?;
+            net.set_delays(p, &d).map_err(|e| bad(format!("{e}")))?;
+        }
     }
     let theta: Vec<f32> = f
         .dataset("populations/exc/theta_mv")
@@ -241,6 +282,24 @@ mod tests {
         assert_eq!(back.labels, net.labels);
         assert_eq!(back.theta(), net.theta());
         assert_eq!(stored_config(&p).unwrap(), cfg);
+        // Per-synapse delays are stored and loaded, not redrawn: a different seed at load
+        // time would draw other delays.
+        let mut cfg_d = cfg.clone();
+        cfg_d.input_delay_max_ms = 10.0;
+        let mut nd = Network::new(&cfg_d, network::build(&cfg_d, 28, 28)).unwrap();
+        nd.labels = vec![0; 5];
+        let pd = dir.path().join("d.h5");
+        save(&nd, &pd).unwrap();
+        let mut other = cfg_d.clone();
+        other.seed = 99;
+        let fresh = Network::new(&other, network::build(&other, 28, 28)).unwrap();
+        assert_ne!(fresh.delays(k), nd.delays(k));
+        let back_d = load(&pd, &other).unwrap();
+        assert_eq!(back_d.delays(k), nd.delays(k));
+        assert_eq!(back_d.projection_info(k).max_delay_steps, 20);
+        other.dt_ms = 0.25;
+        let e = load(&pd, &other).unwrap_err();
+        assert!(format!("{e:#}").contains("snn.dt_ms"), "{e:#}");
         std::fs::write(dir.path().join("x.h5"), b"nope").unwrap();
         let e = load(&dir.path().join("x.h5"), &cfg).unwrap_err();
         assert!(crate::error::is_input_error(&e));

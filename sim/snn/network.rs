@@ -80,6 +80,10 @@ pub struct Projection {
     pub init: WeightInit,
     pub target: Target,
     pub delay_ms: f32,
+    /// 0: every synapse has `delay_ms`. > 0: per-synapse delays, uniform in
+    /// [delay_ms, delay_max_ms] (drawn by the engine from the seed, stored in model files).
+    #[serde(default)]
+    pub delay_max_ms: f32,
     pub plasticity: Plasticity,
 }
 
@@ -180,6 +184,20 @@ impl NetworkDesc {
                 }
                 _ => {}
             }
+            if p.delay_max_ms != 0.0 {
+                if !(p.delay_max_ms >= p.delay_ms && p.delay_max_ms.is_finite()) {
+                    return Err(format!(
+                        "projection {}: delay_max_ms {} below delay_ms {}",
+                        p.name, p.delay_max_ms, p.delay_ms
+                    ));
+                }
+                if matches!(p.init, WeightInit::Shared(_)) {
+                    return Err(format!(
+                        "projection {}: per-synapse delays need per-synapse weights",
+                        p.name
+                    ));
+                }
+            }
             if p.plasticity == Plasticity::Stdp && matches!(p.init, WeightInit::Shared(_)) {
                 return Err(format!(
                     "projection {}: STDP needs per-synapse weights",
@@ -238,6 +256,7 @@ pub fn build(cfg: &SnnConfig, rows: usize, cols: usize) -> NetworkDesc {
             },
             target: Target::Excitatory,
             delay_ms: cfg.input_delay_ms,
+            delay_max_ms: cfg.input_delay_max_ms,
             plasticity: Plasticity::Stdp,
         },
     );
@@ -251,6 +270,7 @@ pub fn build(cfg: &SnnConfig, rows: usize, cols: usize) -> NetworkDesc {
                 init: WeightInit::Shared(cfg.w_direct_inhibition),
                 target: Target::Inhibitory,
                 delay_ms: 0.0,
+                delay_max_ms: 0.0,
                 plasticity: Plasticity::Fixed,
             },
         );
@@ -269,6 +289,7 @@ pub fn build(cfg: &SnnConfig, rows: usize, cols: usize) -> NetworkDesc {
                 init: WeightInit::Shared(cfg.w_exc_inh),
                 target: Target::Excitatory,
                 delay_ms: 0.0,
+                delay_max_ms: 0.0,
                 plasticity: Plasticity::Fixed,
             },
         );
@@ -281,6 +302,7 @@ pub fn build(cfg: &SnnConfig, rows: usize, cols: usize) -> NetworkDesc {
                 init: WeightInit::Shared(cfg.w_inh_exc),
                 target: Target::Inhibitory,
                 delay_ms: 0.0,
+                delay_max_ms: 0.0,
                 plasticity: Plasticity::Fixed,
             },
         );

@@ -69,6 +69,11 @@ pub fn predict(counts: &[u32], labels: &[i16]) -> Option<u8> {
 /// Responses (spike counts, n_samples x n) of a frozen network, computed on `threads`
 /// threads; each sample starts from rest with its own random stream, so the result does
 /// not depend on the thread count.
+///
+/// Threads take blocks of `BLOCK` samples from a shared counter rather than one fixed half
+/// each: on this 2-vCPU VM one vCPU is at times much slower than the other (the same
+/// binary's N400 2-thread figure alternates between ~1.9x and ~1.35x), and with fixed
+/// halves the fast thread then waits for the slow one.
 pub fn respond(
     net: &Network,
     set: &ImageSet,
@@ -76,36 +81,52 @@ pub fn respond(
     threads: usize,
     pb: Option<&ProgressBar>,
 ) -> (Vec<u32>, OpCounts) {
+    const BLOCK: usize = 4;
     let n = net.n_excitatory();
     let len = set.len();
     let mut out = vec![0u32; len * n];
-    let threads = threads.max(1).min(len.max(1));
-    let chunk = len.div_ceil(threads).max(1);
+    let threads = threads.max(1).min(len.div_ceil(BLOCK).max(1));
     let mut total = OpCounts::default();
-    let run = |start: usize, dst: &mut [u32]| -> OpCounts {
-        let mut local = net.clone();
-        local.ops = OpCounts::default();
-        for (k, row) in dst.chunks_mut(n).enumerate() {
-            let s = start + k;
-            let (c, _) =
-                local.run_sample(set.image(s), s, key_base + s as u64, false, &mut NoObserver);
-            row.copy_from_slice(c);
-            if let Some(pb) = pb {
-                pb.inc(1);
-            }
+    let run_one = |local: &mut Network, s: usize, row: &mut [u32]| {
+        let (c, _) = local.run_sample(set.image(s), s, key_base + s as u64, false, &mut NoObserver);
+        row.copy_from_slice(c);
+        if let Some(pb) = pb {
+            pb.inc(1);
         }
-        local.ops
     };
     if threads == 1 {
-        total = run(0, &mut out);
+        let mut local = net.clone();
+        local.ops = OpCounts::default();
+        for (s, row) in out.chunks_mut(n.max(1)).enumerate().take(len) {
+            run_one(&mut local, s, row);
+        }
+        total = local.ops;
     } else {
-        let parts: Vec<OpCounts> = std::thread::scope(|sc| {
-            let handles: Vec<_> = out
-                .chunks_mut(chunk * n)
-                .enumerate()
-                .map(|(t, dst)| {
-                    let run = &run;
-                    sc.spawn(move || run(t * chunk, dst))
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        // Each thread returns (first sample of each block it ran, their counts, its ops).
+        let parts: Vec<(Vec<usize>, Vec<u32>, OpCounts)> = std::thread::scope(|sc| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    let (next, run_one) = (&next, &run_one);
+                    sc.spawn(move || {
+                        let mut local = net.clone();
+                        local.ops = OpCounts::default();
+                        let (mut starts, mut rows) = (Vec::new(), Vec::new());
+                        loop {
+                            let b = next.fetch_add(BLOCK, std::sync::atomic::Ordering::Relaxed);
+                            if b >= len {
+                                break;
+                            }
+                            let e = (b + BLOCK).min(len);
+                            starts.push(b);
+                            let at = rows.len();
+                            rows.resize(at + (e - b) * n, 0);
+                            for (k, row) in rows[at..].chunks_mut(n.max(1)).enumerate() {
+                                run_one(&mut local, b + k, row);
+                            }
+                        }
+                        (starts, rows, local.ops)
+                    })
                 })
                 .collect();
             handles
@@ -113,8 +134,14 @@ pub fn respond(
                 .map(|h| h.join().expect("evaluation thread panicked"))
                 .collect()
         });
-        for p in &parts {
-            total.add(p);
+        for (starts, rows, ops) in &parts {
+            let mut at = 0;
+            for &b in starts {
+                let e = (b + BLOCK).min(len);
+                out[b * n..e * n].copy_from_slice(&rows[at..at + (e - b) * n]);
+                at += (e - b) * n;
+            }
+            total.add(ops);
         }
     }
     (out, total)
