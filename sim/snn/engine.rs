@@ -222,6 +222,24 @@ struct StdpState {
     interval_steps: usize,
 }
 
+impl StdpState {
+    /// Bookkeeping after post neuron `j` spiked at step `now` and its column's
+    /// potentiation was computed: mark the column pending (timestep mode), make `j`
+    /// active again if its traces had decayed, and record the spike.
+    fn note_post_spike(&mut self, j: usize, now: i64, timestep: bool) {
+        if timestep && !self.col_touched[j] {
+            self.col_touched[j] = true;
+            self.touched_cols.push(j as u32);
+        }
+        let stale = self.post_last[j] == NEVER
+            || now - self.post_last[j] >= self.post1_tab.horizon().max(self.post2_tab.horizon());
+        if stale && !self.active.contains(&(j as u32)) {
+            self.active.push(j as u32);
+        }
+        self.post_last[j] = now;
+    }
+}
+
 impl SynDelays {
     fn new(d: Vec<u16>, post_size: usize) -> Self {
         let max = d.iter().copied().max().unwrap_or(0) as usize;
@@ -1103,16 +1121,7 @@ impl Network {
                     self.ops.weight_updates += 1;
                 }
             }
-            if timestep && !st.col_touched[j] {
-                st.col_touched[j] = true;
-                st.touched_cols.push(j as u32);
-            }
-            let stale = st.post_last[j] == NEVER
-                || now - st.post_last[j] >= st.post1_tab.horizon().max(st.post2_tab.horizon());
-            if stale && !st.active.contains(&(j as u32)) {
-                st.active.push(j as u32);
-            }
-            st.post_last[j] = now;
+            st.note_post_spike(j, now, timestep);
         }
         if timestep && (t + 1).is_multiple_of(st.interval_steps) {
             self.flush_pending();
@@ -1226,16 +1235,7 @@ impl Network {
                     self.ops.weight_updates += 1;
                 }
             }
-            if timestep && !st.col_touched[j] {
-                st.col_touched[j] = true;
-                st.touched_cols.push(j as u32);
-            }
-            let stale = st.post_last[j] == NEVER
-                || now - st.post_last[j] >= st.post1_tab.horizon().max(st.post2_tab.horizon());
-            if stale && !st.active.contains(&(j as u32)) {
-                st.active.push(j as u32);
-            }
-            st.post_last[j] = now;
+            st.note_post_spike(j, now, timestep);
             let h = (st.post_head[j] as usize + 1) & (hl - 1);
             st.post_head[j] = h as u32;
             st.post_hist[j * hl + h] = now;
