@@ -20,7 +20,7 @@
 //! rest period after a sample is applied in closed form (v relaxes as exp(-t/tau) with
 //! no input; conductances decay; spikes during rest are not simulated).
 
-use super::config::{QuantMode, SnnConfig, Switches, MAX_SYNAPSE_DELAY_STEPS};
+use super::config::{QuantMode, SnnConfig, StdpConfig, Switches, MAX_SYNAPSE_DELAY_STEPS};
 use super::encoder::Schedule;
 use super::network::{Connectivity, NetworkDesc, Plasticity, PopKind, Target, WeightInit};
 use super::quant::QuantSpec;
@@ -1107,11 +1107,7 @@ impl Network {
                     }
                 }
                 let x_pre = st.pre_tab.at(now - st.pre_last[i]);
-                let dw = if self.sw.single_trace {
-                    nu * (x_pre - c.single_trace_offset)
-                } else if x_pre > 0.0 {
-                    nu * x_pre * post2
-                } else {
+                let Some(dw) = potentiation(self.sw.single_trace, nu, x_pre, post2, c) else {
                     continue;
                 };
                 if timestep {
@@ -1221,11 +1217,7 @@ impl Network {
                     now - d,
                 );
                 let x_pre = st.pre_tab.at(now - d - emit);
-                let dw = if self.sw.single_trace {
-                    nu * (x_pre - c.single_trace_offset)
-                } else if x_pre > 0.0 {
-                    nu * x_pre * post2
-                } else {
+                let Some(dw) = potentiation(self.sw.single_trace, nu, x_pre, post2, c) else {
                     continue;
                 };
                 if timestep {
@@ -1371,6 +1363,26 @@ pub fn input_scale(image: &[u8], norm_mean: f32) -> f64 {
         1.0
     } else {
         norm_mean as f64 * image.len() as f64 / sum as f64
+    }
+}
+
+/// The potentiation of one synapse on a post spike, from the pre trace at the synapse:
+/// single-trace STDP (FSpiNN) `nu (x_pre - offset)`, else Diehl & Cook's `nu x_pre
+/// post2` (None when the pre trace is zero: nothing changes).
+#[inline]
+fn potentiation(
+    single_trace: bool,
+    nu: f32,
+    x_pre: f32,
+    post2: f32,
+    c: &StdpConfig,
+) -> Option<f32> {
+    if single_trace {
+        Some(nu * (x_pre - c.single_trace_offset))
+    } else if x_pre > 0.0 {
+        Some(nu * x_pre * post2)
+    } else {
+        None
     }
 }
 
