@@ -2,7 +2,7 @@
 //! (`MemorySystem::offer_requests`: one request offered per DRAM cycle, in order; a
 //! refused one again every cycle until accepted), until the last request completes.
 //!
-//! cargo run --release -p spikemem-arch --example dram_bench [-- N [streaming|random|DDR4|LPDDR3]]
+//! cargo run --release -p spikemem-arch --example dram_bench [-- N [streaming|random] [DDR4|LPDDR3]]
 
 use spikemem_arch::dram::controller::MemorySystem;
 use spikemem_arch::dram::{DramConfig, ReqKind, Request, Standard};
@@ -43,7 +43,8 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
-    let only = std::env::args().nth(2).unwrap_or_default();
+    // Filters after N (e.g. `DDR4 random`): a case runs when each names its preset or kind.
+    let only: Vec<String> = std::env::args().skip(2).collect();
     for preset in ["DDR4-2400", "LPDDR3-1600"] {
         let s = Standard::preset(preset).unwrap();
         let cfg = DramConfig {
@@ -51,7 +52,10 @@ fn main() {
             ..DramConfig::default()
         };
         for (kind, random) in [("streaming", false), ("random", true)] {
-            if !only.is_empty() && !kind.starts_with(&only) && !preset.starts_with(&only) {
+            if !only
+                .iter()
+                .all(|f| kind.starts_with(f.as_str()) || preset.starts_with(f.as_str()))
+            {
                 continue;
             }
             let mut mem = MemorySystem::new(&cfg, &s).unwrap();
