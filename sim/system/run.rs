@@ -677,7 +677,10 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
     let meta = traces::RunMeta {
         config_toml: loaded.text.clone(),
         version: env!("CARGO_PKG_VERSION").to_string(),
-        command_names: Command::ALL.iter().map(|c| c.name().to_string()).collect(),
+        command_names: Command::LOGGED
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect(),
         extra_attrs: vec![("command".into(), "run".into())],
     };
     // Flush often: a killed run keeps all but the last few samples, and a rerun resumes there.
@@ -757,7 +760,10 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
                 .iter()
                 .map(|c| traces::CommandRecord {
                     cycle: c.cycle,
-                    command: Command::ALL.iter().position(|x| *x == c.cmd).unwrap_or(0) as u8,
+                    command: Command::LOGGED
+                        .iter()
+                        .position(|x| *x == c.cmd)
+                        .unwrap_or(0) as u8,
                     channel: c.addr.channel as u8,
                     rank: c.addr.rank as u8,
                     bank_group: c.addr.bank_group as u8,

@@ -199,7 +199,7 @@ impl Banks {
                 }
                 n
             }
-            Command::REF => 0,
+            Command::REF | Command::PDE | Command::PDX | Command::SRE | Command::SRX => 0,
         }
     }
 

@@ -6,7 +6,11 @@
 //! rank?), counts ACTs in the tFAW window, and replays the row state (RD to a closed
 //! bank or wrong row, ACT to an open bank, REF with a bank open). Auto-precharge is
 //! modelled as the device does it: the bank precharges at max(RDA + tRTP, ACT + tRAS)
-//! (WRA: write recovery instead of tRTP), then needs tRP.
+//! (WRA: write recovery instead of tRTP), then needs tRP. Power-down and self-refresh
+//! are replayed per rank: no command while the rank is in either, the minimum
+//! durations (tCKE, tCKESR), the exit latencies (tXP; tXS, tXSDLL for column commands),
+//! the entry delays after a read or write (tRDPDEN, tWRPDEN), self-refresh only with
+//! every bank precharged (tRP, tRFC done) and with a REF since the last exit.
 
 use super::config::SalpMode;
 use super::{Command, IssuedCommand, Standard};
@@ -38,6 +42,17 @@ fn is_cas(c: Command) -> bool {
 /// Bank key: (channel, rank, bank group, bank).
 type BankKey = (u32, u32, u32, u32);
 
+/// Power state of one rank: since when it is in power-down / self-refresh, its last
+/// exits, and whether a REF followed the last self-refresh exit.
+#[derive(Default)]
+struct RankPower {
+    pd: Option<u64>,
+    sr: Option<u64>,
+    pdx: Option<u64>,
+    srx: Option<u64>,
+    ref_since_srx: bool,
+}
+
 #[derive(Default)]
 struct BankRows {
     /// Open row per subarray (one entry, subarray 0, without SALP).
@@ -58,6 +73,7 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
         (t.RFC + t.RC + t.FAW + t.CL + t.CWL + t.BL + t.WR + t.RP + t.RAS + t.RTRS + 16) as u64;
     let sub = |sa: u32| if salp == SalpMode::None { 0 } else { sa };
     let mut banks: HashMap<BankKey, BankRows> = HashMap::new();
+    let mut power: HashMap<(u32, u32), RankPower> = HashMap::new();
     let mut out = Vec::new();
 
     for (i, c) in cmds.iter().enumerate() {
@@ -88,7 +104,7 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                 earliest_cycle: cmds[i - 1].cycle,
             });
         }
-        let rank_cmd = matches!(c.cmd, Command::PREA | Command::REF);
+        let rank_cmd = matches!(c.cmd, Command::PREA | Command::REF) || c.cmd.is_power();
         let mut acts_in_faw: Vec<u64> = Vec::new();
         for j in (0..i).rev() {
             let p = &cmds[j];
@@ -99,7 +115,8 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
             if b.channel != a.channel {
                 continue;
             }
-            if p.cycle == c.cycle {
+            // A CKE transition is no command on the shared bus.
+            if p.cycle == c.cycle && !p.cmd.is_power() && !c.cmd.is_power() {
                 need(
                     c.cycle + 1,
                     "command bus (one command per cycle)",
@@ -108,7 +125,7 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                 );
             }
             let same_rank = b.rank == a.rank;
-            let p_rank_cmd = matches!(p.cmd, Command::PREA | Command::REF);
+            let p_rank_cmd = matches!(p.cmd, Command::PREA | Command::REF) || p.cmd.is_power();
             let same_bg = same_rank && !rank_cmd && !p_rank_cmd && b.bank_group == a.bank_group;
             let same_bank = same_bg && b.bank == a.bank;
             let same_unit = same_bank && sub(b.subarray) == sub(a.subarray);
@@ -182,8 +199,17 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                         &mut out,
                     )
                 }
-                (REF, ACT | REF | PRE | PREA) if same_rank => {
+                (REF, ACT | REF | PRE | PREA | SRE) if same_rank => {
                     need(pc + t.RFC as u64, "tRFC", p, &mut out)
+                }
+                (pr, PDE) if is_rd(pr) && same_rank => {
+                    need(pc + cl + bl + 1, "tRDPDEN (RL+BL/2+1)", p, &mut out)
+                }
+                (pw, PDE) if is_wr(pw) && same_rank => {
+                    need(pc + wr_rec + 1, "tWRPDEN (WL+BL/2+tWR+1)", p, &mut out)
+                }
+                (PRE | PREA, SRE) if same_rank => {
+                    need(pc + t.RP as u64, "tRP (to SRE)", p, &mut out)
                 }
                 (pr, n) if is_cas(pr) && is_cas(n) => {
                     let gap = match (is_rd(pr), is_rd(n), same_rank) {
@@ -243,6 +269,72 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                 earliest_cycle: c.cycle,
             });
         };
+        let at_least = |e: u64, rule: &str, out: &mut Vec<Violation>| {
+            if c.cycle < e {
+                out.push(Violation {
+                    index: i,
+                    cycle: c.cycle,
+                    cmd: c.cmd,
+                    rule: format!("{rule}: {} needs {e}", c.cmd.name()),
+                    earliest_cycle: e,
+                });
+            }
+        };
+
+        // Power-down and self-refresh of the rank.
+        let pw = power.entry((a.channel, a.rank)).or_default();
+        if let Some(since) = pw.pd.filter(|_| c.cmd != Command::PDX) {
+            state_err(format!("rank in power-down since {since}"), &mut out);
+        }
+        if let Some(since) = pw.sr.filter(|_| c.cmd != Command::SRX) {
+            state_err(format!("rank in self-refresh since {since}"), &mut out);
+        }
+        if let Some(x) = pw.pdx {
+            match c.cmd {
+                Command::PDE => at_least(x + t.CKE as u64, "tCKE after PDX", &mut out),
+                Command::PDX | Command::SRX => {}
+                _ => at_least(x + t.XP as u64, "tXP after PDX", &mut out),
+            }
+        }
+        if let Some(x) = pw.srx {
+            match c.cmd {
+                cmd if is_cas(cmd) => at_least(x + t.XSDLL as u64, "tXSDLL after SRX", &mut out),
+                Command::PDX | Command::SRX => {}
+                _ => at_least(x + t.XS as u64, "tXS after SRX", &mut out),
+            }
+        }
+        match c.cmd {
+            Command::PDE => pw.pd = Some(c.cycle),
+            Command::PDX => match pw.pd.take() {
+                Some(e) => at_least(e + t.CKE as u64, "tCKE (power-down minimum)", &mut out),
+                None => state_err("PDX without power-down".into(), &mut out),
+            },
+            Command::SRE => {
+                if pw.srx.is_some() && !pw.ref_since_srx {
+                    state_err(
+                        "SRE without a REF since the last self-refresh exit".into(),
+                        &mut out,
+                    );
+                }
+                pw.sr = Some(c.cycle);
+            }
+            Command::SRX => match pw.sr.take() {
+                Some(e) => at_least(
+                    e + t.CKESR as u64,
+                    "tCKESR (self-refresh minimum)",
+                    &mut out,
+                ),
+                None => state_err("SRX without self-refresh".into(), &mut out),
+            },
+            Command::REF => pw.ref_since_srx = true,
+            _ => {}
+        }
+        if c.cmd == Command::SRX {
+            pw.srx = Some(c.cycle);
+            pw.ref_since_srx = false;
+        } else if c.cmd == Command::PDX {
+            pw.pdx = Some(c.cycle);
+        }
         let key = (a.channel, a.rank, a.bank_group, a.bank);
         let sa = sub(a.subarray);
         match c.cmd {
@@ -336,11 +428,14 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                     }
                 }
             }
-            Command::REF => {
+            Command::REF | Command::SRE => {
                 for (k, br) in banks.iter() {
                     if k.0 == a.channel && k.1 == a.rank {
                         if !br.open.is_empty() {
-                            state_err(format!("REF with bank {}/{} open", k.2, k.3), &mut out);
+                            state_err(
+                                format!("{} with bank {}/{} open", c.cmd.name(), k.2, k.3),
+                                &mut out,
+                            );
                         }
                         for &start in br.auto_pre.values() {
                             if c.cycle < start + t.RP as u64 {
@@ -348,7 +443,10 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                                     index: i,
                                     cycle: c.cycle,
                                     cmd: c.cmd,
-                                    rule: format!("tRP after auto-precharge at {start} (to REF)"),
+                                    rule: format!(
+                                        "tRP after auto-precharge at {start} (to {})",
+                                        c.cmd.name()
+                                    ),
                                     earliest_cycle: start + t.RP as u64,
                                 });
                             }
@@ -411,6 +509,87 @@ mod tests {
             &[cmd(0, Command::ACT, 0, 0, 5), cmd(16, Command::RD, 0, 0, 6)],
         );
         assert!(v.iter().any(|x| x.rule.contains("row 6")));
+    }
+
+    /// Power-down and self-refresh rules, each broken once by hand (DDR4-2400: CL 16,
+    /// BL 4, CKE 6, XP 8, XS 432, XSDLL 768, CKESR 7, RP 16, RFC 420).
+    #[test]
+    fn power_down_and_self_refresh_rules() {
+        let s = Standard::preset("DDR4-2400").unwrap();
+        let t = &s.timing;
+        assert_eq!(
+            (t.CKE, t.XP, t.XS, t.XSDLL, t.CKESR),
+            (6, 8, 432, 768, 7),
+            "the cycles below assume these"
+        );
+        let rules = |tr: &[IssuedCommand]| -> Vec<(String, u64)> {
+            check(&s, SalpMode::None, tr)
+                .into_iter()
+                .map(|v| (v.rule, v.earliest_cycle))
+                .collect()
+        };
+        // Legal: read, power-down after RL+BL/2+1, exit after tCKE, ACT tXP later.
+        let ok = [
+            cmd(0, Command::ACT, 0, 0, 1),
+            cmd(16, Command::RD, 0, 0, 1),
+            cmd(37, Command::PDE, 0, 0, 0),
+            cmd(43, Command::PDX, 0, 0, 0),
+            cmd(51, Command::RD, 0, 0, 1),
+        ];
+        assert!(rules(&ok).is_empty(), "{:?}", rules(&ok));
+        // PDE one cycle early, PDX one cycle early, RD one cycle early.
+        let bad = [
+            cmd(0, Command::ACT, 0, 0, 1),
+            cmd(16, Command::RD, 0, 0, 1),
+            cmd(36, Command::PDE, 0, 0, 0),
+            cmd(41, Command::PDX, 0, 0, 0),
+            cmd(48, Command::RD, 0, 0, 1),
+        ];
+        let v = rules(&bad);
+        assert_eq!(v.len(), 3, "{v:?}");
+        assert_eq!(
+            v[0],
+            ("tRDPDEN (RL+BL/2+1): RD@16 -> PDE@36 needs 37".into(), 37)
+        );
+        assert_eq!(v[1], ("tCKE (power-down minimum): PDX needs 42".into(), 42));
+        assert_eq!(v[2], ("tXP after PDX: RD needs 49".into(), 49));
+        // A command while powered down; a PDX without power-down.
+        let v = rules(&[
+            cmd(0, Command::PDE, 0, 0, 0),
+            cmd(10, Command::ACT, 0, 0, 1),
+            cmd(20, Command::PDX, 0, 0, 0),
+            cmd(40, Command::PDX, 0, 0, 0),
+        ]);
+        assert_eq!(v[0].0, "rank in power-down since 0");
+        assert_eq!(v[1].0, "PDX without power-down");
+        // Self-refresh: needs its banks precharged (tRP done), tCKESR inside, tXS /
+        // tXSDLL after, and a REF before the next entry.
+        let v = rules(&[
+            cmd(0, Command::ACT, 0, 0, 1),
+            cmd(39, Command::PRE, 0, 0, 1),
+            cmd(50, Command::SRE, 0, 0, 0),
+            cmd(56, Command::SRX, 0, 0, 0),
+            cmd(56 + 431, Command::ACT, 0, 0, 1),
+            cmd(56 + 767, Command::RD, 0, 0, 1),
+            cmd(2000, Command::PRE, 0, 0, 1),
+            cmd(2100, Command::SRE, 0, 0, 0),
+        ]);
+        let names: Vec<&str> = v.iter().map(|x| x.0.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "tRP (to SRE): PRE@39 -> SRE@50 needs 55",
+                "tCKESR (self-refresh minimum): SRX needs 57",
+                "tXS after SRX: ACT needs 488",
+                "tXSDLL after SRX: RD needs 824",
+                "SRE without a REF since the last self-refresh exit",
+            ]
+        );
+        let v = rules(&[
+            cmd(0, Command::ACT, 0, 0, 1),
+            cmd(100, Command::SRE, 0, 0, 0),
+        ]);
+        assert_eq!(v[0].0, "SRE with bank 0/0 open");
     }
 
     #[test]

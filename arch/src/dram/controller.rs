@@ -286,10 +286,22 @@ struct Channel {
     /// Per rank: the segments booked by its last wake-up, which may end past `now`
     /// (the tCKE minimum, or an arrival ahead of the channel's clock).
     last_sleep: Vec<[(Sleep, u64, u64); 2]>,
+    /// Per rank: how many commands of its current sleep (PDE, PDX, SRE) are in the
+    /// command log already (`take_command_log` logs those of a sleep still going on).
+    sleep_logged: Vec<u8>,
     /// Rank-cycles in active / precharged power-down and self-refresh, and entries.
     slept: [u64; 3],
     powerdowns: u64,
     self_refreshes: u64,
+}
+
+/// When an idle rank enters power-down, leaves it for self-refresh, and enters
+/// self-refresh (NEVER: it does not).
+#[derive(Clone, Copy, Debug)]
+struct SleepPlan {
+    pd_at: u64,
+    pd_end: u64,
+    sr_at: u64,
 }
 
 /// The low-power states of an idle rank, as indices of `Channel::slept`.
@@ -378,6 +390,7 @@ impl Channel {
             precharged_at: vec![0; p.ranks as usize],
             sr_needs_ref: vec![false; p.ranks as usize],
             last_sleep: vec![[(Sleep::ActivePowerDown, 0, 0); 2]; p.ranks as usize],
+            sleep_logged: vec![0; p.ranks as usize],
             slept: [0; 3],
             powerdowns: 0,
             self_refreshes: 0,
@@ -1088,6 +1101,13 @@ impl Channel {
     fn issue_at(&mut self, cmd: Command, t: Target, addr: DramAddr, p: &Params) {
         let now = self.now;
         self.plan = None;
+        // An auto-precharge starts once a PRE could issue (tRAS after the ACT, tRTP or
+        // write recovery after the column command).
+        let auto_pre_at = if p.sleeps() && matches!(cmd, Command::RDA | Command::WRA) {
+            self.timing.earliest_below_rank(Command::PRE, t)
+        } else {
+            0
+        };
         self.timing.issue(cmd, t, now);
         if p.sleeps() {
             // The rank may power down once this command's work is done (JEDEC tRDPDEN =
@@ -1106,8 +1126,8 @@ impl Channel {
             }
             let precharged = match cmd {
                 Command::PRE | Command::PREA => now + p.rp,
-                Command::RDA => now + p.rtp + p.rp,
-                Command::WRA => now + p.write_busy_cycles + p.rp,
+                Command::RDA => auto_pre_at.max(now + p.rtp) + p.rp,
+                Command::WRA => auto_pre_at.max(now + p.write_busy_cycles) + p.rp,
                 Command::REF => now + p.rfc,
                 _ => 0,
             };
@@ -1179,13 +1199,20 @@ impl Channel {
         self.next_try = now + 1;
     }
 
-    /// When idle rank `r` powers down and enters self-refresh (NEVER: it does not),
-    /// counted from the end of its work. Self-refresh needs every bank precharged (and
-    /// its precharge done), and a REF since the last self-refresh exit; a REF does not
-    /// restart its countdown, so a long threshold still lets an idle rank get there.
-    fn sleep_starts(&self, r: usize, p: &Params) -> (u64, u64) {
+    /// The low-power states idle rank `r` goes through if it stays idle, counted from
+    /// the end of its work (NEVER: it does not). Self-refresh needs every bank
+    /// precharged (and its precharge done), and a REF since the last self-refresh exit;
+    /// a REF does not restart its countdown, so a long threshold still lets an idle rank
+    /// get there. From power-down the rank goes to self-refresh through a power-down
+    /// exit: SRE waits tXP after PDX, and the power-down lasts at least tCKE.
+    fn sleep_plan(&self, r: usize, p: &Params) -> SleepPlan {
+        const NONE: SleepPlan = SleepPlan {
+            pd_at: NEVER,
+            pd_end: NEVER,
+            sr_at: NEVER,
+        };
         if self.rank_pending[r] > 0 || self.ref_owed[r] > 0 {
-            return (NEVER, NEVER);
+            return NONE;
         }
         let pd_at = p.pd_after.map_or(NEVER, |a| self.busy_until[r] + a);
         let sr_at = match p.sr_after {
@@ -1194,17 +1221,66 @@ impl Channel {
                 .max(self.precharged_at[r]),
             _ => NEVER,
         };
-        (pd_at, sr_at)
+        if sr_at == NEVER || sr_at <= pd_at {
+            return SleepPlan {
+                pd_at: if sr_at <= pd_at { NEVER } else { pd_at },
+                pd_end: NEVER,
+                sr_at,
+            };
+        }
+        let sr_at = sr_at.max(pd_at + p.cke + p.xp);
+        SleepPlan {
+            pd_at,
+            pd_end: sr_at - p.xp,
+            sr_at,
+        }
     }
 
     /// Low-power time of rank `r` if it stays idle up to cycle `end`: (power-down,
     /// self-refresh) cycles.
     fn idle_spans(&self, r: usize, end: u64, p: &Params) -> (u64, u64) {
-        let (pd_at, sr_at) = self.sleep_starts(r, p);
+        let pl = self.sleep_plan(r, p);
         (
-            end.min(sr_at).saturating_sub(pd_at),
-            end.saturating_sub(sr_at),
+            end.min(pl.pd_end).saturating_sub(pl.pd_at),
+            end.saturating_sub(pl.sr_at),
         )
+    }
+
+    /// The power-down and self-refresh commands of rank `r`'s idle period that happened
+    /// before cycle `at`, in order.
+    fn sleep_commands(pl: &SleepPlan, at: u64) -> impl Iterator<Item = (Command, u64)> {
+        [
+            (Command::PDE, pl.pd_at),
+            (Command::PDX, pl.pd_end),
+            (Command::SRE, pl.sr_at),
+        ]
+        .into_iter()
+        .filter(move |&(_, c)| c < at)
+    }
+
+    /// Append rank `r`'s sleep commands before `at` not logged yet (the log is on).
+    fn log_sleep(&mut self, r: usize, pl: &SleepPlan, at: u64) {
+        let rank = r as u32;
+        let done = self.sleep_logged[r] as usize;
+        let mut n = 0;
+        for (cmd, cycle) in Self::sleep_commands(pl, at) {
+            if n >= done {
+                self.log_power(cmd, rank, cycle);
+            }
+            n += 1;
+        }
+        self.sleep_logged[r] = n as u8;
+    }
+
+    fn log_power(&mut self, cmd: Command, rank: u32, cycle: u64) {
+        let addr = DramAddr {
+            channel: self.idx,
+            rank,
+            ..DramAddr::default()
+        };
+        if let Some(log) = self.log.as_mut() {
+            log.push(IssuedCommand { cycle, cmd, addr });
+        }
     }
 
     /// Idle rank `rank` is needed at cycle `at` (a request, a refresh, a housekeeping
@@ -1214,7 +1290,7 @@ impl Channel {
     /// (tXP; tXS, and tXSDLL for RD/WR, after self-refresh).
     fn wake(&mut self, rank: u32, at: u64, p: &Params) {
         let r = rank as usize;
-        let (pd_at, sr_at) = self.sleep_starts(r, p);
+        let pl = self.sleep_plan(r, p);
         let (pd, sr) = self.idle_spans(r, at, p);
         if pd == 0 && sr == 0 {
             return;
@@ -1222,10 +1298,14 @@ impl Channel {
         // No plan can hold a command for this rank: it has nothing queued.
         debug_assert!(self.plan.is_none_or(|pl| pl.pick.t.rank != rank));
         let in_sr = sr > 0;
+        // Power-down ends at `at` (at least tCKE after it began), or ended at `pd_end`
+        // on the way to self-refresh (`at` may come before the SRE).
         let exit = if in_sr {
-            at.max(sr_at + p.ckesr)
+            at.max(pl.sr_at + p.ckesr)
+        } else if at <= pl.pd_end {
+            at.max(pl.pd_at + p.cke)
         } else {
-            at.max(pd_at + p.cke)
+            pl.pd_end
         };
         // No command reached the rank since its work ended, so the banks' state (open
         // rows or not) held throughout.
@@ -1236,15 +1316,24 @@ impl Channel {
         };
         let segs = if in_sr {
             [
-                (pd_kind, pd_at.min(sr_at), pd_at.min(sr_at) + pd),
-                (Sleep::SelfRefresh, sr_at, exit),
+                (pd_kind, pl.pd_at.min(pl.sr_at), pl.pd_at.min(pl.sr_at) + pd),
+                (Sleep::SelfRefresh, pl.sr_at, exit),
             ]
         } else {
-            [(pd_kind, pd_at, exit), (Sleep::SelfRefresh, 0, 0)]
+            [(pd_kind, pl.pd_at, exit), (Sleep::SelfRefresh, 0, 0)]
         };
         for (kind, from, to) in segs {
             self.slept[kind as usize] += to - from;
         }
+        if self.log.is_some() {
+            self.log_sleep(r, &pl, at);
+            if in_sr {
+                self.log_power(Command::SRX, rank, exit);
+            } else if at <= pl.pd_end {
+                self.log_power(Command::PDX, rank, exit);
+            }
+        }
+        self.sleep_logged[r] = 0;
         self.last_sleep[r] = segs;
         self.powerdowns += (pd > 0) as u64;
         self.self_refreshes += in_sr as u64;
@@ -1576,13 +1665,28 @@ impl MemorySystem {
         }
     }
 
-    /// The commands issued since the last call, in issue order (channel by channel
-    /// merged by cycle).
+    /// The commands up to the current cycle not taken yet, in cycle order (channels
+    /// merged). Power-down and self-refresh commands are logged when a rank wakes, so
+    /// for a rank asleep now those so far are logged first; an exit dated after the
+    /// current cycle (the rank waking up) waits for a later call.
     pub fn take_command_log(&mut self) -> Vec<IssuedCommand> {
+        let p = &self.params;
         let mut all: Vec<IssuedCommand> = Vec::new();
         for ch in &mut self.channels {
+            if ch.log.is_none() {
+                continue;
+            }
+            if p.sleeps() {
+                for r in 0..p.ranks as usize {
+                    let pl = ch.sleep_plan(r, p);
+                    ch.log_sleep(r, &pl, ch.now);
+                }
+            }
+            let now = ch.now;
             if let Some(log) = ch.log.as_mut() {
-                all.append(log);
+                log.sort_by_key(|c| c.cycle);
+                let cut = log.partition_point(|c| c.cycle <= now);
+                all.extend(log.drain(..cut));
             }
         }
         all.sort_by_key(|c| (c.cycle, c.addr.channel));
@@ -2310,10 +2414,31 @@ mod tests {
             ..closed.clone()
         };
         let mut mem = MemorySystem::new(&both, &s).unwrap();
+        mem.enable_command_log();
         let (done2, _) = run(&mut mem, &[(0, rd(0, a)), (50_000, rd(1, b))]);
         assert_eq!(done2, done);
+        // The trace shows it, and the checker agrees: PDE 20 cycles after the work
+        // ends, PDX tXP before the SRE, SRX when the read arrives.
+        let log = mem.take_command_log();
+        let power: Vec<(Command, u64)> = log
+            .iter()
+            .filter(|c| c.cmd.is_power())
+            .map(|c| (c.cmd, c.cycle))
+            .collect();
+        let xp = t.XP as u64;
+        assert_eq!(
+            power,
+            [
+                (Command::PDE, 57),
+                (Command::PDX, 1037 - xp),
+                (Command::SRE, 1037),
+                (Command::SRX, 50_000)
+            ]
+        );
+        assert!(checker::check(&s, SalpMode::None, &log).is_empty());
         let act = mem.activity();
-        assert_eq!(act.precharged_powerdown_rank_cycles, 980);
+        // Power-down from 57 to its exit tXP before the SRE at 1037.
+        assert_eq!(act.precharged_powerdown_rank_cycles, 980 - xp);
         assert_eq!(act.self_refresh_rank_cycles, sr);
 
         // After a self-refresh exit, one REF before the next entry (JEDEC): reads at 0,
@@ -2504,6 +2629,51 @@ mod tests {
         assert_eq!(mem.activity().active_powerdown_rank_cycles, refi - 47);
     }
 
+    /// The command log taken in pieces (as `spikemem run` streams it) holds the same
+    /// commands in cycle order as one take at the end, sleeps still going on included.
+    #[test]
+    fn command_log_in_pieces() {
+        let s = Standard::preset("DDR4-2400").unwrap();
+        let cfg = DramConfig {
+            ranks: 2,
+            power_down_after_cycles: Some(15),
+            self_refresh_after_cycles: Some(3000),
+            ..DramConfig::default()
+        };
+        let probe = MemorySystem::new(&cfg, &s).unwrap();
+        let reqs: Vec<(u64, Request)> = (0..60u64)
+            .map(|i| {
+                let rank = (i / 7 % 2) as u32;
+                let a = addr(&probe, rank, (i % 4) as u32, 0, 9 + (i % 3) as u32, 0);
+                (i * i * 13, rd(i, a))
+            })
+            .collect();
+        // Poll every cycle; take the log every `every` cycles and at the end.
+        let drive = |every: u64| {
+            let mut mem = MemorySystem::new(&cfg, &s).unwrap();
+            mem.enable_command_log();
+            let (mut log, mut done, mut next, mut c) = (Vec::new(), Vec::new(), 0, 0u64);
+            while next < reqs.len() || mem.pending() > 0 {
+                mem.advance_to(c, &mut done);
+                if next < reqs.len() && reqs[next].0 <= c && mem.try_enqueue(reqs[next].1, c) {
+                    next += 1;
+                }
+                if c % every == 0 {
+                    log.extend(mem.take_command_log());
+                }
+                c += 1;
+            }
+            log.extend(mem.take_command_log());
+            log
+        };
+        let whole = drive(u64::MAX);
+        let pieces = drive(997);
+        assert!(pieces.windows(2).all(|w| w[0].cycle <= w[1].cycle));
+        assert!(pieces.iter().any(|x| x.cmd == Command::SRE));
+        assert!(checker::check(&s, SalpMode::None, &pieces).is_empty());
+        assert_eq!(pieces, whole);
+    }
+
     /// A sleep still going on when stats are read counts its entry; a long self-refresh
     /// threshold (> tREFI - tRFC) is still reached: a REF does not restart it.
     #[test]
@@ -2523,7 +2693,11 @@ mod tests {
         mem.advance_to(100_000, &mut d);
         let act = mem.activity();
         assert_eq!((act.powerdowns, act.self_refreshes), (1, 1), "{act:?}");
-        assert_eq!(act.precharged_powerdown_rank_cycles, 990);
+        // Power-down from 47 until its exit tXP before the SRE at 1037.
+        assert_eq!(
+            act.precharged_powerdown_rank_cycles,
+            990 - s.timing.XP as u64
+        );
         assert_eq!(act.self_refresh_rank_cycles, 100_000 - 1037);
 
         let cfg = DramConfig {

@@ -50,9 +50,18 @@ pub enum Command {
     WRA,
     /// All-bank refresh.
     REF,
+    /// Power-down entry and exit of a rank (CKE low / high; fast exit, DLL on).
+    PDE,
+    PDX,
+    /// Self-refresh entry and exit of a rank.
+    SRE,
+    SRX,
 }
 
 impl Command {
+    /// The commands of the timing table (`timing::rules`): `cmd as usize` < `NCMD`
+    /// indexes its arrays. The CKE commands (`POWER`) are timed by the controller's
+    /// power-down logic instead and appear only in the command trace.
     pub const ALL: [Command; 8] = [
         Command::ACT,
         Command::PRE,
@@ -62,6 +71,22 @@ impl Command {
         Command::RDA,
         Command::WRA,
         Command::REF,
+    ];
+    pub const POWER: [Command; 4] = [Command::PDE, Command::PDX, Command::SRE, Command::SRX];
+    /// Every command a command trace may hold.
+    pub const LOGGED: [Command; 12] = [
+        Command::ACT,
+        Command::PRE,
+        Command::PREA,
+        Command::RD,
+        Command::WR,
+        Command::RDA,
+        Command::WRA,
+        Command::REF,
+        Command::PDE,
+        Command::PDX,
+        Command::SRE,
+        Command::SRX,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -73,10 +98,14 @@ impl Command {
             Command::RDA => "RDA",
             Command::WRA => "WRA",
             Command::REF => "REF",
+            Command::PDE => "PDE",
+            Command::PDX => "PDX",
+            Command::SRE => "SRE",
+            Command::SRX => "SRX",
         }
     }
     pub fn parse(s: &str) -> Option<Command> {
-        Command::ALL
+        Command::LOGGED
             .iter()
             .copied()
             .find(|c| c.name().eq_ignore_ascii_case(s))
@@ -86,6 +115,13 @@ impl Command {
     }
     pub fn is_write(self) -> bool {
         matches!(self, Command::WR | Command::WRA)
+    }
+    /// A power-down / self-refresh entry or exit (a CKE transition of one rank).
+    pub fn is_power(self) -> bool {
+        matches!(
+            self,
+            Command::PDE | Command::PDX | Command::SRE | Command::SRX
+        )
     }
 }
 
