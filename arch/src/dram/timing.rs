@@ -4,10 +4,11 @@
 //! tCCD_L, tFAW, ...): a row says "after a command in `prev`, a command in `next` at
 //! the same `level` node (or, with `sibling`, at another node under the same parent)
 //! must wait `latency_cycles`; with `window` n > 1, the (n+1)-th `prev` command within
-//! the window waits". [`TimingState`] compiles the rows into per-command latency
-//! vectors and keeps, per channel / rank / bank group / bank / subarray node, the
-//! earliest cycle each command may issue, raised as commands issue. A check is a
-//! handful of array loads; adding a standard adds a TOML file and no logic.
+//! the window waits". [`TimingState`] compiles the rows into a plan per command (the
+//! lanes it raises at each node kind, nothing for kinds it has no rule at) and keeps,
+//! per channel / rank / bank group / bank / subarray node, the earliest cycle each
+//! command may issue, raised as commands issue. A check is a handful of array loads;
+//! adding a standard adds a TOML file and no logic.
 
 use super::config::SalpMode;
 use super::{Command, Standard};
@@ -244,6 +245,64 @@ pub fn rules(std: &Standard, salp: SalpMode) -> Vec<Rule> {
 /// at least one cycle later, so `max(earliest, issue + 0)` never binds).
 type Lat = [u32; NCMD];
 
+/// The non-zero lanes of a latency vector as (lane, latency) pairs, `n` of them:
+/// raising only those is about twice as fast as all eight lanes. A lane is a
+/// [`Command`], so indexing a node by it needs no bounds check.
+#[derive(Clone, Copy, Debug)]
+struct Lanes {
+    n: u8,
+    pairs: [(Command, u32); NCMD],
+}
+
+impl Default for Lanes {
+    fn default() -> Lanes {
+        Lanes {
+            n: 0,
+            pairs: [(Command::ACT, 0); NCMD],
+        }
+    }
+}
+
+impl Lanes {
+    fn of(lat: &Lat) -> Lanes {
+        let mut l = Lanes::default();
+        for (c, &v) in Command::ALL.into_iter().zip(lat) {
+            if v > 0 {
+                l.push(c, v);
+            }
+        }
+        l
+    }
+
+    fn push(&mut self, c: Command, lat: u32) {
+        self.pairs[self.n as usize] = (c, lat);
+        self.n += 1;
+    }
+
+    /// Both vectors' constraints in one: a lane raised twice keeps the larger latency.
+    fn merge(&self, other: &Lanes) -> Lanes {
+        let mut lat = [0u32; NCMD];
+        for &(c, l) in self.get().iter().chain(other.get()) {
+            lat[c as usize] = lat[c as usize].max(l);
+        }
+        Lanes::of(&lat)
+    }
+
+    #[inline]
+    fn get(&self) -> &[(Command, u32)] {
+        &self.pairs[..self.n as usize]
+    }
+
+    /// Raise the constrained lanes of `node` to `c` + their latency.
+    #[inline]
+    fn raise(&self, node: &mut [u64; NCMD], c: u64) {
+        for &(cmd, l) in self.get() {
+            let e = &mut node[cmd as usize];
+            *e = (*e).max(c + l as u64);
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Top2 {
     v1: u64,
@@ -279,24 +338,67 @@ impl Top2 {
             self.v1
         }
     }
+
+    /// Raise every lane of `row` from source `s` to `c` + its latency (all eight: a
+    /// lane's top two sources are kept even where the latency is 0).
+    #[inline]
+    fn raise_all(row: &mut [Top2; NCMD], lat: &Lat, c: u64, s: u32) {
+        for (t, &l) in row.iter_mut().zip(lat) {
+            t.raise(c + l as u64, s);
+        }
+    }
 }
 
-/// Slots of the compiled table: the levels plus the two sibling kinds.
-const SLOT_CH: usize = 0;
-const SLOT_RA: usize = 1;
-const SLOT_RA_SIB: usize = 2;
-const SLOT_BG: usize = 3;
-const SLOT_BA: usize = 4;
-const SLOT_SA: usize = 5;
-const SLOT_SA_SIB: usize = 6;
-const NSLOT: usize = 7;
+/// What issuing one command raises: its pairwise rules compiled per node kind. A kind
+/// the command has no rule at holds no lanes (or `None`) and costs one test.
+#[derive(Clone, Debug, Default)]
+struct Plan {
+    ch: Lanes,
+    rank: Lanes,
+    bg: Lanes,
+    bank: Lanes,
+    sa: Lanes,
+    /// Other ranks of the channel, other subarrays of the bank.
+    rank_sib: Option<Lat>,
+    sa_sib: Option<Lat>,
+    /// A rank-level window rule (tFAW), kept here for a short path; any other window
+    /// rule is in `TimingState::windows`.
+    rank_window: Option<Window>,
+}
 
+/// Largest window of a window rule (tFAW: 4).
+const MAX_WINDOW: usize = 8;
+
+/// A rule "at most `n` of its prev command in any `latency` window" with its history.
 #[derive(Clone, Debug)]
-struct WindowRule {
+struct Window {
     level: Level,
-    window: usize,
-    latency: u32,
-    next: CmdSet,
+    n: usize,
+    latency: u64,
+    /// The `next` lanes, at latency 0: the ring holds the cycles to raise them to.
+    next: Lanes,
+    /// Per node: the ring of the last `n` prev commands and the position of the next
+    /// write. An entry is its command's issue cycle + `latency`, 0 before n commands
+    /// issued: raising to 0 is a no-op, so the first n - 1 commands need no count.
+    ring: Vec<Ring>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Ring {
+    at: usize,
+    end: [u64; MAX_WINDOW],
+}
+
+impl Window {
+    /// Record a prev command issued to `node` at `c`; raise `arr` (that node's lanes).
+    #[inline]
+    fn issue(&mut self, node: usize, arr: &mut [u64; NCMD], c: u64) {
+        let r = &mut self.ring[node];
+        r.end[r.at % MAX_WINDOW] = c + self.latency;
+        r.at = if r.at + 1 == self.n { 0 } else { r.at + 1 };
+        // The oldest of the last n is the next entry to be overwritten.
+        self.next.raise(arr, r.end[r.at % MAX_WINDOW]);
+    }
 }
 
 /// Where a command goes, as flat node indices within one channel.
@@ -314,18 +416,9 @@ pub struct Target {
 /// Per-channel earliest-issue state for every node.
 #[derive(Clone, Debug)]
 pub struct TimingState {
-    /// lat[prev][slot] = latency vector by next command.
-    lat: [[Lat; NSLOT]; NCMD],
-    /// Which slots are non-zero for each prev command (skip empty ones).
-    used: [[bool; NSLOT]; NCMD],
-    /// The non-zero lanes of each latency vector as (lane, latency) pairs, `nlanes` of
-    /// them: raising only those is about twice as fast as all eight lanes.
-    lanes: [[[(u8, u32); NCMD]; NSLOT]; NCMD],
-    nlanes: [[u8; NSLOT]; NCMD],
-    windows: [Vec<WindowRule>; NCMD],
-    /// History rings: per (prev command, window rule index, node).
-    win_hist: [Vec<Vec<u64>>; NCMD],
-    win_count: [Vec<Vec<u64>>; NCMD],
+    plan: [Plan; NCMD],
+    /// The window rules of each prev command other than `Plan::rank_window`.
+    windows: [Vec<Window>; NCMD],
     subarray_level: bool,
     subarrays: u32,
     /// Commands with a bank-group-level rule (pairwise or window).
@@ -339,25 +432,9 @@ pub struct TimingState {
     sa: Vec<[u64; NCMD]>,
 }
 
-fn slot_of(r: &Rule) -> usize {
-    match (r.level, r.sibling) {
-        (Level::Channel, _) => SLOT_CH,
-        (Level::Rank, false) => SLOT_RA,
-        (Level::Rank, true) => SLOT_RA_SIB,
-        (Level::BankGroup, _) => SLOT_BG,
-        (Level::Bank, _) => SLOT_BA,
-        (Level::Subarray, false) => SLOT_SA,
-        (Level::Subarray, true) => SLOT_SA_SIB,
-    }
-}
-
 impl TimingState {
     pub fn new(std: &Standard, salp: SalpMode, ranks: u32) -> TimingState {
         let o = &std.organization;
-        let table = rules(std, salp);
-        let mut lat = [[[0u32; NCMD]; NSLOT]; NCMD];
-        let mut used = [[false; NSLOT]; NCMD];
-        let mut windows: [Vec<WindowRule>; NCMD] = Default::default();
         let nodes = |l: Level| -> usize {
             (match l {
                 Level::Channel => 1,
@@ -367,68 +444,91 @@ impl TimingState {
                 Level::Subarray => ranks * o.banks_per_rank() * o.subarrays_per_bank,
             }) as usize
         };
-        let mut win_hist: [Vec<Vec<u64>>; NCMD] = Default::default();
-        let mut win_count: [Vec<Vec<u64>>; NCMD] = Default::default();
-        for r in &table {
+        // lat[prev][kind]: kinds are the five levels, then rank and subarray siblings.
+        let mut lat = [[[0u32; NCMD]; 7]; NCMD];
+        let mut sib = [[false; 2]; NCMD];
+        let mut windows: [Vec<Window>; NCMD] = Default::default();
+        let mut bg_raisers = CmdSet(0);
+        for r in &rules(std, salp) {
             for p in r.prev.iter() {
+                let p = p as usize;
+                if r.level == Level::BankGroup {
+                    bg_raisers.0 |= 1 << p;
+                }
                 if r.window > 1 {
-                    windows[p as usize].push(WindowRule {
+                    assert!(
+                        r.window as usize <= MAX_WINDOW,
+                        "{}: window {}",
+                        r.name,
+                        r.window
+                    );
+                    windows[p].push(Window {
                         level: r.level,
-                        window: r.window as usize,
-                        latency: r.latency_cycles,
-                        next: r.next,
+                        n: r.window as usize,
+                        latency: r.latency_cycles as u64,
+                        next: r.next.iter().fold(Lanes::default(), |mut l, c| {
+                            l.push(c, 0);
+                            l
+                        }),
+                        ring: vec![Ring::default(); nodes(r.level)],
                     });
-                    win_hist[p as usize].push(vec![0; nodes(r.level) * r.window as usize]);
-                    win_count[p as usize].push(vec![0; 2 * nodes(r.level)]);
                     continue;
                 }
-                let s = slot_of(r);
-                used[p as usize][s] = true;
+                let kind = match (r.level, r.sibling) {
+                    (Level::Rank, true) => 5,
+                    (Level::Subarray, true) => 6,
+                    (l, _) => l as usize,
+                };
+                if r.sibling {
+                    sib[p][kind - 5] = true;
+                }
                 for n in r.next.iter() {
-                    let e = &mut lat[p as usize][s][n as usize];
+                    let e = &mut lat[p][kind][n as usize];
                     *e = (*e).max(r.latency_cycles);
                 }
             }
         }
         let subarray_level = salp != SalpMode::None;
-        let nb = nodes(Level::Bank);
-        let mut lanes = [[[(0u8, 0u32); NCMD]; NSLOT]; NCMD];
-        let mut nlanes = [[0u8; NSLOT]; NCMD];
-        for p in 0..NCMD {
-            for sl in 0..NSLOT {
-                for (n, &l) in lat[p][sl].iter().enumerate() {
-                    if l > 0 {
-                        lanes[p][sl][nlanes[p][sl] as usize] = (n as u8, l);
-                        nlanes[p][sl] += 1;
-                    }
+        let mut plan: [Plan; NCMD] = std::array::from_fn(|p| {
+            let l = &lat[p];
+            // PREA and REF act on the rank: nothing below it.
+            let below = !matches!(Command::ALL[p], Command::PREA | Command::REF);
+            let lanes = |kind: usize, on: bool| {
+                if on {
+                    Lanes::of(&l[kind])
+                } else {
+                    Lanes::default()
                 }
+            };
+            Plan {
+                ch: lanes(Level::Channel as usize, true),
+                rank: lanes(Level::Rank as usize, true),
+                bg: lanes(Level::BankGroup as usize, below),
+                bank: lanes(Level::Bank as usize, below),
+                sa: lanes(Level::Subarray as usize, below && subarray_level),
+                // Without siblings a sibling rule never binds: skip its work on every issue.
+                rank_sib: (sib[p][0] && ranks > 1).then_some(l[5]),
+                sa_sib: (sib[p][1] && below && subarray_level && o.subarrays_per_bank > 1)
+                    .then_some(l[6]),
+                rank_window: windows[p]
+                    .iter()
+                    .position(|w| w.level == Level::Rank)
+                    .map(|i| windows[p].remove(i)),
+            }
+        });
+        if ranks == 1 {
+            // The rank part of a constraint is always read as max(channel, rank): with one
+            // rank, raising the rank node alone gives the same values with one raise less.
+            for p in plan.iter_mut() {
+                p.rank = p.rank.merge(&p.ch);
+                p.ch = Lanes::default();
             }
         }
-        // Without siblings a sibling rule never binds: skip its work on every issue.
-        for u in used.iter_mut() {
-            u[SLOT_RA_SIB] &= ranks > 1;
-            u[SLOT_SA_SIB] &= o.subarrays_per_bank > 1;
-        }
-        let mut bg_raisers = CmdSet(0);
-        for (p, u) in used.iter().enumerate() {
-            if u[SLOT_BG] {
-                bg_raisers.0 |= 1 << p;
-            }
-        }
-        for (p, ws) in windows.iter().enumerate() {
-            if ws.iter().any(|w| w.level == Level::BankGroup) {
-                bg_raisers.0 |= 1 << p;
-            }
-        }
+        let nb = nodes(Level::Bank);
         TimingState {
-            lat,
-            used,
-            bg_raisers,
-            lanes,
-            nlanes,
+            plan,
             windows,
-            win_hist,
-            win_count,
+            bg_raisers,
             subarray_level,
             subarrays: o.subarrays_per_bank,
             ch: [0; NCMD],
@@ -445,15 +545,6 @@ impl TimingState {
                     0
                 }
             ],
-        }
-    }
-
-    /// Raise the constrained lanes of `node` to `c` + their latency.
-    #[inline]
-    fn raise(node: &mut [u64; NCMD], c: u64, lanes: &[(u8, u32)]) {
-        for &(i, l) in lanes {
-            let e = &mut node[i as usize & (NCMD - 1)];
-            *e = (*e).max(c + l as u64);
         }
     }
 
@@ -530,88 +621,60 @@ impl TimingState {
     /// Record `cmd` issued to `t` at cycle `c`.
     pub fn issue(&mut self, cmd: Command, t: Target, c: u64) {
         let k = cmd as usize;
-        let rank_only = matches!(cmd, Command::PREA | Command::REF);
-        let lat = &self.lat[k];
-        let used = &self.used[k];
-        let lanes = &self.lanes[k];
-        let nl = &self.nlanes[k];
-        if used[SLOT_CH] {
-            Self::raise(&mut self.ch, c, &lanes[SLOT_CH][..nl[SLOT_CH] as usize]);
+        let p = &mut self.plan[k];
+        p.ch.raise(&mut self.ch, c);
+        if p.rank.n > 0 {
+            p.rank.raise(&mut self.rank[t.rank as usize], c);
         }
-        if used[SLOT_RA] {
-            Self::raise(
-                &mut self.rank[t.rank as usize],
-                c,
-                &lanes[SLOT_RA][..nl[SLOT_RA] as usize],
-            );
+        if p.bg.n > 0 {
+            p.bg.raise(&mut self.bg[t.bg as usize], c);
         }
-        if used[SLOT_RA_SIB] {
-            for (s, &l) in self.ch_sib.iter_mut().zip(&lat[SLOT_RA_SIB]) {
-                s.raise(c + l as u64, t.rank);
-            }
+        if p.bank.n > 0 {
+            p.bank.raise(&mut self.bank[t.bank as usize], c);
         }
-        if !rank_only {
-            if used[SLOT_BG] {
-                Self::raise(
-                    &mut self.bg[t.bg as usize],
-                    c,
-                    &lanes[SLOT_BG][..nl[SLOT_BG] as usize],
-                );
-            }
-            if used[SLOT_BA] {
-                Self::raise(
-                    &mut self.bank[t.bank as usize],
-                    c,
-                    &lanes[SLOT_BA][..nl[SLOT_BA] as usize],
-                );
-            }
-            if self.subarray_level {
-                if used[SLOT_SA] {
+        if p.sa.n > 0 {
+            let si = (t.bank * self.subarrays + t.sa) as usize;
+            p.sa.raise(&mut self.sa[si], c);
+        }
+        if let Some(w) = &mut p.rank_window {
+            w.issue(t.rank as usize, &mut self.rank[t.rank as usize], c);
+        }
+        if p.rank_sib.is_some() || p.sa_sib.is_some() {
+            self.issue_siblings(k, t, c);
+        }
+        if !self.windows[k].is_empty() {
+            self.issue_windows(k, t, c);
+        }
+    }
+
+    /// The sibling rules of `issue`, out of line: the common case (one rank, no SALP)
+    /// has none, and the hot part keeps its registers.
+    #[inline(never)]
+    fn issue_siblings(&mut self, k: usize, t: Target, c: u64) {
+        let p = &self.plan[k];
+        if let Some(l) = &p.rank_sib {
+            Top2::raise_all(&mut self.ch_sib, l, c, t.rank);
+        }
+        if let Some(l) = &p.sa_sib {
+            Top2::raise_all(&mut self.bank_sib[t.bank as usize], l, c, t.sa);
+        }
+    }
+
+    /// The window rules of `issue`, out of line like the siblings.
+    #[inline(never)]
+    fn issue_windows(&mut self, k: usize, t: Target, c: u64) {
+        for w in &mut self.windows[k] {
+            let (node, arr) = match w.level {
+                Level::Channel => (0, &mut self.ch),
+                Level::Rank => (t.rank as usize, &mut self.rank[t.rank as usize]),
+                Level::BankGroup => (t.bg as usize, &mut self.bg[t.bg as usize]),
+                Level::Bank => (t.bank as usize, &mut self.bank[t.bank as usize]),
+                Level::Subarray => {
                     let si = (t.bank * self.subarrays + t.sa) as usize;
-                    Self::raise(&mut self.sa[si], c, &lanes[SLOT_SA][..nl[SLOT_SA] as usize]);
+                    (si, &mut self.sa[si])
                 }
-                if used[SLOT_SA_SIB] {
-                    let b = &mut self.bank_sib[t.bank as usize];
-                    for i in 0..NCMD {
-                        b[i].raise(c + lat[SLOT_SA_SIB][i] as u64, t.sa);
-                    }
-                }
-            }
-        }
-        for wi in 0..self.windows[k].len() {
-            let w = &self.windows[k][wi];
-            let node = match w.level {
-                Level::Channel => 0,
-                Level::Rank => t.rank as usize,
-                Level::BankGroup => t.bg as usize,
-                Level::Bank => t.bank as usize,
-                Level::Subarray => (t.bank * self.subarrays + t.sa) as usize,
             };
-            let n = w.window;
-            // win_count holds [issued so far, ring position].
-            let st = &mut self.win_count[k][wi][2 * node..2 * node + 2];
-            let hist = &mut self.win_hist[k][wi][node * n..node * n + n];
-            let pos = st[1] as usize;
-            hist[pos] = c;
-            let next = if pos + 1 == n { 0 } else { pos + 1 };
-            st[1] = next as u64;
-            st[0] += 1;
-            if st[0] >= n as u64 {
-                // The oldest of the last n is the next slot to be overwritten.
-                let oldest = hist[next];
-                let v = oldest + w.latency as u64;
-                let arr: &mut [u64; NCMD] = match w.level {
-                    Level::Channel => &mut self.ch,
-                    Level::Rank => &mut self.rank[node],
-                    Level::BankGroup => &mut self.bg[node],
-                    Level::Bank => &mut self.bank[node],
-                    Level::Subarray => &mut self.sa[node],
-                };
-                for nc in w.next.iter() {
-                    let e = &mut arr[nc as usize];
-                    *e = (*e).max(v);
-                }
-            }
+            w.issue(node, arr, c);
         }
     }
 }
