@@ -549,7 +549,7 @@ impl TimingState {
     }
 
     /// Earliest cycle at which `cmd` may issue to `t` (PREA and REF: rank only).
-    #[inline]
+    #[inline(always)]
     pub fn earliest(&self, cmd: Command, t: Target) -> u64 {
         let e = self.rank_earliest(cmd as usize, t.rank);
         if matches!(cmd, Command::PREA | Command::REF) {
@@ -559,7 +559,7 @@ impl TimingState {
     }
 
     /// The channel and rank constraints of command index `k` on `rank`.
-    #[inline]
+    #[inline(always)]
     fn rank_earliest(&self, k: usize, rank: u32) -> u64 {
         self.ch[k]
             .max(self.rank[rank as usize][k])
@@ -568,7 +568,7 @@ impl TimingState {
 
     /// The channel and rank constraints of every command on `rank`: shared by all of
     /// its banks, so a scheduler sweep looks them up once.
-    #[inline]
+    #[inline(always)]
     pub fn rank_earliest_all(&self, rank: u32) -> [u64; NCMD] {
         let r = &self.rank[rank as usize];
         let mut e: [u64; NCMD] = std::array::from_fn(|k| self.ch[k].max(r[k]));
@@ -582,7 +582,7 @@ impl TimingState {
 
     /// The bank group, bank and subarray constraints of a bank-level `cmd` on `t`:
     /// `earliest` = the max of this and the rank part.
-    #[inline]
+    #[inline(always)]
     pub fn earliest_below_rank(&self, cmd: Command, t: Target) -> u64 {
         let k = cmd as usize;
         let mut e = self.bg[t.bg as usize][k].max(self.bank[t.bank as usize][k]);
