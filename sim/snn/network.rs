@@ -174,13 +174,11 @@ impl NetworkDesc {
                 }
                 Connectivity::Local {
                     rows, cols, kernel, ..
-                } => {
-                    if rows * cols != pa.size || kernel > rows || kernel > cols {
-                        return Err(format!(
-                            "projection {}: local geometry does not fit the pre population",
-                            p.name
-                        ));
-                    }
+                } if rows * cols != pa.size || kernel > rows || kernel > cols => {
+                    return Err(format!(
+                        "projection {}: local geometry does not fit the pre population",
+                        p.name
+                    ));
                 }
                 _ => {}
             }
