@@ -334,6 +334,39 @@ fn power_down_on_a_sparse_trace() {
         f(&sr, "avg_read_latency_cycles") > f(&pd_only, "avg_read_latency_cycles") + 100.0,
         "{sr}"
     );
+    // The command trace holds the entries and exits; the checker passes it, and flags
+    // it once the power-down exits are dropped.
+    let mut args = vec![
+        "dram",
+        "--trace",
+        "sparse.trace",
+        "--trace-format",
+        "dramsim3",
+        "--command-trace",
+        "sr.csv",
+        "--set",
+        "dram.self_refresh_after_cycles=200",
+    ];
+    args.extend_from_slice(&pd);
+    let (code, o, e) = spikemem(&args, dir.path());
+    assert_eq!(code, 0, "{o}{e}");
+    let text = std::fs::read_to_string(dir.path().join("sr.csv")).unwrap();
+    let count = |c: &str| text.lines().filter(|l| l.contains(c)).count() as f64;
+    assert_eq!(count(",SRE,"), f(&sr, "self_refreshes"));
+    assert_eq!(count(",SRX,"), f(&sr, "self_refreshes"));
+    assert_eq!(count(",PDE,"), f(&sr, "powerdowns"));
+    let (code, o, _) = spikemem(&["check", "sr.csv"], dir.path());
+    assert_eq!(code, 0, "{o}");
+    let no_pdx: String = text
+        .lines()
+        .filter(|l| !l.contains(",PDX,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(dir.path().join("no_pdx.csv"), no_pdx).unwrap();
+    let (code, o, _) = spikemem(&["check", "no_pdx.csv"], dir.path());
+    assert_eq!(code, 1, "{o}");
+    assert!(o.contains("rank in power-down since"), "{o}");
+
     let (code, _, e) = spikemem(
         &["dram", "--set", "dram.power_down_after_cycles=2000000000"],
         dir.path(),

@@ -73,21 +73,20 @@ impl Command {
         Command::REF,
     ];
     pub const POWER: [Command; 4] = [Command::PDE, Command::PDX, Command::SRE, Command::SRX];
-    /// Every command a command trace may hold.
-    pub const LOGGED: [Command; 12] = [
-        Command::ACT,
-        Command::PRE,
-        Command::PREA,
-        Command::RD,
-        Command::WR,
-        Command::RDA,
-        Command::WRA,
-        Command::REF,
-        Command::PDE,
-        Command::PDX,
-        Command::SRE,
-        Command::SRX,
-    ];
+    /// Every command a command trace may hold: `ALL`, then `POWER`.
+    pub const LOGGED: [Command; 12] = {
+        let mut v = [Command::ACT; 12];
+        let mut i = 0;
+        while i < v.len() {
+            v[i] = if i < 8 {
+                Command::ALL[i]
+            } else {
+                Command::POWER[i - 8]
+            };
+            i += 1;
+        }
+        v
+    };
     pub fn name(self) -> &'static str {
         match self {
             Command::ACT => "ACT",
