@@ -325,7 +325,13 @@ fn power_down_on_a_sparse_trace() {
         "dram.power_down_after_cycles=20",
     ];
     let pd_only = run(&pd);
-    let sr = run(&[&pd[..], &["--set", "dram.self_refresh_after_cycles=200"]].concat());
+    let sr_set = [
+        "--set",
+        "dram.self_refresh_after_cycles=200",
+        "--command-trace",
+        "sr.csv",
+    ];
+    let sr = run(&[&pd[..], &sr_set].concat());
     let refs = |v: &serde_json::Value| v["commands"]["REF"].as_f64().unwrap();
     assert!(f(&sr, "self_refreshes") > 50.0, "{sr}");
     assert!(f(&sr, "self_refreshes") <= refs(&sr) + 1.0, "{sr}");
@@ -336,20 +342,6 @@ fn power_down_on_a_sparse_trace() {
     );
     // The command trace holds the entries and exits; the checker passes it, and flags
     // it once the power-down exits are dropped.
-    let mut args = vec![
-        "dram",
-        "--trace",
-        "sparse.trace",
-        "--trace-format",
-        "dramsim3",
-        "--command-trace",
-        "sr.csv",
-        "--set",
-        "dram.self_refresh_after_cycles=200",
-    ];
-    args.extend_from_slice(&pd);
-    let (code, o, e) = spikemem(&args, dir.path());
-    assert_eq!(code, 0, "{o}{e}");
     let text = std::fs::read_to_string(dir.path().join("sr.csv")).unwrap();
     let count = |c: &str| text.lines().filter(|l| l.contains(c)).count() as f64;
     assert_eq!(count(",SRE,"), f(&sr, "self_refreshes"));
