@@ -304,6 +304,28 @@ struct SleepPlan {
     sr_at: u64,
 }
 
+impl SleepPlan {
+    /// Low-power time up to cycle `end`: (power-down, self-refresh) cycles.
+    fn spans(&self, end: u64) -> (u64, u64) {
+        (
+            end.min(self.pd_end).saturating_sub(self.pd_at),
+            end.saturating_sub(self.sr_at),
+        )
+    }
+
+    /// The power-down and self-refresh commands that happened before cycle `at`, in
+    /// order.
+    fn commands_before(&self, at: u64) -> impl Iterator<Item = (Command, u64)> {
+        [
+            (Command::PDE, self.pd_at),
+            (Command::PDX, self.pd_end),
+            (Command::SRE, self.sr_at),
+        ]
+        .into_iter()
+        .filter(move |&(_, c)| c < at)
+    }
+}
+
 /// The low-power states of an idle rank, as indices of `Channel::slept`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Sleep {
@@ -1239,37 +1261,17 @@ impl Channel {
     /// Low-power time of rank `r` if it stays idle up to cycle `end`: (power-down,
     /// self-refresh) cycles.
     fn idle_spans(&self, r: usize, end: u64, p: &Params) -> (u64, u64) {
-        let pl = self.sleep_plan(r, p);
-        (
-            end.min(pl.pd_end).saturating_sub(pl.pd_at),
-            end.saturating_sub(pl.sr_at),
-        )
-    }
-
-    /// The power-down and self-refresh commands of rank `r`'s idle period that happened
-    /// before cycle `at`, in order.
-    fn sleep_commands(pl: &SleepPlan, at: u64) -> impl Iterator<Item = (Command, u64)> {
-        [
-            (Command::PDE, pl.pd_at),
-            (Command::PDX, pl.pd_end),
-            (Command::SRE, pl.sr_at),
-        ]
-        .into_iter()
-        .filter(move |&(_, c)| c < at)
+        self.sleep_plan(r, p).spans(end)
     }
 
     /// Append rank `r`'s sleep commands before `at` not logged yet (the log is on).
     fn log_sleep(&mut self, r: usize, pl: &SleepPlan, at: u64) {
         let rank = r as u32;
         let done = self.sleep_logged[r] as usize;
-        let mut n = 0;
-        for (cmd, cycle) in Self::sleep_commands(pl, at) {
-            if n >= done {
-                self.log_power(cmd, rank, cycle);
-            }
-            n += 1;
+        for (cmd, cycle) in pl.commands_before(at).skip(done) {
+            self.log_power(cmd, rank, cycle);
         }
-        self.sleep_logged[r] = n as u8;
+        self.sleep_logged[r] = pl.commands_before(at).count() as u8;
     }
 
     fn log_power(&mut self, cmd: Command, rank: u32, cycle: u64) {
@@ -1291,7 +1293,7 @@ impl Channel {
     fn wake(&mut self, rank: u32, at: u64, p: &Params) {
         let r = rank as usize;
         let pl = self.sleep_plan(r, p);
-        let (pd, sr) = self.idle_spans(r, at, p);
+        let (pd, sr) = pl.spans(at);
         if pd == 0 && sr == 0 {
             return;
         }
