@@ -305,10 +305,13 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
         }
         match c.cmd {
             Command::PDE => pw.pd = Some(c.cycle),
-            Command::PDX => match pw.pd.take() {
-                Some(e) => at_least(e + t.CKE as u64, "tCKE (power-down minimum)", &mut out),
-                None => state_err("PDX without power-down".into(), &mut out),
-            },
+            Command::PDX => {
+                match pw.pd.take() {
+                    Some(e) => at_least(e + t.CKE as u64, "tCKE (power-down minimum)", &mut out),
+                    None => state_err("PDX without power-down".into(), &mut out),
+                }
+                pw.pdx = Some(c.cycle);
+            }
             Command::SRE => {
                 if pw.srx.is_some() && !pw.ref_since_srx {
                     state_err(
@@ -318,22 +321,20 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                 }
                 pw.sr = Some(c.cycle);
             }
-            Command::SRX => match pw.sr.take() {
-                Some(e) => at_least(
-                    e + t.CKESR as u64,
-                    "tCKESR (self-refresh minimum)",
-                    &mut out,
-                ),
-                None => state_err("SRX without self-refresh".into(), &mut out),
-            },
+            Command::SRX => {
+                match pw.sr.take() {
+                    Some(e) => at_least(
+                        e + t.CKESR as u64,
+                        "tCKESR (self-refresh minimum)",
+                        &mut out,
+                    ),
+                    None => state_err("SRX without self-refresh".into(), &mut out),
+                }
+                pw.srx = Some(c.cycle);
+                pw.ref_since_srx = false;
+            }
             Command::REF => pw.ref_since_srx = true,
             _ => {}
-        }
-        if c.cmd == Command::SRX {
-            pw.srx = Some(c.cycle);
-            pw.ref_since_srx = false;
-        } else if c.cmd == Command::PDX {
-            pw.pdx = Some(c.cycle);
         }
         let key = (a.channel, a.rank, a.bank_group, a.bank);
         let sa = sub(a.subarray);
