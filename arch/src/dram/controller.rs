@@ -479,19 +479,27 @@ impl Channel {
         }
         self.count[k] += 1;
         self.requests += 1;
-        // The other queue: the new request can turn its RDA into RD (closed policy).
-        self.cache[1 - k][b].valid = false;
-        // This queue: with one open row per bank (no SALP, SALP-1), a bank that already
-        // offers a row hit keeps its candidates: the younger request cannot issue before
-        // that hit, and the hit already holds back the head's PRE. Under MASA / SALP-2 a
-        // younger request can change them (hold back the head's PRE, or its ACT to another
-        // subarray), and under the closed policy an RDA may become an RD, so there they
-        // are recomputed; keeping stale ones made commands depend on wake-up timing.
+        // The other queue: the new request can turn its RDA into RD (closed policy);
+        // under the other policies a queue's candidates depend on that queue alone.
+        let closed = p.row_policy == RowPolicy::Closed;
+        if closed {
+            self.cache[1 - k][b].valid = false;
+        }
+        // This queue: with one open row per bank (no SALP, SALP-1), a younger request
+        // behind the head changes the bank's candidates only when it is the first row
+        // hit (it becomes the hit candidate and holds back the head's PRE): a bank that
+        // already offers a row hit, or a request that hits no open row, keeps them.
+        // Under MASA / SALP-2 a younger request can change them (hold back the head's
+        // PRE, or its ACT to another subarray), and under the closed policy an RDA may
+        // become an RD, so there they are recomputed; keeping stale ones made commands
+        // depend on wake-up timing.
         let c = &self.cache[k][b];
         let unchanged = c.valid
-            && c.c[..c.n as usize].iter().any(|x| x.hit)
-            && p.row_policy != RowPolicy::Closed
-            && matches!(p.salp, SalpMode::None | SalpMode::Salp1);
+            && !closed
+            && matches!(p.salp, SalpMode::None | SalpMode::Salp1)
+            && self.bank_q[k][b].len() > 1
+            && (c.c[..c.n as usize].iter().any(|x| x.hit)
+                || !self.banks.is_hit(b as u32, addr.subarray, addr.row));
         if !unchanged {
             self.cache[k][b].valid = false;
         }
