@@ -11,8 +11,9 @@
 //! - SALP-2: a second subarray may be activated while the first is still open (its
 //!   write recovery and precharge overlap the new ACT); the first then only awaits its
 //!   PRE and is no longer accessible ("designated" is the newest). Two at most.
-//! - MASA: any number of subarrays hold open rows; an access to any open row is a hit
-//!   (the SA_SEL designation switch is folded into the column command, zero cost).
+//! - MASA: any number of subarrays hold open rows; an access to any open row is a hit.
+//!   Column commands go to the designated (selected) subarray, the last one activated
+//!   or switched to by SA_SEL; a hit in another activated subarray needs SA_SEL first.
 
 use super::config::SalpMode;
 use super::Command;
@@ -39,6 +40,8 @@ pub enum Next {
     Act,
     /// PRE the given subarray of the bank.
     Pre(u32),
+    /// MASA: select the request's (activated) subarray.
+    Sel,
 }
 
 /// Row state of every bank of one channel (flat bank index as in `timing::Target`).
@@ -51,7 +54,8 @@ pub struct Banks {
     rows: Vec<u32>,
     /// Open subarrays per bank (order of activation).
     open: Vec<Vec<u32>>,
-    /// SALP-2: the newest activated subarray (the accessible one).
+    /// SALP-2 / MASA: the subarray column commands go to (SALP-2: the newest
+    /// activated; MASA: the last activated or selected).
     designated: Vec<u32>,
     /// SALP-2: the older activated subarray awaiting its PRE.
     closing: Vec<u32>,
@@ -109,9 +113,18 @@ impl Banks {
         }
     }
 
+    /// MASA: is `sa` the subarray column commands of `bank` go to?
+    #[inline]
+    pub fn is_selected(&self, bank: u32, sa: u32) -> bool {
+        self.designated[bank as usize] == sa
+    }
+
     #[inline]
     pub fn next(&self, bank: u32, sa: u32, row: u32) -> Next {
         if self.is_hit(bank, sa, row) {
+            if self.mode == SalpMode::Masa && !self.is_selected(bank, sa) {
+                return Next::Sel;
+            }
             return Next::Cas;
         }
         let b = bank as usize;
@@ -185,6 +198,11 @@ impl Banks {
                 0
             }
             Command::RD | Command::WR => {
+                self.last_use[b] = cycle;
+                0
+            }
+            Command::SASEL => {
+                self.designated[b] = sa;
                 self.last_use[b] = cycle;
                 0
             }
@@ -269,7 +287,16 @@ mod tests {
         }
         assert_eq!(b.classify(3, 5, 7), Access::Miss);
         assert_eq!(b.classify(3, 1, 7), Access::Conflict);
-        assert_eq!(b.apply(Command::PREA, 0, 0, 0, 0, 9), 4);
+        // Subarray 3 was activated last: the others' hits need SA_SEL first.
+        assert_eq!(b.next(3, 3, 30), Next::Cas);
+        assert_eq!(b.next(3, 1, 10), Next::Sel);
+        b.apply(Command::SASEL, 0, 3, 1, 10, 5);
+        assert_eq!(b.next(3, 1, 10), Next::Cas);
+        assert_eq!(b.next(3, 3, 30), Next::Sel);
+        // Closing the selected subarray leaves none selected.
+        b.apply(Command::PRE, 0, 3, 1, 0, 8);
+        assert_eq!(b.next(3, 3, 30), Next::Sel);
+        assert_eq!(b.apply(Command::PREA, 0, 0, 0, 0, 9), 3);
         assert!(!b.rank_has_open(0));
     }
 }

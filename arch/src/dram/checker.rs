@@ -4,7 +4,8 @@
 //! arrays. For each command it looks back over the earlier commands of its channel and
 //! applies each JEDEC rule directly to the pair (same bank? same bank group? same
 //! rank?), counts ACTs in the tFAW window, and replays the row state (RD to a closed
-//! bank or wrong row, ACT to an open bank, REF with a bank open). Auto-precharge is
+//! bank or wrong row, ACT to an open bank, REF with a bank open; under MASA, a column
+//! command only to the selected subarray, SA_SEL only to an activated one). Auto-precharge is
 //! modelled as the device does it: the bank precharges at max(RDA + tRTP, ACT + tRAS)
 //! (WRA: write recovery instead of tRTP), then needs tRP. Power-down and self-refresh
 //! are replayed per rank: no command while the rank is in either, the minimum
@@ -59,6 +60,9 @@ struct BankRows {
     open: HashMap<u32, u32>,
     /// Activation order of the open subarrays (SALP-2: last = designated).
     order: Vec<u32>,
+    /// MASA: the subarray column commands go to (last ACT or SA_SEL; none once it
+    /// closes).
+    selected: Option<u32>,
     /// Cycle of the ACT that opened each subarray.
     act_cycle: HashMap<u32, u64>,
     /// Pending auto-precharges: subarray -> cycle the precharge starts.
@@ -175,26 +179,26 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                 (RD, PREA) if same_rank => need(pc + t.RTP as u64, "tRTP", p, &mut out),
                 (WR, PRE) if same_unit => need(pc + wr_rec, "tWR", p, &mut out),
                 (WR, PREA) if same_rank => need(pc + wr_rec, "tWR", p, &mut out),
-                (pr, ACT)
+                (pr, ACT | SASEL)
                     if is_rd(pr)
                         && other_sa
                         && matches!(salp, SalpMode::Salp2 | SalpMode::Masa) =>
                 {
                     need(
                         pc + t.RTP as u64,
-                        "tRTP (read to other subarray's ACT)",
+                        &format!("tRTP (read to other subarray's {})", c.cmd.name()),
                         p,
                         &mut out,
                     )
                 }
-                (pw, ACT)
+                (pw, ACT | SASEL)
                     if is_wr(pw)
                         && other_sa
                         && matches!(salp, SalpMode::Salp2 | SalpMode::Masa) =>
                 {
                     need(
                         pc + cwl + bl,
-                        "CWL+BL (write to other subarray's ACT)",
+                        &format!("CWL+BL (write to other subarray's {})", c.cmd.name()),
                         p,
                         &mut out,
                     )
@@ -381,6 +385,22 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                 br.order.retain(|&s| s != sa);
                 br.order.push(sa);
                 br.act_cycle.insert(sa, c.cycle);
+                br.selected = Some(sa);
+            }
+            Command::SASEL => {
+                let br = banks.entry(key).or_default();
+                if salp != SalpMode::Masa {
+                    state_err("SA_SEL without MASA".into(), &mut out);
+                }
+                match br.open.get(&sa) {
+                    None => state_err("SA_SEL to a precharged subarray".into(), &mut out),
+                    Some(&r) if r != a.row => state_err(
+                        format!("SA_SEL for row {} but row {r} is open", a.row),
+                        &mut out,
+                    ),
+                    _ => {}
+                }
+                br.selected = Some(sa);
             }
             cmd if is_cas(cmd) => {
                 let br = banks.entry(key).or_default();
@@ -402,6 +422,13 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                         &mut out,
                     );
                 }
+                if salp == SalpMode::Masa && br.selected != Some(sa) && br.open.contains_key(&sa) {
+                    state_err(
+                        "MASA: column command to a subarray that is not selected (needs SA_SEL)"
+                            .into(),
+                        &mut out,
+                    );
+                }
                 if matches!(cmd, Command::RDA | Command::WRA) {
                     let act = br.act_cycle.get(&sa).copied().unwrap_or(0);
                     let own = if cmd == Command::RDA {
@@ -412,6 +439,9 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                     br.auto_pre.insert(sa, own.max(act + t.RAS as u64));
                     br.open.remove(&sa);
                     br.order.retain(|&s| s != sa);
+                    if br.selected == Some(sa) {
+                        br.selected = None;
+                    }
                 }
             }
             Command::PRE => {
@@ -420,12 +450,16 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                     state_err("PRE to a precharged bank/subarray".into(), &mut out);
                 }
                 br.order.retain(|&s| s != sa);
+                if br.selected == Some(sa) {
+                    br.selected = None;
+                }
             }
             Command::PREA => {
                 for (k, br) in banks.iter_mut() {
                     if k.0 == a.channel && k.1 == a.rank {
                         br.open.clear();
                         br.order.clear();
+                        br.selected = None;
                     }
                 }
             }
@@ -624,5 +658,72 @@ mod tests {
         ];
         let v = check(&s, SalpMode::None, &tr);
         assert!(v.iter().any(|x| x.earliest_cycle == 55), "{v:?}");
+    }
+
+    /// MASA's subarray select by hand (DDR4-2400: RCD 16, RTP 9, CL 16, CWL 12, BL 4,
+    /// RTRS 2, WTR_L 9): subarrays 0 and 1 of one bank activated, a read in 1, then
+    /// back to 0 for a read and a write, then 1 again.
+    #[test]
+    fn masa_subarray_select() {
+        let s = Standard::preset("DDR4-2400").unwrap();
+        let at = |cycle, c, sa, row| {
+            let mut x = cmd(cycle, c, 0, 0, row);
+            x.addr.subarray = sa;
+            x
+        };
+        let legal = [
+            at(0, Command::ACT, 0, 5),
+            at(16, Command::ACT, 1, 900), // tRCD after the other subarray's ACT
+            at(32, Command::RD, 1, 900),
+            at(41, Command::SASEL, 0, 5), // tRTP after the read in subarray 1
+            at(42, Command::RD, 0, 5),
+            at(52, Command::WR, 0, 5), // read to write: CL + BL + RTRS - CWL
+            at(68, Command::SASEL, 1, 900), // CWL + BL after the write in subarray 0
+            at(77, Command::RD, 1, 900), // write to read: CWL + BL + WTR_L
+        ];
+        assert_eq!(check(&s, SalpMode::Masa, &legal), vec![]);
+        let rules = |tr: &[IssuedCommand]| -> Vec<(String, u64)> {
+            check(&s, SalpMode::Masa, tr)
+                .into_iter()
+                .map(|v| (v.rule, v.earliest_cycle))
+                .collect()
+        };
+        // SA_SEL too early after the read in the other subarray.
+        let mut tr = legal;
+        tr[3].cycle = 40;
+        assert_eq!(
+            rules(&tr),
+            vec![(
+                "tRTP (read to other subarray's SASEL): RD@32 -> SASEL@40 needs 41".into(),
+                41
+            )]
+        );
+        // ... and after the write.
+        let mut tr = legal;
+        tr[6].cycle = 67;
+        assert_eq!(
+            rules(&tr),
+            vec![(
+                "CWL+BL (write to other subarray's SASEL): WR@52 -> SASEL@67 needs 68".into(),
+                68
+            )]
+        );
+        // A read in subarray 0 without selecting it (subarray 1 was activated last).
+        let tr = [legal[0], legal[1], legal[2], at(42, Command::RD, 0, 5)];
+        assert_eq!(
+            rules(&tr),
+            vec![(
+                "MASA: column command to a subarray that is not selected (needs SA_SEL)".into(),
+                42
+            )]
+        );
+        // SA_SEL to a precharged subarray, and SA_SEL outside MASA.
+        let tr = [at(0, Command::ACT, 0, 5), at(10, Command::SASEL, 2, 7)];
+        assert_eq!(
+            rules(&tr),
+            vec![("SA_SEL to a precharged subarray".into(), 10)]
+        );
+        let v = check(&s, SalpMode::Salp2, &tr);
+        assert!(v.iter().any(|x| x.rule == "SA_SEL without MASA"), "{v:?}");
     }
 }

@@ -264,7 +264,7 @@ struct Channel {
     rd: u64,
     wr: u64,
     refreshes: u64,
-    cmd_counts: [u64; 8],
+    cmd_counts: [u64; NCMD],
     /// Per flat bank: [hits, misses, conflicts].
     access: Vec<[u64; 3]>,
     rd_hist: Histogram,
@@ -398,7 +398,7 @@ impl Channel {
             rd: 0,
             wr: 0,
             refreshes: 0,
-            cmd_counts: [0; 8],
+            cmd_counts: [0; NCMD],
             access: vec![[0; 3]; nb],
             rd_hist: Histogram::default(),
             wr_lat_sum: 0,
@@ -702,10 +702,15 @@ impl Channel {
                 }),
             };
             if let Some(h) = hit {
-                // A row hit: its column command, never held back (make_cand's result
-                // without asking the bank state again).
+                // A row hit: its column command (MASA: SA_SEL first unless its subarray
+                // is selected), never held back (make_cand's result without asking the
+                // bank state again).
                 let s = &self.slots[h as usize];
-                let cmd = self.cas_cmd(s, p);
+                let cmd = if p.salp == SalpMode::Masa && !self.banks.is_selected(b as u32, s.t.sa) {
+                    Command::SASEL
+                } else {
+                    self.cas_cmd(s, p)
+                };
                 bc.c[0] = Cand::new(
                     h,
                     cmd,
@@ -838,6 +843,7 @@ impl Channel {
             Next::Cas => (self.cas_cmd(s, p), s.t, true),
             Next::Act => (Command::ACT, s.t, false),
             Next::Pre(sa) => (Command::PRE, Target { sa, ..s.t }, false),
+            Next::Sel => (Command::SASEL, s.t, true),
         }
     }
 
@@ -1710,7 +1716,7 @@ impl MemorySystem {
         };
         let mut hist = Histogram::default();
         let mut wr_sum = 0;
-        let mut counts = [0u64; 8];
+        let mut counts = [0u64; NCMD];
         let p = &self.params;
         for ch in &self.channels {
             s.requests += ch.requests;
@@ -1970,35 +1976,47 @@ mod tests {
                 let b = addr(&mem, 0, 0, 0, other, 0);
                 let (done, _) = run(
                     &mut mem,
-                    &[(0, rd(0, a)), (1000, rd(1, b)), (2000, rd(2, a))],
+                    &[
+                        (0, rd(0, a)),
+                        (1000, rd(1, b)),
+                        (2000, rd(2, a)),
+                        (3000, rd(3, a)),
+                    ],
                 );
-                let l: Vec<u64> = (0..3)
+                let log = mem.take_command_log();
+                let sasel = log.iter().filter(|c| c.cmd == Command::SASEL).count();
+                let l: Vec<u64> = (0..4)
                     .map(|id| {
                         let c = done.iter().find(|c| c.id == id).unwrap();
                         c.done_cycle - c.arrive_cycle
                     })
                     .collect();
                 let st = mem.stats();
-                assert!(checker::check(&s, salp, &mem.take_command_log()).is_empty());
-                lat.push((l, (st.row_hits, st.row_misses, st.row_conflicts)));
+                assert!(checker::check(&s, salp, &log).is_empty());
+                assert_eq!(st.commands["SASEL"], sasel as u64);
+                lat.push((l, (st.row_hits, st.row_misses, st.row_conflicts), sasel));
             }
             let miss = rcd + cl + bl;
+            let hit = cl + bl;
             // none: PRE, tRP, ACT. SALP-1: ACT one cycle after PRE. SALP-2: ACT at once,
-            // the old subarray is precharged later. MASA: the row stays open: a hit.
+            // the old subarray is precharged later. MASA: the row stays open: a hit, but
+            // in a subarray no longer selected: SA_SEL, then RD one cycle later; the next
+            // hit there needs no SA_SEL.
             assert_eq!(
                 lat[0],
-                (vec![miss, rp + miss, rp + miss], (0, 1, 2)),
+                (vec![miss, rp + miss, rp + miss, hit], (1, 1, 2), 0),
                 "{name} none"
             );
             assert_eq!(
                 lat[1],
-                (vec![miss, 1 + miss, 1 + miss], (0, 1, 2)),
+                (vec![miss, 1 + miss, 1 + miss, hit], (1, 1, 2), 0),
                 "{name} SALP-1"
             );
             assert_eq!(lat[2].0[..2], [miss, miss], "{name} SALP-2");
+            assert_eq!(lat[2].2, 0, "{name} SALP-2");
             assert_eq!(
                 lat[3],
-                (vec![miss, miss, cl + bl], (1, 2, 0)),
+                (vec![miss, miss, 1 + hit, hit], (2, 2, 0), 1),
                 "{name} MASA"
             );
         }

@@ -50,6 +50,9 @@ pub enum Command {
     WRA,
     /// All-bank refresh.
     REF,
+    /// MASA's subarray select (Kim et al., ISCA 2012: SA_SEL): connects an activated
+    /// subarray's row buffer to the bank's global bitlines, for its column commands.
+    SASEL,
     /// Power-down entry and exit of a rank (CKE low / high; fast exit, DLL on).
     PDE,
     PDX,
@@ -62,7 +65,7 @@ impl Command {
     /// The commands of the timing table (`timing::rules`): `cmd as usize` < `NCMD`
     /// indexes its arrays. The CKE commands (`POWER`) are timed by the controller's
     /// power-down logic instead and appear only in the command trace.
-    pub const ALL: [Command; 8] = [
+    pub const ALL: [Command; 9] = [
         Command::ACT,
         Command::PRE,
         Command::PREA,
@@ -71,17 +74,19 @@ impl Command {
         Command::RDA,
         Command::WRA,
         Command::REF,
+        Command::SASEL,
     ];
     pub const POWER: [Command; 4] = [Command::PDE, Command::PDX, Command::SRE, Command::SRX];
     /// Every command a command trace may hold: `ALL`, then `POWER`.
-    pub const LOGGED: [Command; 12] = {
-        let mut v = [Command::ACT; 12];
+    pub const LOGGED: [Command; 13] = {
+        let n = Command::ALL.len();
+        let mut v = [Command::ACT; 13];
         let mut i = 0;
         while i < v.len() {
-            v[i] = if i < 8 {
+            v[i] = if i < n {
                 Command::ALL[i]
             } else {
-                Command::POWER[i - 8]
+                Command::POWER[i - n]
             };
             i += 1;
         }
@@ -97,6 +102,7 @@ impl Command {
             Command::RDA => "RDA",
             Command::WRA => "WRA",
             Command::REF => "REF",
+            Command::SASEL => "SASEL",
             Command::PDE => "PDE",
             Command::PDX => "PDX",
             Command::SRE => "SRE",

@@ -14,7 +14,7 @@ use super::config::SalpMode;
 use super::{Command, Standard};
 
 /// Number of commands ([`Command::ALL`]); commands index arrays by `cmd as usize`.
-pub const NCMD: usize = 8;
+pub const NCMD: usize = Command::ALL.len();
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -27,20 +27,20 @@ pub enum Level {
 
 /// A set of commands as a bit mask over `cmd as usize`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CmdSet(pub u8);
+pub struct CmdSet(pub u16);
 
 impl CmdSet {
     pub const fn of(cmds: &[Command]) -> CmdSet {
-        let mut m = 0u8;
+        let mut m = 0u16;
         let mut i = 0;
         while i < cmds.len() {
-            m |= 1 << cmds[i] as u8;
+            m |= 1 << cmds[i] as u16;
             i += 1;
         }
         CmdSet(m)
     }
     pub fn contains(self, c: Command) -> bool {
-        self.0 & (1 << c as u8) != 0
+        self.0 & (1 << c as u16) != 0
     }
     pub fn iter(self) -> impl Iterator<Item = Command> {
         Command::ALL.into_iter().filter(move |&c| self.contains(c))
@@ -67,6 +67,7 @@ const RD_: CmdSet = CmdSet::of(&[Command::RD, Command::RDA]);
 const WR_: CmdSet = CmdSet::of(&[Command::WR, Command::WRA]);
 const CAS: CmdSet = CmdSet::of(&[Command::RD, Command::RDA, Command::WR, Command::WRA]);
 const ACT: CmdSet = CmdSet::of(&[Command::ACT]);
+const ACT_SEL: CmdSet = CmdSet::of(&[Command::ACT, Command::SASEL]);
 const PRE: CmdSet = CmdSet::of(&[Command::PRE]);
 const PREA: CmdSet = CmdSet::of(&[Command::PREA]);
 const REF: CmdSet = CmdSet::of(&[Command::REF]);
@@ -86,6 +87,11 @@ const WR1: CmdSet = CmdSet::of(&[Command::WR]);
 /// - SALP-2 / MASA: ACT may also come before the other subarray is precharged, so
 ///   write recovery overlaps: it waits tRCD after the other's ACT (its row latched),
 ///   tRTP after a read and CWL+BL after a write (data in the other's row buffer).
+/// - MASA: a column command goes to the selected subarray (the last activated or
+///   SA_SEL'd); SA_SEL switches the global bitlines to another activated subarray, so
+///   like an ACT there it waits tRTP after a read and CWL+BL after a write in the
+///   bank's other subarrays. Its column command may follow on the next cycle
+///   (Ramulator's tSCD = 1).
 pub fn rules(std: &Standard, salp: SalpMode) -> Vec<Rule> {
     let t = &std.timing;
     let row = if salp == SalpMode::None {
@@ -232,10 +238,15 @@ pub fn rules(std: &Standard, salp: SalpMode) -> Vec<Rule> {
                 "CWL+BL+WR",
             ));
         }
-        SalpMode::Salp2 | SalpMode::Masa => {
+        SalpMode::Salp2 => {
             v.push(r(Level::Subarray, true, ACT, ACT, t.RCD, 1, "RCD"));
             v.push(r(Level::Subarray, true, RD_, ACT, t.RTP, 1, "RTP"));
             v.push(r(Level::Subarray, true, WR_, ACT, wr_end, 1, "CWL+BL"));
+        }
+        SalpMode::Masa => {
+            v.push(r(Level::Subarray, true, ACT, ACT, t.RCD, 1, "RCD"));
+            v.push(r(Level::Subarray, true, RD_, ACT_SEL, t.RTP, 1, "RTP"));
+            v.push(r(Level::Subarray, true, WR_, ACT_SEL, wr_end, 1, "CWL+BL"));
         }
     }
     v
