@@ -5,7 +5,8 @@
 //! and the final cycle. The numbers in golden_dram.txt were last regenerated for one
 //! intended model change (a missed scheduler wake-up, fixed: 2 MASA random cases moved),
 //! and their `stats=` hashes once more when `ActivityCounts` gained its power-down and
-//! self-refresh fields (all zero here: logs, completions and cycles unchanged); speed changes must
+//! self-refresh fields, and again when it gained the first-refresh-of-self-refresh counts
+//! (all zero here: logs, completions and cycles unchanged); speed changes must
 //! not move any of them.
 //! Regenerate (only for an intended model change): GOLDEN_WRITE=1 cargo test --test golden
 

@@ -44,7 +44,7 @@
 use super::bank::{Access, Banks, Next};
 use super::config::{RowPolicy, SalpMode};
 use super::mapping::AddressMapper;
-use super::power::ActivityCounts;
+use super::power::{self_refresh_first_refresh, ActivityCounts};
 use super::scheduler::{Candidate, Policy, Scheduler};
 use super::stats::{BankStats, DramStats, Histogram};
 use super::timing::{Target, TimingState, NCMD};
@@ -293,6 +293,9 @@ struct Channel {
     slept: [u64; 3],
     powerdowns: u64,
     self_refreshes: u64,
+    /// Self-refresh's first refresh, rank-cycles summed over periods, as
+    /// `self_refresh_first_refresh` splits it (booked at the exit, like the periods).
+    sr_first_ref: [u64; 4],
 }
 
 /// When an idle rank enters power-down, leaves it for self-refresh, and enters
@@ -414,6 +417,7 @@ impl Channel {
             last_sleep: vec![[(Sleep::ActivePowerDown, 0, 0); 2]; p.ranks as usize],
             sleep_logged: vec![0; p.ranks as usize],
             slept: [0; 3],
+            sr_first_ref: [0; 4],
             powerdowns: 0,
             self_refreshes: 0,
         }
@@ -1341,6 +1345,12 @@ impl Channel {
         for (kind, from, to) in segs {
             self.slept[kind as usize] += to - from;
         }
+        if in_sr {
+            let split = self_refresh_first_refresh(exit - pl.sr_at, p.rfc, p.rp, true);
+            for (c, s) in self.sr_first_ref.iter_mut().zip(split) {
+                *c += s;
+            }
+        }
         if self.log.is_some() {
             self.log_sleep(r, &pl, at);
             if in_sr {
@@ -1378,11 +1388,15 @@ impl Channel {
 
     /// Rank-cycles up to `now`, including the open spans: (active standby, precharged
     /// standby, [active power-down, precharged power-down, self-refresh], (power-down,
-    /// self-refresh) entries); the standby figures exclude the low-power ones.
-    fn rank_cycles(&self, p: &Params) -> (u64, u64, [u64; 3], (u64, u64)) {
+    /// self-refresh) entries, self-refresh's first refresh as `sr_first_ref`); the
+    /// standby figures exclude the low-power ones.
+    fn rank_cycles(&self, p: &Params) -> (u64, u64, [u64; 3], (u64, u64), [u64; 4]) {
         let (mut a, mut pc) = (self.active_rank_cycles, self.precharged_rank_cycles);
         let mut slept = self.slept;
         let mut entries = (self.powerdowns, self.self_refreshes);
+        let mut first_ref = self.sr_first_ref;
+        // A self-refresh period's first refresh, split as exited or as still going on.
+        let split = |len, exited| self_refresh_first_refresh(len, p.rfc, p.rp, exited);
         for r in 0..self.rank_open.len() {
             let since = self.rank_since[r];
             if self.rank_open[r] {
@@ -1396,6 +1410,16 @@ impl Channel {
             // sleep counts up to `now` (with its entry).
             for (kind, from, to) in self.last_sleep[r] {
                 slept[kind as usize] -= to.saturating_sub(from.max(self.now));
+                if kind == Sleep::SelfRefresh && to > self.now {
+                    // Booked as exited at `to`; up to `now` it is still going on.
+                    let (done, on) = (
+                        split(to - from, true),
+                        split(self.now.saturating_sub(from), false),
+                    );
+                    for ((c, d), o) in first_ref.iter_mut().zip(done).zip(on) {
+                        *c = *c - d + o;
+                    }
+                }
             }
             let (pd, sr) = self.idle_spans(r, self.now, p);
             let pd_kind = if self.rank_open[r] {
@@ -1407,9 +1431,12 @@ impl Channel {
             slept[Sleep::SelfRefresh as usize] += sr;
             entries.0 += (pd > 0) as u64;
             entries.1 += (sr > 0) as u64;
+            for (c, s) in first_ref.iter_mut().zip(split(sr, false)) {
+                *c += s;
+            }
         }
         let apd = slept[Sleep::ActivePowerDown as usize];
-        (a - apd, pc - slept[1] - slept[2], slept, entries)
+        (a - apd, pc - slept[1] - slept[2], slept, entries, first_ref)
     }
 }
 
@@ -1764,7 +1791,7 @@ impl MemorySystem {
     pub fn activity(&self) -> ActivityCounts {
         let mut a = ActivityCounts::default();
         for ch in &self.channels {
-            let (act_c, pre_c, slept, entries) = ch.rank_cycles(&self.params);
+            let (act_c, pre_c, slept, entries, first_ref) = ch.rank_cycles(&self.params);
             a.act += ch.act;
             a.pre += ch.pre;
             a.rd += ch.rd;
@@ -1777,6 +1804,10 @@ impl MemorySystem {
             a.self_refresh_rank_cycles += slept[Sleep::SelfRefresh as usize];
             a.powerdowns += entries.0;
             a.self_refreshes += entries.1;
+            a.self_refresh_ref_act_rank_cycles += first_ref[0];
+            a.self_refresh_ref_pre_rank_cycles += first_ref[1];
+            a.self_refresh_exit_ref_act_rank_cycles += first_ref[2];
+            a.self_refresh_exit_ref_pre_rank_cycles += first_ref[3];
         }
         a
     }
@@ -2501,6 +2532,78 @@ mod tests {
         assert_eq!(act.self_refresh_rank_cycles, 50_000 - ref_end);
         // The second read (a row miss now) waits tXS for its ACT, tXSDLL for its RD.
         assert_eq!(done[1].done_cycle, 50_000 + xsdll + cl + bl);
+    }
+
+    /// Self-refresh's first refresh, split as DRAMPower splits it, after by-hand
+    /// self-refreshes of DDR4-2400 (tRFC 420 = 404 active + tRP 16 precharging, tCKESR 7).
+    #[test]
+    fn self_refresh_first_refresh_by_hand() {
+        let s = Standard::preset("DDR4-2400").unwrap();
+        let closed = DramConfig {
+            row_policy: RowPolicy::Closed,
+            self_refresh_after_cycles: Some(1000),
+            ..DramConfig::default()
+        };
+        let first = |a: &ActivityCounts| {
+            [
+                a.self_refresh_ref_act_rank_cycles,
+                a.self_refresh_ref_pre_rank_cycles,
+                a.self_refresh_exit_ref_act_rank_cycles,
+                a.self_refresh_exit_ref_pre_rank_cycles,
+            ]
+        };
+        // A read at 0 (work done at 37: self-refresh from 1037), a second read `gap`
+        // cycles into the self-refresh wakes the rank (no earlier than tCKESR).
+        for (gap, len, want) in [
+            // Longer than tRFC: 404 + 16 inside, the rest (48,543) at IDD6.
+            (48_963, 48_963, [404, 16, 0, 0]),
+            // Between tRFC - tRP and tRFC: 404 + 6 inside, the last 10 of tRP after SRX.
+            (410, 410, [404, 6, 0, 10]),
+            // Shorter than tRFC - tRP: 100 inside, 304 + 16 after SRX.
+            (100, 100, [100, 0, 304, 16]),
+            // At 2, before tCKESR: the exit waits for 1037 + 7: 7 inside, 397 + 16 after.
+            (2, 7, [7, 0, 397, 16]),
+        ] {
+            let mut mem = MemorySystem::new(&closed, &s).unwrap();
+            let a = addr(&mem, 0, 0, 0, 5, 0);
+            let b = addr(&mem, 0, 0, 0, 5, 8);
+            run(&mut mem, &[(0, rd(0, a)), (1037 + gap, rd(1, b))]);
+            let act = mem.activity();
+            assert_eq!(act.self_refresh_rank_cycles, len, "{gap}");
+            assert_eq!(act.self_refreshes, 1);
+            assert_eq!(first(&act), want, "{gap}");
+            // Over a period and its exit, the refresh covers tRFC exactly.
+            assert_eq!(want.iter().sum::<u64>(), 420);
+        }
+
+        // Still in self-refresh, 200 cycles in: 200 active cycles so far, nothing after.
+        let mut mem = MemorySystem::new(&closed, &s).unwrap();
+        let a = addr(&mem, 0, 0, 0, 5, 0);
+        let b = addr(&mem, 0, 0, 0, 5, 8);
+        run(&mut mem, &[(0, rd(0, a))]);
+        let mut d = Vec::new();
+        mem.advance_to(1237, &mut d);
+        let act = mem.activity();
+        assert_eq!(act.self_refresh_rank_cycles, 200);
+        assert_eq!(first(&act), [200, 0, 0, 0]);
+        // A read for 1337 enqueued at 1237 (ahead of the clock) books the period up to
+        // 1337 as exited; up to now it is still the ongoing 200 cycles.
+        assert!(mem.try_enqueue(rd(1, b), 1337));
+        let act = mem.activity();
+        assert_eq!(act.self_refresh_rank_cycles, 200, "{act:?}");
+        assert_eq!(first(&act), [200, 0, 0, 0]);
+        // At 1337 it has exited after 300 cycles: 300 inside, 104 + 16 after.
+        mem.advance_to(1337, &mut d);
+        let act = mem.activity();
+        assert_eq!(act.self_refresh_rank_cycles, 300);
+        assert_eq!(first(&act), [300, 0, 104, 16]);
+        // Long past tRFC, ongoing: 404 + 16 inside and the rest at IDD6.
+        let mut mem = MemorySystem::new(&closed, &s).unwrap();
+        run(&mut mem, &[(0, rd(0, a))]);
+        mem.advance_to(5000, &mut d);
+        let act = mem.activity();
+        assert_eq!(act.self_refresh_rank_cycles, 5000 - 1037);
+        assert_eq!(first(&act), [404, 16, 0, 0]);
     }
 
     #[test]

@@ -10,7 +10,15 @@
 //! - REF:          VDD x (IDD5 - IDD3N) x tRFC
 //! - background:   VDD x IDD3N x (time with a bank open) + VDD x IDD2N x (time all closed)
 //! - power-down:   VDD x IDD3P (a bank open) or VDD x IDD2P (all closed) x time powered down
-//! - self-refresh: VDD x IDD6 x time in self-refresh (its refreshes included)
+//! - self-refresh: VDD x IDD6 x time in self-refresh, except its first refresh: on
+//!   entry the device does one auto-refresh, booked as DRAMPower books it
+//!   (CommandAnalysis::handleSREx, MemoryPowerModel::engy_sref): a whole REF,
+//!   VDD x (IDD5 - IDD3N) x tRFC, per period, plus the background of that tRFC: while
+//!   still in self-refresh at IDD3P for its first tRFC - tRP and IDD2P for the last tRP
+//!   (instead of IDD6); if the rank leaves before tRFC, the rest of the refresh runs
+//!   after the exit, its active part at IDD3N (the controller books those cycles as
+//!   precharged standby, IDD2N: the difference is added) and its precharge part at
+//!   IDD2N (already booked). See [`self_refresh_first_refresh`].
 //!
 //! and the same terms on VPP with the IPP currents where the standard has a VPP rail.
 
@@ -41,6 +49,36 @@ pub struct ActivityCounts {
     pub self_refresh_rank_cycles: u64,
     /// Self-refresh entries, summed over ranks.
     pub self_refreshes: u64,
+    /// The first refresh of each self-refresh period, in rank-cycles, split as
+    /// [`self_refresh_first_refresh`] splits it: its active part (the first tRFC - tRP)
+    /// and its precharge part (the last tRP) while the rank is in self-refresh (both
+    /// included in `self_refresh_rank_cycles`), ...
+    pub self_refresh_ref_act_rank_cycles: u64,
+    pub self_refresh_ref_pre_rank_cycles: u64,
+    /// ... and the same two parts after an exit that came before tRFC (included in
+    /// `precharged_rank_cycles`).
+    pub self_refresh_exit_ref_act_rank_cycles: u64,
+    pub self_refresh_exit_ref_pre_rank_cycles: u64,
+}
+
+/// DRAMPower's split of the auto-refresh a device performs on entering self-refresh,
+/// for a period of `len` cycles (`exited`: the rank has left it; else it is still in
+/// it, `len` cycles so far): [active part in self-refresh, precharge part in
+/// self-refresh, active part after the exit, precharge part after the exit]. The
+/// refresh is active for its first tRFC - tRP and precharges for the last tRP. A
+/// finished period covers all of tRFC (what the period does not, the exit does); one
+/// still going on, only its first `len` cycles (DRAMPower's `handleSREx` and
+/// end-of-trace handling).
+pub fn self_refresh_first_refresh(len: u64, rfc: u64, rp: u64, exited: bool) -> [u64; 4] {
+    let act = rfc.saturating_sub(rp);
+    let pre = rfc - act;
+    let in_act = len.min(act);
+    let in_pre = (len - in_act).min(pre);
+    if exited {
+        [in_act, in_pre, act - in_act, pre - in_pre]
+    } else {
+        [in_act, in_pre, 0, 0]
+    }
 }
 
 /// Energy by kind, picojoules, whole system.
@@ -94,6 +132,9 @@ pub struct DramPower {
     pub active_powerdown_pj_per_cycle: f64,
     pub precharged_powerdown_pj_per_cycle: f64,
     pub self_refresh_pj_per_cycle: f64,
+    /// Per rank-cycle of self-refresh's first refresh: its (IDD5 - IDD3N) share, so
+    /// tRFC of it is one REF (`refresh_pj`).
+    pub self_refresh_ref_pj_per_cycle: f64,
 }
 
 impl DramPower {
@@ -135,11 +176,29 @@ impl DramPower {
             active_powerdown_pj_per_cycle: pd(p.IDD3P, p.IPP3P),
             precharged_powerdown_pj_per_cycle: pd(p.IDD2P, p.IPP2P),
             self_refresh_pj_per_cycle: pd(p.IDD6, p.IPP6),
+            self_refresh_ref_pj_per_cycle: pd(p.IDD5 - p.IDD3N, p.IPP5 - p.IPP3N),
         }
     }
 
-    /// Energy of counted activity. An ACT+PRE pair is booked per ACT.
+    /// Energy of counted activity. An ACT+PRE pair is booked per ACT. Self-refresh's
+    /// first refresh (its REF share and its background) goes to `self_refresh_pj`, as
+    /// DRAMPower's self-refresh energy includes it; `refresh_pj` is REF commands only.
     pub fn energy(&self, a: &ActivityCounts) -> EnergyBreakdown {
+        let (in_act, in_pre) = (
+            a.self_refresh_ref_act_rank_cycles,
+            a.self_refresh_ref_pre_rank_cycles,
+        );
+        let (out_act, out_pre) = (
+            a.self_refresh_exit_ref_act_rank_cycles,
+            a.self_refresh_exit_ref_pre_rank_cycles,
+        );
+        let idd6_cycles = a.self_refresh_rank_cycles - in_act - in_pre;
+        let self_refresh_pj = idd6_cycles as f64 * self.self_refresh_pj_per_cycle
+            + (in_act + in_pre + out_act + out_pre) as f64 * self.self_refresh_ref_pj_per_cycle
+            + in_act as f64 * self.active_powerdown_pj_per_cycle
+            + in_pre as f64 * self.precharged_powerdown_pj_per_cycle
+            + out_act as f64
+                * (self.active_standby_pj_per_cycle - self.precharged_standby_pj_per_cycle);
         EnergyBreakdown {
             act_pre_pj: a.act as f64 * self.act_pre_pj,
             rd_pj: a.rd as f64 * self.rd_pj,
@@ -152,7 +211,7 @@ impl DramPower {
                 * self.active_powerdown_pj_per_cycle,
             precharged_powerdown_pj: a.precharged_powerdown_rank_cycles as f64
                 * self.precharged_powerdown_pj_per_cycle,
-            self_refresh_pj: a.self_refresh_rank_cycles as f64 * self.self_refresh_pj_per_cycle,
+            self_refresh_pj,
         }
     }
 }
@@ -355,6 +414,72 @@ mod tests {
     }
 
     #[test]
+    fn self_refresh_first_refresh_split() {
+        // DDR4-2400: tRFC 420 = 404 active + tRP 16.
+        let split = |len, exited| self_refresh_first_refresh(len, 420, 16, exited);
+        assert_eq!(split(1000, true), [404, 16, 0, 0]);
+        assert_eq!(split(420, true), [404, 16, 0, 0]);
+        assert_eq!(split(410, true), [404, 6, 0, 10]);
+        assert_eq!(split(404, true), [404, 0, 0, 16]);
+        assert_eq!(split(100, true), [100, 0, 304, 16]);
+        // Still in self-refresh: only the part so far.
+        assert_eq!(split(1000, false), [404, 16, 0, 0]);
+        assert_eq!(split(410, false), [404, 6, 0, 0]);
+        assert_eq!(split(100, false), [100, 0, 0, 0]);
+        assert_eq!(split(0, false), [0; 4]);
+    }
+
+    #[test]
+    fn self_refresh_first_refresh_by_hand() {
+        // DDR4-2400, 8 devices, tCK 0.833 ns; per device and cycle, in mA x V (= mW):
+        //   IDD6:          1.2 x 20.25 + 2.5 x 2.6     = 24.3 + 6.5  = 30.8
+        //   IDD5 - IDD3N:  1.2 x (250 - 43) + 2.5 x (5 - 3) = 248.4 + 5 = 253.4
+        //   IDD3P:         1.2 x 37 + 2.5 x 3          = 44.4 + 7.5  = 51.9
+        //   IDD2P:         1.2 x 25 + 2.5 x 3          = 30 + 7.5    = 37.5
+        //   IDD3N - IDD2N: 1.2 x (43 - 34) + 2.5 x (3 - 3)           = 10.8
+        let p = DramPower::new(&preset("DDR4-2400"), 1.0);
+        let k = 8.0 * 0.833;
+        close(p.self_refresh_ref_pj_per_cycle, 253.4 * k);
+        // tRFC of the refresh share is one REF.
+        close(420.0 * p.self_refresh_ref_pj_per_cycle, p.refresh_pj);
+        // Two self-refreshes: 1000 cycles (longer than tRFC: 404 + 16 inside) and 100
+        // (shorter: 100 inside, 304 + 16 after the exit, those in precharged standby).
+        let a = ActivityCounts {
+            precharged_rank_cycles: 320,
+            self_refresh_rank_cycles: 1100,
+            self_refreshes: 2,
+            self_refresh_ref_act_rank_cycles: 404 + 100,
+            self_refresh_ref_pre_rank_cycles: 16,
+            self_refresh_exit_ref_act_rank_cycles: 304,
+            self_refresh_exit_ref_pre_rank_cycles: 16,
+            ..Default::default()
+        };
+        let e = p.energy(&a);
+        // IDD6 over 1100 - 520 = 580 cycles:  580 x 30.8  =  17,864
+        // refresh share over 2 x 420 cycles:  840 x 253.4 = 212,856
+        // IDD3P over 504 active cycles:       504 x 51.9  =  26,157.6
+        // IDD2P over 16 precharge cycles:      16 x 37.5  =     600
+        // IDD3N - IDD2N over 304 after exit:  304 x 10.8  =   3,283.2
+        // sum 260,760.8 x 8 x 0.833 = 1,737,709.9712 pJ
+        close(
+            e.self_refresh_pj,
+            (580.0 * 30.8 + 840.0 * 253.4 + 504.0 * 51.9 + 16.0 * 37.5 + 304.0 * 10.8) * k,
+        );
+        close(e.self_refresh_pj, 1_737_709.971_2);
+        // The exit's cycles stay precharged standby (IDD2N + IPP2N: 1.2 x 34 + 2.5 x 3 = 48.3).
+        close(e.precharged_standby_pj, 320.0 * 48.3 * k);
+        close(e.refresh_pj, 0.0);
+        // All at IDD6, as before: 1100 x 30.8 x 6.664 = 225,776.32 pJ, 7.7x less.
+        close(1100.0 * p.self_refresh_pj_per_cycle, 225_776.32);
+        // No first-refresh counts: all of it at IDD6.
+        let plain = ActivityCounts {
+            self_refresh_rank_cycles: 1100,
+            ..Default::default()
+        };
+        close(p.energy(&plain).self_refresh_pj, 225_776.32);
+    }
+
+    #[test]
     fn energy_scale_multiplies_every_term() {
         for name in ["DDR3-1600-x16", "DDR4-2400", "LPDDR3-1600"] {
             let s = preset(name);
@@ -379,6 +504,10 @@ mod tests {
                 low.precharged_powerdown_pj_per_cycle,
                 0.576 * nom.precharged_powerdown_pj_per_cycle,
             );
+            close(
+                low.self_refresh_ref_pj_per_cycle,
+                0.576 * nom.self_refresh_ref_pj_per_cycle,
+            );
         }
     }
 
@@ -398,6 +527,10 @@ mod tests {
             powerdowns: 5,
             self_refresh_rank_cycles: 4_444,
             self_refreshes: 2,
+            self_refresh_ref_act_rank_cycles: 404 + 100,
+            self_refresh_ref_pre_rank_cycles: 16,
+            self_refresh_exit_ref_act_rank_cycles: 304,
+            self_refresh_exit_ref_pre_rank_cycles: 16,
         };
         let e = p.energy(&a);
         let sum: f64 = e.entries().iter().map(|(_, v)| v).sum();
