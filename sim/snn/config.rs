@@ -526,6 +526,8 @@ impl DataConfig {
 }
 
 #[cfg(test)]
+// Tests start from the defaults and change the fields under test, one per line.
+#[allow(clippy::field_reassign_with_default)]
 mod tests {
     use super::*;
 

@@ -1626,6 +1626,8 @@ fn deliver(s: &ProjState, pre_spikes: &[u32], g: &mut [f32], ops: &mut OpCounts)
 }
 
 #[cfg(test)]
+// Tests start from the defaults and change the fields under test, one per line.
+#[allow(clippy::field_reassign_with_default)]
 mod tests {
     use super::*;
     use crate::snn::network;

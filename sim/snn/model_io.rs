@@ -260,6 +260,8 @@ pub fn load(path: &Path, cfg: &SnnConfig) -> Result<Network> {
 }
 
 #[cfg(test)]
+// Tests start from the defaults and change the fields under test, one per line.
+#[allow(clippy::field_reassign_with_default)]
 mod tests {
     use super::*;
     use crate::snn::network;
