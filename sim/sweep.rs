@@ -9,6 +9,12 @@
 //! resumes its trace). `--shard I/N` takes every N-th point, so N cluster jobs split a
 //! sweep; any invocation (or `--collect`) gathers the finished points into
 //! `OUT/results.csv` and `OUT/results.jsonl`.
+//!
+//! `run` points whose configs train the same network (same `[snn]` table and training
+//! data, no `system.model`) share one model: it is trained once by `spikemem train` into
+//! `OUT/models/mNN.h5` before the points run, and each point loads it. A network
+//! trained in the run and the same network loaded from its saved model give the same
+//! results, so sharing only saves the training time.
 
 use crate::cli::SweepArgs;
 use crate::config;
@@ -54,8 +60,15 @@ struct SweepFile {
     args: Vec<String>,
     #[serde(default)]
     mode: Mode,
+    /// `run` points that train the same network share one trained model (default true).
+    #[serde(default = "yes")]
+    share_model: bool,
     /// Config key -> values; nested tables name keys by their path.
     axes: toml::Table,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A sweep as loaded: its points and how to run them.
@@ -66,6 +79,7 @@ pub struct Sweep {
     config: Option<String>,
     set: Vec<String>,
     args: Vec<String>,
+    share_model: bool,
     /// Axis keys, in the order the points vary them.
     pub keys: Vec<String>,
     /// Per point, one value per key.
@@ -135,6 +149,7 @@ impl Sweep {
             config,
             set: f.set,
             args: f.args,
+            share_model: f.share_model,
             keys,
             points,
         })
@@ -151,17 +166,18 @@ impl Sweep {
 
     /// Load every point's config before anything runs: a bad key or value is reported
     /// with the sweep file and the point, and nothing starts.
-    pub fn validate(&self) -> Result<()> {
-        for i in 0..self.points.len() {
-            config::load(self.config.as_deref(), &self.sets(i)).map_err(|e| {
-                input_error(format!(
-                    "sweep file {}: point {i} ({}): {e:#}",
-                    self.source,
-                    self.describe(i)
-                ))
-            })?;
-        }
-        Ok(())
+    pub fn validate(&self) -> Result<Vec<config::Loaded>> {
+        (0..self.points.len())
+            .map(|i| {
+                config::load(self.config.as_deref(), &self.sets(i)).map_err(|e| {
+                    input_error(format!(
+                        "sweep file {}: point {i} ({}): {e:#}",
+                        self.source,
+                        self.describe(i)
+                    ))
+                })
+            })
+            .collect()
     }
 
     fn describe(&self, i: usize) -> String {
@@ -180,8 +196,71 @@ impl Sweep {
         }
     }
 
-    /// The command line of point `i`, writing into `dir`.
-    fn command_args(&self, i: usize, dir: &Path) -> Vec<String> {
+    /// Which points share a trained model: per point, the index of its model in the
+    /// returned list of (model file name, the first point that trains it). Points that
+    /// train a network no other point trains keep training their own (no model).
+    /// `loaded`: every point's config (`validate`).
+    pub fn shared_models(
+        &self,
+        loaded: &[config::Loaded],
+    ) -> (Vec<Option<usize>>, Vec<(String, usize)>) {
+        let n = self.points.len();
+        if self.command != SweepCommand::Run || !self.share_model {
+            return (vec![None; n], Vec::new());
+        }
+        // What training reads: the network and learning config, the training data (paths
+        // as resolved against the config's directory).
+        let mut keys = Vec::with_capacity(n);
+        let mut count: std::collections::HashMap<String, usize> = Default::default();
+        for l in loaded {
+            let (c, d) = (&l.config, &l.config.data);
+            let key = c.system.model.is_empty().then(|| {
+                json!({
+                    "snn": serde_json::to_value(&c.snn).unwrap_or(Value::Null),
+                    "dataset": serde_json::to_value(d.dataset).unwrap_or(Value::Null),
+                    "images": d.train_images,
+                    "labels": d.train_labels,
+                    "samples": d.train_samples,
+                    "dir": l.base_dir.display().to_string(),
+                })
+                .to_string()
+            });
+            if let Some(k) = &key {
+                *count.entry(k.clone()).or_default() += 1;
+            }
+            keys.push(key);
+        }
+        let mut models: Vec<(String, usize)> = Vec::new();
+        let mut of_key: std::collections::HashMap<&str, usize> = Default::default();
+        let mut which = vec![None; n];
+        for (i, k) in keys.iter().enumerate() {
+            let Some(k) = k.as_deref().filter(|k| count[*k] > 1) else {
+                continue;
+            };
+            let m = *of_key.entry(k).or_insert_with(|| {
+                models.push((format!("m{:02}.h5", models.len()), i));
+                models.len() - 1
+            });
+            which[i] = Some(m);
+        }
+        (which, models)
+    }
+
+    /// The command line that trains model `name` as point `first` would train its network.
+    fn train_args(&self, first: usize, path: &Path) -> Vec<String> {
+        let mut a: Vec<String> = vec!["train".into()];
+        if let Some(c) = &self.config {
+            a.extend(["--config".into(), c.clone()]);
+        }
+        for s in self.sets(first) {
+            a.extend(["--set".into(), s]);
+        }
+        a.extend(["--out".into(), path.display().to_string()]);
+        a
+    }
+
+    /// The command line of point `i`, writing into `dir`, loading `model` if it shares one.
+    fn command_args(&self, i: usize, dir: &Path, model: Option<&Path>) -> Vec<String> {
         let mut a: Vec<String> = vec![match self.command {
             SweepCommand::Run => "run".into(),
             SweepCommand::Dram => "dram".into(),
@@ -191,6 +270,10 @@ impl Sweep {
         }
         for s in self.sets(i) {
             a.extend(["--set".into(), s]);
+        }
+        if let Some(m) = model {
+            let v = toml::Value::String(m.display().to_string());
+            a.extend(["--set".into(), format!("system.model={v}")]);
         }
         let out = dir.join(self.output_name()).display().to_string();
         match self.command {
@@ -361,20 +444,75 @@ fn point_dir(out: &Path, i: usize) -> PathBuf {
     out.join(format!("p{i:04}"))
 }
 
-/// Run point `i` as a child process; Ok(false) when it failed (its log says why).
-fn run_point(sweep: &Sweep, i: usize, out: &Path, exe: &Path) -> Result<bool> {
-    let dir = point_dir(out, i);
-    let log_path = dir.join("log.txt");
-    let log = std::fs::File::create(&log_path)
+/// Run `exe args` as a child process logging to `log_path`; Ok(false) when it failed
+/// (its log says why).
+fn run_child(exe: &Path, args: &[String], log_path: &Path) -> Result<bool> {
+    let log = std::fs::File::create(log_path)
         .with_context(|| format!("cannot write {}", log_path.display()))?;
     let err = log.try_clone()?;
     let status = std::process::Command::new(exe)
-        .args(sweep.command_args(i, &dir))
+        .args(args)
         .stdout(log)
         .stderr(err)
         .status()
         .with_context(|| format!("cannot start {}", exe.display()))?;
     Ok(status.success())
+}
+
+/// Train a shared model: into a temporary file first, so a model file that exists is
+/// complete (a rerun skips it; concurrent shards each write a whole one).
+fn train_model(sweep: &Sweep, first: usize, path: &Path, exe: &Path) -> Result<bool> {
+    // Per process: shards sharing the directory may train the same model at once.
+    let part = path.with_extension(format!("{}.part.h5", std::process::id()));
+    let ok = run_child(
+        exe,
+        &sweep.train_args(first, &part),
+        &path.with_extension("log"),
+    )?;
+    if ok {
+        std::fs::rename(&part, path)
+            .with_context(|| format!("cannot rename {} to {}", part.display(), path.display()))?;
+    }
+    Ok(ok)
+}
+
+/// Run `f` on every item on `jobs` worker threads; the items it failed, with why (empty:
+/// see its log).
+fn run_jobs(
+    items: &[usize],
+    jobs: usize,
+    pb: &indicatif::ProgressBar,
+    f: impl Fn(usize) -> Result<bool> + Sync,
+) -> Result<Vec<(usize, String)>> {
+    let (tx, rx) = crossbeam::channel::unbounded::<usize>();
+    for &i in items {
+        tx.send(i).ok();
+    }
+    drop(tx);
+    crossbeam::thread::scope(|s| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                let (rx, f) = (rx.clone(), &f);
+                s.spawn(move |_| {
+                    let mut failed = Vec::new();
+                    for i in rx.iter() {
+                        match f(i) {
+                            Ok(true) => {}
+                            Ok(false) => failed.push((i, String::new())),
+                            Err(e) => failed.push((i, format!("{e:#}"))),
+                        }
+                        pb.inc(1);
+                    }
+                    failed
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    })
+    .map_err(|_| anyhow::anyhow!("a sweep worker thread panicked"))
 }
 
 pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
@@ -394,15 +532,6 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
     let mine: Vec<usize> = (0..sweep.points.len())
         .filter(|i| i % shards == shard)
         .collect();
-    if a.dry_run {
-        for &i in &mine {
-            println!(
-                "p{i:04}: spikemem {}",
-                sweep.command_args(i, &point_dir(&out, i)).join(" ")
-            );
-        }
-        return Ok(());
-    }
     if a.collect {
         let n = collect(&sweep, &out)?;
         println!(
@@ -412,7 +541,31 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
         );
         return Ok(());
     }
-    sweep.validate()?;
+    let loaded = sweep.validate()?;
+    let (model_of, models) = sweep.shared_models(&loaded);
+    let models_dir = std::env::current_dir()
+        .map(|d| d.join(&out))
+        .unwrap_or_else(|_| out.clone())
+        .join("models");
+    let model_path = |i: usize| model_of[i].map(|m| models_dir.join(&models[m].0));
+    if a.dry_run {
+        for (name, first) in &models {
+            let path = models_dir.join(name);
+            println!(
+                "{name}: spikemem {}",
+                sweep.train_args(*first, &path).join(" ")
+            );
+        }
+        for &i in &mine {
+            println!(
+                "p{i:04}: spikemem {}",
+                sweep
+                    .command_args(i, &point_dir(&out, i), model_path(i).as_deref())
+                    .join(" ")
+            );
+        }
+        return Ok(());
+    }
     std::fs::create_dir_all(&out)
         .map_err(|e| input_error(format!("--out {}: {e}", out.display())))?;
     // Points already done are skipped; a directory holding another sweep's point is an
@@ -456,37 +609,52 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
         jobs
     );
     let exe = std::env::current_exe().context("cannot find the spikemem executable")?;
-    let pb = crate::progress::bar(todo.len() as u64, "sweep");
-    let (tx, rx) = crossbeam::channel::unbounded::<usize>();
-    for &i in &todo {
-        tx.send(i).ok();
+    // The shared models the remaining points need, trained first (a rerun keeps those
+    // already trained).
+    let mut train: Vec<usize> = todo.iter().filter_map(|&i| model_of[i]).collect();
+    train.sort_unstable();
+    train.dedup();
+    train.retain(|&m| !models_dir.join(&models[m].0).exists());
+    if !train.is_empty() {
+        std::fs::create_dir_all(&models_dir)
+            .with_context(|| format!("cannot create {}", models_dir.display()))?;
+        println!(
+            "training {} shared model(s) in {}",
+            train.len(),
+            models_dir.display()
+        );
     }
-    drop(tx);
-    let failed: Vec<(usize, String)> = crossbeam::thread::scope(|s| {
-        let workers: Vec<_> = (0..jobs)
-            .map(|_| {
-                let (rx, sweep, out, exe, pb) = (rx.clone(), &sweep, &out, &exe, &pb);
-                s.spawn(move |_| {
-                    let mut failed = Vec::new();
-                    for i in rx.iter() {
-                        match run_point(sweep, i, out, exe) {
-                            Ok(true) => {}
-                            Ok(false) => failed.push((i, String::new())),
-                            Err(e) => failed.push((i, format!("{e:#}"))),
-                        }
-                        pb.inc(1);
-                    }
-                    failed
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
-            .collect()
-    })
-    .map_err(|_| anyhow::anyhow!("a sweep worker thread panicked"))?;
+    let pb = crate::progress::bar((train.len() + todo.len()) as u64, "sweep");
+    let untrained = run_jobs(&train, jobs, &pb, |m| {
+        train_model(&sweep, models[m].1, &models_dir.join(&models[m].0), &exe)
+    })?;
+    let mut failed = run_jobs(&todo, jobs, &pb, |i| match model_path(i) {
+        Some(m) if !m.exists() => Err(anyhow::anyhow!(
+            "its shared model {} did not train (see {})",
+            m.display(),
+            m.with_extension("log").display()
+        )),
+        model => {
+            let dir = point_dir(&out, i);
+            run_child(
+                &exe,
+                &sweep.command_args(i, &dir, model.as_deref()),
+                &dir.join("log.txt"),
+            )
+        }
+    })?;
     pb.finish_and_clear();
+    failed.sort_unstable();
+    for (m, _) in &untrained {
+        eprintln!(
+            "shared model {} failed to train: see {}",
+            models[*m].0,
+            models_dir
+                .join(&models[*m].0)
+                .with_extension("log")
+                .display()
+        );
+    }
     let done = collect(&sweep, &out)?;
     println!(
         "{done} of {} points done; results in {}",
@@ -567,6 +735,43 @@ mod tests {
         assert!(msg.contains("s.toml") && msg.contains("sheduler"), "{msg}");
         assert!(parse_shard("1/0").is_err() && parse_shard("2/2").is_err());
         assert_eq!(parse_shard("1/3").unwrap(), (1, 3));
+    }
+
+    #[test]
+    fn points_training_the_same_network_share_a_model() {
+        let d = tempfile::tempdir().unwrap();
+        let models = |text: &str| {
+            let s = Sweep::load(&write(d.path(), text)).unwrap();
+            let loaded = s.validate().unwrap();
+            s.shared_models(&loaded)
+        };
+        // DRAM keys only: one network, one model for all.
+        let (of, m) = models("[axes]\n\"dram.vdd\" = [1.35, 1.2, 1.1]\n");
+        assert_eq!(of, [Some(0), Some(0), Some(0)]);
+        assert_eq!(m, [("m00.h5".to_string(), 0)]);
+        // A network key and a DRAM key: one model per network (keys in sorted order, the
+        // last, snn.n_excitatory, varying fastest).
+        let (of, m) =
+            models("[axes]\n\"snn.n_excitatory\" = [10, 20]\n\"dram.vdd\" = [1.35, 1.2]\n");
+        assert_eq!(of, [Some(0), Some(1), Some(0), Some(1)]);
+        assert_eq!(m, [("m00.h5".to_string(), 0), ("m01.h5".to_string(), 1)]);
+        // Training data count too; a network no other point trains trains in its run.
+        let (of, m) = models("[axes]\n\"data.train_samples\" = [100, 200]\n");
+        assert_eq!((of, m.len()), (vec![None, None], 0));
+        let (of, _) = models(
+            "mode = \"zip\"\n[axes]\n\"data.train_samples\" = [100, 100, 200]\n\"dram.vdd\" = [1.35, 1.2, 1.1]\n",
+        );
+        assert_eq!(of, [Some(0), Some(0), None]);
+        // Test-set size is no training input.
+        let (of, _) = models("[axes]\n\"data.test_samples\" = [10, 20]\n");
+        assert_eq!(of, [Some(0), Some(0)]);
+        // Off when asked, for dram sweeps, and for points that name a model.
+        let off = "share_model = false\n[axes]\n\"dram.vdd\" = [1.35, 1.2]\n";
+        assert_eq!(models(off).0, [None, None]);
+        let dram = "command = \"dram\"\n[axes]\n\"dram.vdd\" = [1.35, 1.2]\n";
+        assert_eq!(models(dram).0, [None, None]);
+        let named = "set = [\"system.model=\\\"m.h5\\\"\"]\n[axes]\n\"dram.vdd\" = [1.35, 1.2]\n";
+        assert_eq!(models(named).0, [None, None]);
     }
 
     #[test]

@@ -168,4 +168,41 @@ fn run_sweep_reports_accuracy_per_point() {
     let e1: f64 = t[2][e_dram].parse().unwrap();
     assert!(e1 < e0, "{e1} vs {e0}");
     assert!(dir.path().join("o/p0001/trace.h5").exists());
+    // Both points train the same network: it was trained once and both loaded it.
+    let model = dir.path().join("o/models/m00.h5");
+    assert!(model.exists());
+    let src = t[0]
+        .iter()
+        .position(|h| h == "result.model.source")
+        .unwrap();
+    for r in &t[1..] {
+        assert!(r[src].ends_with("o/models/m00.h5"), "{}", r[src]);
+    }
+    // The same sweep with every point training its own network gives the same results.
+    let text = std::fs::read_to_string(dir.path().join("v.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("own.toml"),
+        format!("share_model = false\n{text}"),
+    )
+    .unwrap();
+    let (code, o, e) = spikemem(&["sweep", "own.toml", "--out", "own"], dir.path());
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(!dir.path().join("own/models").exists());
+    let u = rows(&dir.path().join("own/results.csv"));
+    let col = |name: &str| u[0].iter().position(|h| h == name).unwrap();
+    let (u_acc, u_e) = (col("result.accuracy"), col("result.dram.energy_pj"));
+    assert_eq!(u.len(), 3);
+    for (a, b) in t[1..].iter().zip(&u[1..]) {
+        assert_eq!(a[acc], b[u_acc]);
+        assert_eq!(a[e_dram], b[u_e]);
+    }
+    // A rerun keeps the trained model and the finished points.
+    let before = std::fs::metadata(&model).unwrap().modified().unwrap();
+    let (code, o, e) = spikemem(&["sweep", "v.toml", "--out", "o"], dir.path());
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(o.contains("2 already done"), "{o}");
+    assert_eq!(
+        std::fs::metadata(&model).unwrap().modified().unwrap(),
+        before
+    );
 }
