@@ -69,6 +69,15 @@ struct BankRows {
     auto_pre: HashMap<u32, u64>,
 }
 
+/// Why `what` (a column command or SA_SEL) cannot access `row` in subarray `sa`, if so.
+fn row_not_open(br: &BankRows, sa: u32, row: u32, what: &str) -> Option<String> {
+    match br.open.get(&sa) {
+        None => Some(format!("{what} to a closed bank/subarray")),
+        Some(&r) if r != row => Some(format!("{what} to row {row} but row {r} is open")),
+        _ => None,
+    }
+}
+
 pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Violation> {
     let t = &std.timing;
     let (cl, cwl, bl) = (t.CL as u64, t.CWL as u64, t.BL as u64);
@@ -392,25 +401,15 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                 if salp != SalpMode::Masa {
                     state_err("SA_SEL without MASA".into(), &mut out);
                 }
-                match br.open.get(&sa) {
-                    None => state_err("SA_SEL to a precharged subarray".into(), &mut out),
-                    Some(&r) if r != a.row => state_err(
-                        format!("SA_SEL for row {} but row {r} is open", a.row),
-                        &mut out,
-                    ),
-                    _ => {}
+                if let Some(e) = row_not_open(br, sa, a.row, "SA_SEL") {
+                    state_err(e, &mut out);
                 }
                 br.selected = Some(sa);
             }
             cmd if is_cas(cmd) => {
                 let br = banks.entry(key).or_default();
-                match br.open.get(&sa) {
-                    None => state_err("column command to a closed bank/subarray".into(), &mut out),
-                    Some(&r) if r != a.row => state_err(
-                        format!("column command to row {} but row {r} is open", a.row),
-                        &mut out,
-                    ),
-                    _ => {}
+                if let Some(e) = row_not_open(br, sa, a.row, "column command") {
+                    state_err(e, &mut out);
                 }
                 if salp == SalpMode::Salp2
                     && br.order.last() != Some(&sa)
@@ -688,26 +687,21 @@ mod tests {
                 .map(|v| (v.rule, v.earliest_cycle))
                 .collect()
         };
-        // SA_SEL too early after the read in the other subarray.
-        let mut tr = legal;
-        tr[3].cycle = 40;
-        assert_eq!(
-            rules(&tr),
-            vec![(
-                "tRTP (read to other subarray's SASEL): RD@32 -> SASEL@40 needs 41".into(),
-                41
-            )]
-        );
-        // ... and after the write.
-        let mut tr = legal;
-        tr[6].cycle = 67;
-        assert_eq!(
-            rules(&tr),
-            vec![(
-                "CWL+BL (write to other subarray's SASEL): WR@52 -> SASEL@67 needs 68".into(),
-                68
-            )]
-        );
+        // SA_SEL one cycle too early after the read, then the write, in the other subarray.
+        for (k, rule) in [
+            (
+                3,
+                "tRTP (read to other subarray's SASEL): RD@32 -> SASEL@40 needs 41",
+            ),
+            (
+                6,
+                "CWL+BL (write to other subarray's SASEL): WR@52 -> SASEL@67 needs 68",
+            ),
+        ] {
+            let mut tr = legal;
+            tr[k].cycle -= 1;
+            assert_eq!(rules(&tr), vec![(rule.to_string(), legal[k].cycle)]);
+        }
         // A read in subarray 0 without selecting it (subarray 1 was activated last).
         let tr = [legal[0], legal[1], legal[2], at(42, Command::RD, 0, 5)];
         assert_eq!(
@@ -721,7 +715,7 @@ mod tests {
         let tr = [at(0, Command::ACT, 0, 5), at(10, Command::SASEL, 2, 7)];
         assert_eq!(
             rules(&tr),
-            vec![("SA_SEL to a precharged subarray".into(), 10)]
+            vec![("SA_SEL to a closed bank/subarray".into(), 10)]
         );
         let v = check(&s, SalpMode::Salp2, &tr);
         assert!(v.iter().any(|x| x.rule == "SA_SEL without MASA"), "{v:?}");
