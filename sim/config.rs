@@ -26,7 +26,7 @@ pub struct Config {
     pub trace: TraceConfig,
 }
 
-/// `[sram.weights]`, `[sram.buffer]`, `[sram.neurons]`: the on-chip memories. A
+/// `[sram.weights]`, `[sram.buffer]`, `[sram.neurons]`, `[sram.delays]`: the on-chip memories. A
 /// `capacity_bytes` of 0 sizes a memory to what it holds (next power of two).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -37,6 +37,9 @@ pub struct SramTables {
     pub buffer: SramConfig,
     /// Neuron state memory (membrane, conductances, threshold).
     pub neurons: SramConfig,
+    /// The delay ring of per-synapse delays: per future timestep slot, one 16-bit input
+    /// accumulator per post neuron (used when the network has per-synapse delays).
+    pub delays: SramConfig,
 }
 
 impl Default for SramTables {
@@ -49,7 +52,8 @@ impl Default for SramTables {
         SramTables {
             weights: auto.clone(),
             buffer: auto.clone(),
-            neurons: auto,
+            neurons: auto.clone(),
+            delays: auto,
         }
     }
 }
@@ -206,6 +210,7 @@ fn validate(c: &Config) -> Result<(), String> {
         ("weights", &c.sram.weights),
         ("buffer", &c.sram.buffer),
         ("neurons", &c.sram.neurons),
+        ("delays", &c.sram.delays),
     ] {
         if s.capacity_bytes != 0 {
             s.validate().map_err(|e| format!("sram.{k}: {e}"))?;

@@ -478,3 +478,59 @@ fn sparse_encodings_run_and_take_faults_on_their_weight_fields() {
     }
     assert_eq!(cb["memory"]["fault_bits_flipped"], 0);
 }
+
+#[test]
+fn per_synapse_delays_widen_the_fields_and_fill_the_delay_ring() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sets = [
+        "snn.n_excitatory=50",
+        "snn.weight_bits=8",
+        "snn.input_delay_max_ms=10",
+    ];
+    let mut args = vec!["train", "--set", "data.train_samples=100", "--out", "m.h5"];
+    for s in &sets {
+        args.extend(["--set", s]);
+    }
+    let (code, o, e) = spikemem(&args, d);
+    assert_eq!(code, 0, "{o}{e}");
+    let mut base = sets.to_vec();
+    base.extend(["data.test_samples=5", "dram.standard=DDR3L-1600"]);
+    let s = run(d, &base, "d.h5");
+    // 10 ms at 0.5 ms steps: delays 0..=20 in 5 bits; a ring of 32 slots.
+    let m = &s["memory"];
+    assert_eq!(m["delay_bits"], 5);
+    assert_eq!(m["delay_ring_slots"], 32);
+    assert_eq!(m["footprint_bits"], 784 * 50 * (8 + 5));
+    // A forward row is 50 x 13 bits = 650 bits: at least 10 64-bit words per spike.
+    let spikes = s["input_spikes"].as_u64().unwrap();
+    assert!(s["weight_words_requested"].as_u64().unwrap() >= spikes * 10);
+    // The ring: 32 slots x 50 accumulators x 2 bytes = 3200 -> 4096 bytes. Each synaptic
+    // op (crossbar: 50 per input spike) is a read-modify-write of its accumulator, and
+    // every step the neuron units read and clear one slot (50 x 16 bits = 13 words).
+    let r = &s["sram"]["delays"];
+    assert_eq!(r["capacity_bytes"], 4096);
+    assert_eq!(r["reads"], r["writes"]);
+    let per_steps = r["reads"].as_u64().unwrap() - spikes * 50;
+    assert!(per_steps > 0 && per_steps.is_multiple_of(13), "{per_steps}");
+    assert!(
+        s["energy_breakdown_pj"]["sram.delays"]["read"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    // Bit errors hit the delay fields too: flips over all 13 bits of every field.
+    let mut faulty = base.to_vec();
+    faulty.extend([
+        "dram.vdd=1.025",
+        "dram.error_model=uniform",
+        "dram.ber=0.01",
+    ]);
+    let f = run(d, &faulty, "f.h5");
+    let flipped = f["memory"]["fault_bits_flipped"].as_u64().unwrap() as f64;
+    let mean = 0.01 * (784 * 50 * 13) as f64;
+    assert!(
+        (flipped - mean).abs() < 5.0 * (mean * 0.99).sqrt() + 1.0,
+        "flipped {flipped}, expected ~{mean}"
+    );
+}

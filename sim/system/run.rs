@@ -108,6 +108,10 @@ pub struct Accelerator {
     sram_weights: Option<Sram>,
     sram_buffer: Sram,
     sram_neurons: Sram,
+    /// The delay ring (per-synapse delays only), and the words of one of its slots (one
+    /// 16-bit accumulator per post neuron), read and cleared every step.
+    sram_delays: Option<Sram>,
+    delay_slot_words: u64,
     input_pop: usize,
     exc_pop: usize,
     n_neurons: u64,
@@ -147,7 +151,8 @@ impl Accelerator {
         let core = self.core.energy_pj(t) + self.decoder_pj;
         let sram = self.sram_buffer.energy_pj(t)
             + self.sram_neurons.energy_pj(t)
-            + self.sram_weights.as_ref().map_or(0.0, |s| s.energy_pj(t));
+            + self.sram_weights.as_ref().map_or(0.0, |s| s.energy_pj(t))
+            + self.sram_delays.as_ref().map_or(0.0, |s| s.energy_pj(t));
         let dram = self.rd.power.energy(&self.dram.mem.activity()).total_pj();
         [core, sram, dram]
     }
@@ -173,6 +178,9 @@ impl Accelerator {
         self.sram_neurons.book(&mut l, "sram.neurons", t);
         if let Some(s) = &self.sram_weights {
             s.book(&mut l, "sram.weights", t);
+        }
+        if let Some(s) = &self.sram_delays {
+            s.book(&mut l, "sram.delays", t);
         }
         for (k, e) in self.rd.power.energy(&self.dram.mem.activity()).entries() {
             l.book("dram", k, e);
@@ -258,6 +266,13 @@ impl StepObserver for Accelerator {
         // Every neuron's state is read and written once per step.
         self.sram_neurons.read(self.n_neurons);
         self.sram_neurons.write(self.n_neurons);
+        // Per-synapse delays: each synaptic op adds into its post neuron's accumulator in
+        // the ring slot its delay names (read-modify-write of one word); the neuron units
+        // read this step's slot and clear it.
+        if let Some(r) = &mut self.sram_delays {
+            r.read(synops + self.delay_slot_words);
+            r.write(synops + self.delay_slot_words);
+        }
         let timing = self.core.run_timestep(&TimestepWork {
             spikes_in: inputs.len() as u64,
             synops,
@@ -338,40 +353,43 @@ fn stored_codes(net: &Network) -> Result<(Vec<u32>, u32)> {
     })
 }
 
-/// Flip the weak-cell bits of the stored weights where they sit in DRAM, and hand the
-/// values read back to the network. Weak cells are stable per location, so applying
+/// Flip the weak-cell bits of the stored synapse fields where they sit in DRAM, and hand
+/// the values read back to the network. Weak cells are stable per location, so applying
 /// them once to the stationary weights equals applying them on every read.
 ///
-/// The weight fields are packed little-endian from the start of the placed region: every
-/// code for the crossbar (code k at bit k x b), only the present synapses' codes for the
-/// sparse encodings. Pointers, indices and bitmaps are taken as protected (ECC).
+/// The synapse fields (weight, then delay with per-synapse delays) are packed
+/// little-endian from the start of the placed region: every field for the crossbar (field
+/// k at bit k x b), only the present synapses' fields for the sparse encodings. Pointers,
+/// indices and bitmaps are taken as protected (ECC). A flipped delay bit changes the
+/// synapse's delay; a synapse read back with weight 0 keeps its delay (it delivers nothing).
 fn apply_dram_faults(
     net: &mut Network,
-    codes: &[u32],
-    bits: u32,
+    layer: &DenseLayer,
     dense: bool,
     placement: &Placement,
     faults: &FaultMap,
     mapper: &spikemem_arch::dram::mapping::AddressMapper,
 ) -> Result<u64> {
+    let fields = layer.fields();
+    let bits = layer.field_bits() as u64;
     let stored: Vec<usize> = if dense {
-        (0..codes.len()).collect()
+        (0..fields.len()).collect()
     } else {
-        (0..codes.len()).filter(|&k| codes[k] != 0).collect()
+        (0..fields.len()).filter(|&k| fields[k] != 0).collect()
     };
-    let total_bits = stored.len() as u64 * bits as u64;
+    let total_bits = stored.len() as u64 * bits;
     let bb = placement.burst_bytes as usize;
     let bursts = (total_bits.div_ceil(8) as usize).div_ceil(bb);
     anyhow::ensure!(
         bursts <= placement.burst_addr.len(),
-        "internal: weight fields ({bursts} bursts) exceed the placed region ({} bursts)",
+        "internal: synapse fields ({bursts} bursts) exceed the placed region ({} bursts)",
         placement.burst_addr.len()
     );
     let mut image = vec![0u8; bursts * bb];
     for (slot, &k) in stored.iter().enumerate() {
-        for bit in 0..bits as u64 {
-            if (codes[k] >> bit) & 1 == 1 {
-                let pos = slot as u64 * bits as u64 + bit;
+        for bit in 0..bits {
+            if (fields[k] >> bit) & 1 == 1 {
+                let pos = slot as u64 * bits + bit;
                 image[(pos / 8) as usize] |= 1 << (pos % 8);
             }
         }
@@ -383,17 +401,21 @@ fn apply_dram_faults(
     if flipped == 0 {
         return Ok(0);
     }
-    let mut read = codes.to_vec();
+    let mut read = layer.codes.clone();
+    let mut delays = layer.delays.clone();
     for (slot, &k) in stored.iter().enumerate() {
-        let mut v = 0u32;
-        for bit in 0..bits as u64 {
-            let pos = slot as u64 * bits as u64 + bit;
-            v |= (((image[(pos / 8) as usize] >> (pos % 8)) & 1) as u32) << bit;
+        let mut v = 0u64;
+        for bit in 0..bits {
+            let pos = slot as u64 * bits + bit;
+            v |= (((image[(pos / 8) as usize] >> (pos % 8)) & 1) as u64) << bit;
         }
-        read[k] = v;
+        read[k] = layer.weight_of(v);
+        if layer.delay_bits > 0 && read[k] != 0 {
+            delays[k] = (v >> layer.weight_bits) as u16;
+        }
     }
     let p = net.input_projection().expect("checked by stored_codes");
-    if bits == 32 && net.codes(p).is_none() {
+    if layer.weight_bits == 32 && net.codes(p).is_none() {
         // Float weights: a flipped exponent bit can give inf/NaN; the datapath clamps
         // to the representable weight range [0, 1] (NaN -> 0).
         let w: Vec<f32> = read
@@ -410,6 +432,9 @@ fn apply_dram_faults(
         net.set_weights(p, &w)?;
     } else {
         net.set_codes(p, &read)?;
+    }
+    if layer.delay_bits > 0 && delays != layer.delays {
+        net.set_delays(p, &delays)?;
     }
     Ok(flipped)
 }
@@ -434,12 +459,34 @@ fn build(
             cfg.encoding.kind.name()
         )));
     }
-    let layer = Layer::Dense(DenseLayer {
+    // Per-synapse delays are stored with each synapse, in the bits the configured
+    // maximum delay needs (5 at 0.5 ms steps up to 10 ms).
+    let mut dense = DenseLayer {
         n_pre,
         n_post,
         weight_bits: bits,
         codes: codes.clone(),
-    });
+        delay_bits: 0,
+        delays: Vec::new(),
+    };
+    let mut delay_slots = 0u64;
+    if let Some(d) = net.delays(p) {
+        let max_steps = d
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0)
+            .max((cfg.snn.input_delay_max_ms / cfg.snn.dt_ms).round() as u16)
+            as u64;
+        let delay_bits = (64 - max_steps.leading_zeros()).max(1);
+        // The ring holds the current step and every future one a delay can name.
+        delay_slots = (max_steps + 1).next_power_of_two();
+        dense = dense
+            .with_delays(delay_bits, d.to_vec())
+            .map_err(|e| input_error(format!("per-synapse delays: {e}")))?;
+    }
+    let layer_delay_bits = dense.delay_bits;
+    let layer = Layer::Dense(dense);
     let enc = encoding::build(cfg.encoding.kind, &layer, cfg.encoding.word_bits)
         .map_err(|e| input_error(format!("encoding: {e}")))?;
     let footprint_bytes = enc
@@ -478,10 +525,12 @@ fn build(
     let ber = cfg.dram.ber.unwrap_or(rd.op.ber);
     let faults = FaultMap::new(cfg.dram.error_model, ber, cfg.dram.fault_seed, &rd.standard);
     let flipped = if cfg.system.weights_in == WeightHome::Dram {
+        let Layer::Dense(dense) = &layer else {
+            unreachable!("built as a dense layer above")
+        };
         apply_dram_faults(
             net,
-            &codes,
-            bits,
+            dense,
             cfg.encoding.kind == EncodingKind::Crossbar,
             &placement,
             &faults,
@@ -515,6 +564,13 @@ fn build(
     let sram_buffer = sram_cfg(&cfg.sram.buffer, cfg.core.weight_buffer_bytes)?;
     // Neuron state: membrane, conductances, threshold: 4 x 16 bits per neuron.
     let sram_neurons = sram_cfg(&cfg.sram.neurons, n_neurons * 8)?;
+    // Delay ring: one 16-bit accumulator per post neuron and slot.
+    let sram_delays = (delay_slots > 0)
+        .then(|| sram_cfg(&cfg.sram.delays, delay_slots * n_post as u64 * 2))
+        .transpose()?;
+    let delay_slot_words = sram_delays.as_ref().map_or(0, |s| {
+        (n_post as u64 * 16).div_ceil(s.config().word_bits as u64)
+    });
     let names = net.population_names();
     let input_pop = names
         .iter()
@@ -529,6 +585,7 @@ fn build(
     let memory = json!({
         "projection": info.name,
         "n_pre": n_pre, "n_post": n_post, "weight_bits": bits,
+        "delay_bits": layer_delay_bits, "delay_ring_slots": delay_slots,
         "encoding": cfg.encoding.kind.name(),
         "footprint_bits": enc.footprint_bits(),
         "weights_in": format!("{:?}", cfg.system.weights_in).to_lowercase(),
@@ -555,6 +612,8 @@ fn build(
         sram_weights,
         sram_buffer,
         sram_neurons,
+        sram_delays,
+        delay_slot_words,
         input_pop,
         exc_pop,
         n_neurons,
@@ -840,6 +899,7 @@ fn summarize(
         ("buffer", Some(&acc.sram_buffer)),
         ("neurons", Some(&acc.sram_neurons)),
         ("weights", acc.sram_weights.as_ref()),
+        ("delays", acc.sram_delays.as_ref()),
     ]
     .into_iter()
     .filter_map(|(k, s)| s.map(|s| (k, s)))
@@ -907,12 +967,16 @@ fn print_run_summary(s: &Value, path: &Path) {
     );
     let d = &s["dram"];
     println!(
-        "  DRAM: {} reads, row-hit rate {:.3}, {:.2} GB/s; weights {} bits ({})",
+        "  DRAM: {} reads, row-hit rate {:.3}, {:.2} GB/s; input synapses {} bits ({}{})",
         d["reads"],
         d["row_hit_rate"].as_f64().unwrap_or(0.0),
         d["bandwidth_gbps"].as_f64().unwrap_or(0.0),
-        s["weight_memory_bits"],
-        s["memory"]["encoding"].as_str().unwrap_or("?")
+        s["memory"]["footprint_bits"],
+        s["memory"]["encoding"].as_str().unwrap_or("?"),
+        match s["memory"]["delay_bits"].as_u64() {
+            Some(b) if b > 0 => format!(", {b}-bit delays"),
+            _ => String::new(),
+        }
     );
     println!(
         "  {:.1} images/s; trace: {}",

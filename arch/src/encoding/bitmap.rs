@@ -17,6 +17,8 @@ pub struct BitmapEncoding {
     n_post: usize,
     /// One group per row: group `pre` holds row pre's N_post entries.
     store: PointerBitmap,
+    /// Bits of a synapse field's weight (the delay, if stored, sits above it).
+    weight_bits: u32,
 }
 
 impl BitmapEncoding {
@@ -24,7 +26,8 @@ impl BitmapEncoding {
         BitmapEncoding {
             n_pre: layer.n_pre,
             n_post: layer.n_post,
-            store: PointerBitmap::new(&layer.codes, layer.n_post, layer.weight_bits, word_bits),
+            store: PointerBitmap::new(&layer.fields(), layer.n_post, layer.field_bits(), word_bits),
+            weight_bits: layer.weight_bits,
         }
     }
     pub fn ptr_bits(&self) -> u32 {
@@ -123,7 +126,7 @@ impl SynapseEncoding for BitmapEncoding {
         for (post, o) in out.iter_mut().enumerate().take(self.n_post) {
             *o = 0;
             if s.present(start + post as u64) {
-                *o = s.weight(slot);
+                *o = (s.value(slot) & ((1u64 << self.weight_bits) - 1)) as u32;
                 slot += 1;
             }
         }

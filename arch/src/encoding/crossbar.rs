@@ -1,5 +1,5 @@
 //! Dense crossbar: every (pre, post) weight stored, zeros included, row-major.
-//! Footprint N_pre * N_post * b bits. Forward reads row i; backward reads one element
+//! Footprint N_pre * N_post * b bits (b: the synapse field, weight and delay). Forward reads row i; backward reads one element
 //! per row (column j); an update rewrites the words of one element.
 
 use super::{
@@ -11,17 +11,19 @@ pub struct CrossbarEncoding {
     n_pre: usize,
     n_post: usize,
     weights: PackedArray,
+    weight_bits: u32,
     layout: Layout,
 }
 
 impl CrossbarEncoding {
     pub fn new(layer: &DenseLayer, word_bits: u32) -> Self {
-        let weights = PackedArray::of_codes(&layer.codes, layer.weight_bits);
+        let weights = PackedArray::of_values(&layer.fields(), layer.field_bits());
         let layout = Layout::new(word_bits, &[weights.len_bits()]);
         CrossbarEncoding {
             n_pre: layer.n_pre,
             n_post: layer.n_post,
             weights,
+            weight_bits: layer.weight_bits,
             layout,
         }
     }
@@ -81,7 +83,7 @@ impl SynapseEncoding for CrossbarEncoding {
 
     fn decode_forward(&self, pre: usize, out: &mut [u32]) {
         for (post, o) in out.iter_mut().enumerate().take(self.n_post) {
-            *o = self.weights.get(self.at(pre, post)) as u32;
+            *o = (self.weights.get(self.at(pre, post)) & ((1u64 << self.weight_bits) - 1)) as u32;
         }
     }
 }

@@ -20,7 +20,8 @@ pub struct FunctionalEncoding {
 
 impl FunctionalEncoding {
     pub fn new(layer: &ConvLayer, word_bits: u32) -> Self {
-        let kernel = PackedArray::of_codes(&layer.kernel, layer.weight_bits);
+        let codes: Vec<u64> = layer.kernel.iter().map(|&c| c as u64).collect();
+        let kernel = PackedArray::of_values(&codes, layer.weight_bits);
         let layout = Layout::new(word_bits, &[kernel.len_bits()]);
         FunctionalEncoding {
             g: layer.geom,

@@ -23,7 +23,12 @@ impl FunctionalBitmapEncoding {
         let g = layer.geom;
         FunctionalBitmapEncoding {
             g,
-            store: PointerBitmap::new(&layer.kernel, g.k * g.k, layer.weight_bits, word_bits),
+            store: PointerBitmap::new(
+                &layer.kernel.iter().map(|&c| c as u64).collect::<Vec<_>>(),
+                g.k * g.k,
+                layer.weight_bits,
+                word_bits,
+            ),
         }
     }
     pub fn ptr_bits(&self) -> u32 {
@@ -148,7 +153,7 @@ impl SynapseEncoding for FunctionalBitmapEncoding {
         for co in 0..g.c_out {
             for (idx, post) in g.forward_taps(pre, co) {
                 if self.present(idx) {
-                    out[post] = self.store.weight(self.store.slot(idx as u64));
+                    out[post] = self.store.value(self.store.slot(idx as u64)) as u32;
                 }
             }
         }

@@ -19,7 +19,9 @@ const ENTRIES: usize = 1;
 pub struct IndexEncoding {
     n_pre: usize,
     n_post: usize,
+    /// Bits of a stored synapse field (weight, then delay) and of its weight.
     b: u32,
+    weight_bits: u32,
     col_bits: u32,
     ptrs: PackedArray,
     entries: BitVec,
@@ -34,10 +36,11 @@ impl IndexEncoding {
         let mut k = 0u64;
         for pre in 0..layer.n_pre {
             ptrs.push(k);
-            for (post, &c) in layer.row(pre).iter().enumerate() {
-                if c != 0 {
+            for post in 0..layer.n_post {
+                let f = layer.field(pre * layer.n_post + post);
+                if f != 0 {
                     entries.push(post as u64, col_bits);
-                    entries.push(c as u64, layer.weight_bits);
+                    entries.push(f, layer.field_bits());
                     k += 1;
                 }
             }
@@ -47,7 +50,8 @@ impl IndexEncoding {
         IndexEncoding {
             n_pre: layer.n_pre,
             n_post: layer.n_post,
-            b: layer.weight_bits,
+            b: layer.field_bits(),
+            weight_bits: layer.weight_bits,
             col_bits,
             ptrs,
             entries,
@@ -159,10 +163,10 @@ impl SynapseEncoding for IndexEncoding {
     fn decode_forward(&self, pre: usize, out: &mut [u32]) {
         out.iter_mut().for_each(|o| *o = 0);
         for k in self.ptr(pre)..self.ptr(pre + 1) {
-            let w = self
-                .entries
-                .get(k * self.entry_bits() + self.col_bits as u64, self.b)
-                as u32;
+            let w = self.entries.get(
+                k * self.entry_bits() + self.col_bits as u64,
+                self.weight_bits,
+            ) as u32;
             out[self.col(k)] = w;
         }
     }

@@ -222,12 +222,19 @@ impl EncodingConfig {
 
 /// A dense layer: row-major N_pre x N_post codes of `weight_bits` bits; 0 = no synapse.
 /// Signed weights are stored as their b-bit two's-complement pattern by the quantizer.
+/// With per-synapse delays (`delay_bits` > 0), each present synapse also stores its delay
+/// in timesteps, right above its weight: its stored field is `weight_bits + delay_bits`
+/// wide (`field`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DenseLayer {
     pub n_pre: usize,
     pub n_post: usize,
     pub weight_bits: u32,
     pub codes: Vec<u32>,
+    /// Bits of each synapse's delay field (0: no per-synapse delays).
+    pub delay_bits: u32,
+    /// Per synapse (row-major), its delay in timesteps; empty when `delay_bits` = 0.
+    pub delays: Vec<u16>,
 }
 
 impl DenseLayer {
@@ -242,9 +249,39 @@ impl DenseLayer {
             n_post,
             weight_bits,
             codes,
+            delay_bits: 0,
+            delays: Vec::new(),
         };
         d.validate()?;
         Ok(d)
+    }
+    /// The same layer with per-synapse delays (timesteps) stored in `delay_bits` bits.
+    pub fn with_delays(mut self, delay_bits: u32, delays: Vec<u16>) -> Result<Self, EncodingError> {
+        self.delay_bits = delay_bits;
+        self.delays = delays;
+        self.validate()?;
+        Ok(self)
+    }
+    /// Width of a stored synapse field: weight, then delay.
+    pub fn field_bits(&self) -> u32 {
+        self.weight_bits + self.delay_bits
+    }
+    /// Synapse k's stored field (0 = no synapse: an absent synapse stores no delay).
+    pub fn field(&self, k: usize) -> u64 {
+        let c = self.codes[k] as u64;
+        if c == 0 || self.delay_bits == 0 {
+            c
+        } else {
+            c | (self.delays[k] as u64) << self.weight_bits
+        }
+    }
+    /// Every synapse's field, row-major.
+    pub fn fields(&self) -> Vec<u64> {
+        (0..self.codes.len()).map(|k| self.field(k)).collect()
+    }
+    /// The weight code in a stored field.
+    pub fn weight_of(&self, field: u64) -> u32 {
+        (field & ((1u64 << self.weight_bits) - 1)) as u32
     }
     pub fn validate(&self) -> Result<(), EncodingError> {
         let (n_pre, n_post) = (self.n_pre, self.n_post);
@@ -260,7 +297,36 @@ impl DenseLayer {
                 self.codes.len()
             )));
         }
-        check_codes(&self.codes, self.weight_bits)
+        check_codes(&self.codes, self.weight_bits)?;
+        if self.delay_bits > 16 {
+            return Err(EncodingError::InvalidLayer(format!(
+                "delay_bits {} is not accepted: 0..=16",
+                self.delay_bits
+            )));
+        }
+        let want = if self.delay_bits == 0 {
+            0
+        } else {
+            self.codes.len()
+        };
+        if self.delays.len() != want {
+            return Err(EncodingError::InvalidLayer(format!(
+                "{} delays for {want} synapses (delay_bits {})",
+                self.delays.len(),
+                self.delay_bits
+            )));
+        }
+        match self
+            .delays
+            .iter()
+            .position(|&d| (d as u64) >> self.delay_bits != 0)
+        {
+            Some(k) => Err(EncodingError::InvalidLayer(format!(
+                "delay {} of synapse {k} does not fit in {} bits",
+                self.delays[k], self.delay_bits
+            ))),
+            None => Ok(()),
+        }
     }
     pub fn nnz(&self) -> u64 {
         self.codes.iter().filter(|&&c| c != 0).count() as u64
@@ -479,6 +545,8 @@ impl ConvLayer {
             n_post,
             weight_bits: self.weight_bits,
             codes,
+            delay_bits: 0,
+            delays: Vec::new(),
         }
     }
 }
@@ -640,11 +708,11 @@ impl PackedArray {
             bits: BitVec::default(),
         }
     }
-    /// Every code, zeros included.
-    pub fn of_codes(codes: &[u32], width: u32) -> Self {
+    /// Every value, zeros included.
+    pub fn of_values(values: &[u64], width: u32) -> Self {
         let mut a = PackedArray::new(width);
-        for &c in codes {
-            a.push(c as u64);
+        for &v in values {
+            a.push(v);
         }
         a
     }

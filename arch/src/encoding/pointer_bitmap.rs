@@ -26,19 +26,20 @@ pub(crate) struct PointerBitmap {
 }
 
 impl PointerBitmap {
-    /// Store `codes` (0 = absent) in groups of `group_len` entries.
-    pub fn new(codes: &[u32], group_len: usize, weight_bits: u32, word_bits: u32) -> Self {
-        let nnz = codes.iter().filter(|&&c| c != 0).count() as u64;
+    /// Store `values` (synapse fields, `width` bits; 0 = absent) in groups of
+    /// `group_len` entries.
+    pub fn new(values: &[u64], group_len: usize, width: u32, word_bits: u32) -> Self {
+        let nnz = values.iter().filter(|&&c| c != 0).count() as u64;
         let mut ptrs = PackedArray::new(index_bits(nnz));
         let mask = (1u64 << ptrs.width) - 1;
-        let (mut map, mut weights) = (BitVec::default(), PackedArray::new(weight_bits));
+        let (mut map, mut weights) = (BitVec::default(), PackedArray::new(width));
         let mut n = 0u64;
-        for group in codes.chunks(group_len) {
+        for group in values.chunks(group_len) {
             ptrs.push(n & mask);
             for &c in group {
                 map.push((c != 0) as u64, 1);
                 if c != 0 {
-                    weights.push(c as u64);
+                    weights.push(c);
                     n += 1;
                 }
             }
@@ -84,8 +85,9 @@ impl PointerBitmap {
         let g = entry / self.group_len;
         self.ptr(g as usize) + self.ones(g * self.group_len, entry)
     }
-    pub fn weight(&self, slot: u64) -> u32 {
-        self.weights.get(slot) as u32
+    /// The stored field in weight slot `slot`.
+    pub fn value(&self, slot: u64) -> u64 {
+        self.weights.get(slot)
     }
     /// Touch bitmap bits [bit, bit + len).
     pub fn touch_map(&self, ranges: &mut Vec<WordRange>, bit: u64, len: u64) -> u64 {

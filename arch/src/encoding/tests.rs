@@ -217,6 +217,46 @@ fn round_trip(enc: &dyn SynapseEncoding, d: &DenseLayer) {
     }
 }
 
+/// Per-synapse delays widen every stored synapse field by `delay_bits`: the footprints
+/// follow the formulas with b = weight + delay bits (crossbar 3*4*7 = 84, index
+/// 5*(7+2) + 4*3 = 57, bitmap 12 + 5*7 + 3*3 = 56), the fields hold the delays, and the
+/// weights decode as before.
+#[test]
+fn delays_widen_the_synapse_fields() {
+    let Layer::Dense(d) = small() else {
+        unreachable!()
+    };
+    let delays: Vec<u16> = (0..12).map(|k| (k % 8) as u16).collect();
+    let dd = d.clone().with_delays(3, delays).unwrap();
+    assert_eq!(dd.field_bits(), 7);
+    // Synapse 3 (code 3, delay 3), synapse 1 absent (no delay stored).
+    assert_eq!(dd.field(3), 3 | 3 << 4);
+    assert_eq!(dd.field(1), 0);
+    assert_eq!(dd.weight_of(dd.field(3)), 3);
+    let l = Layer::Dense(dd.clone());
+    let fp: Vec<u64> = DENSE_KINDS
+        .iter()
+        .map(|&k| build(k, &l, 8).unwrap().footprint_bits())
+        .collect();
+    assert_eq!(fp, [84, 57, 56]);
+    for k in DENSE_KINDS {
+        assert_eq!(fp[k as usize], formula_bits(k, 3, 4, 7, 5), "{k:?}");
+        round_trip(build(k, &l, 8).unwrap().as_ref(), &d);
+        // A forward access reads at least the words it read without delays.
+        let (mut r0, mut r1) = (Vec::new(), Vec::new());
+        let e0 = build(k, &Layer::Dense(d.clone()), 8).unwrap();
+        let e1 = build(k, &l, 8).unwrap();
+        for i in 0..3 {
+            assert!(e1.forward(i, &mut r1).words_read >= e0.forward(i, &mut r0).words_read);
+        }
+    }
+    // Bad delays are named.
+    let e = d.clone().with_delays(2, vec![4; 12]).unwrap_err();
+    assert!(format!("{e}").contains("does not fit in 2 bits"), "{e}");
+    let e = d.clone().with_delays(3, vec![0; 11]).unwrap_err();
+    assert!(format!("{e}").contains("11 delays for 12 synapses"), "{e}");
+}
+
 #[test]
 fn every_encoding_round_trips() {
     for (n_pre, n_post, bits, density, seed) in [
@@ -494,6 +534,8 @@ fn config_names_and_validation() {
         n_post: 2,
         weight_bits: 2,
         codes: vec![1, 2, 3],
+        delay_bits: 0,
+        delays: Vec::new(),
     });
     assert!(matches!(
         build(EncodingKind::Index, &raw, 32),

@@ -32,6 +32,8 @@ pub fn random_dense(n_pre: usize, n_post: usize, bits: u32, density: f64, seed: 
         n_post,
         weight_bits: bits,
         codes: random_codes(n_pre * n_post, bits, density, seed),
+        delay_bits: 0,
+        delays: Vec::new(),
     }
 }
 
