@@ -6,8 +6,9 @@
 //! intended model change (a missed scheduler wake-up, fixed: 2 MASA random cases moved),
 //! and their `stats=` hashes once more when `ActivityCounts` gained its power-down and
 //! self-refresh fields, and again when it gained the first-refresh-of-self-refresh counts
-//! (all zero here: logs, completions and cycles unchanged); speed changes must
-//! not move any of them.
+//! (all zero here: logs, completions and cycles unchanged), and when MASA gained its
+//! subarray select (SASEL: MASA random lines moved; elsewhere only the new SASEL count in
+//! the stats); speed changes must not move any of them.
 //! Regenerate (only for an intended model change): GOLDEN_WRITE=1 cargo test --test golden
 
 use spikemem_arch::dram::config::{RowPolicy, SalpMode, SchedulerKind};
