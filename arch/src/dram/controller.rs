@@ -777,10 +777,15 @@ impl Channel {
     #[inline]
     fn sweep(&mut self, k: usize, floor: u64, p: &Params) -> Option<(u64, Pick)> {
         let any_owed = self.ref_owed.iter().any(|&o| o > 0);
-        for r in 0..p.ranks {
-            let e = self.timing.rank_earliest_all(r);
-            let r = r as usize * NCMD;
-            self.rank_e[r..r + NCMD].copy_from_slice(&e);
+        if p.ranks == 1 {
+            // The rank's lanes are the whole rank part (a copy, no max with the channel).
+            self.rank_e[..NCMD].copy_from_slice(self.timing.single_rank_earliest());
+        } else {
+            for r in 0..p.ranks {
+                let e = self.timing.rank_earliest_all(r);
+                let r = r as usize * NCMD;
+                self.rank_e[r..r + NCMD].copy_from_slice(&e);
+            }
         }
         let mut at = NEVER;
         let mut best_key = u64::MAX;

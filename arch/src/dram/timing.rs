@@ -591,6 +591,14 @@ impl TimingState {
         e
     }
 
+    /// With one rank: `rank_earliest_all(0)` without the max with the channel lanes
+    /// (`new` folds those into the rank's, and sibling rules need two ranks).
+    #[inline(always)]
+    pub fn single_rank_earliest(&self) -> &[u64; NCMD] {
+        debug_assert!(self.rank.len() == 1 && self.ch == [0; NCMD]);
+        &self.rank[0]
+    }
+
     /// The bank group, bank and subarray constraints of a bank-level `cmd` on `t`:
     /// `earliest` = the max of this and the rank part.
     #[inline(always)]
