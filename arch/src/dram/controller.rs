@@ -1081,11 +1081,13 @@ impl Channel {
         ) {
             let k = kind_index(s.kind);
             let q = &mut self.bank_q[k][b as usize];
-            let pos = q.iter().position(|&x| x == pk.slot).unwrap_or(0);
-            if pos == 0 {
+            // Mostly the head (FR-FCFS serves the oldest hit).
+            if q.front() == Some(&pk.slot) {
                 q.pop_front();
-            } else {
+            } else if let Some(pos) = q.iter().position(|&x| x == pk.slot) {
                 q.remove(pos);
+            } else {
+                q.pop_front();
             }
             if q.is_empty() {
                 self.cache[k][b as usize].valid = false;
