@@ -681,10 +681,10 @@ impl Channel {
     }
 
     /// Recompute bank `b`'s candidates in queue `k`.
+    /// The candidates are written in place (only the `n` used), not built in a copy.
     fn fill_cache(&mut self, k: usize, b: usize, p: &Params) {
         let q = &self.bank_q[k][b];
-        let mut bc = NO_CACHE;
-        bc.valid = true;
+        let mut n = 0u8;
         if let Some(&head) = q.front() {
             let one_row = matches!(p.salp, SalpMode::None | SalpMode::Salp1);
             let open1 = self.banks.open_subarrays(b as u32).first().copied();
@@ -715,7 +715,7 @@ impl Channel {
                 } else {
                     self.cas_cmd(s, p)
                 };
-                bc.c[0] = Cand::new(
+                let c = Cand::new(
                     h,
                     cmd,
                     s.t,
@@ -724,7 +724,8 @@ impl Channel {
                     self.timing.earliest_below_rank(cmd, s.t),
                     p,
                 );
-                bc.n = 1;
+                self.cache[k][b].c[0] = c;
+                n = 1;
             }
             if hit != Some(head) && one_row {
                 // The head is no row hit: it needs an ACT when the bank is precharged,
@@ -736,7 +737,7 @@ impl Channel {
                     Some(osa) => (Command::PRE, Target { sa: osa, ..s.t }),
                 };
                 if cmd == Command::ACT || hit.is_none() {
-                    bc.c[bc.n as usize] = Cand::new(
+                    let c = Cand::new(
                         head,
                         cmd,
                         t,
@@ -745,7 +746,8 @@ impl Channel {
                         self.timing.earliest_below_rank(cmd, t),
                         p,
                     );
-                    bc.n += 1;
+                    self.cache[k][b].c[n as usize] = c;
+                    n += 1;
                 }
             } else if hit != Some(head) {
                 // hits_pending(PRE's subarray) from the hit search above: with one open
@@ -758,12 +760,14 @@ impl Channel {
                     _ => None,
                 };
                 if let Some(c) = self.make_cand(head, p, pre_held) {
-                    bc.c[bc.n as usize] = c;
-                    bc.n += 1;
+                    self.cache[k][b].c[n as usize] = c;
+                    n += 1;
                 }
             }
         }
-        self.cache[k][b] = bc;
+        let bc = &mut self.cache[k][b];
+        bc.valid = true;
+        bc.n = n;
     }
 
     fn invalidate_bank(&mut self, b: u32) {
