@@ -1231,8 +1231,11 @@ impl Channel {
             }
         }
         if self.timing.raises_bank_group(cmd) {
-            // The other banks of the group: their candidates' local part went up.
+            // The other banks of the group: their candidates' local part went up. Only
+            // the group's lanes moved (a command raises no other bank's or subarray's), so
+            // the new part is the old one (exact, kept so) raised to the group's lane.
             let first = t.bg * p.banks_per_group;
+            let bg = self.timing.bank_group_lanes(t.bg);
             for b in first..first + p.banks_per_group {
                 for k in 0..2 {
                     let bc = &mut self.cache[k][b as usize];
@@ -1240,7 +1243,8 @@ impl Channel {
                         continue;
                     }
                     for cd in &mut bc.c[..bc.n as usize] {
-                        cd.l = self.timing.earliest_below_rank(cd.cmd, cd.t);
+                        cd.l = cd.l.max(bg[cd.cmd as usize]);
+                        debug_assert_eq!(cd.l, self.timing.earliest_below_rank(cd.cmd, cd.t));
                     }
                 }
             }

@@ -614,6 +614,12 @@ impl TimingState {
         e
     }
 
+    /// The bank-group node's lanes (flat bank-group index, as `Target::bg`).
+    #[inline(always)]
+    pub fn bank_group_lanes(&self, bg: u32) -> &[u64; NCMD] {
+        &self.bg[bg as usize]
+    }
+
     /// Does `cmd` raise the bank-group part of other banks' constraints? Below the rank
     /// level only bank-group rules reach beyond the target bank; a command without one
     /// leaves every other bank's `earliest_below_rank` unchanged.
