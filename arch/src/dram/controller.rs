@@ -298,6 +298,193 @@ struct Channel {
     sr_first_ref: [u64; 4],
 }
 
+/// What computing a bank's candidates reads (the queues, requests, rows and timing):
+/// borrowed apart from the candidate caches, so a sweep refills a cache while it holds
+/// the others.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    slots: &'a [Slot],
+    bank_q: &'a [Vec<VecDeque<u32>>; 2],
+    banks: &'a Banks,
+    timing: &'a TimingState,
+}
+
+impl View<'_> {
+    /// A candidate for `slot`, unless FR-FCFS holds it back. `pre_held`: whether a PRE
+    /// would be held back, when the caller already knows (saves a queue walk).
+    #[inline]
+    fn make_cand(&self, slot: u32, p: &Params, pre_held: Option<bool>) -> Option<Cand> {
+        let (cmd, t, hit) = self.command_for(slot, p);
+        if cmd == Command::PRE
+            && pre_held.unwrap_or_else(|| {
+                self.hits_pending(kind_index(self.slots[slot as usize].kind), t.bank, t.sa)
+            })
+        {
+            return None; // do not close a row that queued requests still hit
+        }
+        if p.salp == SalpMode::Salp2 && cmd == Command::ACT {
+            // An ACT elsewhere in the bank would make the designated row inaccessible.
+            let b = t.bank;
+            let closing = self.banks.closing(b);
+            if let Some(&d) = self
+                .banks
+                .open_subarrays(b)
+                .iter()
+                .find(|&&d| Some(d) != closing)
+            {
+                if d != t.sa && self.hits_pending(kind_index(self.slots[slot as usize].kind), b, d)
+                {
+                    return None;
+                }
+            }
+        }
+        Some(Cand::new(
+            slot,
+            cmd,
+            t,
+            hit,
+            self.slots[slot as usize].seq,
+            self.timing.earliest_below_rank(cmd, t),
+            p,
+        ))
+    }
+
+    /// Recompute bank `b`'s candidates in queue `k`.
+    /// The candidates are written in place (only the `n` used), not built in a copy.
+    #[inline(never)]
+    fn fill(&self, k: usize, b: usize, bc: &mut BankCache, p: &Params) {
+        let q = &self.bank_q[k][b];
+        let mut n = 0u8;
+        if let Some(&head) = q.front() {
+            let one_row = matches!(p.salp, SalpMode::None | SalpMode::Salp1);
+            let open1 = self.banks.open_subarrays(b as u32).first().copied();
+            let hit = match p.salp {
+                // At most one open row per bank: compare against it, no walk when none.
+                SalpMode::None | SalpMode::Salp1 => match open1 {
+                    None => None,
+                    Some(osa) => {
+                        let orow = self.banks.open_row(b as u32, osa);
+                        q.iter().copied().find(|&s| {
+                            let s = &self.slots[s as usize];
+                            s.t.sa == osa && s.addr.row == orow
+                        })
+                    }
+                },
+                _ => q.iter().copied().find(|&s| {
+                    let s = &self.slots[s as usize];
+                    self.banks.is_hit(b as u32, s.t.sa, s.addr.row)
+                }),
+            };
+            if let Some(h) = hit {
+                // A row hit: its column command (MASA: SA_SEL first unless its subarray
+                // is selected), never held back (make_cand's result without asking the
+                // bank state again).
+                let s = &self.slots[h as usize];
+                let cmd = if p.salp == SalpMode::Masa && !self.banks.is_selected(b as u32, s.t.sa) {
+                    Command::SASEL
+                } else {
+                    self.cas_cmd(s, p)
+                };
+                let c = Cand::new(
+                    h,
+                    cmd,
+                    s.t,
+                    true,
+                    s.seq,
+                    self.timing.earliest_below_rank(cmd, s.t),
+                    p,
+                );
+                bc.c[0] = c;
+                n = 1;
+            }
+            if hit != Some(head) && one_row {
+                // The head is no row hit: it needs an ACT when the bank is precharged,
+                // else the PRE of the open subarray, held back while a request hits it
+                // (Banks::next and make_cand for none / SALP-1, without asking again).
+                let s = &self.slots[head as usize];
+                let (cmd, t) = match open1 {
+                    None => (Command::ACT, s.t),
+                    Some(osa) => (Command::PRE, Target { sa: osa, ..s.t }),
+                };
+                if cmd == Command::ACT || hit.is_none() {
+                    let c = Cand::new(
+                        head,
+                        cmd,
+                        t,
+                        false,
+                        s.seq,
+                        self.timing.earliest_below_rank(cmd, t),
+                        p,
+                    );
+                    bc.c[n as usize] = c;
+                    n += 1;
+                }
+            } else if hit != Some(head) {
+                // hits_pending(PRE's subarray) from the hit search above: with one open
+                // row per bank (none, SALP-1) a queued request hits it exactly when it is
+                // a row hit; under MASA no row hit means none hits the PRE's subarray.
+                // SALP-2 (a closing subarray is no hit) walks the queue.
+                let pre_held = match p.salp {
+                    SalpMode::None | SalpMode::Salp1 => Some(hit.is_some()),
+                    SalpMode::Masa if hit.is_none() => Some(false),
+                    _ => None,
+                };
+                if let Some(c) = self.make_cand(head, p, pre_held) {
+                    bc.c[n as usize] = c;
+                    n += 1;
+                }
+            }
+        }
+        bc.valid = true;
+        bc.n = n;
+    }
+
+    #[inline]
+    fn cas_cmd(&self, s: &Slot, p: &Params) -> Command {
+        let auto = p.row_policy == RowPolicy::Closed && !self.other_hits(s);
+        match (s.kind, auto) {
+            (ReqKind::Read, false) => Command::RD,
+            (ReqKind::Read, true) => Command::RDA,
+            (ReqKind::Write, false) => Command::WR,
+            (ReqKind::Write, true) => Command::WRA,
+        }
+    }
+
+    /// Does another queued request (either kind) want the same row as `s`?
+    fn other_hits(&self, s: &Slot) -> bool {
+        let b = s.t.bank as usize;
+        self.bank_q.iter().any(|q| {
+            q[b].iter().any(|&o| {
+                let o = &self.slots[o as usize];
+                o.seq != s.seq && o.addr.subarray == s.addr.subarray && o.addr.row == s.addr.row
+            })
+        })
+    }
+
+    /// Does a request queued in `k` hit the row open in subarray `sa` of `bank`?
+    /// Only the served queue counts: a hit waiting in the other queue must not hold a
+    /// row open against the served one (that queue may never be served meanwhile).
+    fn hits_pending(&self, k: usize, bank: u32, sa: u32) -> bool {
+        let row = self.banks.open_row(bank, sa);
+        self.bank_q[k][bank as usize].iter().any(|&o| {
+            let o = &self.slots[o as usize];
+            o.addr.subarray == sa && o.addr.row == row
+        })
+    }
+
+    /// The command `slot` needs next, and where it goes.
+    #[inline]
+    fn command_for(&self, slot: u32, p: &Params) -> (Command, Target, bool) {
+        let s = &self.slots[slot as usize];
+        match self.banks.next(s.t.bank, s.t.sa, s.addr.row) {
+            Next::Cas => (self.cas_cmd(s, p), s.t, true),
+            Next::Act => (Command::ACT, s.t, false),
+            Next::Pre(sa) => (Command::PRE, Target { sa, ..s.t }, false),
+            Next::Sel => (Command::SASEL, s.t, true),
+        }
+    }
+}
+
 /// When an idle rank enters power-down, leaves it for self-refresh, and enters
 /// self-refresh (NEVER: it does not).
 #[derive(Clone, Copy, Debug)]
@@ -628,45 +815,6 @@ impl Channel {
         k
     }
 
-    /// A candidate for `slot`, unless FR-FCFS holds it back. `pre_held`: whether a PRE
-    /// would be held back, when the caller already knows (saves a queue walk).
-    #[inline]
-    fn make_cand(&self, slot: u32, p: &Params, pre_held: Option<bool>) -> Option<Cand> {
-        let (cmd, t, hit) = self.command_for(slot, p);
-        if cmd == Command::PRE
-            && pre_held.unwrap_or_else(|| {
-                self.hits_pending(kind_index(self.slots[slot as usize].kind), t.bank, t.sa)
-            })
-        {
-            return None; // do not close a row that queued requests still hit
-        }
-        if p.salp == SalpMode::Salp2 && cmd == Command::ACT {
-            // An ACT elsewhere in the bank would make the designated row inaccessible.
-            let b = t.bank;
-            let closing = self.banks.closing(b);
-            if let Some(&d) = self
-                .banks
-                .open_subarrays(b)
-                .iter()
-                .find(|&&d| Some(d) != closing)
-            {
-                if d != t.sa && self.hits_pending(kind_index(self.slots[slot as usize].kind), b, d)
-                {
-                    return None;
-                }
-            }
-        }
-        Some(Cand::new(
-            slot,
-            cmd,
-            t,
-            hit,
-            self.slots[slot as usize].seq,
-            self.timing.earliest_below_rank(cmd, t),
-            p,
-        ))
-    }
-
     /// The earliest cycle at which one of bank `b`'s candidates in queue `k` can issue.
     fn bank_earliest(&mut self, k: usize, b: usize, p: &Params) -> u64 {
         if !self.cache[k][b].valid {
@@ -680,90 +828,26 @@ impl Channel {
             .unwrap_or(NEVER)
     }
 
+    /// The view of the channel that computes candidates.
+    #[inline]
+    fn view(&self) -> View<'_> {
+        View {
+            slots: &self.slots,
+            bank_q: &self.bank_q,
+            banks: &self.banks,
+            timing: &self.timing,
+        }
+    }
+
     /// Recompute bank `b`'s candidates in queue `k`.
     fn fill_cache(&mut self, k: usize, b: usize, p: &Params) {
-        let q = &self.bank_q[k][b];
-        let mut bc = NO_CACHE;
-        bc.valid = true;
-        if let Some(&head) = q.front() {
-            let one_row = matches!(p.salp, SalpMode::None | SalpMode::Salp1);
-            let open1 = self.banks.open_subarrays(b as u32).first().copied();
-            let hit = match p.salp {
-                // At most one open row per bank: compare against it, no walk when none.
-                SalpMode::None | SalpMode::Salp1 => match open1 {
-                    None => None,
-                    Some(osa) => {
-                        let orow = self.banks.open_row(b as u32, osa);
-                        q.iter().copied().find(|&s| {
-                            let s = &self.slots[s as usize];
-                            s.t.sa == osa && s.addr.row == orow
-                        })
-                    }
-                },
-                _ => q.iter().copied().find(|&s| {
-                    let s = &self.slots[s as usize];
-                    self.banks.is_hit(b as u32, s.t.sa, s.addr.row)
-                }),
-            };
-            if let Some(h) = hit {
-                // A row hit: its column command (MASA: SA_SEL first unless its subarray
-                // is selected), never held back (make_cand's result without asking the
-                // bank state again).
-                let s = &self.slots[h as usize];
-                let cmd = if p.salp == SalpMode::Masa && !self.banks.is_selected(b as u32, s.t.sa) {
-                    Command::SASEL
-                } else {
-                    self.cas_cmd(s, p)
-                };
-                bc.c[0] = Cand::new(
-                    h,
-                    cmd,
-                    s.t,
-                    true,
-                    s.seq,
-                    self.timing.earliest_below_rank(cmd, s.t),
-                    p,
-                );
-                bc.n = 1;
-            }
-            if hit != Some(head) && one_row {
-                // The head is no row hit: it needs an ACT when the bank is precharged,
-                // else the PRE of the open subarray, held back while a request hits it
-                // (Banks::next and make_cand for none / SALP-1, without asking again).
-                let s = &self.slots[head as usize];
-                let (cmd, t) = match open1 {
-                    None => (Command::ACT, s.t),
-                    Some(osa) => (Command::PRE, Target { sa: osa, ..s.t }),
-                };
-                if cmd == Command::ACT || hit.is_none() {
-                    bc.c[bc.n as usize] = Cand::new(
-                        head,
-                        cmd,
-                        t,
-                        false,
-                        s.seq,
-                        self.timing.earliest_below_rank(cmd, t),
-                        p,
-                    );
-                    bc.n += 1;
-                }
-            } else if hit != Some(head) {
-                // hits_pending(PRE's subarray) from the hit search above: with one open
-                // row per bank (none, SALP-1) a queued request hits it exactly when it is
-                // a row hit; under MASA no row hit means none hits the PRE's subarray.
-                // SALP-2 (a closing subarray is no hit) walks the queue.
-                let pre_held = match p.salp {
-                    SalpMode::None | SalpMode::Salp1 => Some(hit.is_some()),
-                    SalpMode::Masa if hit.is_none() => Some(false),
-                    _ => None,
-                };
-                if let Some(c) = self.make_cand(head, p, pre_held) {
-                    bc.c[bc.n as usize] = c;
-                    bc.n += 1;
-                }
-            }
-        }
-        self.cache[k][b] = bc;
+        let v = View {
+            slots: &self.slots,
+            bank_q: &self.bank_q,
+            banks: &self.banks,
+            timing: &self.timing,
+        };
+        v.fill(k, b, &mut self.cache[k][b], p);
     }
 
     fn invalidate_bank(&mut self, b: u32) {
@@ -777,25 +861,38 @@ impl Channel {
     #[inline]
     fn sweep(&mut self, k: usize, floor: u64, p: &Params) -> Option<(u64, Pick)> {
         let any_owed = self.ref_owed.iter().any(|&o| o > 0);
-        for r in 0..p.ranks {
-            let e = self.timing.rank_earliest_all(r);
-            let r = r as usize * NCMD;
-            self.rank_e[r..r + NCMD].copy_from_slice(&e);
+        if p.ranks == 1 {
+            // The rank's lanes are the whole rank part (a copy, no max with the channel).
+            self.rank_e[..NCMD].copy_from_slice(self.timing.single_rank_earliest());
+        } else {
+            for r in 0..p.ranks {
+                let e = self.timing.rank_earliest_all(r);
+                let r = r as usize * NCMD;
+                self.rank_e[r..r + NCMD].copy_from_slice(&e);
+            }
         }
+        // Borrowed apart: a stale cache is refilled while the others are held.
+        let v = View {
+            slots: &self.slots,
+            bank_q: &self.bank_q,
+            banks: &self.banks,
+            timing: &self.timing,
+        };
+        let (cache, rank_e, ref_owed) = (&mut self.cache[k], &self.rank_e, &self.ref_owed);
         let mut at = NEVER;
         let mut best_key = u64::MAX;
         let mut best = (0usize, 0usize);
-        for i in 0..self.active[k].len() {
-            let b = self.active[k][i] as usize;
-            if any_owed && self.ref_owed[b >> p.bank_shift] > 0 {
+        for &b in &self.active[k] {
+            let b = b as usize;
+            if any_owed && ref_owed[b >> p.bank_shift] > 0 {
                 continue;
             }
-            if !self.cache[k][b].valid {
-                self.fill_cache(k, b, p);
+            let bc = &mut cache[b];
+            if !bc.valid {
+                v.fill(k, b, bc, p);
             }
-            let bc = &self.cache[k][b];
             for (j, cd) in bc.c[..bc.n as usize].iter().enumerate() {
-                let e = cd.l.max(self.rank_e[cd.re as usize]).max(floor);
+                let e = cd.l.max(rank_e[cd.re as usize]).max(floor);
                 if e < at || (e == at && cd.key < best_key) {
                     at = e;
                     best_key = cd.key;
@@ -803,52 +900,7 @@ impl Channel {
                 }
             }
         }
-        (at != NEVER).then(|| (at, self.cache[k][best.0].c[best.1].pick()))
-    }
-
-    #[inline]
-    fn cas_cmd(&self, s: &Slot, p: &Params) -> Command {
-        let auto = p.row_policy == RowPolicy::Closed && !self.other_hits(s);
-        match (s.kind, auto) {
-            (ReqKind::Read, false) => Command::RD,
-            (ReqKind::Read, true) => Command::RDA,
-            (ReqKind::Write, false) => Command::WR,
-            (ReqKind::Write, true) => Command::WRA,
-        }
-    }
-
-    /// Does another queued request (either kind) want the same row as `s`?
-    fn other_hits(&self, s: &Slot) -> bool {
-        let b = s.t.bank as usize;
-        self.bank_q.iter().any(|q| {
-            q[b].iter().any(|&o| {
-                let o = &self.slots[o as usize];
-                o.seq != s.seq && o.addr.subarray == s.addr.subarray && o.addr.row == s.addr.row
-            })
-        })
-    }
-
-    /// Does a request queued in `k` hit the row open in subarray `sa` of `bank`?
-    /// Only the served queue counts: a hit waiting in the other queue must not hold a
-    /// row open against the served one (that queue may never be served meanwhile).
-    fn hits_pending(&self, k: usize, bank: u32, sa: u32) -> bool {
-        let row = self.banks.open_row(bank, sa);
-        self.bank_q[k][bank as usize].iter().any(|&o| {
-            let o = &self.slots[o as usize];
-            o.addr.subarray == sa && o.addr.row == row
-        })
-    }
-
-    /// The command `slot` needs next, and where it goes.
-    #[inline]
-    fn command_for(&self, slot: u32, p: &Params) -> (Command, Target, bool) {
-        let s = &self.slots[slot as usize];
-        match self.banks.next(s.t.bank, s.t.sa, s.addr.row) {
-            Next::Cas => (self.cas_cmd(s, p), s.t, true),
-            Next::Act => (Command::ACT, s.t, false),
-            Next::Pre(sa) => (Command::PRE, Target { sa, ..s.t }, false),
-            Next::Sel => (Command::SASEL, s.t, true),
-        }
+        (at != NEVER).then(|| (at, cache[best.0].c[best.1].pick()))
     }
 
     fn schedule(&mut self, p: &Params) {
@@ -897,7 +949,7 @@ impl Channel {
                 if let Some(s) = oldest {
                     if self.ref_owed[self.slots[s as usize].t.rank as usize] == 0 {
                         // The oldest request is served even if it closes a row others hit.
-                        let (cmd, t, hit) = self.command_for(s, p);
+                        let (cmd, t, hit) = self.view().command_for(s, p);
                         let e = self.timing.earliest(cmd, t);
                         if e <= now {
                             best = Some(Pick {
@@ -1076,11 +1128,13 @@ impl Channel {
         ) {
             let k = kind_index(s.kind);
             let q = &mut self.bank_q[k][b as usize];
-            let pos = q.iter().position(|&x| x == pk.slot).unwrap_or(0);
-            if pos == 0 {
+            // Mostly the head (FR-FCFS serves the oldest hit).
+            if q.front() == Some(&pk.slot) {
                 q.pop_front();
-            } else {
+            } else if let Some(pos) = q.iter().position(|&x| x == pk.slot) {
                 q.remove(pos);
+            } else {
+                q.pop_front();
             }
             if q.is_empty() {
                 self.cache[k][b as usize].valid = false;
@@ -1177,8 +1231,11 @@ impl Channel {
             }
         }
         if self.timing.raises_bank_group(cmd) {
-            // The other banks of the group: their candidates' local part went up.
+            // The other banks of the group: their candidates' local part went up. Only
+            // the group's lanes moved (a command raises no other bank's or subarray's), so
+            // the new part is the old one (exact, kept so) raised to the group's lane.
             let first = t.bg * p.banks_per_group;
+            let bg = self.timing.bank_group_lanes(t.bg);
             for b in first..first + p.banks_per_group {
                 for k in 0..2 {
                     let bc = &mut self.cache[k][b as usize];
@@ -1186,7 +1243,8 @@ impl Channel {
                         continue;
                     }
                     for cd in &mut bc.c[..bc.n as usize] {
-                        cd.l = self.timing.earliest_below_rank(cd.cmd, cd.t);
+                        cd.l = cd.l.max(bg[cd.cmd as usize]);
+                        debug_assert_eq!(cd.l, self.timing.earliest_below_rank(cd.cmd, cd.t));
                     }
                 }
             }

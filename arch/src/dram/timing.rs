@@ -591,6 +591,14 @@ impl TimingState {
         e
     }
 
+    /// With one rank: `rank_earliest_all(0)` without the max with the channel lanes
+    /// (`new` folds those into the rank's, and sibling rules need two ranks).
+    #[inline(always)]
+    pub fn single_rank_earliest(&self) -> &[u64; NCMD] {
+        debug_assert!(self.rank.len() == 1 && self.ch == [0; NCMD]);
+        &self.rank[0]
+    }
+
     /// The bank group, bank and subarray constraints of a bank-level `cmd` on `t`:
     /// `earliest` = the max of this and the rank part.
     #[inline(always)]
@@ -604,6 +612,12 @@ impl TimingState {
                 .max(self.bank_sib[t.bank as usize][k].other_than(t.sa));
         }
         e
+    }
+
+    /// The bank-group node's lanes (flat bank-group index, as `Target::bg`).
+    #[inline(always)]
+    pub fn bank_group_lanes(&self, bg: u32) -> &[u64; NCMD] {
+        &self.bg[bg as usize]
     }
 
     /// Does `cmd` raise the bank-group part of other banks' constraints? Below the rank
