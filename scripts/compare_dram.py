@@ -1,24 +1,33 @@
 #!/usr/bin/env python3
-"""Side-by-side validation: spikemem and DRAMsim3 on the same trace and the same part.
+"""Side-by-side validation: spikemem against DRAMsim3 or Ramulator on the same traces.
 
     scripts/compare_dram.py --dramsim3 PATH/dramsim3main.out --ini PATH/DDR4_8Gb_x8_2400.ini
-                            [--spikemem spikemem] [--requests 100000] [--kinds stream,random]
+    scripts/compare_dram.py --ramulator PATH/ramulator
+        [--spikemem spikemem] [--requests 100000] [--kinds stream,random]
 
-The DRAMsim3 config (.ini) is translated into a spikemem standard file (organization,
+Each trace holds N 64-byte reads, offered one per cycle in order (stream: sequential
+addresses; random: uniform over the channel, seed 1).
+
+DRAMsim3: the config (.ini) is translated into a spikemem standard file (organization,
 timings, IDD currents on VDD only, as DRAMsim3 books them) and config overrides (ranks
 from channel_size, address mapping, queue depth, row policy), so both simulate the same
-part. Each trace holds N 64-byte reads, offered one per cycle in order (stream: sequential
-addresses; random: uniform over the channel, seed 1). DRAMsim3 runs a fixed number of
-cycles, so its time to finish is found by bisection on -c (the first cycle count at
-which all N reads are done). DRAMsim3 labels its energies pJ but computes them in
-V x mA x cycles; they are converted with tCK here.
-Build DRAMsim3 with scripts/get_dramsim3.sh.
+part. DRAMsim3 runs a fixed number of cycles, so its time to finish is found by
+bisection on -c (the first cycle count at which all N reads are done). DRAMsim3 labels
+its energies pJ but computes them in V x mA x cycles; they are converted with tCK here.
+
+Ramulator (1.x): its DDR4 config (configs/DDR4-config.cfg next to the binary) with org
+DDR4_8Gb_x8, speed DDR4_2400R, one rank and its default mapping RoBaRaCoCh, whose timings
+equal spikemem's DDR4-2400 preset, in its DRAM-trace mode (run until the last request
+completes); spikemem runs that preset with the build's 512-entry queue.
+
+Build the simulators with scripts/get_dramsim3.sh and scripts/get_ramulator.sh.
 """
 import argparse
 import configparser
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -116,12 +125,12 @@ def traces(kind, n, capacity, work):
     random.seed(1)
     addrs = ([(k * 64) % capacity for k in range(n)] if kind == "stream"
              else [random.randrange(capacity // 64) * 64 for _ in range(n)])
-    ds3, ram = os.path.join(work, f"{kind}.ds3"), os.path.join(work, f"{kind}.trace")
-    with open(ds3, "w") as f:
-        f.writelines(f"0x{a:x} READ 0\n" for a in addrs)
-    with open(ram, "w") as f:
-        f.writelines(f"LD 0x{a:x}\n" for a in addrs)
-    return ds3, ram
+    paths = {}
+    for fmt, line in [("ds3", "0x{:x} READ 0\n"), ("r1", "0x{:x} R\n"), ("trace", "LD 0x{:x}\n")]:
+        paths[fmt] = os.path.join(work, f"{kind}.{fmt}")
+        with open(paths[fmt], "w") as f:
+            f.writelines(line.format(a) for a in addrs)
+    return paths
 
 
 def dramsim3(exe, ini, trace, n, tck):
@@ -154,33 +163,72 @@ def spikemem(exe, trace, sets, work):
     subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
     with open(out) as f:
         s = json.load(f)
-    return {"cycles": s["cycles"], "row_hit_rate": s["row_hit_rate"], "ACT": s["commands"]["ACT"],
-            "REF": s["commands"]["REF"], "energy_uJ": s["energy_pj"] / 1e6,
-            "avg_read_latency": s["avg_read_latency_cycles"]}
+    return {"cycles": s["cycles"], "row_hit_rate": s["row_hit_rate"], "hits": s["row_hits"],
+            "misses": s["row_misses"], "conflicts": s["row_conflicts"],
+            "ACT": s["commands"]["ACT"], "REF": s["commands"]["REF"],
+            "energy_uJ": s["energy_pj"] / 1e6, "avg_read_latency": s["avg_read_latency_cycles"]}
+
+
+def ramulator(exe, trace, work):
+    src = os.path.join(os.path.dirname(os.path.abspath(exe)), "configs", "DDR4-config.cfg")
+    with open(src) as f:
+        cfg = re.sub(r"org = \S+", "org = DDR4_8Gb_x8", f.read())
+    path = os.path.join(work, "ddr4.cfg")
+    with open(path, "w") as f:
+        f.write(cfg)
+    stats = os.path.join(work, "ramulator.stats")
+    subprocess.run([exe, path, "--mode=dram", "--stats", stats, trace],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    v = {}
+    with open(stats) as f:
+        for line in f:
+            p = line.split()
+            if len(p) >= 2:
+                v[p[0]] = p[1]
+    g = lambda k: float(v[f"ramulator.{k}"])
+    return {"cycles": int(g("dram_cycles")),
+            "hits": int(g("read_row_hits_channel_0_core")),
+            "misses": int(g("read_row_misses_channel_0_core")),
+            "conflicts": int(g("read_row_conflicts_channel_0_core")),
+            "avg_read_latency": g("read_latency_avg_0")}
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--dramsim3", required=True, help="dramsim3main.out (scripts/get_dramsim3.sh)")
-    ap.add_argument("--ini", required=True, help="a DRAMsim3 config, e.g. configs/DDR4_8Gb_x8_2400.ini")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("--dramsim3", help="dramsim3main.out (scripts/get_dramsim3.sh)")
+    ap.add_argument("--ini", help="a DRAMsim3 config, e.g. configs/DDR4_8Gb_x8_2400.ini")
+    ap.add_argument("--ramulator", help="ramulator binary (scripts/get_ramulator.sh)")
     ap.add_argument("--spikemem", default="spikemem")
     ap.add_argument("--requests", type=int, default=100000)
     ap.add_argument("--kinds", default="stream,random")
     a = ap.parse_args()
     work = tempfile.mkdtemp()
-    sets, tck, capacity = to_spikemem(a.ini, work)
-    print(f"{os.path.basename(a.ini)}: {a.requests} reads per trace; spikemem --set {' '.join(sets[1:])}")
-    keys = ["cycles", "row_hit_rate", "ACT", "REF", "energy_uJ", "avg_read_latency"]
-    print(f"{'trace':<7} {'simulator':<9} " + " ".join(f"{k:>16}" for k in keys))
+    if a.dramsim3 and a.ini:
+        sets, tck, capacity = to_spikemem(a.ini, work)
+        other, fmt = "DRAMsim3", "ds3"
+        run_other = lambda p: dramsim3(a.dramsim3, a.ini, p, a.requests, tck)
+        keys = ["cycles", "row_hit_rate", "ACT", "REF", "energy_uJ", "avg_read_latency"]
+        print(f"{os.path.basename(a.ini)}: spikemem --set {' '.join(sets[1:])}")
+    elif a.ramulator:
+        sets, capacity = ["dram.queue_depth=512"], 8 << 30  # one rank of 8Gb x8 devices
+        other, fmt = "Ramulator", "r1"
+        run_other = lambda p: ramulator(a.ramulator, p, work)
+        keys = ["cycles", "hits", "misses", "conflicts", "avg_read_latency"]
+        print("Ramulator DDR4_2400R 8Gb x8, 1 rank, RoBaRaCoCh: spikemem DDR4-2400 --set "
+              + " ".join(sets))
+    else:
+        ap.error("give --dramsim3 with --ini, or --ramulator")
+    print(f"{a.requests} reads per trace")
+    print(f"{'trace':<7} {'simulator':<10} " + " ".join(f"{k:>16}" for k in keys))
     for kind in a.kinds.split(","):
-        ds3, ram = traces(kind, a.requests, capacity, work)
-        rows = [("spikemem", spikemem(a.spikemem, ram, sets, work)),
-                ("DRAMsim3", dramsim3(a.dramsim3, a.ini, ds3, a.requests, tck))]
+        paths = traces(kind, a.requests, capacity, work)
+        rows = [("spikemem", spikemem(a.spikemem, paths["trace"], sets, work)),
+                (other, run_other(paths[fmt]))]
         for name, r in rows:
-            print(f"{kind:<7} {name:<9} " + " ".join(
+            print(f"{kind:<7} {name:<10} " + " ".join(
                 f"{r[k]:>16.4f}" if isinstance(r[k], float) else f"{r[k]:>16}" for k in keys))
         c0, c1 = rows[0][1]["cycles"], rows[1][1]["cycles"]
-        print(f"{kind:<7} {'diff':<9} cycles {100 * (c0 - c1) / c1:+.1f}%")
+        print(f"{kind:<7} {'diff':<10} cycles {100 * (c0 - c1) / c1:+.1f}%")
 
 
 if __name__ == "__main__":
