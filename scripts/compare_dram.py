@@ -16,7 +16,7 @@ bisection on -c (the first cycle count at which all N reads are done). DRAMsim3 
 its energies pJ but computes them in V x mA x cycles; they are converted with tCK here.
 
 Ramulator (1.x): its DDR4 config (configs/DDR4-config.cfg next to the binary) with org
-DDR4_8Gb_x8, speed DDR4_2400R, one rank and its default mapping RoBaRaCoCh, whose timings
+DDR4_8Gb_x8, speed DDR4_2400R, one rank and addr_mapping = RoBaRaCoCh, whose timings
 equal spikemem's DDR4-2400 preset, in its DRAM-trace mode (run until the last request
 completes); spikemem runs that preset with the build's 512-entry queue.
 
@@ -173,6 +173,9 @@ def ramulator(exe, trace, work):
     src = os.path.join(os.path.dirname(os.path.abspath(exe)), "configs", "DDR4-config.cfg")
     with open(src) as f:
         cfg = re.sub(r"org = \S+", "org = DDR4_8Gb_x8", f.read())
+    # This build's default mapping is ChRaBaRoCo (row bits right above the column);
+    # name spikemem's default order.
+    cfg += "\naddr_mapping = RoBaRaCoCh\n"
     path = os.path.join(work, "ddr4.cfg")
     with open(path, "w") as f:
         f.write(cfg)

@@ -5,13 +5,20 @@
 # build needs only cargo's registry access and g++ (about a minute on 2 cores).
 # Ramulator 2 is in no registry this project can reach.
 #
-#   scripts/get_ramulator.sh [DIR]      # default DIR: ./ramulator ; prints the binary's path
+#   scripts/get_ramulator.sh [DIR] [frfcfs]   # default DIR: ./ramulator; prints the binary
+# With `frfcfs` its scheduler is plain FR-FCFS instead of its default FR-FCFS with a cap
+# of 16 row hits (spikemem's FR-FCFS has no cap).
 set -eu
 DIR=${1:-ramulator}
+SCHED=${2:-}
 "$(dirname "$0")/copy_crate_source.sh" ramulator_wrapper 0.2.6 ramulator "$DIR"
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT
 cd "$DIR"
+if [ "$SCHED" = frfcfs ]; then
+  sed -i 's/} type = Type::FRFCFS_Cap;/} type = Type::FRFCFS;/' src/Scheduler.h
+  grep -q '} type = Type::FRFCFS;' src/Scheduler.h || { echo "cannot set FR-FCFS" >&2; exit 1; }
+fi
 mkdir -p obj
 for f in src/*.cpp; do
   case "$f" in src/Main.cpp|src/Gem5Wrapper.cpp) continue ;; esac
