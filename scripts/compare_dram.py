@@ -55,7 +55,7 @@ def to_spikemem(ini, work):
     refi = i(t, "tREFI", 7800)
     if "tREFI" not in t and "REFI" in t:
         print(f"note: {name} sets REFI = {t['REFI']}, which DRAMsim3 ignores (it reads "
-              f"tREFI, default 7800); both simulators use tREFI = 7800 here")
+              f"tREFI, default 7800); both simulators use tREFI = 7800 here", file=sys.stderr)
     std = f"""name = "DRAMsim3 {name}"
 source = "translated from DRAMsim3's {name} by scripts/compare_dram.py"
 
@@ -204,6 +204,7 @@ def main():
     ap.add_argument("--spikemem", default="spikemem")
     ap.add_argument("--requests", type=int, default=100000)
     ap.add_argument("--kinds", default="stream,random")
+    ap.add_argument("--json", action="store_true", help="print the results as one JSON object")
     a = ap.parse_args()
     work = tempfile.mkdtemp()
     if a.dramsim3 and a.ini:
@@ -211,27 +212,32 @@ def main():
         other, fmt = "DRAMsim3", "ds3"
         run_other = lambda p: dramsim3(a.dramsim3, a.ini, p, a.requests, tck)
         keys = ["cycles", "row_hit_rate", "ACT", "REF", "energy_uJ", "avg_read_latency"]
-        print(f"{os.path.basename(a.ini)}: spikemem --set {' '.join(sets[1:])}")
+        print(f"{os.path.basename(a.ini)}: spikemem --set {' '.join(sets[1:])}", file=sys.stderr)
     elif a.ramulator:
         sets, capacity = ["dram.queue_depth=512"], 8 << 30  # one rank of 8Gb x8 devices
         other, fmt = "Ramulator", "r1"
         run_other = lambda p: ramulator(a.ramulator, p, work)
         keys = ["cycles", "hits", "misses", "conflicts", "avg_read_latency"]
         print("Ramulator DDR4_2400R 8Gb x8, 1 rank, RoBaRaCoCh: spikemem DDR4-2400 --set "
-              + " ".join(sets))
+              + " ".join(sets), file=sys.stderr)
     else:
         ap.error("give --dramsim3 with --ini, or --ramulator")
-    print(f"{a.requests} reads per trace")
-    print(f"{'trace':<7} {'simulator':<10} " + " ".join(f"{k:>16}" for k in keys))
+    say = (lambda *x: None) if a.json else print
+    say(f"{a.requests} reads per trace")
+    say(f"{'trace':<7} {'simulator':<10} " + " ".join(f"{k:>16}" for k in keys))
+    results = {}
     for kind in a.kinds.split(","):
         paths = traces(kind, a.requests, capacity, work)
         rows = [("spikemem", spikemem(a.spikemem, paths["trace"], sets, work)),
                 (other, run_other(paths[fmt]))]
+        results[kind] = dict(rows)
         for name, r in rows:
-            print(f"{kind:<7} {name:<10} " + " ".join(
+            say(f"{kind:<7} {name:<10} " + " ".join(
                 f"{r[k]:>16.4f}" if isinstance(r[k], float) else f"{r[k]:>16}" for k in keys))
         c0, c1 = rows[0][1]["cycles"], rows[1][1]["cycles"]
-        print(f"{kind:<7} {'diff':<10} cycles {100 * (c0 - c1) / c1:+.1f}%")
+        say(f"{kind:<7} {'diff':<10} cycles {100 * (c0 - c1) / c1:+.1f}%")
+    if a.json:
+        print(json.dumps(results))
 
 
 if __name__ == "__main__":
