@@ -206,6 +206,9 @@ def main():
     ap.add_argument("--kinds", default="stream,random")
     ap.add_argument("--json", action="store_true", help="print the results as one JSON object")
     a = ap.parse_args()
+    for flag, path in [("--dramsim3", a.dramsim3), ("--ini", a.ini), ("--ramulator", a.ramulator)]:
+        if path and not os.path.exists(path):
+            ap.error(f"{flag} {path}: no such file")
     work = tempfile.mkdtemp()
     if a.dramsim3 and a.ini:
         sets, tck, capacity = to_spikemem(a.ini, work)
