@@ -472,6 +472,9 @@ fn train_model(sweep: &Sweep, first: usize, path: &Path, exe: &Path) -> Result<b
     if ok {
         std::fs::rename(&part, path)
             .with_context(|| format!("cannot rename {} to {}", part.display(), path.display()))?;
+    } else {
+        // A partial model (e.g. a full disk) is no model: nothing may load it.
+        let _ = std::fs::remove_file(&part);
     }
     Ok(ok)
 }

@@ -206,3 +206,32 @@ fn run_sweep_reports_accuracy_per_point() {
         before
     );
 }
+
+#[test]
+fn a_shared_model_that_cannot_train_fails_its_points_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.toml"),
+        "set = [\"data.train_images=\\\"missing-images.idx\\\"\", \"data.train_samples=50\"]\n\
+         [axes]\n\"dram.vdd\" = [1.35, 1.2]\n",
+    )
+    .unwrap();
+    let (code, o, e) = spikemem(&["sweep", "s.toml", "--out", "o", "-j", "1"], dir.path());
+    // A failed run (exit 1), not bad input: the config is valid, the data is missing.
+    assert_eq!(code, 1, "{o}{e}");
+    assert!(e.contains("shared model m00.h5 failed to train"), "{e}");
+    assert!(e.contains("2 of 2 points failed"), "{e}");
+    assert!(
+        e.contains("did not train (see") && e.contains("m00.log"),
+        "{e}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("o/models/m00.log")).unwrap();
+    assert!(log.contains("missing-images.idx"), "{log}");
+    // No model file, not even a partial one, is left to be taken for a trained model.
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("o/models"))
+        .unwrap()
+        .map(|f| f.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".h5"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
