@@ -246,31 +246,32 @@ impl Sweep {
         (which, models)
     }
 
-    /// The command line that trains model `name` as point `first` would train its network.
-    fn train_args(&self, first: usize, path: &Path) -> Vec<String> {
-        let mut a: Vec<String> = vec!["train".into()];
-        if let Some(c) = &self.config {
-            a.extend(["--config".into(), c.clone()]);
-        }
-        for s in self.sets(first) {
-            a.extend(["--set".into(), s]);
-        }
-        a.extend(["--out".into(), path.display().to_string()]);
-        a
-    }
-
-    /// The command line of point `i`, writing into `dir`, loading `model` if it shares one.
-    fn command_args(&self, i: usize, dir: &Path, model: Option<&Path>) -> Vec<String> {
-        let mut a: Vec<String> = vec![match self.command {
-            SweepCommand::Run => "run".into(),
-            SweepCommand::Dram => "dram".into(),
-        }];
+    /// `spikemem SUBCOMMAND` with point `i`'s base config and overrides.
+    fn invocation(&self, subcommand: &str, i: usize) -> Vec<String> {
+        let mut a = vec![subcommand.to_string()];
         if let Some(c) = &self.config {
             a.extend(["--config".into(), c.clone()]);
         }
         for s in self.sets(i) {
             a.extend(["--set".into(), s]);
         }
+        a
+    }
+
+    /// The command line that trains, into `path`, the network point `first` would train.
+    fn train_args(&self, first: usize, path: &Path) -> Vec<String> {
+        let mut a = self.invocation("train", first);
+        a.extend(["--out".into(), path.display().to_string()]);
+        a
+    }
+
+    /// The command line of point `i`, writing into `dir`, loading `model` if it shares one.
+    fn command_args(&self, i: usize, dir: &Path, model: Option<&Path>) -> Vec<String> {
+        let subcommand = match self.command {
+            SweepCommand::Run => "run",
+            SweepCommand::Dram => "dram",
+        };
+        let mut a = self.invocation(subcommand, i);
         if let Some(m) = model {
             let v = toml::Value::String(m.display().to_string());
             a.extend(["--set".into(), format!("system.model={v}")]);

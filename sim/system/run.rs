@@ -465,7 +465,7 @@ fn build(
         n_pre,
         n_post,
         weight_bits: bits,
-        codes: codes.clone(),
+        codes,
         delay_bits: 0,
         delays: Vec::new(),
     };
@@ -485,8 +485,10 @@ fn build(
             .with_delays(delay_bits, d.to_vec())
             .map_err(|e| input_error(format!("per-synapse delays: {e}")))?;
     }
-    let layer_delay_bits = dense.delay_bits;
     let layer = Layer::Dense(dense);
+    let Layer::Dense(dense) = &layer else {
+        unreachable!("built as a dense layer just above")
+    };
     let enc = encoding::build(cfg.encoding.kind, &layer, cfg.encoding.word_bits)
         .map_err(|e| input_error(format!("encoding: {e}")))?;
     let footprint_bytes = enc
@@ -513,11 +515,10 @@ fn build(
     };
     let fwd_synops = (0..n_pre)
         .map(|i| {
-            let row = &codes[i * n_post..(i + 1) * n_post];
             if cfg.encoding.kind == EncodingKind::Crossbar {
                 n_post as u32
             } else {
-                row.iter().filter(|&&c| c != 0).count() as u32
+                dense.row(i).iter().filter(|&&c| c != 0).count() as u32
             }
         })
         .collect();
@@ -525,9 +526,6 @@ fn build(
     let ber = cfg.dram.ber.unwrap_or(rd.op.ber);
     let faults = FaultMap::new(cfg.dram.error_model, ber, cfg.dram.fault_seed, &rd.standard);
     let flipped = if cfg.system.weights_in == WeightHome::Dram {
-        let Layer::Dense(dense) = &layer else {
-            unreachable!("built as a dense layer above")
-        };
         apply_dram_faults(
             net,
             dense,
@@ -585,7 +583,7 @@ fn build(
     let memory = json!({
         "projection": info.name,
         "n_pre": n_pre, "n_post": n_post, "weight_bits": bits,
-        "delay_bits": layer_delay_bits, "delay_ring_slots": delay_slots,
+        "delay_bits": dense.delay_bits, "delay_ring_slots": delay_slots,
         "encoding": cfg.encoding.kind.name(),
         "footprint_bits": enc.footprint_bits(),
         "weights_in": format!("{:?}", cfg.system.weights_in).to_lowercase(),

@@ -113,16 +113,17 @@ impl Banks {
         }
     }
 
-    /// MASA: is `sa` the subarray column commands of `bank` go to?
+    /// MASA: a row hit in subarray `sa` of `bank` needs SA_SEL first (`sa` is not the
+    /// subarray column commands go to).
     #[inline]
-    pub fn is_selected(&self, bank: u32, sa: u32) -> bool {
-        self.designated[bank as usize] == sa
+    pub fn needs_select(&self, bank: u32, sa: u32) -> bool {
+        self.mode == SalpMode::Masa && self.designated[bank as usize] != sa
     }
 
     #[inline]
     pub fn next(&self, bank: u32, sa: u32, row: u32) -> Next {
         if self.is_hit(bank, sa, row) {
-            if self.mode == SalpMode::Masa && !self.is_selected(bank, sa) {
+            if self.needs_select(bank, sa) {
                 return Next::Sel;
             }
             return Next::Cas;

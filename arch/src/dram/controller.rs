@@ -380,7 +380,7 @@ impl View<'_> {
                 // is selected), never held back (make_cand's result without asking the
                 // bank state again).
                 let s = &self.slots[h as usize];
-                let cmd = if p.salp == SalpMode::Masa && !self.banks.is_selected(b as u32, s.t.sa) {
+                let cmd = if self.banks.needs_select(b as u32, s.t.sa) {
                     Command::SASEL
                 } else {
                     self.cas_cmd(s, p)

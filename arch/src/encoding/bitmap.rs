@@ -9,7 +9,7 @@
 //! are a `PointerBitmap` with one group per row.
 
 use super::pointer_bitmap::PointerBitmap;
-use super::{AccessCost, DenseLayer, EncodingKind, SynapseEncoding, WordRange};
+use super::{weight_code, AccessCost, DenseLayer, EncodingKind, SynapseEncoding, WordRange};
 
 #[derive(Clone, Debug)]
 pub struct BitmapEncoding {
@@ -126,7 +126,7 @@ impl SynapseEncoding for BitmapEncoding {
         for (post, o) in out.iter_mut().enumerate().take(self.n_post) {
             *o = 0;
             if s.present(start + post as u64) {
-                *o = (s.value(slot) & ((1u64 << self.weight_bits) - 1)) as u32;
+                *o = weight_code(s.value(slot), self.weight_bits);
                 slot += 1;
             }
         }

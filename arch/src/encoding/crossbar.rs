@@ -1,9 +1,11 @@
 //! Dense crossbar: every (pre, post) weight stored, zeros included, row-major.
-//! Footprint N_pre * N_post * b bits (b: the synapse field, weight and delay). Forward reads row i; backward reads one element
-//! per row (column j); an update rewrites the words of one element.
+//! Footprint N_pre * N_post * b bits (b: the synapse field, weight and delay). Forward
+//! reads row i; backward reads one element per row (column j); an update rewrites the
+//! words of one element.
 
 use super::{
-    AccessCost, DenseLayer, EncodingKind, Layout, PackedArray, SynapseEncoding, WordRange,
+    weight_code, AccessCost, DenseLayer, EncodingKind, Layout, PackedArray, SynapseEncoding,
+    WordRange,
 };
 
 #[derive(Clone, Debug)]
@@ -83,7 +85,7 @@ impl SynapseEncoding for CrossbarEncoding {
 
     fn decode_forward(&self, pre: usize, out: &mut [u32]) {
         for (post, o) in out.iter_mut().enumerate().take(self.n_post) {
-            *o = (self.weights.get(self.at(pre, post)) & ((1u64 << self.weight_bits) - 1)) as u32;
+            *o = weight_code(self.weights.get(self.at(pre, post)), self.weight_bits);
         }
     }
 }

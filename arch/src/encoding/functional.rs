@@ -20,8 +20,7 @@ pub struct FunctionalEncoding {
 
 impl FunctionalEncoding {
     pub fn new(layer: &ConvLayer, word_bits: u32) -> Self {
-        let codes: Vec<u64> = layer.kernel.iter().map(|&c| c as u64).collect();
-        let kernel = PackedArray::of_values(&codes, layer.weight_bits);
+        let kernel = PackedArray::of_values(&layer.kernel_values(), layer.weight_bits);
         let layout = Layout::new(word_bits, &[kernel.len_bits()]);
         FunctionalEncoding {
             g: layer.geom,

@@ -24,7 +24,7 @@ impl FunctionalBitmapEncoding {
         FunctionalBitmapEncoding {
             g,
             store: PointerBitmap::new(
-                &layer.kernel.iter().map(|&c| c as u64).collect::<Vec<_>>(),
+                &layer.kernel_values(),
                 g.k * g.k,
                 layer.weight_bits,
                 word_bits,

@@ -281,7 +281,7 @@ impl DenseLayer {
     }
     /// The weight code in a stored field.
     pub fn weight_of(&self, field: u64) -> u32 {
-        (field & ((1u64 << self.weight_bits) - 1)) as u32
+        weight_code(field, self.weight_bits)
     }
     pub fn validate(&self) -> Result<(), EncodingError> {
         let (n_pre, n_post) = (self.n_pre, self.n_post);
@@ -502,7 +502,18 @@ pub struct ConvLayer {
     pub kernel: Vec<u32>,
 }
 
+/// The weight code in the low `weight_bits` of a stored synapse field (a delay, if
+/// stored, sits above it).
+pub(crate) fn weight_code(field: u64, weight_bits: u32) -> u32 {
+    (field & ((1u64 << weight_bits) - 1)) as u32
+}
+
 impl ConvLayer {
+    /// The kernel codes as the values the packed sections store.
+    pub(crate) fn kernel_values(&self) -> Vec<u64> {
+        self.kernel.iter().map(|&c| c as u64).collect()
+    }
+
     pub fn new(
         geom: ConvGeometry,
         weight_bits: u32,
