@@ -1387,11 +1387,7 @@ impl Channel {
         };
         // No command reached the rank since its work ended, so the banks' state (open
         // rows or not) held throughout.
-        let pd_kind = if self.rank_open[r] {
-            Sleep::ActivePowerDown
-        } else {
-            Sleep::PrechargedPowerDown
-        };
+        let pd_kind = self.powerdown_kind(r);
         let segs = if in_sr {
             [
                 (pd_kind, pl.pd_at.min(pl.sr_at), pl.pd_at.min(pl.sr_at) + pd),
@@ -1448,6 +1444,16 @@ impl Channel {
     /// standby, [active power-down, precharged power-down, self-refresh], (power-down,
     /// self-refresh) entries, self-refresh's first refresh as `sr_first_ref`); the
     /// standby figures exclude the low-power ones.
+    /// The power-down an idle rank `r` is in: active with a row open, else precharged
+    /// (no command reaches an idle rank, so its rows stay as they were).
+    fn powerdown_kind(&self, r: usize) -> Sleep {
+        if self.rank_open[r] {
+            Sleep::ActivePowerDown
+        } else {
+            Sleep::PrechargedPowerDown
+        }
+    }
+
     fn rank_cycles(&self, p: &Params) -> (u64, u64, [u64; 3], (u64, u64), [u64; 4]) {
         let (mut a, mut pc) = (self.active_rank_cycles, self.precharged_rank_cycles);
         let mut slept = self.slept;
@@ -1480,11 +1486,7 @@ impl Channel {
                 }
             }
             let (pd, sr) = self.idle_spans(r, self.now, p);
-            let pd_kind = if self.rank_open[r] {
-                Sleep::ActivePowerDown
-            } else {
-                Sleep::PrechargedPowerDown
-            };
+            let pd_kind = self.powerdown_kind(r);
             slept[pd_kind as usize] += pd;
             slept[Sleep::SelfRefresh as usize] += sr;
             entries.0 += (pd > 0) as u64;
