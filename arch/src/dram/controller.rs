@@ -879,8 +879,9 @@ impl Channel {
             timing: &self.timing,
         };
         let (cache, rank_e, ref_owed) = (&mut self.cache[k], &self.rank_e, &self.ref_owed);
-        let mut at = NEVER;
-        let mut best_key = u64::MAX;
+        // (earliest cycle, key) packed: the smallest wins, chosen without a branch (which
+        // candidate wins is data, and mispredicted branches cost more than the compares).
+        let mut best_v = u128::MAX;
         let mut best = (0usize, 0usize);
         for &b in &self.active[k] {
             let b = b as usize;
@@ -893,13 +894,13 @@ impl Channel {
             }
             for (j, cd) in bc.c[..bc.n as usize].iter().enumerate() {
                 let e = cd.l.max(rank_e[cd.re as usize]).max(floor);
-                if e < at || (e == at && cd.key < best_key) {
-                    at = e;
-                    best_key = cd.key;
-                    best = (b, j);
-                }
+                let v = ((e as u128) << 64) | cd.key as u128;
+                let better = v < best_v;
+                best_v = if better { v } else { best_v };
+                best = if better { (b, j) } else { best };
             }
         }
+        let at = (best_v >> 64) as u64;
         (at != NEVER).then(|| (at, cache[best.0].c[best.1].pick()))
     }
 
