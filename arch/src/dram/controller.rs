@@ -173,17 +173,12 @@ impl Cand {
     }
 
     #[inline]
-    fn candidate(&self) -> Candidate {
-        Candidate {
-            hit: self.hit,
-            seq: self.seq,
-        }
-    }
-
-    #[inline]
     fn pick(&self) -> Pick {
         Pick {
-            cand: self.candidate(),
+            cand: Candidate {
+                hit: self.hit,
+                seq: self.seq,
+            },
             slot: self.slot,
             cmd: self.cmd,
             t: self.t,
@@ -259,11 +254,7 @@ struct Channel {
     rank_since: Vec<u64>,
     active_rank_cycles: u64,
     precharged_rank_cycles: u64,
-    act: u64,
     pre: u64,
-    rd: u64,
-    wr: u64,
-    refreshes: u64,
     cmd_counts: [u64; NCMD],
     /// Per flat bank: [hits, misses, conflicts].
     access: Vec<[u64; 3]>,
@@ -583,11 +574,7 @@ impl Channel {
             rank_since: vec![0; p.ranks as usize],
             active_rank_cycles: 0,
             precharged_rank_cycles: 0,
-            act: 0,
             pre: 0,
-            rd: 0,
-            wr: 0,
-            refreshes: 0,
             cmd_counts: [0; NCMD],
             access: vec![[0; 3]; nb],
             rd_hist: Histogram::default(),
@@ -732,13 +719,20 @@ impl Channel {
             self.fill_cache(k, b, p);
         }
         let Some(mut pl) = self.plan else { return };
-        let bc = self.cache[k][b];
+        let bc = &self.cache[k][b];
+        // As the sweep compares: (earliest cycle, key) packed, chosen without a branch.
+        let mut best_v = ((pl.at as u128) << 64) | p.sched.key(&pl.pick.cand) as u128;
+        let mut best = None;
         for cd in &bc.c[..bc.n as usize] {
             let e = self.timing.earliest(cd.cmd, cd.t).max(floor);
-            if e < pl.at || (e == pl.at && p.sched.prefer(&cd.candidate(), &pl.pick.cand)) {
-                pl.at = e;
-                pl.pick = cd.pick();
-            }
+            let v = ((e as u128) << 64) | cd.key as u128;
+            let better = v < best_v;
+            best_v = if better { v } else { best_v };
+            best = if better { Some(cd) } else { best };
+        }
+        if let Some(cd) = best {
+            pl.at = (best_v >> 64) as u64;
+            pl.pick = cd.pick();
         }
         self.plan = Some(pl);
         self.next_try = self.next_try.min(pl.at);
@@ -857,9 +851,11 @@ impl Channel {
 
     /// FR-FCFS: every candidate of queue `k` (banks of ranks owing a refresh excepted)
     /// with its exact earliest cycle, no earlier than `floor`. Returns the first cycle
-    /// at which one can issue and the preferred candidate at that cycle.
+    /// at which one can issue and makes the preferred candidate at that cycle the plan
+    /// (written in place: a returned copy is read back with wider loads than it was
+    /// written with, which stalls store forwarding).
     #[inline]
-    fn sweep(&mut self, k: usize, floor: u64, p: &Params) -> Option<(u64, Pick)> {
+    fn sweep(&mut self, k: usize, floor: u64, p: &Params) -> Option<u64> {
         let any_owed = self.ref_owed.iter().any(|&o| o > 0);
         if p.ranks == 1 {
             // The rank's lanes are the whole rank part (a copy, no max with the channel).
@@ -881,8 +877,9 @@ impl Channel {
         let (cache, rank_e, ref_owed) = (&mut self.cache[k], &self.rank_e, &self.ref_owed);
         // (earliest cycle, key) packed: the smallest wins, chosen without a branch (which
         // candidate wins is data, and mispredicted branches cost more than the compares).
+        // Only the packed value is carried (few registers); the winner is found again by
+        // its key, which is distinct per request.
         let mut best_v = u128::MAX;
-        let mut best = (0usize, 0usize);
         for &b in &self.active[k] {
             let b = b as usize;
             if any_owed && ref_owed[b >> p.bank_shift] > 0 {
@@ -892,16 +889,29 @@ impl Channel {
             if !bc.valid {
                 v.fill(k, b, bc, p);
             }
-            for (j, cd) in bc.c[..bc.n as usize].iter().enumerate() {
+            for cd in &bc.c[..bc.n as usize] {
                 let e = cd.l.max(rank_e[cd.re as usize]).max(floor);
-                let v = ((e as u128) << 64) | cd.key as u128;
-                let better = v < best_v;
-                best_v = if better { v } else { best_v };
-                best = if better { (b, j) } else { best };
+                best_v = best_v.min(((e as u128) << 64) | cd.key as u128);
             }
         }
         let at = (best_v >> 64) as u64;
-        (at != NEVER).then(|| (at, cache[best.0].c[best.1].pick()))
+        if at == NEVER {
+            return None;
+        }
+        let key = best_v as u64;
+        let cd = self.active[k]
+            .iter()
+            .flat_map(|&b| {
+                let bc = &cache[b as usize];
+                &bc.c[..bc.n as usize]
+            })
+            .find(|cd| cd.key == key)?;
+        self.plan = Some(Plan {
+            at,
+            kind: k,
+            pick: cd.pick(),
+        });
+        Some(at)
     }
 
     fn schedule(&mut self, p: &Params) {
@@ -974,12 +984,11 @@ impl Channel {
                     }
                     _ => {
                         self.plan = None;
-                        if let Some((at, pick)) = self.sweep(k, now, p) {
+                        if let Some(at) = self.sweep(k, now, p) {
                             if at == now {
-                                best = Some(pick);
+                                best = self.plan.take().map(|pl| pl.pick);
                             } else {
                                 min_next = min_next.min(at);
-                                self.plan = Some(Plan { at, kind: k, pick });
                             }
                         }
                     }
@@ -997,10 +1006,7 @@ impl Channel {
                 let k = served.unwrap_or(0);
                 let floor = self.issue_floor;
                 match self.sweep(k, floor, p) {
-                    Some((at, pick)) => {
-                        self.plan = Some(Plan { at, kind: k, pick });
-                        self.next_try = min_next.min(at).max(floor);
-                    }
+                    Some(at) => self.next_try = min_next.min(at).max(floor),
                     None => self.next_try = min_next.max(floor),
                 }
             }
@@ -1260,13 +1266,6 @@ impl Channel {
             self.invalidate_bank(t.bank);
         }
         self.pre += closed as u64;
-        match cmd {
-            Command::ACT => self.act += 1,
-            Command::RD | Command::RDA => self.rd += 1,
-            Command::WR | Command::WRA => self.wr += 1,
-            Command::REF => self.refreshes += 1,
-            _ => {}
-        }
         self.cmd_counts[cmd as usize] += 1;
         let r = t.rank as usize;
         let open = self.banks.rank_has_open(t.rank);
@@ -1853,11 +1852,12 @@ impl MemorySystem {
         let mut a = ActivityCounts::default();
         for ch in &self.channels {
             let (act_c, pre_c, slept, entries, first_ref) = ch.rank_cycles(&self.params);
-            a.act += ch.act;
+            let n = |c: Command| ch.cmd_counts[c as usize];
+            a.act += n(Command::ACT);
             a.pre += ch.pre;
-            a.rd += ch.rd;
-            a.wr += ch.wr;
-            a.refresh += ch.refreshes;
+            a.rd += n(Command::RD) + n(Command::RDA);
+            a.wr += n(Command::WR) + n(Command::WRA);
+            a.refresh += n(Command::REF);
             a.active_rank_cycles += act_c;
             a.precharged_rank_cycles += pre_c;
             a.active_powerdown_rank_cycles += slept[Sleep::ActivePowerDown as usize];

@@ -37,7 +37,8 @@ pub struct AddressMapper {
     offset_bits: u32,
     bg_bits: u32,
     columns_per_burst: u32,
-    rows_per_subarray: u32,
+    /// log2(rows per subarray) (the standard's counts are powers of two).
+    subarray_shift: u32,
     capacity_bytes: u64,
     burst_bytes: u64,
 }
@@ -128,7 +129,7 @@ impl AddressMapper {
             offset_bits,
             bg_bits: if has_bg { 0 } else { bg_bits },
             columns_per_burst: o.columns_per_burst(),
-            rows_per_subarray: o.rows_per_subarray().max(1),
+            subarray_shift: o.rows_per_subarray().max(1).trailing_zeros(),
             capacity_bytes: 1u64 << total_bits,
             burst_bytes,
         })
@@ -151,7 +152,7 @@ impl AddressMapper {
             rank: field(Field::Ra),
             bank_group,
             bank,
-            subarray: row / self.rows_per_subarray,
+            subarray: row >> self.subarray_shift,
             row,
             column: field(Field::Co) * self.columns_per_burst,
         }
