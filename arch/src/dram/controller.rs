@@ -121,23 +121,42 @@ fn kind_index(k: ReqKind) -> usize {
     }
 }
 
-/// What the scheduler picked this cycle.
+/// What the scheduler picked: a request's command and where it goes.
 #[derive(Clone, Copy, Debug)]
 struct Pick {
-    cand: Candidate,
+    t: Target,
     slot: u32,
     cmd: Command,
-    t: Target,
 }
 
-/// The FR-FCFS decision of the last sweep: `pick` issues at cycle `at` unless the
-/// channel changes first (an arrival, a command, a refresh falling due).
+/// The FR-FCFS decision of the last sweep: `pick` (scheduler key `key`) issues at
+/// cycle `at` unless the channel changes first (an arrival, a command, a refresh
+/// falling due). `at` = NEVER: no plan. Not an `Option`: the plan is rewritten and
+/// read on every command, and an `Option`'s niche byte made the compiler copy it in
+/// misaligned pieces that stalled store forwarding; a pick is read field by field.
 #[derive(Clone, Copy, Debug)]
 struct Plan {
     at: u64,
+    key: u64,
     kind: usize,
     pick: Pick,
 }
+
+const NO_PLAN: Plan = Plan {
+    at: NEVER,
+    key: 0,
+    kind: 0,
+    pick: Pick {
+        t: Target {
+            rank: 0,
+            bg: 0,
+            bank: 0,
+            sa: 0,
+        },
+        slot: 0,
+        cmd: Command::ACT,
+    },
+};
 
 /// A bank's candidate command, cached until the bank's queue or rows change. Its
 /// earliest-issue cycle is exact: the bank-group-and-below part `l` is kept up to date
@@ -149,7 +168,6 @@ struct Cand {
     cmd: Command,
     t: Target,
     hit: bool,
-    seq: u64,
     l: u64,
     /// The scheduler's key (smaller wins among candidates ready at the same cycle).
     key: u64,
@@ -165,7 +183,6 @@ impl Cand {
             cmd,
             t,
             hit,
-            seq,
             l,
             key: p.sched.key(&Candidate { hit, seq }),
             re: t.rank * NCMD as u32 + cmd as u32,
@@ -175,13 +192,9 @@ impl Cand {
     #[inline]
     fn pick(&self) -> Pick {
         Pick {
-            cand: Candidate {
-                hit: self.hit,
-                seq: self.seq,
-            },
+            t: self.t,
             slot: self.slot,
             cmd: self.cmd,
-            t: self.t,
         }
     }
 }
@@ -196,7 +209,6 @@ const NO_CAND: Cand = Cand {
         sa: 0,
     },
     hit: false,
-    seq: 0,
     l: 0,
     key: 0,
     re: 0,
@@ -219,7 +231,7 @@ const NO_CACHE: BankCache = BankCache {
 struct Channel {
     /// Per kind, per flat bank: FR-FCFS candidates (oldest hit, oldest request).
     cache: [Vec<BankCache>; 2],
-    plan: Option<Plan>,
+    plan: Plan,
     /// Scratch of a sweep: per rank and command (`rank * NCMD + cmd`), the
     /// rank-and-above part of the earliest cycle (shared by all of the rank's banks).
     rank_e: Vec<u64>,
@@ -539,7 +551,7 @@ impl Channel {
         };
         Channel {
             cache: [vec![NO_CACHE; nb], vec![NO_CACHE; nb]],
-            plan: None,
+            plan: NO_PLAN,
             rank_e: vec![0; p.ranks as usize * NCMD],
             last_served: None,
             idx,
@@ -691,20 +703,18 @@ impl Channel {
         }
         if prev != served || p.sched.oldest_only() || p.row_policy == RowPolicy::Closed {
             // (Closed policy: the other queue's RDA / WRA may have become RD / WR.)
-            self.plan = None;
+            self.plan.at = NEVER;
             self.next_try = self.next_try.min(floor);
         } else if served == Some(k) && self.ref_owed[t.rank as usize] == 0 {
             // Only this bank's candidates changed: merge them into the plan, or wake up
             // when one of them can issue.
-            match self.plan {
-                Some(pl) if pl.kind == k && pl.pick.t.bank != b as u32 => {
-                    self.merge_bank(k, b, floor, p);
-                }
-                _ => {
-                    self.plan = None;
-                    let e = self.bank_earliest(k, b, p);
-                    self.next_try = self.next_try.min(e.max(floor));
-                }
+            let pl = &self.plan;
+            if pl.at != NEVER && pl.kind == k && pl.pick.t.bank != b as u32 {
+                self.merge_bank(k, b, floor, p);
+            } else {
+                self.plan.at = NEVER;
+                let e = self.bank_earliest(k, b, p);
+                self.next_try = self.next_try.min(e.max(floor));
             }
         }
         // Otherwise the change is in a queue not served or a rank owing a refresh,
@@ -718,10 +728,12 @@ impl Channel {
         if !self.cache[k][b].valid {
             self.fill_cache(k, b, p);
         }
-        let Some(mut pl) = self.plan else { return };
+        if self.plan.at == NEVER {
+            return;
+        }
         let bc = &self.cache[k][b];
         // As the sweep compares: (earliest cycle, key) packed, chosen without a branch.
-        let mut best_v = ((pl.at as u128) << 64) | p.sched.key(&pl.pick.cand) as u128;
+        let mut best_v = ((self.plan.at as u128) << 64) | self.plan.key as u128;
         let mut best = None;
         for cd in &bc.c[..bc.n as usize] {
             let e = self.timing.earliest(cd.cmd, cd.t).max(floor);
@@ -731,11 +743,11 @@ impl Channel {
             best = if better { Some(cd) } else { best };
         }
         if let Some(cd) = best {
-            pl.at = (best_v >> 64) as u64;
-            pl.pick = cd.pick();
+            self.plan.at = (best_v >> 64) as u64;
+            self.plan.key = cd.key;
+            self.plan.pick = cd.pick();
         }
-        self.plan = Some(pl);
-        self.next_try = self.next_try.min(pl.at);
+        self.next_try = self.next_try.min(self.plan.at);
     }
 
     fn advance(&mut self, until: u64, p: &Params, done: &mut Vec<Completion>) {
@@ -761,7 +773,7 @@ impl Channel {
                     }
                 }
                 self.next_ref = self.ref_due.iter().copied().min().unwrap_or(NEVER);
-                self.plan = None;
+                self.plan.at = NEVER;
                 self.next_try = self.next_try.min(t.max(self.issue_floor));
             }
             if self.next_try <= t {
@@ -906,11 +918,12 @@ impl Channel {
                 &bc.c[..bc.n as usize]
             })
             .find(|cd| cd.key == key)?;
-        self.plan = Some(Plan {
+        self.plan = Plan {
             at,
+            key,
             kind: k,
             pick: cd.pick(),
-        });
+        };
         Some(at)
     }
 
@@ -943,7 +956,8 @@ impl Channel {
             min_next = min_next.min(e);
         }
 
-        let mut best: Option<Pick> = None;
+        // The command to issue now, as scalars (see `Plan`); NOPOS: none.
+        let (mut slot, mut cmd, mut target) = (NOPOS, Command::ACT, Target::default());
         let served = self.serve_kind(p);
         if let Some(k) = served {
             if p.sched.oldest_only() {
@@ -960,15 +974,10 @@ impl Channel {
                 if let Some(s) = oldest {
                     if self.ref_owed[self.slots[s as usize].t.rank as usize] == 0 {
                         // The oldest request is served even if it closes a row others hit.
-                        let (cmd, t, hit) = self.view().command_for(s, p);
-                        let e = self.timing.earliest(cmd, t);
+                        let (c, t, _) = self.view().command_for(s, p);
+                        let e = self.timing.earliest(c, t);
                         if e <= now {
-                            best = Some(Pick {
-                                cand: Candidate { hit, seq: 0 },
-                                slot: s,
-                                cmd,
-                                t,
-                            });
+                            (slot, cmd, target) = (s, c, t);
                         } else {
                             min_next = min_next.min(e);
                         }
@@ -976,27 +985,24 @@ impl Channel {
                 }
             } else {
                 // The plan of the last sweep holds while nothing has changed since.
-                match self.plan {
-                    Some(pl) if pl.kind == k && pl.at > now => min_next = min_next.min(pl.at),
-                    Some(pl) if pl.kind == k && pl.at == now => {
-                        self.plan = None;
-                        best = Some(pl.pick);
-                    }
-                    _ => {
-                        self.plan = None;
-                        if let Some(at) = self.sweep(k, now, p) {
-                            if at == now {
-                                best = self.plan.take().map(|pl| pl.pick);
-                            } else {
-                                min_next = min_next.min(at);
-                            }
-                        }
-                    }
+                let pl = &self.plan;
+                let due = if pl.at != NEVER && pl.kind == k && pl.at >= now {
+                    pl.at
+                } else {
+                    self.plan.at = NEVER;
+                    self.sweep(k, now, p).unwrap_or(NEVER)
+                };
+                if due == now {
+                    let pk = &self.plan.pick;
+                    (slot, cmd, target) = (pk.slot, pk.cmd, pk.t);
+                    self.plan.at = NEVER;
+                } else {
+                    min_next = min_next.min(due);
                 }
             }
         }
-        if let Some(pk) = best {
-            self.issue_for(pk, p);
+        if slot != NOPOS {
+            self.issue_for(slot, cmd, target, p);
             // The next wake-up, exactly: when a candidate can issue after this command
             // (refresh commands' cycles from before it are lower bounds).
             let housekeeping = p.row_policy == RowPolicy::Timeout
@@ -1112,33 +1118,33 @@ impl Channel {
     }
 
     /// Issue the picked command on behalf of its request.
-    fn issue_for(&mut self, pk: Pick, p: &Params) {
-        let s = self.slots[pk.slot as usize];
+    fn issue_for(&mut self, slot: u32, cmd: Command, t: Target, p: &Params) {
+        let s = self.slots[slot as usize];
         let b = s.t.bank;
         if !s.classified {
             let a = self.banks.classify(b, s.t.sa, s.addr.row);
             self.access[b as usize][a as usize] += 1;
-            self.slots[pk.slot as usize].classified = true;
+            self.slots[slot as usize].classified = true;
         }
-        let row = if pk.cmd == Command::PRE {
-            self.banks.open_row(b, pk.t.sa)
+        let row = if cmd == Command::PRE {
+            self.banks.open_row(b, t.sa)
         } else {
             s.addr.row
         };
         let mut addr = s.addr;
-        addr.subarray = pk.t.sa;
+        addr.subarray = t.sa;
         addr.row = row;
-        self.issue_at(pk.cmd, pk.t, addr, p);
+        self.issue_at(cmd, t, addr, p);
         if matches!(
-            pk.cmd,
+            cmd,
             Command::RD | Command::RDA | Command::WR | Command::WRA
         ) {
             let k = kind_index(s.kind);
             let q = &mut self.bank_q[k][b as usize];
             // Mostly the head (FR-FCFS serves the oldest hit).
-            if q.front() == Some(&pk.slot) {
+            if q.front() == Some(&slot) {
                 q.pop_front();
-            } else if let Some(pos) = q.iter().position(|&x| x == pk.slot) {
+            } else if let Some(pos) = q.iter().position(|&x| x == slot) {
                 q.remove(pos);
             } else {
                 q.pop_front();
@@ -1155,7 +1161,7 @@ impl Channel {
             }
             self.count[k] -= 1;
             self.rank_pending[s.t.rank as usize] -= 1;
-            self.free.push(pk.slot);
+            self.free.push(slot);
             let (lat, fifo) = match s.kind {
                 ReqKind::Read => (p.read_done_cycles, &mut self.rd_done),
                 ReqKind::Write => (p.write_done_cycles, &mut self.wr_done),
@@ -1166,7 +1172,7 @@ impl Channel {
                 arrive_cycle: s.arrive,
                 done_cycle: self.now + lat,
             });
-        } else if pk.cmd == Command::ACT
+        } else if cmd == Command::ACT
             && p.salp == SalpMode::Salp2
             && self.banks.closing(b).is_some()
             && !self.closing_banks.contains(&b)
@@ -1201,7 +1207,7 @@ impl Channel {
 
     fn issue_at(&mut self, cmd: Command, t: Target, addr: DramAddr, p: &Params) {
         let now = self.now;
-        self.plan = None;
+        self.plan.at = NEVER;
         // An auto-precharge starts once a PRE could issue (tRAS after the ACT, tRTP or
         // write recovery after the column command).
         let auto_pre_at = if p.sleeps() && matches!(cmd, Command::RDA | Command::WRA) {
@@ -1374,7 +1380,7 @@ impl Channel {
             return;
         }
         // No plan can hold a command for this rank: it has nothing queued.
-        debug_assert!(self.plan.is_none_or(|pl| pl.pick.t.rank != rank));
+        debug_assert!(self.plan.at == NEVER || self.plan.pick.t.rank != rank);
         let in_sr = sr > 0;
         // Power-down ends at `at` (at least tCKE after it began), or ended at `pd_end`
         // on the way to self-refresh (`at` may come before the SRE).
