@@ -301,12 +301,13 @@ mod tests {
         // IDD0 15, IDD2N/3N 2, IDD4R 5, IDD4W 10, IDD5 40 mA).
         let p = DramPower::new(&preset("LPDDR3-1600"), 1.0);
         let (v, v1, tck) = (1.2, 1.8, 1.25);
-        // VDD2: tRC 51 (RAS + RP; see the preset), tRAS 36: 1.2 x (5100 - 2025 - 712.5) = 2835 pJ.
-        let act2 = v * (80.0 * 51.0 * tck - 45.0 * 36.0 * tck - 38.0 * 15.0 * tck);
-        close(act2, 2_835.0);
-        // VDD1: 1.8 x (15 x 63.75 - 2 x 45 - 2 x 18.75) = 1.8 x 828.75 = 1491.75 pJ.
-        let act1 = v1 * (15.0 * 51.0 * tck - 2.0 * 36.0 * tck - 2.0 * 15.0 * tck);
-        close(act1, 1_491.75);
+        // VDD2: tRC 48 (DRAMPower's memspec; the timing rules still space ACTs RAS + RP =
+        // 51 apart), tRAS 36: 1.2 x (80 x 60 - 45 x 45 - 38 x 15) = 1.2 x 2205 = 2646 pJ.
+        let act2 = v * (80.0 * 48.0 * tck - 45.0 * 36.0 * tck - 38.0 * 12.0 * tck);
+        close(act2, 2_646.0);
+        // VDD1: 1.8 x (15 x 60 - 2 x 45 - 2 x 15) = 1.8 x 780 = 1404 pJ.
+        let act1 = v1 * (15.0 * 48.0 * tck - 2.0 * 36.0 * tck - 2.0 * 12.0 * tck);
+        close(act1, 1_404.0);
         close(p.act_pre_pj, act2 + act1);
         close(
             p.rd_pj,

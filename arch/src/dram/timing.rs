@@ -100,6 +100,11 @@ pub fn rules(std: &Standard, salp: SalpMode) -> Vec<Rule> {
         Level::Subarray
     };
     let wr_end = t.CWL + t.BL; // last write data beat
+    // A bank's row cycle: RC, but never below RAS + RP. A datasheet rounds each from ns
+    // on its own, so RC may fall below their sum (LPDDR3-1600: 48 < 36 + 15); an
+    // explicit PRE is held to RAS and RP anyway, but an auto-precharge starts at ACT +
+    // RAS at the earliest, and the next ACT or REF must still wait RP after it.
+    let row_cycle = t.RC.max(t.RAS + t.RP);
     let r = |level, sibling, prev, next, latency_cycles, window, name| Rule {
         level,
         sibling,
@@ -176,7 +181,7 @@ pub fn rules(std: &Standard, salp: SalpMode) -> Vec<Rule> {
         r(Level::Rank, false, WR1, PREA, wr_end + t.WR, 1, "CWL+BL+WR"),
         r(Level::Rank, false, PREA, ACT, t.RP, 1, "RP"),
         // Refresh: every bank precharged for RP (explicitly or by auto-precharge), then RFC.
-        r(Level::Rank, false, ACT, REF, t.RC, 1, "RC"),
+        r(Level::Rank, false, ACT, REF, row_cycle, 1, "RC"),
         r(
             Level::Rank,
             false,
@@ -208,7 +213,7 @@ pub fn rules(std: &Standard, salp: SalpMode) -> Vec<Rule> {
         // Row cycle, per bank (or per subarray with SALP).
         r(row, false, ACT, CAS, t.RCD, 1, "RCD"),
         r(row, false, ACT, PRE, t.RAS, 1, "RAS"),
-        r(row, false, ACT, ACT, t.RC, 1, "RC"),
+        r(row, false, ACT, ACT, row_cycle, 1, "RC"),
         r(row, false, PRE, ACT, t.RP, 1, "RP"),
         r(row, false, RD1, PRE, t.RTP, 1, "RTP"),
         r(row, false, WR1, PRE, wr_end + t.WR, 1, "CWL+BL+WR"),
@@ -766,6 +771,21 @@ mod tests {
             126 + 12 + 4 + 3
         ); // WTR_S
         assert_eq!(ts.earliest(Command::PRE, a), 126 + 12 + 4 + 18); // WR recovery
+    }
+
+    #[test]
+    fn row_cycle_never_below_ras_plus_rp() {
+        // LPDDR3-1600 lists RC 48 < RAS 36 + RP 15. An RDA issued early auto-precharges at
+        // ACT + RAS = 36, so the bank's next ACT (and a REF) waits until 36 + RP = 51.
+        let s = Standard::preset("LPDDR3-1600").unwrap();
+        assert_eq!((s.timing.RC, s.timing.RAS, s.timing.RP), (48, 36, 15));
+        let mut ts = TimingState::new(&s, SalpMode::None, 1);
+        let a = tgt(0, 0, 0, 0, &s);
+        ts.issue(Command::ACT, a, 0);
+        ts.issue(Command::RDA, a, 15);
+        assert_eq!(15 + s.timing.RTP + s.timing.RP, 38); // the RDA rule alone
+        assert_eq!(ts.earliest(Command::ACT, a), 51);
+        assert_eq!(ts.earliest(Command::REF, a), 51);
     }
 
     #[test]
