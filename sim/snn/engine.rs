@@ -1085,40 +1085,24 @@ impl Network {
             }
         }
         // Postsynaptic pathway: potentiation.
-        let nu = c.nu_post
-            * if self.sw.adaptive_potentiation {
-                self.k_adapt
-            } else {
-                1.0
-            };
         let post_spikes: &[u32] = if s.post == self.exc {
             &self.spikes[self.exc]
         } else {
             &[]
         };
-        for &j in post_spikes {
-            let j = j as usize;
-            let post2 = st.post2_tab.at(now - st.post_last[j]);
-            for i in 0..s.pre_size {
-                let k = i * nt + j;
-                if let Some(m) = &s.mask {
-                    if m[k] == 0.0 {
-                        continue;
-                    }
-                }
-                let x_pre = st.pre_tab.at(now - st.pre_last[i]);
-                let Some(dw) = potentiation(self.sw.single_trace, nu, x_pre, post2, c) else {
-                    continue;
-                };
-                if timestep {
-                    st.delta_col[j * s.pre_size + i] += dw;
-                } else {
-                    w[k] = clip(w[k] + dw, w_max, quant, qrng);
-                    self.ops.weight_updates += 1;
-                }
-            }
-            st.note_post_spike(j, now, timestep);
-        }
+        potentiate(
+            post_spikes,
+            st,
+            w,
+            s.mask.as_deref(),
+            (s.pre_size, nt),
+            (self.sw, self.k_adapt, c),
+            (w_max, quant, timestep),
+            now,
+            qrng,
+            &mut self.ops,
+            |st, i, _| st.pre_tab.at(now - st.pre_last[i]),
+        );
         if timestep && (t + 1).is_multiple_of(st.interval_steps) {
             self.flush_pending();
         }
@@ -1189,45 +1173,35 @@ impl Network {
             );
         }
         // Postsynaptic pathway: potentiation with the pre trace as seen at each synapse.
-        let nu = c.nu_post
-            * if self.sw.adaptive_potentiation {
-                self.k_adapt
-            } else {
-                1.0
-            };
         let post_spikes: &[u32] = if s.post == self.exc {
             &self.spikes[self.exc]
         } else {
             &[]
         };
-        for &j in post_spikes {
-            let j = j as usize;
-            let post2 = st.post2_tab.at(now - st.post_last[j]);
-            for i in 0..ns {
-                let k = i * nt + j;
-                if let Some(m) = &s.mask {
-                    if m[k] == 0.0 {
-                        continue;
-                    }
-                }
+        potentiate(
+            post_spikes,
+            st,
+            w,
+            s.mask.as_deref(),
+            (ns, nt),
+            (self.sw, self.k_adapt, c),
+            (w_max, quant, timestep),
+            now,
+            qrng,
+            &mut self.ops,
+            |st, i, k| {
                 let d = sd.d[k] as i64;
                 let emit = latest_at_or_before(
                     &st.pre_hist[i * hl..(i + 1) * hl],
                     st.pre_head[i],
                     now - d,
                 );
-                let x_pre = st.pre_tab.at(now - d - emit);
-                let Some(dw) = potentiation(self.sw.single_trace, nu, x_pre, post2, c) else {
-                    continue;
-                };
-                if timestep {
-                    st.delta_col[j * ns + i] += dw;
-                } else {
-                    w[k] = clip(w[k] + dw, w_max, quant, qrng);
-                    self.ops.weight_updates += 1;
-                }
-            }
-            st.note_post_spike(j, now, timestep);
+                st.pre_tab.at(now - d - emit)
+            },
+        );
+        // The post spikes' history (depression looks up the latest before an arrival).
+        for &j in post_spikes {
+            let j = j as usize;
             let h = (st.post_head[j] as usize + 1) & (hl - 1);
             st.post_head[j] = h as u32;
             st.post_hist[j * hl + h] = now;
@@ -1363,6 +1337,48 @@ pub fn input_scale(image: &[u8], norm_mean: f32) -> f64 {
         1.0
     } else {
         norm_mean as f64 * image.len() as f64 / sum as f64
+    }
+}
+
+/// Potentiation at this step's post spikes: every synapse (i, j) of a spiking post
+/// neuron j (mask permitting) gains `potentiation` of its pre trace `x_pre(st, i, k)`
+/// (k = i * post_size + j), into the weight at once or the timestep buffer; the post
+/// spike is then noted. The same for projection-wide and per-synapse delays: only the
+/// pre trace at the synapse differs.
+#[allow(clippy::too_many_arguments)]
+fn potentiate(
+    post_spikes: &[u32],
+    st: &mut StdpState,
+    w: &mut [f32],
+    mask: Option<&[f32]>,
+    (ns, nt): (usize, usize),
+    (sw, k_adapt, c): (Switches, f32, &StdpConfig),
+    (w_max, quant, timestep): (f32, Option<QuantSpec>, bool),
+    now: i64,
+    qrng: &mut Rng,
+    ops: &mut OpCounts,
+    x_pre: impl Fn(&StdpState, usize, usize) -> f32,
+) {
+    let nu = c.nu_post * if sw.adaptive_potentiation { k_adapt } else { 1.0 };
+    for &j in post_spikes {
+        let j = j as usize;
+        let post2 = st.post2_tab.at(now - st.post_last[j]);
+        for i in 0..ns {
+            let k = i * nt + j;
+            if mask.is_some_and(|m| m[k] == 0.0) {
+                continue;
+            }
+            let Some(dw) = potentiation(sw.single_trace, nu, x_pre(st, i, k), post2, c) else {
+                continue;
+            };
+            if timestep {
+                st.delta_col[j * ns + i] += dw;
+            } else {
+                w[k] = clip(w[k] + dw, w_max, quant, qrng);
+                ops.weight_updates += 1;
+            }
+        }
+        st.note_post_spike(j, now, timestep);
     }
 }
 
