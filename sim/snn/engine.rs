@@ -1359,7 +1359,12 @@ fn potentiate(
     ops: &mut OpCounts,
     x_pre: impl Fn(&StdpState, usize, usize) -> f32,
 ) {
-    let nu = c.nu_post * if sw.adaptive_potentiation { k_adapt } else { 1.0 };
+    let nu = c.nu_post
+        * if sw.adaptive_potentiation {
+            k_adapt
+        } else {
+            1.0
+        };
     for &j in post_spikes {
         let j = j as usize;
         let post2 = st.post2_tab.at(now - st.post_last[j]);

@@ -1135,10 +1135,7 @@ impl Channel {
         addr.subarray = t.sa;
         addr.row = row;
         self.issue_at(cmd, t, addr, p);
-        if matches!(
-            cmd,
-            Command::RD | Command::RDA | Command::WR | Command::WRA
-        ) {
+        if matches!(cmd, Command::RD | Command::RDA | Command::WR | Command::WRA) {
             let k = kind_index(s.kind);
             let q = &mut self.bank_q[k][b as usize];
             // Mostly the head (FR-FCFS serves the oldest hit).
