@@ -889,9 +889,10 @@ impl Channel {
         let (cache, rank_e, ref_owed) = (&mut self.cache[k], &self.rank_e, &self.ref_owed);
         // (earliest cycle, key) packed: the smallest wins, chosen without a branch (which
         // candidate wins is data, and mispredicted branches cost more than the compares).
-        // Only the packed value is carried (few registers); the winner is found again by
-        // its key, which is distinct per request.
+        // Only the packed value and the bank are carried (few registers); the winner is
+        // found again in its bank by its key, which is distinct per request.
         let mut best_v = u128::MAX;
+        let mut best_b = 0usize;
         for &b in &self.active[k] {
             let b = b as usize;
             if any_owed && ref_owed[b >> p.bank_shift] > 0 {
@@ -903,7 +904,9 @@ impl Channel {
             }
             for cd in &bc.c[..bc.n as usize] {
                 let e = cd.l.max(rank_e[cd.re as usize]).max(floor);
-                best_v = best_v.min(((e as u128) << 64) | cd.key as u128);
+                let v = ((e as u128) << 64) | cd.key as u128;
+                best_b = if v < best_v { b } else { best_b };
+                best_v = best_v.min(v);
             }
         }
         let at = (best_v >> 64) as u64;
@@ -911,13 +914,8 @@ impl Channel {
             return None;
         }
         let key = best_v as u64;
-        let cd = self.active[k]
-            .iter()
-            .flat_map(|&b| {
-                let bc = &cache[b as usize];
-                &bc.c[..bc.n as usize]
-            })
-            .find(|cd| cd.key == key)?;
+        let bc = &cache[best_b];
+        let cd = bc.c[..bc.n as usize].iter().find(|cd| cd.key == key)?;
         self.plan = Plan {
             at,
             key,
