@@ -1175,6 +1175,14 @@ impl Channel {
             // At most one entry per bank: the list stays within its capacity.
             self.closing_banks.push(b);
         }
+        // Refill the bank's candidates in its request's queue now, not in the next sweep:
+        // there a stale bank at an unpredictable place in the active list cost a
+        // mispredicted branch per sweep (a valid cache is exact, so refilling early
+        // changes nothing).
+        let k = kind_index(s.kind);
+        if self.active_pos[k][b as usize] != NOPOS {
+            self.fill_cache(k, b as usize, p);
+        }
     }
 
     /// Issue a command not tied to a request (PREA, REF, housekeeping PRE).
