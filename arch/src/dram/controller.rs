@@ -1250,17 +1250,30 @@ impl Channel {
             // The other banks of the group: their candidates' local part went up. Only
             // the group's lanes moved (a command raises no other bank's or subarray's), so
             // the new part is the old one (exact, kept so) raised to the group's lane.
-            let first = t.bg * p.banks_per_group;
+            // This command's bank too: which of the group's banks it is would be a
+            // mispredicted test, and raising its stale candidates is harmless (they are
+            // refilled before they are read).
+            let first = (t.bg * p.banks_per_group) as usize;
             let bg = self.timing.bank_group_lanes(t.bg);
-            for b in first..first + p.banks_per_group {
-                for k in 0..2 {
-                    let bc = &mut self.cache[k][b as usize];
-                    if b == t.bank || !bc.valid {
-                        continue;
+            for cache in &mut self.cache {
+                for bc in &mut cache[first..first + p.banks_per_group as usize] {
+                    if bc.valid {
+                        for cd in &mut bc.c[..bc.n as usize] {
+                            cd.l = cd.l.max(bg[cd.cmd as usize]);
+                        }
                     }
-                    for cd in &mut bc.c[..bc.n as usize] {
-                        cd.l = cd.l.max(bg[cd.cmd as usize]);
-                        debug_assert_eq!(cd.l, self.timing.earliest_below_rank(cd.cmd, cd.t));
+                }
+            }
+            if cfg!(debug_assertions) {
+                for b in first..first + p.banks_per_group as usize {
+                    for k in 0..2 {
+                        let bc = &self.cache[k][b];
+                        if b == t.bank as usize || !bc.valid {
+                            continue;
+                        }
+                        for cd in &bc.c[..bc.n as usize] {
+                            debug_assert_eq!(cd.l, self.timing.earliest_below_rank(cd.cmd, cd.t));
+                        }
                     }
                 }
             }
