@@ -121,11 +121,14 @@ fn kind_index(k: ReqKind) -> usize {
     }
 }
 
-/// What the scheduler picked: a request's command and where it goes.
+/// What the scheduler picked: a request's command, and the subarray it goes to (a PRE
+/// closes the open one, which may not be the request's). The rest of the target is the
+/// request's own, read from its slot: a copy here, written by the sweep just before,
+/// was read back in wider pieces than written (a store-forwarding stall).
 #[derive(Clone, Copy, Debug)]
 struct Pick {
-    t: Target,
     slot: u32,
+    sa: u32,
     cmd: Command,
 }
 
@@ -147,13 +150,8 @@ const NO_PLAN: Plan = Plan {
     key: 0,
     kind: 0,
     pick: Pick {
-        t: Target {
-            rank: 0,
-            bg: 0,
-            bank: 0,
-            sa: 0,
-        },
         slot: 0,
+        sa: 0,
         cmd: Command::ACT,
     },
 };
@@ -192,8 +190,8 @@ impl Cand {
     #[inline]
     fn pick(&self) -> Pick {
         Pick {
-            t: self.t,
             slot: self.slot,
+            sa: self.t.sa,
             cmd: self.cmd,
         }
     }
@@ -709,7 +707,10 @@ impl Channel {
             // Only this bank's candidates changed: merge them into the plan, or wake up
             // when one of them can issue.
             let pl = &self.plan;
-            if pl.at != NEVER && pl.kind == k && pl.pick.t.bank != b as u32 {
+            if pl.at != NEVER
+                && pl.kind == k
+                && self.slots[pl.pick.slot as usize].t.bank != b as u32
+            {
                 self.merge_bank(k, b, floor, p);
             } else {
                 self.plan.at = NEVER;
@@ -992,7 +993,8 @@ impl Channel {
                 };
                 if due == now {
                     let pk = &self.plan.pick;
-                    (slot, cmd, target) = (pk.slot, pk.cmd, pk.t);
+                    let t = self.slots[pk.slot as usize].t;
+                    (slot, cmd, target) = (pk.slot, pk.cmd, Target { sa: pk.sa, ..t });
                     self.plan.at = NEVER;
                 } else {
                     min_next = min_next.min(due);
@@ -1396,7 +1398,9 @@ impl Channel {
             return;
         }
         // No plan can hold a command for this rank: it has nothing queued.
-        debug_assert!(self.plan.at == NEVER || self.plan.pick.t.rank != rank);
+        debug_assert!(
+            self.plan.at == NEVER || self.slots[self.plan.pick.slot as usize].t.rank != rank
+        );
         let in_sr = sr > 0;
         // Power-down ends at `at` (at least tCKE after it began), or ended at `pd_end`
         // on the way to self-refresh (`at` may come before the SRE).
