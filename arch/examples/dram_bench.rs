@@ -68,7 +68,7 @@ fn main() {
                     let mut x = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
                     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
                     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                    ((x ^ (x >> 31)) % cap) & !(burst - 1)
+                    ((x ^ (x >> 31)) & (cap - 1)) & !(burst - 1)
                 } else {
                     i * burst
                 }

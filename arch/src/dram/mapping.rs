@@ -180,6 +180,7 @@ impl AddressMapper {
         x << self.offset_bits
     }
 
+    /// A power of two (every organization field is), so `addr & (capacity - 1)` wraps.
     pub fn capacity_bytes(&self) -> u64 {
         self.capacity_bytes
     }
