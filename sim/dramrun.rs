@@ -88,8 +88,8 @@ pub struct DriveOutcome {
 /// Offer a trace's requests (trace mode): no in-flight bound beyond the queues.
 pub fn drive(mem: &mut MemorySystem, reqs: &[TraceRequest]) -> DriveOutcome {
     let start = Instant::now();
-    // Wrap addresses beyond the capacity by a mask (a power of two): a divide per request
-    // was a visible part of the trace mode's cost.
+    // Addresses beyond the capacity wrap: a mask (the capacity is a power of two), not a
+    // divide per request.
     let wrap = mem.mapper().capacity_bytes() - 1;
     let mut done = Vec::with_capacity(1024);
     let request = |i: usize| {

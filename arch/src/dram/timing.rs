@@ -99,11 +99,12 @@ pub fn rules(std: &Standard, salp: SalpMode) -> Vec<Rule> {
     } else {
         Level::Subarray
     };
-    let wr_end = t.CWL + t.BL; // last write data beat
-                               // A bank's row cycle: RC, but never below RAS + RP. A datasheet rounds each from ns
-                               // on its own, so RC may fall below their sum (LPDDR3-1600: 48 < 36 + 15); an
-                               // explicit PRE is held to RAS and RP anyway, but an auto-precharge starts at ACT +
-                               // RAS at the earliest, and the next ACT or REF must still wait RP after it.
+    // The last write data beat.
+    let wr_end = t.CWL + t.BL;
+    // A bank's row cycle: RC, but never below RAS + RP. A datasheet rounds each from ns on
+    // its own, so RC may fall below their sum (LPDDR3-1600: 48 < 36 + 15); an explicit PRE
+    // is held to RAS and RP anyway, but an auto-precharge starts at ACT + RAS at the
+    // earliest, and the next ACT or REF must still wait RP after it.
     let row_cycle = t.RC.max(t.RAS + t.RP);
     let r = |level, sibling, prev, next, latency_cycles, window, name| Rule {
         level,
