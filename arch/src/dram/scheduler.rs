@@ -2,7 +2,8 @@
 //!
 //! The controller forms, per bank, one candidate command (the oldest row hit's column
 //! command if the policy looks past the oldest request, else the oldest request's next
-//! command) and asks the policy which of the candidates that can issue this cycle wins.
+//! command) and ranks the candidates that can issue at the earliest cycle by the
+//! policy's key: the smallest wins.
 
 use super::config::SchedulerKind;
 
@@ -21,10 +22,6 @@ pub trait Policy {
     /// The candidate's rank: among ready candidates the smallest key wins (keys of
     /// distinct requests differ: they include the arrival order).
     fn key(&self, c: &Candidate) -> u64;
-    /// Does `a` win over `b`? Both are ready.
-    fn prefer(&self, a: &Candidate, b: &Candidate) -> bool {
-        self.key(a) < self.key(b)
-    }
 }
 
 /// First come, first served: the oldest request's next command, when it is ready.
@@ -94,8 +91,8 @@ mod tests {
         let old_miss = Candidate { hit: false, seq: 1 };
         let young_hit = Candidate { hit: true, seq: 9 };
         let old_hit = Candidate { hit: true, seq: 3 };
-        assert!(FrFcfs.prefer(&young_hit, &old_miss));
-        assert!(FrFcfs.prefer(&old_hit, &young_hit));
-        assert!(Fcfs.prefer(&old_miss, &young_hit));
+        assert!(FrFcfs.key(&young_hit) < FrFcfs.key(&old_miss));
+        assert!(FrFcfs.key(&old_hit) < FrFcfs.key(&young_hit));
+        assert!(Fcfs.key(&old_miss) < Fcfs.key(&young_hit));
     }
 }
