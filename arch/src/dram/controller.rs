@@ -1739,7 +1739,12 @@ impl MemorySystem {
                     pending = (next < n).then(|| build(self, next));
                 }
             }
-            self.advance_to(cycle, done);
+            // Nothing due at `cycle` but completions, and none awaited: they are reported
+            // by the next advance, in the same order and with the same cycles.
+            let awaited = pending.is_none() || inflight >= max_inflight;
+            if awaited || self.next_command_cycle() <= cycle {
+                self.advance_to(cycle, done);
+            }
             for c in done.drain(..) {
                 inflight -= 1;
                 completed += 1;
