@@ -100,8 +100,6 @@ struct Params {
     bank_groups: u32,
     banks_per_group: u32,
     banks_per_rank: u32,
-    /// log2(banks_per_rank): flat bank index >> bank_shift = rank.
-    bank_shift: u32,
     sched: Scheduler,
 }
 
@@ -169,8 +167,9 @@ struct Cand {
     l: u64,
     /// The scheduler's key (smaller wins among candidates ready at the same cycle).
     key: u64,
-    /// Index of the rank part of its earliest cycle in `Channel::rank_e`.
-    re: u32,
+    /// Index of the rank part of its earliest cycle in `Channel::rank_e` (ranks <= 16
+    /// and NCMD = 9 keep it below 256).
+    re: u8,
 }
 
 impl Cand {
@@ -183,7 +182,7 @@ impl Cand {
             hit,
             l,
             key: p.sched.key(&Candidate { hit, seq }),
-            re: t.rank * NCMD as u32 + cmd as u32,
+            re: (t.rank * NCMD as u32 + cmd as u32) as u8,
         }
     }
 
@@ -212,27 +211,136 @@ const NO_CAND: Cand = Cand {
     re: 0,
 };
 
+/// A bank's candidates in one queue. A valid cache's candidates are also in the
+/// queue's `Published` list, at `pos` (their `l` is kept up to date there, not here).
 #[derive(Clone, Copy, Debug)]
 struct BankCache {
     valid: bool,
     n: u8,
+    /// How many of `c` are published (0 or `n`), and where.
+    npub: u8,
+    pos: [u32; 2],
     c: [Cand; 2],
 }
 
 const NO_CACHE: BankCache = BankCache {
     valid: false,
     n: 0,
+    npub: 0,
+    pos: [0; 2],
     c: [NO_CAND; 2],
 };
+
+/// What the sweep compares of one candidate: its earliest bank-group-and-below cycle
+/// (kept up to date as commands issue), its key, the index of its rank part, and its
+/// place (`bank * 2 + j`: the j-th candidate of the bank's cache).
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    l: u64,
+    key: u64,
+    re: u8,
+    place: u32,
+}
+
+/// Per queue: the candidates of every valid bank cache in one flat list, so a sweep is
+/// one pass over what it compares (no per-bank lookups, validity or count tests).
+/// A cache is taken out when it is invalidated and put back when it is refilled.
+#[derive(Clone, Debug)]
+struct Published {
+    list: Vec<Entry>,
+    /// Banks invalidated with requests queued: refilled before the next sweep.
+    stale: Vec<u32>,
+    is_stale: Vec<bool>,
+}
+
+impl Published {
+    fn new(nb: usize) -> Published {
+        Published {
+            list: Vec::with_capacity(2 * nb),
+            stale: Vec::with_capacity(nb),
+            is_stale: vec![false; nb],
+        }
+    }
+
+    /// Take bank `b`'s candidates out of the list.
+    #[inline]
+    fn withdraw(&mut self, cache: &mut [BankCache], b: usize) {
+        for j in 0..cache[b].npub as usize {
+            let i = cache[b].pos[j] as usize;
+            self.list.swap_remove(i);
+            if let Some(moved) = self.list.get(i) {
+                let m = moved.place as usize;
+                cache[m >> 1].pos[m & 1] = i as u32;
+            }
+        }
+        cache[b].npub = 0;
+    }
+
+    /// Put bank `b`'s (freshly filled) candidates into the list, over its old ones.
+    #[inline]
+    fn publish(&mut self, cache: &mut [BankCache], b: usize) {
+        let bc = &mut cache[b];
+        let (n, old) = (bc.n as usize, bc.npub as usize);
+        for j in 0..n {
+            let cd = &bc.c[j];
+            let en = Entry {
+                l: cd.l,
+                key: cd.key,
+                re: cd.re,
+                place: (2 * b + j) as u32,
+            };
+            if j < old {
+                self.list[bc.pos[j] as usize] = en;
+            } else {
+                bc.pos[j] = self.list.len() as u32;
+                self.list.push(en);
+            }
+        }
+        if old > n {
+            // Fewer candidates than before: the surplus goes.
+            for j in n..old {
+                let i = cache[b].pos[j] as usize;
+                self.list.swap_remove(i);
+                if let Some(moved) = self.list.get(i) {
+                    let m = moved.place as usize;
+                    cache[m >> 1].pos[m & 1] = i as u32;
+                }
+            }
+        }
+        cache[b].npub = n as u8;
+    }
+
+    /// Bank `b`'s cache was invalidated. With requests queued for it, its candidates
+    /// stay listed, unable to win (NEVER), until the next sweep refills them over;
+    /// without, they go.
+    #[inline]
+    fn invalidate(&mut self, cache: &mut [BankCache], b: usize, queued: bool) {
+        cache[b].valid = false;
+        if queued {
+            for j in 0..cache[b].npub as usize {
+                self.list[cache[b].pos[j] as usize].l = NEVER;
+            }
+            if !self.is_stale[b] {
+                self.is_stale[b] = true;
+                self.stale.push(b as u32);
+            }
+        } else {
+            self.withdraw(cache, b);
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 struct Channel {
     /// Per kind, per flat bank: FR-FCFS candidates (oldest hit, oldest request).
     cache: [Vec<BankCache>; 2],
+    /// Per kind: the valid caches' candidates as the sweep reads them.
+    publ: [Published; 2],
     plan: Plan,
     /// Scratch of a sweep: per rank and command (`rank * NCMD + cmd`), the
-    /// rank-and-above part of the earliest cycle (shared by all of the rank's banks).
-    rank_e: Vec<u64>,
+    /// rank-and-above part of the earliest cycle (shared by all of the rank's banks);
+    /// 256 long so that a `u8` index needs no bounds check.
+    rank_e: Box<[u64; 256]>,
     /// The queue served by the last scheduling decision.
     last_served: Option<usize>,
     idx: u32,
@@ -549,8 +657,9 @@ impl Channel {
         };
         Channel {
             cache: [vec![NO_CACHE; nb], vec![NO_CACHE; nb]],
+            publ: [Published::new(nb), Published::new(nb)],
             plan: NO_PLAN,
-            rank_e: vec![0; p.ranks as usize * NCMD],
+            rank_e: Box::new([0; 256]),
             last_served: None,
             idx,
             timing: TimingState::new(std, p.salp, p.ranks),
@@ -671,7 +780,8 @@ impl Channel {
         // under the other policies a queue's candidates depend on that queue alone.
         let closed = p.row_policy == RowPolicy::Closed;
         if closed {
-            self.cache[1 - k][b].valid = false;
+            let queued = !self.bank_q[1 - k][b].is_empty();
+            self.publ[1 - k].invalidate(&mut self.cache[1 - k], b, queued);
         }
         // This queue: with one open row per bank (no SALP, SALP-1), a younger request
         // behind the head changes the bank's candidates only when it is the first row
@@ -689,7 +799,7 @@ impl Channel {
             && (c.c[..c.n as usize].iter().any(|x| x.hit)
                 || !self.banks.is_hit(b as u32, addr.subarray, addr.row));
         if !unchanged {
-            self.cache[k][b].valid = false;
+            self.publ[k].invalidate(&mut self.cache[k], b, true);
         }
 
         let floor = arrive.max(self.issue_floor);
@@ -854,12 +964,17 @@ impl Channel {
             banks: &self.banks,
             timing: &self.timing,
         };
-        v.fill(k, b, &mut self.cache[k][b], p);
+        let (cache, publ) = (&mut self.cache[k], &mut self.publ[k]);
+        v.fill(k, b, &mut cache[b], p);
+        publ.publish(cache, b);
     }
 
     fn invalidate_bank(&mut self, b: u32) {
-        self.cache[0][b as usize].valid = false;
-        self.cache[1][b as usize].valid = false;
+        let b = b as usize;
+        for k in 0..2 {
+            let queued = !self.bank_q[k][b].is_empty();
+            self.publ[k].invalidate(&mut self.cache[k], b, queued);
+        }
     }
 
     /// FR-FCFS: every candidate of queue `k` (banks of ranks owing a refresh excepted)
@@ -880,33 +995,43 @@ impl Channel {
                 self.rank_e[r..r + NCMD].copy_from_slice(&e);
             }
         }
-        // Borrowed apart: a stale cache is refilled while the others are held.
-        let v = View {
-            slots: &self.slots,
-            bank_q: &self.bank_q,
-            banks: &self.banks,
-            timing: &self.timing,
-        };
-        let (cache, rank_e, ref_owed) = (&mut self.cache[k], &self.rank_e, &self.ref_owed);
+        let (cache, publ) = (&mut self.cache[k], &mut self.publ[k]);
+        // Invalidated banks with requests queued: refilled (and so published) first.
+        while let Some(b) = publ.stale.pop() {
+            let b = b as usize;
+            publ.is_stale[b] = false;
+            if !cache[b].valid && !self.bank_q[k][b].is_empty() {
+                let v = View {
+                    slots: &self.slots,
+                    bank_q: &self.bank_q,
+                    banks: &self.banks,
+                    timing: &self.timing,
+                };
+                v.fill(k, b, &mut cache[b], p);
+                publ.publish(cache, b);
+            }
+        }
+        let rank_e: &[u64; 256] = &self.rank_e;
         // (earliest cycle, key) packed: the smallest wins, chosen without a branch (which
         // candidate wins is data, and mispredicted branches cost more than the compares).
-        // Only the packed value and the bank are carried (few registers); the winner is
-        // found again in its bank by its key, which is distinct per request.
         let mut best_v = u128::MAX;
-        let mut best_b = 0usize;
-        for &b in &self.active[k] {
-            let b = b as usize;
-            if any_owed && ref_owed[b >> p.bank_shift] > 0 {
-                continue;
+        let mut best_i = 0usize;
+        if any_owed {
+            let owed = &self.ref_owed;
+            for (i, en) in publ.list.iter().enumerate() {
+                if owed[en.re as usize / NCMD] > 0 {
+                    continue;
+                }
+                let e = en.l.max(rank_e[en.re as usize]).max(floor);
+                let v = ((e as u128) << 64) | en.key as u128;
+                best_i = if v < best_v { i } else { best_i };
+                best_v = best_v.min(v);
             }
-            let bc = &mut cache[b];
-            if !bc.valid {
-                v.fill(k, b, bc, p);
-            }
-            for cd in &bc.c[..bc.n as usize] {
-                let e = cd.l.max(rank_e[cd.re as usize]).max(floor);
-                let v = ((e as u128) << 64) | cd.key as u128;
-                best_b = if v < best_v { b } else { best_b };
+        } else {
+            for (i, en) in publ.list.iter().enumerate() {
+                let e = en.l.max(rank_e[en.re as usize]).max(floor);
+                let v = ((e as u128) << 64) | en.key as u128;
+                best_i = if v < best_v { i } else { best_i };
                 best_v = best_v.min(v);
             }
         }
@@ -914,18 +1039,18 @@ impl Channel {
         if at == NEVER {
             return None;
         }
-        let key = best_v as u64;
-        let bc = &cache[best_b];
-        let cd = bc.c[..bc.n as usize].iter().find(|cd| cd.key == key)?;
+        let place = publ.list[best_i].place as usize;
+        let cd = &cache[place >> 1].c[place & 1];
         self.plan = Plan {
             at,
-            key,
+            key: best_v as u64,
             kind: k,
             pick: cd.pick(),
         };
         Some(at)
     }
 
+    #[inline(never)]
     fn schedule(&mut self, p: &Params) {
         let now = self.now;
         let mut min_next = NEVER;
@@ -1147,7 +1272,7 @@ impl Channel {
                 q.pop_front();
             }
             if q.is_empty() {
-                self.cache[k][b as usize].valid = false;
+                self.publ[k].invalidate(&mut self.cache[k], b as usize, false);
                 let ap = self.active_pos[k][b as usize] as usize;
                 self.active[k].swap_remove(ap);
                 if ap < self.active[k].len() {
@@ -1177,13 +1302,15 @@ impl Channel {
             // At most one entry per bank: the list stays within its capacity.
             self.closing_banks.push(b);
         }
-        // Refill the bank's candidates in its request's queue now, not in the next sweep:
-        // there a stale bank at an unpredictable place in the active list cost a
-        // mispredicted branch per sweep (a valid cache is exact, so refilling early
-        // changes nothing).
-        let k = kind_index(s.kind);
-        if self.active_pos[k][b as usize] != NOPOS {
-            self.fill_cache(k, b as usize, p);
+        // The bank's candidates changed with its state. In the request's queue they are
+        // refilled now (a valid cache is exact, so refilling early changes nothing; the
+        // emptied queue's went above); in the other queue they are refilled by the next
+        // sweep that needs them.
+        let (k, b) = (kind_index(s.kind), b as usize);
+        let queued = !self.bank_q[1 - k][b].is_empty();
+        self.publ[1 - k].invalidate(&mut self.cache[1 - k], b, queued);
+        if self.active_pos[k][b] != NOPOS {
+            self.fill_cache(k, b, p);
         }
     }
 
@@ -1208,6 +1335,14 @@ impl Channel {
             }
         };
         self.issue_at(cmd, t, addr, p);
+        if cmd == Command::PREA {
+            let first = t.rank * self.banks_per_rank;
+            for b in first..first + self.banks_per_rank {
+                self.invalidate_bank(b);
+            }
+        } else if cmd != Command::REF {
+            self.invalidate_bank(t.bank);
+        }
     }
 
     fn issue_at(&mut self, cmd: Command, t: Target, addr: DramAddr, p: &Params) {
@@ -1257,38 +1392,36 @@ impl Channel {
             // refilled before they are read).
             let first = (t.bg * p.banks_per_group) as usize;
             let bg = self.timing.bank_group_lanes(t.bg);
-            for cache in &mut self.cache {
-                for bc in &mut cache[first..first + p.banks_per_group as usize] {
-                    if bc.valid {
-                        for cd in &mut bc.c[..bc.n as usize] {
-                            cd.l = cd.l.max(bg[cd.cmd as usize]);
-                        }
+            for (cache, publ) in self.cache.iter().zip(&mut self.publ) {
+                for bc in &cache[first..first + p.banks_per_group as usize] {
+                    for j in 0..bc.npub as usize {
+                        let en = &mut publ.list[bc.pos[j] as usize];
+                        en.l = en.l.max(bg[bc.c[j].cmd as usize]);
                     }
                 }
             }
             if cfg!(debug_assertions) {
-                for b in first..first + p.banks_per_group as usize {
-                    for k in 0..2 {
-                        let bc = &self.cache[k][b];
+                for (cache, publ) in self.cache.iter().zip(&self.publ) {
+                    for (b, bc) in cache
+                        .iter()
+                        .enumerate()
+                        .skip(first)
+                        .take(p.banks_per_group as usize)
+                    {
                         if b == t.bank as usize || !bc.valid {
-                            continue;
+                            continue; // refilled before it is read
                         }
-                        for cd in &bc.c[..bc.n as usize] {
-                            debug_assert_eq!(cd.l, self.timing.earliest_below_rank(cd.cmd, cd.t));
+                        for j in 0..bc.npub as usize {
+                            let cd = &bc.c[j];
+                            let l = publ.list[bc.pos[j] as usize].l;
+                            debug_assert_eq!(l, self.timing.earliest_below_rank(cd.cmd, cd.t));
                         }
                     }
                 }
             }
         }
+        // (The caller invalidates the candidates this command changed.)
         let closed = self.banks.apply(cmd, t.rank, t.bank, t.sa, addr.row, now);
-        if cmd == Command::PREA {
-            let first = t.rank * self.banks_per_rank;
-            for b in first..first + self.banks_per_rank {
-                self.invalidate_bank(b);
-            }
-        } else if cmd != Command::REF {
-            self.invalidate_bank(t.bank);
-        }
         self.pre += closed as u64;
         self.cmd_counts[cmd as usize] += 1;
         let r = t.rank as usize;
@@ -1608,7 +1741,6 @@ impl MemorySystem {
             bank_groups: o.bank_groups,
             banks_per_group: o.banks_per_group,
             banks_per_rank: o.banks_per_rank(),
-            bank_shift: o.banks_per_rank().trailing_zeros(),
             sched: cfg.scheduler.into(),
         };
         let channels = (0..cfg.channels)
