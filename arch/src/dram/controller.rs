@@ -985,14 +985,20 @@ impl Channel {
     #[inline]
     fn sweep(&mut self, k: usize, floor: u64, p: &Params) -> Option<u64> {
         let any_owed = self.ref_owed.iter().any(|&o| o > 0);
+        // The rank parts, no earlier than `floor` (so a candidate's cycle is one max).
         if p.ranks == 1 {
-            // The rank's lanes are the whole rank part (a copy, no max with the channel).
-            self.rank_e[..NCMD].copy_from_slice(self.timing.single_rank_earliest());
+            // The rank's lanes are the whole rank part (no max with the channel).
+            let e = self.timing.single_rank_earliest();
+            for (x, &e) in self.rank_e[..NCMD].iter_mut().zip(e) {
+                *x = e.max(floor);
+            }
         } else {
             for r in 0..p.ranks {
                 let e = self.timing.rank_earliest_all(r);
                 let r = r as usize * NCMD;
-                self.rank_e[r..r + NCMD].copy_from_slice(&e);
+                for (x, e) in self.rank_e[r..r + NCMD].iter_mut().zip(e) {
+                    *x = e.max(floor);
+                }
             }
         }
         let (cache, publ) = (&mut self.cache[k], &mut self.publ[k]);
@@ -1022,14 +1028,14 @@ impl Channel {
                 if owed[en.re as usize / NCMD] > 0 {
                     continue;
                 }
-                let e = en.l.max(rank_e[en.re as usize]).max(floor);
+                let e = en.l.max(rank_e[en.re as usize]);
                 let v = ((e as u128) << 64) | en.key as u128;
                 best_i = if v < best_v { i } else { best_i };
                 best_v = best_v.min(v);
             }
         } else {
             for (i, en) in publ.list.iter().enumerate() {
-                let e = en.l.max(rank_e[en.re as usize]).max(floor);
+                let e = en.l.max(rank_e[en.re as usize]);
                 let v = ((e as u128) << 64) | en.key as u128;
                 best_i = if v < best_v { i } else { best_i };
                 best_v = best_v.min(v);
@@ -1393,6 +1399,9 @@ impl Channel {
             let first = (t.bg * p.banks_per_group) as usize;
             let bg = self.timing.bank_group_lanes(t.bg);
             for (cache, publ) in self.cache.iter().zip(&mut self.publ) {
+                if publ.list.is_empty() {
+                    continue; // (the write queue, mostly)
+                }
                 for bc in &cache[first..first + p.banks_per_group as usize] {
                     for j in 0..bc.npub as usize {
                         let en = &mut publ.list[bc.pos[j] as usize];
