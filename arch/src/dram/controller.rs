@@ -548,6 +548,42 @@ impl View<'_> {
         bc.n = n;
     }
 
+    /// Bank `b`'s candidates in queue `k` right after `cmd` (ACT or PRE, with at most
+    /// one open row per bank: no SALP or SALP-1) issued for `slot`, the queue's head:
+    /// what `fill` finds, without walking the queue. After the ACT the head hits the row
+    /// it opened, so its column command is the only candidate; after the PRE no row is
+    /// open, so the head's ACT is.
+    #[inline]
+    fn fill_after_row_command(
+        &self,
+        k: usize,
+        b: usize,
+        slot: u32,
+        cmd: Command,
+        bc: &mut BankCache,
+        p: &Params,
+    ) {
+        debug_assert_eq!(self.bank_q[k][b].front(), Some(&slot));
+        let s = &self.slots[slot as usize];
+        let (c, hit) = if cmd == Command::ACT {
+            (self.cas_cmd(s, p), true)
+        } else {
+            (Command::ACT, false)
+        };
+        let l = self.timing.earliest_below_rank(c, s.t);
+        bc.c[0] = Cand::new(slot, c, s.t, hit, s.seq, l, p);
+        bc.n = 1;
+        bc.valid = true;
+        if cfg!(debug_assertions) {
+            let mut full = *bc;
+            self.fill(k, b, &mut full, p);
+            debug_assert_eq!(full.n, 1);
+            let (a, f) = (&bc.c[0], &full.c[0]);
+            debug_assert!(a.slot == f.slot && a.cmd == f.cmd && a.t == f.t && a.l == f.l);
+            debug_assert!(a.hit == f.hit && a.key == f.key && a.re == f.re);
+        }
+    }
+
     #[inline]
     fn cas_cmd(&self, s: &Slot, p: &Params) -> Command {
         let auto = p.row_policy == RowPolicy::Closed && !self.other_hits(s);
@@ -1316,7 +1352,20 @@ impl Channel {
         let queued = !self.bank_q[1 - k][b].is_empty();
         self.publ[1 - k].invalidate(&mut self.cache[1 - k], b, queued);
         if self.active_pos[k][b] != NOPOS {
-            self.fill_cache(k, b, p);
+            let one_row = matches!(p.salp, SalpMode::None | SalpMode::Salp1);
+            if one_row && matches!(cmd, Command::ACT | Command::PRE) {
+                let v = View {
+                    slots: &self.slots,
+                    bank_q: &self.bank_q,
+                    banks: &self.banks,
+                    timing: &self.timing,
+                };
+                let (cache, publ) = (&mut self.cache[k], &mut self.publ[k]);
+                v.fill_after_row_command(k, b, slot, cmd, &mut cache[b], p);
+                publ.publish(cache, b);
+            } else {
+                self.fill_cache(k, b, p);
+            }
         }
     }
 
