@@ -45,6 +45,7 @@ use super::bank::{Access, Banks, Next};
 use super::config::{RowPolicy, SalpMode};
 use super::mapping::AddressMapper;
 use super::power::{self_refresh_first_refresh, ActivityCounts};
+use super::queue::BankQueues;
 use super::scheduler::{Candidate, Policy, Scheduler};
 use super::stats::{BankStats, DramStats, Histogram};
 use super::timing::{Target, TimingState, NCMD};
@@ -349,7 +350,7 @@ struct Channel {
     slots: Vec<Slot>,
     free: Vec<u32>,
     /// Per kind, per flat bank: queued slots in arrival order.
-    bank_q: [Vec<VecDeque<u32>>; 2],
+    bank_q: [BankQueues; 2],
     /// Per kind: banks with a non-empty queue, and each bank's position in it.
     active: [Vec<u32>; 2],
     active_pos: [Vec<u32>; 2],
@@ -413,7 +414,7 @@ struct Channel {
 #[derive(Clone, Copy)]
 struct View<'a> {
     slots: &'a [Slot],
-    bank_q: &'a [Vec<VecDeque<u32>>; 2],
+    bank_q: &'a [BankQueues; 2],
     banks: &'a Banks,
     timing: &'a TimingState,
 }
@@ -462,9 +463,9 @@ impl View<'_> {
     /// The candidates are written in place (only the `n` used), not built in a copy.
     #[inline(never)]
     fn fill(&self, k: usize, b: usize, bc: &mut BankCache, p: &Params) {
-        let q = &self.bank_q[k][b];
+        let q = &self.bank_q[k];
         let mut n = 0u8;
-        if let Some(&head) = q.front() {
+        if let Some(head) = q.front(b) {
             let one_row = matches!(p.salp, SalpMode::None | SalpMode::Salp1);
             let open1 = self.banks.open_subarrays(b as u32).first().copied();
             let hit = match p.salp {
@@ -473,13 +474,13 @@ impl View<'_> {
                     None => None,
                     Some(osa) => {
                         let orow = self.banks.open_row(b as u32, osa);
-                        q.iter().copied().find(|&s| {
+                        q.iter(b).find(|&s| {
                             let s = &self.slots[s as usize];
                             s.t.sa == osa && s.addr.row == orow
                         })
                     }
                 },
-                _ => q.iter().copied().find(|&s| {
+                _ => q.iter(b).find(|&s| {
                     let s = &self.slots[s as usize];
                     self.banks.is_hit(b as u32, s.t.sa, s.addr.row)
                 }),
@@ -563,7 +564,7 @@ impl View<'_> {
         bc: &mut BankCache,
         p: &Params,
     ) {
-        debug_assert_eq!(self.bank_q[k][b].front(), Some(&slot));
+        debug_assert_eq!(self.bank_q[k].front(b), Some(slot));
         let s = &self.slots[slot as usize];
         let (c, hit) = if cmd == Command::ACT {
             (self.cas_cmd(s, p), true)
@@ -599,7 +600,7 @@ impl View<'_> {
     fn other_hits(&self, s: &Slot) -> bool {
         let b = s.t.bank as usize;
         self.bank_q.iter().any(|q| {
-            q[b].iter().any(|&o| {
+            q.iter(b).any(|o| {
                 let o = &self.slots[o as usize];
                 o.seq != s.seq && o.addr.subarray == s.addr.subarray && o.addr.row == s.addr.row
             })
@@ -611,7 +612,7 @@ impl View<'_> {
     /// row open against the served one (that queue may never be served meanwhile).
     fn hits_pending(&self, k: usize, bank: u32, sa: u32) -> bool {
         let row = self.banks.open_row(bank, sa);
-        self.bank_q[k][bank as usize].iter().any(|&o| {
+        self.bank_q[k].iter(bank as usize).any(|o| {
             let o = &self.slots[o as usize];
             o.addr.subarray == sa && o.addr.row == row
         })
@@ -702,14 +703,7 @@ impl Channel {
             banks: Banks::new(p.salp, p.ranks, p.banks_per_rank, o.subarrays_per_bank),
             slots: vec![slot0; cap],
             free: (0..cap as u32).rev().collect(),
-            bank_q: [
-                (0..nb)
-                    .map(|_| VecDeque::with_capacity(p.depth.min(64)))
-                    .collect(),
-                (0..nb)
-                    .map(|_| VecDeque::with_capacity(p.depth.min(64)))
-                    .collect(),
-            ],
+            bank_q: [BankQueues::new(nb, p.depth), BankQueues::new(nb, p.depth)],
             active: [Vec::with_capacity(nb), Vec::with_capacity(nb)],
             active_pos: [vec![NOPOS; nb], vec![NOPOS; nb]],
             count: [0, 0],
@@ -805,7 +799,7 @@ impl Channel {
         };
         self.seq += 1;
         let b = t.bank as usize;
-        self.bank_q[k][b].push_back(s);
+        self.bank_q[k].push_back(b, s);
         if self.active_pos[k][b] == NOPOS {
             self.active_pos[k][b] = self.active[k].len() as u32;
             self.active[k].push(t.bank);
@@ -816,7 +810,7 @@ impl Channel {
         // under the other policies a queue's candidates depend on that queue alone.
         let closed = p.row_policy == RowPolicy::Closed;
         if closed {
-            let queued = !self.bank_q[1 - k][b].is_empty();
+            let queued = !self.bank_q[1 - k].is_empty(b);
             self.publ[1 - k].invalidate(&mut self.cache[1 - k], b, queued);
         }
         // This queue: with one open row per bank (no SALP, SALP-1), a younger request
@@ -831,7 +825,7 @@ impl Channel {
         let unchanged = c.valid
             && !closed
             && matches!(p.salp, SalpMode::None | SalpMode::Salp1)
-            && self.bank_q[k][b].len() > 1
+            && self.bank_q[k].len(b) > 1
             && (c.c[..c.n as usize].iter().any(|x| x.hit)
                 || !self.banks.is_hit(b as u32, addr.subarray, addr.row));
         if !unchanged {
@@ -1008,7 +1002,7 @@ impl Channel {
     fn invalidate_bank(&mut self, b: u32) {
         let b = b as usize;
         for k in 0..2 {
-            let queued = !self.bank_q[k][b].is_empty();
+            let queued = !self.bank_q[k].is_empty(b);
             self.publ[k].invalidate(&mut self.cache[k], b, queued);
         }
     }
@@ -1042,7 +1036,7 @@ impl Channel {
         while let Some(b) = publ.stale.pop() {
             let b = b as usize;
             publ.is_stale[b] = false;
-            if !cache[b].valid && !self.bank_q[k][b].is_empty() {
+            if !cache[b].valid && !self.bank_q[k].is_empty(b) {
                 let v = View {
                     slots: &self.slots,
                     bank_q: &self.bank_q,
@@ -1130,7 +1124,9 @@ impl Channel {
                 // FCFS: the oldest request of the served queue, and nothing else.
                 let mut oldest: Option<u32> = None;
                 for &b in &self.active[k] {
-                    let s = self.bank_q[k][b as usize][0];
+                    let Some(s) = self.bank_q[k].front(b as usize) else {
+                        continue;
+                    };
                     if oldest
                         .is_none_or(|o| self.slots[s as usize].seq < self.slots[o as usize].seq)
                     {
@@ -1246,8 +1242,7 @@ impl Channel {
                 let Some(&sa) = self.banks.open_subarrays(b).first() else {
                     continue;
                 };
-                if !self.bank_q[0][b as usize].is_empty() || !self.bank_q[1][b as usize].is_empty()
-                {
+                if !self.bank_q[0].is_empty(b as usize) || !self.bank_q[1].is_empty(b as usize) {
                     continue;
                 }
                 if self.ref_owed[(b / p.banks_per_rank) as usize] > 0 {
@@ -1304,16 +1299,9 @@ impl Channel {
         self.issue_at(cmd, t, addr, p);
         if matches!(cmd, Command::RD | Command::RDA | Command::WR | Command::WRA) {
             let k = kind_index(s.kind);
-            let q = &mut self.bank_q[k][b as usize];
-            // Mostly the head (FR-FCFS serves the oldest hit).
-            if q.front() == Some(&slot) {
-                q.pop_front();
-            } else if let Some(pos) = q.iter().position(|&x| x == slot) {
-                q.remove(pos);
-            } else {
-                q.pop_front();
-            }
-            if q.is_empty() {
+            let q = &mut self.bank_q[k];
+            q.remove(b as usize, slot);
+            if q.is_empty(b as usize) {
                 self.publ[k].invalidate(&mut self.cache[k], b as usize, false);
                 let ap = self.active_pos[k][b as usize] as usize;
                 self.active[k].swap_remove(ap);
@@ -1349,7 +1337,7 @@ impl Channel {
         // emptied queue's went above); in the other queue they are refilled by the next
         // sweep that needs them.
         let (k, b) = (kind_index(s.kind), b as usize);
-        let queued = !self.bank_q[1 - k][b].is_empty();
+        let queued = !self.bank_q[1 - k].is_empty(b);
         self.publ[1 - k].invalidate(&mut self.cache[1 - k], b, queued);
         if self.active_pos[k][b] != NOPOS {
             let one_row = matches!(p.salp, SalpMode::None | SalpMode::Salp1);

@@ -9,6 +9,7 @@ pub mod controller;
 pub mod faults;
 pub mod mapping;
 pub mod power;
+pub mod queue;
 pub mod scheduler;
 pub mod standard;
 pub mod stats;
