@@ -359,6 +359,8 @@ struct Channel {
     seq: u64,
     ref_due: Vec<u64>,
     ref_owed: Vec<u32>,
+    /// Refreshes owed, all ranks.
+    owed: u32,
     next_ref: u64,
     rd_done: VecDeque<Completion>,
     wr_done: VecDeque<Completion>,
@@ -711,6 +713,7 @@ impl Channel {
             seq: 0,
             ref_due,
             ref_owed: vec![0; p.ranks as usize],
+            owed: 0,
             next_ref,
             rd_done: VecDeque::with_capacity(256),
             wr_done: VecDeque::with_capacity(256),
@@ -910,6 +913,7 @@ impl Channel {
                     }
                     while self.ref_due[r] <= t {
                         self.ref_owed[r] += !asleep as u32;
+                        self.owed += !asleep as u32;
                         self.ref_due[r] += p.refi;
                     }
                 }
@@ -1014,7 +1018,7 @@ impl Channel {
     /// written with, which stalls store forwarding).
     #[inline]
     fn sweep(&mut self, k: usize, floor: u64, p: &Params) -> Option<u64> {
-        let any_owed = self.ref_owed.iter().any(|&o| o > 0);
+        let any_owed = self.owed > 0;
         // The rank parts, no earlier than `floor` (so a candidate's cycle is one max).
         if p.ranks == 1 {
             // The rank's lanes are the whole rank part (no max with the channel).
@@ -1091,29 +1095,11 @@ impl Channel {
         let now = self.now;
         let mut min_next = NEVER;
         // Refresh first: a due rank is precharged, then refreshed.
-        for r in 0..self.ref_owed.len() {
-            if self.ref_owed[r] == 0 {
-                continue;
+        if self.owed > 0 {
+            match self.refresh_step(p) {
+                Some(e) => min_next = e,
+                None => return,
             }
-            let r = r as u32;
-            let cmd = if self.banks.rank_has_open(r) {
-                Command::PREA
-            } else {
-                Command::REF
-            };
-            let t = Target {
-                rank: r,
-                ..Target::default()
-            };
-            let e = self.timing.earliest(cmd, t);
-            if e <= now {
-                self.issue(cmd, t, 0, p);
-                if cmd == Command::REF {
-                    self.ref_owed[r as usize] -= 1;
-                }
-                return;
-            }
-            min_next = min_next.min(e);
         }
 
         // The command to issue now, as scalars (see `Plan`); NOPOS: none.
@@ -1121,29 +1107,8 @@ impl Channel {
         let served = self.serve_kind(p);
         if let Some(k) = served {
             if p.sched.oldest_only() {
-                // FCFS: the oldest request of the served queue, and nothing else.
-                let mut oldest: Option<u32> = None;
-                for &b in &self.active[k] {
-                    let Some(s) = self.bank_q[k].front(b as usize) else {
-                        continue;
-                    };
-                    if oldest
-                        .is_none_or(|o| self.slots[s as usize].seq < self.slots[o as usize].seq)
-                    {
-                        oldest = Some(s);
-                    }
-                }
-                if let Some(s) = oldest {
-                    if self.ref_owed[self.slots[s as usize].t.rank as usize] == 0 {
-                        // The oldest request is served even if it closes a row others hit.
-                        let (c, t, _) = self.view().command_for(s, p);
-                        let e = self.timing.earliest(c, t);
-                        if e <= now {
-                            (slot, cmd, target) = (s, c, t);
-                        } else {
-                            min_next = min_next.min(e);
-                        }
-                    }
+                if let Some(pick) = self.fcfs_pick(k, &mut min_next, p) {
+                    (slot, cmd, target) = pick;
                 }
             } else {
                 // The plan of the last sweep holds while nothing has changed since.
@@ -1182,6 +1147,89 @@ impl Channel {
             return;
         }
         // Housekeeping when no request command is ready.
+        if p.pd_precharge || p.salp == SalpMode::Salp2 || p.row_policy == RowPolicy::Timeout {
+            match self.housekeeping(min_next, p) {
+                Some(e) => min_next = e,
+                None => return,
+            }
+        }
+        self.next_try = min_next.max(self.issue_floor);
+    }
+
+    /// A refresh owed: the first due rank's PREA or REF when it can issue now (None),
+    /// else the earliest cycle one can.
+    #[cold]
+    #[inline(never)]
+    fn refresh_step(&mut self, p: &Params) -> Option<u64> {
+        let now = self.now;
+        let mut min_next = NEVER;
+        for r in 0..self.ref_owed.len() {
+            if self.ref_owed[r] == 0 {
+                continue;
+            }
+            let r = r as u32;
+            let cmd = if self.banks.rank_has_open(r) {
+                Command::PREA
+            } else {
+                Command::REF
+            };
+            let t = Target {
+                rank: r,
+                ..Target::default()
+            };
+            let e = self.timing.earliest(cmd, t);
+            if e <= now {
+                self.issue(cmd, t, 0, p);
+                if cmd == Command::REF {
+                    self.ref_owed[r as usize] -= 1;
+                    self.owed -= 1;
+                }
+                return None;
+            }
+            min_next = min_next.min(e);
+        }
+        Some(min_next)
+    }
+
+    /// FCFS: the oldest request of queue `k` and nothing else, when its command can
+    /// issue now (else its cycle goes into `min_next`).
+    #[inline(never)]
+    fn fcfs_pick(
+        &mut self,
+        k: usize,
+        min_next: &mut u64,
+        p: &Params,
+    ) -> Option<(u32, Command, Target)> {
+        let mut oldest: Option<u32> = None;
+        for &b in &self.active[k] {
+            let Some(s) = self.bank_q[k].front(b as usize) else {
+                continue;
+            };
+            if oldest.is_none_or(|o| self.slots[s as usize].seq < self.slots[o as usize].seq) {
+                oldest = Some(s);
+            }
+        }
+        let s = oldest?;
+        if self.ref_owed[self.slots[s as usize].t.rank as usize] > 0 {
+            return None;
+        }
+        // The oldest request is served even if it closes a row others hit.
+        let (c, t, _) = self.view().command_for(s, p);
+        let e = self.timing.earliest(c, t);
+        if e <= self.now {
+            Some((s, c, t))
+        } else {
+            *min_next = (*min_next).min(e);
+            None
+        }
+    }
+
+    /// Commands no request asks for, when none can issue now: precharge-before-power-down
+    /// PREA, SALP-2's PRE of a closing subarray, the timeout policy's PRE. None: one
+    /// issued; else the earliest cycle one can (or `min_next`).
+    #[inline(never)]
+    fn housekeeping(&mut self, mut min_next: u64, p: &Params) -> Option<u64> {
+        let now = self.now;
         if p.pd_precharge {
             // An idle rank with open rows: PREA when it would power down (it then powers
             // down precharged, `pd_after` cycles after the PREA).
@@ -1205,7 +1253,7 @@ impl Channel {
                         continue;
                     }
                     self.issue(Command::PREA, t, 0, p);
-                    return;
+                    return None;
                 }
                 min_next = min_next.min(e);
             }
@@ -1232,7 +1280,7 @@ impl Channel {
                     }
                     let row = self.banks.open_row(b, sa);
                     self.issue(Command::PRE, t, row, p);
-                    return;
+                    return None;
                 }
                 min_next = min_next.min(e);
             }
@@ -1260,12 +1308,12 @@ impl Channel {
                     }
                     let row = self.banks.open_row(b, sa);
                     self.issue(Command::PRE, t, row, p);
-                    return;
+                    return None;
                 }
                 min_next = min_next.min(e);
             }
         }
-        self.next_try = min_next.max(self.issue_floor);
+        Some(min_next)
     }
 
     fn target_of(&self, bank: u32, sa: u32, p: &Params) -> Target {
