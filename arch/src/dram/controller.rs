@@ -243,9 +243,11 @@ struct Entry {
     place: u32,
 }
 
-/// Per queue: the candidates of every valid bank cache in one flat list, so a sweep is
-/// one pass over what it compares (no per-bank lookups, validity or count tests).
-/// A cache is taken out when it is invalidated and put back when it is refilled.
+/// Per queue: the candidates of the bank caches in one flat list, so a sweep is one pass
+/// over what it compares (no per-bank lookups, validity or count tests). A refill writes
+/// a cache's entries over in place; an invalidated cache with requests queued keeps its
+/// entries, unable to win, until the next sweep refills it; a bank left with no request
+/// takes its entries out.
 #[derive(Clone, Debug)]
 struct Published {
     list: Vec<Entry>,
