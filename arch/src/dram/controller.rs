@@ -333,6 +333,22 @@ impl Published {
     }
 }
 
+/// The entry with the smallest (earliest cycle, key), as `e` gives the cycle: that
+/// pair packed, and its index. The minimum is chosen without a branch (which candidate
+/// wins is data, and mispredicted branches cost more than the compares); an empty list
+/// or one of NEVER cycles gives a cycle of NEVER.
+#[inline(always)]
+fn min_entry(list: &[Entry], e: impl Fn(&Entry) -> u64) -> (u128, usize) {
+    let mut best_v = u128::MAX;
+    let mut best_i = 0usize;
+    for (i, en) in list.iter().enumerate() {
+        let v = ((e(en) as u128) << 64) | en.key as u128;
+        best_i = if v < best_v { i } else { best_i };
+        best_v = best_v.min(v);
+    }
+    (best_v, best_i)
+}
+
 #[derive(Clone, Debug)]
 struct Channel {
     /// Per kind, per flat bank: FR-FCFS candidates (oldest hit, oldest request).
@@ -1021,6 +1037,39 @@ impl Channel {
     #[inline]
     fn sweep(&mut self, k: usize, floor: u64, p: &Params) -> Option<u64> {
         let any_owed = self.owed > 0;
+        let short = p.ranks == 1 && self.publ[k].list.len() <= 2 && self.publ[k].stale.is_empty();
+        let (best_v, best_i) = if short {
+            // One rank and a short list (streaming traffic): the rank parts are read where
+            // they are, not copied first; a rank owing a refresh takes no request command.
+            if any_owed {
+                return None;
+            }
+            let lanes = self.timing.single_rank_earliest();
+            min_entry(&self.publ[k].list, |en| {
+                en.l.max(lanes[en.re as usize]).max(floor)
+            })
+        } else {
+            self.sweep_table(k, floor, any_owed, p)
+        };
+        let at = (best_v >> 64) as u64;
+        if at == NEVER {
+            return None;
+        }
+        let place = self.publ[k].list[best_i].place as usize;
+        let cd = &self.cache[k][place >> 1].c[place & 1];
+        self.plan = Plan {
+            at,
+            key: best_v as u64,
+            kind: k,
+            pick: cd.pick(),
+        };
+        Some(at)
+    }
+
+    /// The sweep's comparison over queue `k`'s list, with the rank parts (no earlier than
+    /// `floor`) copied into a table first; invalidated caches are refilled before.
+    #[inline]
+    fn sweep_table(&mut self, k: usize, floor: u64, any_owed: bool, p: &Params) -> (u128, usize) {
         // The rank parts, no earlier than `floor` (so a candidate's cycle is one max).
         if p.ranks == 1 {
             // The rank's lanes are the whole rank part (no max with the channel).
@@ -1054,42 +1103,19 @@ impl Channel {
             }
         }
         let rank_e: &[u64; 256] = &self.rank_e;
-        // (earliest cycle, key) packed: the smallest wins, chosen without a branch (which
-        // candidate wins is data, and mispredicted branches cost more than the compares).
-        let mut best_v = u128::MAX;
-        let mut best_i = 0usize;
         if any_owed {
+            // Banks of a rank owing a refresh take no request command.
             let owed = &self.ref_owed;
-            for (i, en) in publ.list.iter().enumerate() {
+            min_entry(&publ.list, |en| {
                 if owed[en.re as usize / NCMD] > 0 {
-                    continue;
+                    NEVER
+                } else {
+                    en.l.max(rank_e[en.re as usize])
                 }
-                let e = en.l.max(rank_e[en.re as usize]);
-                let v = ((e as u128) << 64) | en.key as u128;
-                best_i = if v < best_v { i } else { best_i };
-                best_v = best_v.min(v);
-            }
+            })
         } else {
-            for (i, en) in publ.list.iter().enumerate() {
-                let e = en.l.max(rank_e[en.re as usize]);
-                let v = ((e as u128) << 64) | en.key as u128;
-                best_i = if v < best_v { i } else { best_i };
-                best_v = best_v.min(v);
-            }
+            min_entry(&publ.list, |en| en.l.max(rank_e[en.re as usize]))
         }
-        let at = (best_v >> 64) as u64;
-        if at == NEVER {
-            return None;
-        }
-        let place = publ.list[best_i].place as usize;
-        let cd = &cache[place >> 1].c[place & 1];
-        self.plan = Plan {
-            at,
-            key: best_v as u64,
-            kind: k,
-            pick: cd.pick(),
-        };
-        Some(at)
     }
 
     #[inline(never)]
