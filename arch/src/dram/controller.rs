@@ -888,7 +888,7 @@ impl Channel {
     /// plan, whose pick is in another bank.
     fn merge_bank(&mut self, k: usize, b: usize, floor: u64, p: &Params) {
         if !self.cache[k][b].valid {
-            self.fill_cache(k, b, p);
+            self.fill_cache(k, b, None, p);
         }
         if self.plan.at == NEVER {
             return;
@@ -987,7 +987,7 @@ impl Channel {
     /// The earliest cycle at which one of bank `b`'s candidates in queue `k` can issue.
     fn bank_earliest(&mut self, k: usize, b: usize, p: &Params) -> u64 {
         if !self.cache[k][b].valid {
-            self.fill_cache(k, b, p);
+            self.fill_cache(k, b, None, p);
         }
         let bc = &self.cache[k][b];
         bc.c[..bc.n as usize]
@@ -1008,8 +1008,9 @@ impl Channel {
         }
     }
 
-    /// Recompute bank `b`'s candidates in queue `k`.
-    fn fill_cache(&mut self, k: usize, b: usize, p: &Params) {
+    /// Recompute bank `b`'s candidates in queue `k`; `after`: the ACT or PRE (one open
+    /// row per bank) just issued for the queue's head, which tells them without a walk.
+    fn fill_cache(&mut self, k: usize, b: usize, after: Option<(u32, Command)>, p: &Params) {
         let v = View {
             slots: &self.slots,
             bank_q: &self.bank_q,
@@ -1017,7 +1018,10 @@ impl Channel {
             timing: &self.timing,
         };
         let (cache, publ) = (&mut self.cache[k], &mut self.publ[k]);
-        v.fill(k, b, &mut cache[b], p);
+        match after {
+            Some((slot, cmd)) => v.fill_after_row_command(k, b, slot, cmd, &mut cache[b], p),
+            None => v.fill(k, b, &mut cache[b], p),
+        }
         publ.publish(cache, b);
     }
 
@@ -1417,19 +1421,8 @@ impl Channel {
         self.publ[1 - k].invalidate(&mut self.cache[1 - k], b, queued);
         if self.active_pos[k][b] != NOPOS {
             let one_row = matches!(p.salp, SalpMode::None | SalpMode::Salp1);
-            if one_row && matches!(cmd, Command::ACT | Command::PRE) {
-                let v = View {
-                    slots: &self.slots,
-                    bank_q: &self.bank_q,
-                    banks: &self.banks,
-                    timing: &self.timing,
-                };
-                let (cache, publ) = (&mut self.cache[k], &mut self.publ[k]);
-                v.fill_after_row_command(k, b, slot, cmd, &mut cache[b], p);
-                publ.publish(cache, b);
-            } else {
-                self.fill_cache(k, b, p);
-            }
+            let row_cmd = one_row && matches!(cmd, Command::ACT | Command::PRE);
+            self.fill_cache(k, b, row_cmd.then_some((slot, cmd)), p);
         }
     }
 
