@@ -212,8 +212,8 @@ const NO_CAND: Cand = Cand {
     re: 0,
 };
 
-/// A bank's candidates in one queue. A valid cache's candidates are also in the
-/// queue's `Published` list, at `pos` (their `l` is kept up to date there, not here).
+/// A bank's candidates in one queue. The first `npub` are also in the queue's
+/// `Published` list, at `pos`; their `l` is kept up to date there, not here.
 #[derive(Clone, Copy, Debug)]
 struct BankCache {
     valid: bool,
@@ -265,16 +265,21 @@ impl Published {
         }
     }
 
+    /// Take the entry at `i` out of the list (the last one takes its place).
+    #[inline]
+    fn remove_at(&mut self, cache: &mut [BankCache], i: usize) {
+        self.list.swap_remove(i);
+        if let Some(moved) = self.list.get(i) {
+            let m = moved.place as usize;
+            cache[m >> 1].pos[m & 1] = i as u32;
+        }
+    }
+
     /// Take bank `b`'s candidates out of the list.
     #[inline]
     fn withdraw(&mut self, cache: &mut [BankCache], b: usize) {
         for j in 0..cache[b].npub as usize {
-            let i = cache[b].pos[j] as usize;
-            self.list.swap_remove(i);
-            if let Some(moved) = self.list.get(i) {
-                let m = moved.place as usize;
-                cache[m >> 1].pos[m & 1] = i as u32;
-            }
+            self.remove_at(cache, cache[b].pos[j] as usize);
         }
         cache[b].npub = 0;
     }
@@ -302,12 +307,7 @@ impl Published {
         if old > n {
             // Fewer candidates than before: the surplus goes.
             for j in n..old {
-                let i = cache[b].pos[j] as usize;
-                self.list.swap_remove(i);
-                if let Some(moved) = self.list.get(i) {
-                    let m = moved.place as usize;
-                    cache[m >> 1].pos[m & 1] = i as u32;
-                }
+                self.remove_at(cache, cache[b].pos[j] as usize);
             }
         }
         cache[b].npub = n as u8;
@@ -353,7 +353,7 @@ fn min_entry(list: &[Entry], e: impl Fn(&Entry) -> u64) -> (u128, usize) {
 struct Channel {
     /// Per kind, per flat bank: FR-FCFS candidates (oldest hit, oldest request).
     cache: [Vec<BankCache>; 2],
-    /// Per kind: the valid caches' candidates as the sweep reads them.
+    /// Per kind: the caches' candidates as the sweep reads them.
     publ: [Published; 2],
     plan: Plan,
     /// Scratch of a sweep: per rank and command (`rank * NCMD + cmd`), the
