@@ -966,8 +966,16 @@ impl Channel {
     }
 
     /// Which queue to serve, with write-drain hysteresis.
+    #[inline]
     fn serve_kind(&mut self, p: &Params) -> Option<usize> {
         let w = self.count[1];
+        if w == 0 {
+            // No write queued (read traffic): reads if any, and no drain going on.
+            self.draining = false;
+            let k = (self.count[0] > 0).then_some(0);
+            self.last_served = k;
+            return k;
+        }
         if !self.draining && w >= p.high {
             self.draining = true;
         } else if self.draining && w <= p.low {
