@@ -944,6 +944,20 @@ impl Channel {
             }
         }
         // Completions due by `until`, reads and writes merged in time order.
+        if self.wr_done.is_empty() {
+            // Reads alone (read traffic): no merge.
+            while let Some(c) = self.rd_done.front().copied() {
+                if c.done_cycle > until {
+                    break;
+                }
+                self.rd_done.pop_front();
+                self.rd_hist.add(c.done_cycle - c.arrive_cycle);
+                self.reads += 1;
+                done.push(c);
+            }
+            self.now = self.now.max(until);
+            return;
+        }
         loop {
             let r = self.rd_done.front().map_or(NEVER, |c| c.done_cycle);
             let w = self.wr_done.front().map_or(NEVER, |c| c.done_cycle);
