@@ -1439,8 +1439,14 @@ impl Channel {
         // emptied queue's went above); in the other queue they are refilled by the next
         // sweep that needs them.
         let (k, b) = (kind_index(s.kind), b as usize);
-        let queued = !self.bank_q[1 - k].is_empty(b);
-        self.publ[1 - k].invalidate(&mut self.cache[1 - k], b, queued);
+        let other = &self.cache[1 - k][b];
+        if other.valid || other.npub > 0 {
+            // (Else nothing of it is listed, and it was put on the stale list when it
+            // was invalidated if requests were queued or when one came: the other
+            // queue's cache, mostly, on read traffic.)
+            let queued = !self.bank_q[1 - k].is_empty(b);
+            self.publ[1 - k].invalidate(&mut self.cache[1 - k], b, queued);
+        }
         if self.active_pos[k][b] != NOPOS {
             let one_row = matches!(p.salp, SalpMode::None | SalpMode::Salp1);
             let row_cmd = one_row && matches!(cmd, Command::ACT | Command::PRE);
