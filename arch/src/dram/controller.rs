@@ -483,90 +483,92 @@ impl View<'_> {
     /// The candidates are written in place (only the `n` used), not built in a copy.
     #[inline(never)]
     fn fill(&self, k: usize, b: usize, bc: &mut BankCache, p: &Params) {
+        bc.n = if matches!(p.salp, SalpMode::None | SalpMode::Salp1) {
+            self.fill_one_row(k, b, bc, p)
+        } else {
+            self.fill_subarrays(k, b, bc, p)
+        };
+        bc.valid = true;
+    }
+
+    /// `fill` with at most one open row per bank (no SALP, SALP-1): one candidate per
+    /// bank with requests. The oldest request hitting the open row gets its column
+    /// command (the head's PRE is held back while a request hits the row), else the head
+    /// gets the PRE of the open row, or its ACT when the bank is precharged (Banks::next
+    /// and make_cand, without asking again). Returns the count.
+    #[inline]
+    fn fill_one_row(&self, k: usize, b: usize, bc: &mut BankCache, p: &Params) -> u8 {
         let q = &self.bank_q[k];
-        let mut n = 0u8;
-        if let Some(head) = q.front(b) {
-            let one_row = matches!(p.salp, SalpMode::None | SalpMode::Salp1);
-            let open1 = self.banks.open_subarrays(b as u32).first().copied();
-            let hit = match p.salp {
-                // At most one open row per bank: compare against it, no walk when none.
-                SalpMode::None | SalpMode::Salp1 => match open1 {
-                    None => None,
-                    Some(osa) => {
-                        let orow = self.banks.open_row(b as u32, osa);
-                        q.iter(b).find(|&s| {
-                            let s = &self.slots[s as usize];
-                            s.t.sa == osa && s.addr.row == orow
-                        })
-                    }
-                },
-                _ => q.iter(b).find(|&s| {
-                    let s = &self.slots[s as usize];
-                    self.banks.is_hit(b as u32, s.t.sa, s.addr.row)
-                }),
-            };
-            if let Some(h) = hit {
-                // A row hit: its column command (MASA: SA_SEL first unless its subarray
-                // is selected), never held back (make_cand's result without asking the
-                // bank state again).
-                let s = &self.slots[h as usize];
-                let cmd = if self.banks.needs_select(b as u32, s.t.sa) {
-                    Command::SASEL
-                } else {
-                    self.cas_cmd(s, p)
-                };
-                let c = Cand::new(
-                    h,
-                    cmd,
-                    s.t,
-                    true,
-                    s.seq,
-                    self.timing.earliest_below_rank(cmd, s.t),
-                    p,
-                );
-                bc.c[0] = c;
-                n = 1;
+        let Some(head) = q.front(b) else {
+            return 0;
+        };
+        let (x, cmd, t, hit) = match self.banks.open_subarrays(b as u32).first() {
+            None => {
+                let h = &self.slots[head as usize];
+                (head, Command::ACT, h.t, false)
             }
-            if hit != Some(head) && one_row {
-                // The head is no row hit: it needs an ACT when the bank is precharged,
-                // else the PRE of the open subarray, held back while a request hits it
-                // (Banks::next and make_cand for none / SALP-1, without asking again).
-                let s = &self.slots[head as usize];
-                let (cmd, t) = match open1 {
-                    None => (Command::ACT, s.t),
-                    Some(osa) => (Command::PRE, Target { sa: osa, ..s.t }),
-                };
-                if cmd == Command::ACT || hit.is_none() {
-                    let c = Cand::new(
-                        head,
-                        cmd,
-                        t,
-                        false,
-                        s.seq,
-                        self.timing.earliest_below_rank(cmd, t),
-                        p,
-                    );
-                    bc.c[n as usize] = c;
-                    n += 1;
+            Some(&osa) => {
+                let orow = self.banks.open_row(b as u32, osa);
+                let hit = q.iter(b).find(|&s| {
+                    let s = &self.slots[s as usize];
+                    s.t.sa == osa && s.addr.row == orow
+                });
+                match hit {
+                    Some(x) => {
+                        let s = &self.slots[x as usize];
+                        (x, self.cas_cmd(s, p), s.t, true)
+                    }
+                    None => {
+                        let h = &self.slots[head as usize];
+                        (head, Command::PRE, Target { sa: osa, ..h.t }, false)
+                    }
                 }
-            } else if hit != Some(head) {
-                // hits_pending(PRE's subarray) from the hit search above: with one open
-                // row per bank (none, SALP-1) a queued request hits it exactly when it is
-                // a row hit; under MASA no row hit means none hits the PRE's subarray.
-                // SALP-2 (a closing subarray is no hit) walks the queue.
-                let pre_held = match p.salp {
-                    SalpMode::None | SalpMode::Salp1 => Some(hit.is_some()),
-                    SalpMode::Masa if hit.is_none() => Some(false),
-                    _ => None,
-                };
-                if let Some(c) = self.make_cand(head, p, pre_held) {
-                    bc.c[n as usize] = c;
-                    n += 1;
-                }
+            }
+        };
+        let (seq, l) = (
+            self.slots[x as usize].seq,
+            self.timing.earliest_below_rank(cmd, t),
+        );
+        bc.c[0] = Cand::new(x, cmd, t, hit, seq, l, p);
+        1
+    }
+
+    /// `fill` with subarrays open side by side (SALP-2, MASA): the oldest row hit's
+    /// command (MASA: SA_SEL first unless its subarray is selected), and the head's
+    /// unless FR-FCFS holds it back. Returns the count.
+    fn fill_subarrays(&self, k: usize, b: usize, bc: &mut BankCache, p: &Params) -> u8 {
+        let q = &self.bank_q[k];
+        let Some(head) = q.front(b) else {
+            return 0;
+        };
+        let hit = q.iter(b).find(|&s| {
+            let s = &self.slots[s as usize];
+            self.banks.is_hit(b as u32, s.t.sa, s.addr.row)
+        });
+        let mut n = 0;
+        if let Some(h) = hit {
+            // Never held back (make_cand's result without asking the bank state again).
+            let s = &self.slots[h as usize];
+            let cmd = if self.banks.needs_select(b as u32, s.t.sa) {
+                Command::SASEL
+            } else {
+                self.cas_cmd(s, p)
+            };
+            let l = self.timing.earliest_below_rank(cmd, s.t);
+            bc.c[0] = Cand::new(h, cmd, s.t, true, s.seq, l, p);
+            n = 1;
+        }
+        if hit != Some(head) {
+            // hits_pending(PRE's subarray) from the hit search above: under MASA no row
+            // hit means none hits the PRE's subarray; SALP-2 (a closing subarray is no
+            // hit) walks the queue.
+            let pre_held = (p.salp == SalpMode::Masa && hit.is_none()).then_some(false);
+            if let Some(c) = self.make_cand(head, p, pre_held) {
+                bc.c[n as usize] = c;
+                n += 1;
             }
         }
-        bc.valid = true;
-        bc.n = n;
+        n
     }
 
     /// Bank `b`'s candidates in queue `k` right after `cmd` (ACT or PRE, with at most
