@@ -1397,10 +1397,15 @@ impl Channel {
         } else {
             s.addr.row
         };
-        let mut addr = s.addr;
-        addr.subarray = t.sa;
-        addr.row = row;
-        self.issue_at(cmd, t, addr, p);
+        self.issue_at(cmd, t, row, p);
+        if self.log.is_some() {
+            let addr = DramAddr {
+                subarray: t.sa,
+                row,
+                ..s.addr
+            };
+            self.log_command(cmd, addr);
+        }
         if matches!(cmd, Command::RD | Command::RDA | Command::WR | Command::WRA) {
             let k = kind_index(s.kind);
             let q = &mut self.bank_q[k];
@@ -1458,25 +1463,28 @@ impl Channel {
 
     /// Issue a command not tied to a request (PREA, REF, housekeeping PRE).
     fn issue(&mut self, cmd: Command, t: Target, row: u32, p: &Params) {
-        let addr = if matches!(cmd, Command::PREA | Command::REF) {
-            DramAddr {
-                channel: self.idx,
-                rank: t.rank,
-                ..DramAddr::default()
-            }
-        } else {
-            let in_rank = t.bank % p.banks_per_rank;
-            DramAddr {
-                channel: self.idx,
-                rank: t.rank,
-                bank_group: in_rank / p.banks_per_group,
-                bank: in_rank % p.banks_per_group,
-                subarray: t.sa,
-                row,
-                column: 0,
-            }
-        };
-        self.issue_at(cmd, t, addr, p);
+        self.issue_at(cmd, t, row, p);
+        if self.log.is_some() {
+            let addr = if matches!(cmd, Command::PREA | Command::REF) {
+                DramAddr {
+                    channel: self.idx,
+                    rank: t.rank,
+                    ..DramAddr::default()
+                }
+            } else {
+                let in_rank = t.bank % p.banks_per_rank;
+                DramAddr {
+                    channel: self.idx,
+                    rank: t.rank,
+                    bank_group: in_rank / p.banks_per_group,
+                    bank: in_rank % p.banks_per_group,
+                    subarray: t.sa,
+                    row,
+                    column: 0,
+                }
+            };
+            self.log_command(cmd, addr);
+        }
         if cmd == Command::PREA {
             let first = t.rank * self.banks_per_rank;
             for b in first..first + self.banks_per_rank {
@@ -1487,7 +1495,8 @@ impl Channel {
         }
     }
 
-    fn issue_at(&mut self, cmd: Command, t: Target, addr: DramAddr, p: &Params) {
+    /// Issue `cmd` now to target `t` (`row`: the row an ACT opens or a PRE closes).
+    fn issue_at(&mut self, cmd: Command, t: Target, row: u32, p: &Params) {
         let now = self.now;
         self.plan.at = NEVER;
         // An auto-precharge starts once a PRE could issue (tRAS after the ACT, tRTP or
@@ -1566,7 +1575,7 @@ impl Channel {
             }
         }
         // (The caller invalidates the candidates this command changed.)
-        let closed = self.banks.apply(cmd, t.rank, t.bank, t.sa, addr.row, now);
+        let closed = self.banks.apply(cmd, t.rank, t.bank, t.sa, row, now);
         self.pre += closed as u64;
         self.cmd_counts[cmd as usize] += 1;
         let r = t.rank as usize;
@@ -1588,15 +1597,17 @@ impl Channel {
             self.rank_open[r] = open;
             self.rank_since[r] = now;
         }
-        if let Some(log) = self.log.as_mut() {
-            log.push(IssuedCommand {
-                cycle: now,
-                cmd,
-                addr,
-            });
-        }
         self.issue_floor = now + 1;
         self.next_try = now + 1;
+    }
+
+    /// Append the command issued now to the command log (the log is on).
+    #[cold]
+    fn log_command(&mut self, cmd: Command, addr: DramAddr) {
+        let cycle = self.now;
+        if let Some(log) = self.log.as_mut() {
+            log.push(IssuedCommand { cycle, cmd, addr });
+        }
     }
 
     /// The low-power states idle rank `r` goes through if it stays idle, counted from
