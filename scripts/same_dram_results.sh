@@ -5,9 +5,10 @@
 #
 # Runs `spikemem dram` with both binaries on synthetic streams (stream, random,
 # strided) and on a mixed read/write trace, under several controller configurations
-# (SALP modes, row policies, FCFS, power-down and self-refresh, ranks, LPDDR3, a small
-# queue), and compares the whole stats.json (all but the wall-clock fields) and, on the
-# trace, the command trace byte for byte. Prints each difference; exits 1 if any.
+# (SALP modes, row policies, FCFS, power-down and self-refresh, ranks, DDR3, DDR3L at
+# reduced voltage, LPDDR3, a small queue), and compares the whole stats.json (all but
+# the wall-clock fields) and, on the trace, command traces byte for byte. Prints each
+# difference; exits 1 if any.
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -34,6 +35,9 @@ configs=(
   "--set dram.power_down_after_cycles=20 --set dram.self_refresh_after_cycles=200 --set dram.ranks=4"
   "--set dram.standard=\"LPDDR3-1600\" --set dram.ranks=2"
   "--set dram.queue_depth=8"
+  "--set dram.standard=\"DDR3-1600-x8\" --set dram.salp=\"salp1\""
+  "--set dram.standard=\"DDR3L-1600\" --set dram.vdd=1.1 --set dram.ranks=2"
+  "--set dram.standard=\"LPDDR3-1600\" --set dram.salp=\"masa\" --set dram.row_policy=\"closed\""
 )
 
 differ=0
@@ -59,7 +63,8 @@ for c in "${configs[@]}"; do
   compare "mixed trace $c" --trace "$work/mix.trace" "$c"
 done
 # Command traces on the mixed trace.
-for c in "" "--set dram.salp=\"masa\"" "--set dram.power_down_after_cycles=20 --set dram.ranks=2"; do
+for c in "" "--set dram.salp=\"masa\"" "--set dram.power_down_after_cycles=20 --set dram.ranks=2" \
+  "--set dram.standard=\"LPDDR3-1600\""; do
   for v in old new; do
     bin=$old
     [ "$v" = new ] && bin=$new
@@ -71,6 +76,6 @@ for c in "" "--set dram.salp=\"masa\"" "--set dram.power_down_after_cycles=20 --
   fi
 done
 if [ $differ = 0 ]; then
-  echo "same results: ${#configs[@]} configurations x (3 synthetic streams + a mixed trace), and 3 command traces"
+  echo "same results: ${#configs[@]} configurations x (3 synthetic streams + a mixed trace), and 4 command traces"
 fi
 exit $differ

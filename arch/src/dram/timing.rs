@@ -541,6 +541,20 @@ impl TimingState {
                 p.ch = Lanes::default();
             }
         }
+        let bg_windows = windows
+            .iter()
+            .flatten()
+            .any(|w| w.level == Level::BankGroup);
+        if o.bank_groups == 1 && !bg_windows {
+            // One bank group per rank (DDR3, LPDDR3): a bank-group rule binds the same
+            // banks as a rank rule, so it is kept with the rank's; no command then raises
+            // a bank group's lanes (and the controller's cached candidates need no raise).
+            for p in plan.iter_mut() {
+                p.rank = p.rank.merge(&p.bg);
+                p.bg = Lanes::default();
+            }
+            bg_raisers = CmdSet(0);
+        }
         let nb = nodes(Level::Bank);
         TimingState {
             plan,
@@ -743,6 +757,57 @@ mod tests {
                         assert!(r.level <= Level::Rank, "{name}: {r:?}");
                     }
                 }
+            }
+        }
+    }
+
+    /// With one bank group per rank, bank-group rules ride on the rank's lanes: no
+    /// command raises a bank group, and a command still waits for every rule that
+    /// binds it (here: column to column in another bank of the rank).
+    #[test]
+    fn one_bank_group_rules_ride_on_the_rank() {
+        // The presets with one bank group have equal _S and _L timings; a part written by
+        // a user need not.
+        let mut custom = Standard::preset("LPDDR3-1600").unwrap();
+        custom.name = "LPDDR3 with longer _L timings".into();
+        (
+            custom.timing.CCD_L,
+            custom.timing.RRD_L,
+            custom.timing.WTR_L,
+        ) = (6, 11, 12);
+        let presets = super::super::standard::PRESETS
+            .iter()
+            .map(|(name, _)| Standard::preset(name).unwrap());
+        for s in presets.chain([custom]) {
+            let name = s.name.clone();
+            let ts0 = TimingState::new(&s, SalpMode::None, 1);
+            let one = s.organization.bank_groups == 1;
+            for c in Command::ALL {
+                if one {
+                    assert!(!ts0.raises_bank_group(c), "{name}: {c:?}");
+                }
+            }
+            for (prev, next) in [
+                (Command::RD, Command::RD),
+                (Command::WR, Command::RD),
+                (Command::ACT, Command::ACT),
+            ] {
+                let mut ts = TimingState::new(&s, SalpMode::None, 1);
+                let a = tgt(0, 0, 0, 0, &s);
+                let other = tgt(0, 0, 1, 0, &s); // same bank group, another bank
+                ts.issue(prev, a, 1000);
+                let want = rules(&s, SalpMode::None)
+                    .iter()
+                    .filter(|r| r.window == 1 && !r.sibling && r.level <= Level::BankGroup)
+                    .filter(|r| r.prev.contains(prev) && r.next.contains(next))
+                    .map(|r| r.latency_cycles as u64)
+                    .max()
+                    .unwrap_or(0);
+                assert_eq!(
+                    ts.earliest(next, other),
+                    1000 + want,
+                    "{name}: {prev:?} -> {next:?}"
+                );
             }
         }
     }
