@@ -915,6 +915,39 @@ impl Channel {
     }
 
     fn advance(&mut self, until: u64, p: &Params, done: &mut Vec<Completion>) {
+        self.run_events(until, p);
+        self.report_completions(until, done);
+    }
+
+    /// `advance` from command event to command event until queue `kind` has room (a
+    /// column command freed a slot) or no event is scheduled, as one `advance` per event
+    /// cycle would go. Returns the cycle of the last event run (`from` when none ran).
+    fn advance_until_room(
+        &mut self,
+        kind: ReqKind,
+        from: u64,
+        p: &Params,
+        done: &mut Vec<Completion>,
+    ) -> u64 {
+        let mut last = from;
+        loop {
+            let t = self.next_command_event();
+            if t == NEVER {
+                break;
+            }
+            debug_assert!(t > last, "events up to {last} were run");
+            self.run_events(t, p);
+            last = t;
+            if self.has_room(kind, p) {
+                break;
+            }
+        }
+        self.report_completions(last, done);
+        last
+    }
+
+    /// The command events due by `until` (refreshes falling due, scheduling).
+    fn run_events(&mut self, until: u64, p: &Params) {
         loop {
             let t = self.next_command_event();
             if t > until {
@@ -945,7 +978,10 @@ impl Channel {
                 self.schedule(p);
             }
         }
-        // Completions due by `until`, reads and writes merged in time order.
+    }
+
+    /// Report the completions due by `until`, reads and writes merged in time order.
+    fn report_completions(&mut self, until: u64, done: &mut Vec<Completion>) {
         if self.wr_done.is_empty() {
             // Reads alone (read traffic): no merge.
             while let Some(c) = self.rd_done.front().copied() {
@@ -2044,6 +2080,37 @@ impl MemorySystem {
             full = pending.is_some_and(|(req, _, addr)| {
                 !self.channels[addr.channel as usize].has_room(req.kind, &self.params)
             });
+            if full && inflight < max_inflight {
+                // Until a command makes room, nothing but commands is due (no completion
+                // is awaited): from command cycle to command cycle, as the loop would go.
+                let (req, _, addr) = pending.expect("full: a request is pending");
+                if let [ch] = &mut self.channels[..] {
+                    // One channel: it runs its events to that point itself.
+                    done.append(&mut self.early);
+                    cycle = ch.advance_until_room(req.kind, cycle, &self.params, done);
+                    self.now = self.now.max(cycle);
+                    for c in done.drain(..) {
+                        inflight -= 1;
+                        completed += 1;
+                        on_done(&c);
+                    }
+                    full = !ch.has_room(req.kind, &self.params);
+                }
+                while full {
+                    let t = self.next_command_cycle();
+                    if t == NEVER {
+                        break; // (the loop's retry next cycle)
+                    }
+                    cycle = t.max(cycle + 1);
+                    self.advance_to(cycle, done);
+                    for c in done.drain(..) {
+                        inflight -= 1;
+                        completed += 1;
+                        on_done(&c);
+                    }
+                    full = !self.channels[addr.channel as usize].has_room(req.kind, &self.params);
+                }
+            }
             let offer_at = match pending {
                 Some((_, earliest, _)) if !full && inflight < max_inflight => {
                     earliest.max(cycle + 1)
