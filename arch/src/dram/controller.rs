@@ -56,15 +56,19 @@ use std::collections::VecDeque;
 
 const NEVER: u64 = u64::MAX;
 const NOPOS: u32 = u32::MAX;
+/// Completions `advance_until_room` may hold back (well within the FIFOs' capacity).
+const DEFERRED_COMPLETIONS: usize = 64;
 
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     id: u64,
     arrive: u64,
     seq: u64,
-    kind: ReqKind,
-    addr: DramAddr,
     t: Target,
+    row: u32,
+    /// (For the command log: the rest of the address is `t`'s.)
+    column: u32,
+    kind: ReqKind,
     classified: bool,
 }
 
@@ -511,7 +515,7 @@ impl View<'_> {
                 let orow = self.banks.open_row(b as u32, osa);
                 let hit = q.iter(b).find(|&s| {
                     let s = &self.slots[s as usize];
-                    s.t.sa == osa && s.addr.row == orow
+                    s.t.sa == osa && s.row == orow
                 });
                 match hit {
                     Some(x) => {
@@ -543,7 +547,7 @@ impl View<'_> {
         };
         let hit = q.iter(b).find(|&s| {
             let s = &self.slots[s as usize];
-            self.banks.is_hit(b as u32, s.t.sa, s.addr.row)
+            self.banks.is_hit(b as u32, s.t.sa, s.row)
         });
         let mut n = 0;
         if let Some(h) = hit {
@@ -624,7 +628,7 @@ impl View<'_> {
         self.bank_q.iter().any(|q| {
             q.iter(b).any(|o| {
                 let o = &self.slots[o as usize];
-                o.seq != s.seq && o.addr.subarray == s.addr.subarray && o.addr.row == s.addr.row
+                o.seq != s.seq && o.t.sa == s.t.sa && o.row == s.row
             })
         })
     }
@@ -636,7 +640,7 @@ impl View<'_> {
         let row = self.banks.open_row(bank, sa);
         self.bank_q[k].iter(bank as usize).any(|o| {
             let o = &self.slots[o as usize];
-            o.addr.subarray == sa && o.addr.row == row
+            o.t.sa == sa && o.row == row
         })
     }
 
@@ -644,7 +648,7 @@ impl View<'_> {
     #[inline]
     fn command_for(&self, slot: u32, p: &Params) -> (Command, Target, bool) {
         let s = &self.slots[slot as usize];
-        match self.banks.next(s.t.bank, s.t.sa, s.addr.row) {
+        match self.banks.next(s.t.bank, s.t.sa, s.row) {
             Next::Cas => (self.cas_cmd(s, p), s.t, true),
             Next::Act => (Command::ACT, s.t, false),
             Next::Pre(sa) => (Command::PRE, Target { sa, ..s.t }, false),
@@ -709,9 +713,10 @@ impl Channel {
             id: 0,
             arrive: 0,
             seq: 0,
-            kind: ReqKind::Read,
-            addr: DramAddr::default(),
             t: Target::default(),
+            row: 0,
+            column: 0,
+            kind: ReqKind::Read,
             classified: false,
         };
         Channel {
@@ -815,9 +820,10 @@ impl Channel {
             id: req.id,
             arrive,
             seq: self.seq,
-            kind: req.kind,
-            addr,
             t,
+            row: addr.row,
+            column: addr.column,
+            kind: req.kind,
             classified: false,
         };
         self.seq += 1;
@@ -922,10 +928,13 @@ impl Channel {
     /// `advance` from command event to command event until queue `kind` has room (a
     /// column command freed a slot) or no event is scheduled, as one `advance` per event
     /// cycle would go. Returns the cycle of the last event run (`from` when none ran).
+    /// `defer`: the caller needs no completion now, so they are reported only once a few
+    /// dozen are due (same order, later; the FIFOs stay within their capacity).
     fn advance_until_room(
         &mut self,
         kind: ReqKind,
         from: u64,
+        defer: bool,
         p: &Params,
         done: &mut Vec<Completion>,
     ) -> u64 {
@@ -942,7 +951,9 @@ impl Channel {
                 break;
             }
         }
-        self.report_completions(last, done);
+        if !defer || self.rd_done.len() + self.wr_done.len() >= DEFERRED_COMPLETIONS {
+            self.report_completions(last, done);
+        }
         last
     }
 
@@ -1424,22 +1435,18 @@ impl Channel {
         let s = self.slots[slot as usize];
         let b = s.t.bank;
         if !s.classified {
-            let a = self.banks.classify(b, s.t.sa, s.addr.row);
+            let a = self.banks.classify(b, s.t.sa, s.row);
             self.access[b as usize][a as usize] += 1;
             self.slots[slot as usize].classified = true;
         }
         let row = if cmd == Command::PRE {
             self.banks.open_row(b, t.sa)
         } else {
-            s.addr.row
+            s.row
         };
         self.issue_at(cmd, t, row, p);
         if self.log.is_some() {
-            let addr = DramAddr {
-                subarray: t.sa,
-                row,
-                ..s.addr
-            };
+            let addr = self.log_addr(t, row, s.column, p);
             self.log_command(cmd, addr);
         }
         if matches!(cmd, Command::RD | Command::RDA | Command::WR | Command::WRA) {
@@ -1508,16 +1515,7 @@ impl Channel {
                     ..DramAddr::default()
                 }
             } else {
-                let in_rank = t.bank % p.banks_per_rank;
-                DramAddr {
-                    channel: self.idx,
-                    rank: t.rank,
-                    bank_group: in_rank / p.banks_per_group,
-                    bank: in_rank % p.banks_per_group,
-                    subarray: t.sa,
-                    row,
-                    column: 0,
-                }
+                self.log_addr(t, row, 0, p)
             };
             self.log_command(cmd, addr);
         }
@@ -1635,6 +1633,20 @@ impl Channel {
         }
         self.issue_floor = now + 1;
         self.next_try = now + 1;
+    }
+
+    /// The address of a bank command to `t`, as the command log writes it.
+    fn log_addr(&self, t: Target, row: u32, column: u32, p: &Params) -> DramAddr {
+        let in_rank = t.bank % p.banks_per_rank;
+        DramAddr {
+            channel: self.idx,
+            rank: t.rank,
+            bank_group: in_rank / p.banks_per_group,
+            bank: in_rank % p.banks_per_group,
+            subarray: t.sa,
+            row,
+            column,
+        }
     }
 
     /// Append the command issued now to the command log (the log is on).
@@ -2085,9 +2097,12 @@ impl MemorySystem {
                 // is awaited): from command cycle to command cycle, as the loop would go.
                 let (req, _, addr) = pending.expect("full: a request is pending");
                 if let [ch] = &mut self.channels[..] {
-                    // One channel: it runs its events to that point itself.
+                    // One channel: it runs its events to that point itself. With no bound
+                    // on the requests in flight that matters, completions only end the run,
+                    // so they may be reported late (in the same order).
                     done.append(&mut self.early);
-                    cycle = ch.advance_until_room(req.kind, cycle, &self.params, done);
+                    let defer = max_inflight > n;
+                    cycle = ch.advance_until_room(req.kind, cycle, defer, &self.params, done);
                     self.now = self.now.max(cycle);
                     for c in done.drain(..) {
                         inflight -= 1;

@@ -16,6 +16,11 @@ use super::{Command, Standard};
 /// Number of commands ([`Command::ALL`]); commands index arrays by `cmd as usize`.
 pub const NCMD: usize = Command::ALL.len();
 
+/// A node's earliest-issue cycles, one lane per command, `cmd as usize` indexed: 16
+/// lanes (NCMD used) so that any `Command` indexes one without a bounds check.
+pub const LANES: usize = 16;
+pub type Node = [u64; LANES];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     Channel,
@@ -312,7 +317,7 @@ impl Lanes {
 
     /// Raise the constrained lanes of `node` to `c` + their latency.
     #[inline]
-    fn raise(&self, node: &mut [u64; NCMD], c: u64) {
+    fn raise(&self, node: &mut Node, c: u64) {
         for &(cmd, l) in self.get() {
             let e = &mut node[cmd as usize];
             *e = (*e).max(c + l as u64);
@@ -359,7 +364,7 @@ impl Top2 {
     /// Raise every lane of `row` from source `s` to `c` + its latency (all eight: a
     /// lane's top two sources are kept even where the latency is 0).
     #[inline]
-    fn raise_all(row: &mut [Top2; NCMD], lat: &Lat, c: u64, s: u32) {
+    fn raise_all(row: &mut [Top2; LANES], lat: &Lat, c: u64, s: u32) {
         for (t, &l) in row.iter_mut().zip(lat) {
             t.raise(c + l as u64, s);
         }
@@ -409,7 +414,7 @@ struct Ring {
 impl Window {
     /// Record a prev command issued to `node` at `c`; raise `arr` (that node's lanes).
     #[inline]
-    fn issue(&mut self, node: usize, arr: &mut [u64; NCMD], c: u64) {
+    fn issue(&mut self, node: usize, arr: &mut Node, c: u64) {
         let r = &mut self.ring[node];
         r.end[r.at % MAX_WINDOW] = c + self.latency;
         r.at = if r.at + 1 == self.n { 0 } else { r.at + 1 };
@@ -440,13 +445,13 @@ pub struct TimingState {
     subarrays: u32,
     /// Commands with a bank-group-level rule (pairwise or window).
     bg_raisers: CmdSet,
-    ch: [u64; NCMD],
-    ch_sib: [Top2; NCMD],
-    rank: Vec<[u64; NCMD]>,
-    bg: Vec<[u64; NCMD]>,
-    bank: Vec<[u64; NCMD]>,
-    bank_sib: Vec<[Top2; NCMD]>,
-    sa: Vec<[u64; NCMD]>,
+    ch: Node,
+    ch_sib: [Top2; LANES],
+    rank: Vec<Node>,
+    bg: Vec<Node>,
+    bank: Vec<Node>,
+    bank_sib: Vec<[Top2; LANES]>,
+    sa: Vec<Node>,
 }
 
 impl TimingState {
@@ -562,14 +567,14 @@ impl TimingState {
             bg_raisers,
             subarray_level,
             subarrays: o.subarrays_per_bank,
-            ch: [0; NCMD],
-            ch_sib: [Top2::EMPTY; NCMD],
-            rank: vec![[0; NCMD]; ranks as usize],
-            bg: vec![[0; NCMD]; nodes(Level::BankGroup)],
-            bank: vec![[0; NCMD]; nb],
-            bank_sib: vec![[Top2::EMPTY; NCMD]; if subarray_level { nb } else { 0 }],
+            ch: [0; LANES],
+            ch_sib: [Top2::EMPTY; LANES],
+            rank: vec![[0; LANES]; ranks as usize],
+            bg: vec![[0; LANES]; nodes(Level::BankGroup)],
+            bank: vec![[0; LANES]; nb],
+            bank_sib: vec![[Top2::EMPTY; LANES]; if subarray_level { nb } else { 0 }],
             sa: vec![
-                [0; NCMD];
+                [0; LANES];
                 if subarray_level {
                     nodes(Level::Subarray)
                 } else {
@@ -614,8 +619,8 @@ impl TimingState {
     /// With one rank: `rank_earliest_all(0)` without the max with the channel lanes
     /// (`new` folds those into the rank's, and sibling rules need two ranks).
     #[inline(always)]
-    pub fn single_rank_earliest(&self) -> &[u64; NCMD] {
-        debug_assert!(self.rank.len() == 1 && self.ch == [0; NCMD]);
+    pub fn single_rank_earliest(&self) -> &Node {
+        debug_assert!(self.rank.len() == 1 && self.ch == [0; LANES]);
         &self.rank[0]
     }
 
@@ -636,7 +641,7 @@ impl TimingState {
 
     /// The bank-group node's lanes (flat bank-group index, as `Target::bg`).
     #[inline(always)]
-    pub fn bank_group_lanes(&self, bg: u32) -> &[u64; NCMD] {
+    pub fn bank_group_lanes(&self, bg: u32) -> &Node {
         &self.bg[bg as usize]
     }
 
