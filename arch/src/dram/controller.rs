@@ -3577,10 +3577,14 @@ mod tests {
 
         /// `offer_requests` skips idle cycles and waits for completions only when it
         /// needs them; it must give exactly what the literal rule gives: offer every
-        /// cycle, advance every cycle (full queues, a small in-flight bound, writes,
-        /// refresh, every SALP mode and policy).
+        /// cycle, advance every cycle (full queues, a small in-flight bound or none,
+        /// writes, refresh, every SALP mode and policy, one channel or two). With one
+        /// channel the completions come in the same order too (with no bound they are
+        /// reported in batches).
         #[test]
-        fn offer_requests_equals_polling_every_cycle(st in stream(), max_inflight in 1usize..24,
+        fn offer_requests_equals_polling_every_cycle(st in stream(),
+                                                     max_inflight in prop_oneof![1usize..24, Just(usize::MAX)],
+                                                     channels in 1u32..3, dense in any::<bool>(),
                                                      pd in prop::option::of(0u64..20), sr in prop::option::of(20u64..80)) {
             for (name, _) in PRESETS {
                 let mut s = Standard::preset(name).unwrap();
@@ -3591,7 +3595,7 @@ mod tests {
                     (SalpMode::Salp2, RowPolicy::Timeout, SchedulerKind::Fcfs),
                 ] {
                     let cfg = DramConfig {
-                        channels: 2,
+                        channels,
                         salp,
                         row_policy: policy,
                         scheduler: sched,
@@ -3602,7 +3606,11 @@ mod tests {
                         ..DramConfig::default()
                     };
                     let mut fast = MemorySystem::new(&cfg, &s).unwrap();
-                    let reqs = build(&fast, &s, &st, 2, 1);
+                    let mut reqs = build(&fast, &s, &st, channels, 1);
+                    if dense {
+                        // All offered back to back: the queues fill.
+                        reqs.iter_mut().for_each(|r| r.0 = 0);
+                    }
                     let n = reqs.len();
                     let mut done = Vec::new();
                     let mut got = Vec::new();
@@ -3623,6 +3631,9 @@ mod tests {
                             break;
                         }
                         c += 1;
+                    }
+                    if channels == 1 {
+                        prop_assert_eq!(&got, &want, "{} {:?} {:?}", name, salp, policy);
                     }
                     let key = |v: &mut Vec<Completion>| {
                         v.sort_by_key(|x| x.id);
