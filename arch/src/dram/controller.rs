@@ -1863,6 +1863,20 @@ impl Channel {
     }
 }
 
+/// Hand the completions in `done` to `on_done`, in order, counting them.
+fn hand_over(
+    done: &mut Vec<Completion>,
+    inflight: &mut usize,
+    completed: &mut usize,
+    on_done: &mut impl FnMut(&Completion),
+) {
+    for c in done.drain(..) {
+        *inflight -= 1;
+        *completed += 1;
+        on_done(&c);
+    }
+}
+
 /// All channels of one configured DRAM.
 #[derive(Clone, Debug)]
 pub struct MemorySystem {
@@ -2081,11 +2095,7 @@ impl MemorySystem {
             if awaited || self.next_command_cycle() <= cycle {
                 self.advance_to(cycle, done);
             }
-            for c in done.drain(..) {
-                inflight -= 1;
-                completed += 1;
-                on_done(&c);
-            }
+            hand_over(done, &mut inflight, &mut completed, &mut on_done);
             if completed == n {
                 break;
             }
@@ -2104,26 +2114,20 @@ impl MemorySystem {
                     let defer = max_inflight > n;
                     cycle = ch.advance_until_room(req.kind, cycle, defer, &self.params, done);
                     self.now = self.now.max(cycle);
-                    for c in done.drain(..) {
-                        inflight -= 1;
-                        completed += 1;
-                        on_done(&c);
-                    }
+                    hand_over(done, &mut inflight, &mut completed, &mut on_done);
                     full = !ch.has_room(req.kind, &self.params);
-                }
-                while full {
-                    let t = self.next_command_cycle();
-                    if t == NEVER {
-                        break; // (the loop's retry next cycle)
+                } else {
+                    while full {
+                        let t = self.next_command_cycle();
+                        if t == NEVER {
+                            break; // (the loop's retry next cycle)
+                        }
+                        cycle = t.max(cycle + 1);
+                        self.advance_to(cycle, done);
+                        hand_over(done, &mut inflight, &mut completed, &mut on_done);
+                        let ch = &self.channels[addr.channel as usize];
+                        full = !ch.has_room(req.kind, &self.params);
                     }
-                    cycle = t.max(cycle + 1);
-                    self.advance_to(cycle, done);
-                    for c in done.drain(..) {
-                        inflight -= 1;
-                        completed += 1;
-                        on_done(&c);
-                    }
-                    full = !self.channels[addr.channel as usize].has_room(req.kind, &self.params);
                 }
             }
             let offer_at = match pending {
