@@ -927,32 +927,32 @@ impl Channel {
 
     /// `advance` from command event to command event until queue `kind` has room (a
     /// column command freed a slot) or no event is scheduled, as one `advance` per event
-    /// cycle would go. Returns the cycle of the last event run (`from` when none ran).
+    /// cycle would go. Returns the cycle of the last event run (None when none ran).
     /// `defer`: the caller needs no completion now, so they are reported only once a few
     /// dozen are due (same order, later; the FIFOs stay within their capacity).
     fn advance_until_room(
         &mut self,
         kind: ReqKind,
-        from: u64,
         defer: bool,
         p: &Params,
         done: &mut Vec<Completion>,
-    ) -> u64 {
-        let mut last = from;
+    ) -> Option<u64> {
+        let mut last = None;
         loop {
             let t = self.next_command_event();
             if t == NEVER {
                 break;
             }
-            debug_assert!(t > last, "events up to {last} were run");
             self.run_events(t, p);
-            last = t;
+            last = Some(t);
             if self.has_room(kind, p) {
                 break;
             }
         }
-        if !defer || self.rd_done.len() + self.wr_done.len() >= DEFERRED_COMPLETIONS {
-            self.report_completions(last, done);
+        if let Some(t) = last {
+            if !defer || self.rd_done.len() + self.wr_done.len() >= DEFERRED_COMPLETIONS {
+                self.report_completions(t, done);
+            }
         }
         last
     }
@@ -2065,6 +2065,13 @@ impl MemorySystem {
         done: &mut Vec<Completion>,
         mut on_done: impl FnMut(&Completion),
     ) -> u64 {
+        assert!(
+            max_inflight > 0,
+            "offer_requests: max_inflight must be at least 1"
+        );
+        if self.channels.len() == 1 {
+            return self.offer_one_channel(start_cycle, n, max_inflight, request, done, on_done);
+        }
         let mut cycle = start_cycle;
         let (mut next, mut inflight, mut completed) = (0usize, 0usize, 0usize);
         // The next request, its earliest cycle and its DRAM address, built and decoded
@@ -2106,28 +2113,16 @@ impl MemorySystem {
                 // Until a command makes room, nothing but commands is due (no completion
                 // is awaited): from command cycle to command cycle, as the loop would go.
                 let (req, _, addr) = pending.expect("full: a request is pending");
-                if let [ch] = &mut self.channels[..] {
-                    // One channel: it runs its events to that point itself. With no bound
-                    // on the requests in flight that matters, completions only end the run,
-                    // so they may be reported late (in the same order).
-                    done.append(&mut self.early);
-                    let defer = max_inflight > n;
-                    cycle = ch.advance_until_room(req.kind, cycle, defer, &self.params, done);
-                    self.now = self.now.max(cycle);
-                    hand_over(done, &mut inflight, &mut completed, &mut on_done);
-                    full = !ch.has_room(req.kind, &self.params);
-                } else {
-                    while full {
-                        let t = self.next_command_cycle();
-                        if t == NEVER {
-                            break; // (the loop's retry next cycle)
-                        }
-                        cycle = t.max(cycle + 1);
-                        self.advance_to(cycle, done);
-                        hand_over(done, &mut inflight, &mut completed, &mut on_done);
-                        let ch = &self.channels[addr.channel as usize];
-                        full = !ch.has_room(req.kind, &self.params);
+                while full {
+                    let t = self.next_command_cycle();
+                    if t == NEVER {
+                        break; // (the loop's retry next cycle)
                     }
+                    cycle = t.max(cycle + 1);
+                    self.advance_to(cycle, done);
+                    hand_over(done, &mut inflight, &mut completed, &mut on_done);
+                    let ch = &self.channels[addr.channel as usize];
+                    full = !ch.has_room(req.kind, &self.params);
                 }
             }
             let offer_at = match pending {
@@ -2150,6 +2145,100 @@ impl MemorySystem {
             };
         }
         cycle
+    }
+
+    /// `offer_requests` with one channel: the same rule, with the channel run straight
+    /// from one offer to the next. A request is offered at the first cycle, from the one
+    /// after the last acceptance and its earliest, at which fewer than `max_inflight` are
+    /// outstanding (completions reported up to the cycle before) and its queue has room
+    /// (commands run up to the cycle before); completions are reported only when the
+    /// in-flight bound or the end needs them (in the same order, at the same cycles).
+    fn offer_one_channel(
+        &mut self,
+        start_cycle: u64,
+        n: usize,
+        max_inflight: usize,
+        mut request: impl FnMut(usize) -> (Request, u64),
+        done: &mut Vec<Completion>,
+        mut on_done: impl FnMut(&Completion),
+    ) -> u64 {
+        if n == 0 {
+            return start_cycle;
+        }
+        let Self {
+            mapper,
+            params: p,
+            channels,
+            early,
+            now,
+            ..
+        } = self;
+        let ch = &mut channels[0];
+        let (mut inflight, mut completed) = (0usize, 0usize);
+        done.append(early);
+        hand_over(done, &mut inflight, &mut completed, &mut on_done);
+        // With no bound on the requests in flight that matters, completions only end the
+        // run: they may be reported late, in batches.
+        let defer = max_inflight > n;
+        // The first cycle the next request may be offered at.
+        let mut c = start_cycle;
+        for i in 0..n {
+            let (req, earliest) = request(i);
+            let addr = mapper.decode(req.addr);
+            if inflight >= max_inflight {
+                // Wait from the last acceptance's cycle, event to event, for a completion.
+                let mut t = c - 1;
+                loop {
+                    ch.advance(t, p, done);
+                    hand_over(done, &mut inflight, &mut completed, &mut on_done);
+                    if inflight < max_inflight {
+                        break;
+                    }
+                    let next = ch.next_command_event().min(ch.next_completion());
+                    t = if next == NEVER {
+                        t + 1
+                    } else {
+                        next.max(t + 1)
+                    };
+                }
+                c = c.max(t + 1);
+            }
+            c = c.max(earliest);
+            loop {
+                if c > ch.now && ch.next_command_event() < c {
+                    ch.run_events(c - 1, p);
+                }
+                // (A full queue is the common refusal: told without the call.)
+                if ch.has_room(req.kind, p) && ch.enqueue(req, addr, c, p) {
+                    break;
+                }
+                // Full: commands from `c` on until one makes room; offered the cycle after.
+                match ch.advance_until_room(req.kind, defer, p, done) {
+                    Some(last) => c = last.max(c) + 1,
+                    None => c += 1,
+                }
+                hand_over(done, &mut inflight, &mut completed, &mut on_done);
+            }
+            inflight += 1;
+            c += 1;
+        }
+        // All accepted: every completion, from the last acceptance's cycle on.
+        let mut t = c - 1;
+        loop {
+            ch.advance(t, p, done);
+            hand_over(done, &mut inflight, &mut completed, &mut on_done);
+            if completed >= n {
+                break;
+            }
+            let next = ch.next_command_event().min(ch.next_completion());
+            t = if next == NEVER {
+                t + 1
+            } else {
+                next.max(t + 1)
+            };
+        }
+        *now = (*now).max(t);
+        t
     }
 
     /// Handle everything due at or before `cycle`; completions are appended to `done`
