@@ -799,6 +799,7 @@ impl Channel {
         self.count[0] + self.count[1] + self.rd_done.len() + self.wr_done.len()
     }
 
+    #[inline(always)]
     fn enqueue(&mut self, req: Request, addr: DramAddr, cycle: u64, p: &Params) -> bool {
         if !self.has_room(req.kind, p) {
             return false;
@@ -861,18 +862,36 @@ impl Channel {
             self.publ[k].invalidate(&mut self.cache[k], b, true);
         }
 
-        let floor = arrive.max(self.issue_floor);
         let prev = self.last_served;
         let served = self.serve_kind(p);
         if unchanged && prev == served {
             // Nothing this request changes can issue earlier than already planned.
             return true;
         }
+        self.replan_after_enqueue(k, b, t.rank, arrive, prev, served, p);
+        true
+    }
+
+    /// After a request for bank `b` in queue `k` arrived at `arrive`: drop the plan, or
+    /// merge the bank's new candidates into it, or wake up when one can issue.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn replan_after_enqueue(
+        &mut self,
+        k: usize,
+        b: usize,
+        rank: u32,
+        arrive: u64,
+        prev: Option<usize>,
+        served: Option<usize>,
+        p: &Params,
+    ) {
+        let floor = arrive.max(self.issue_floor);
         if prev != served || p.sched.oldest_only() || p.row_policy == RowPolicy::Closed {
             // (Closed policy: the other queue's RDA / WRA may have become RD / WR.)
             self.plan.at = NEVER;
             self.next_try = self.next_try.min(floor);
-        } else if served == Some(k) && self.ref_owed[t.rank as usize] == 0 {
+        } else if served == Some(k) && self.ref_owed[rank as usize] == 0 {
             // Only this bank's candidates changed: merge them into the plan, or wake up
             // when one of them can issue.
             let pl = &self.plan;
@@ -889,7 +908,6 @@ impl Channel {
         }
         // Otherwise the change is in a queue not served or a rank owing a refresh,
         // which the plan leaves out anyway.
-        true
     }
 
     /// Fold bank `b`'s (new) candidates in queue `k`, none before `floor`, into the
@@ -943,7 +961,17 @@ impl Channel {
             if t == NEVER {
                 break;
             }
-            self.run_events(t, p);
+            if self.next_ref > t {
+                // Only a scheduling decision is due (the common case): `run_events` from
+                // its second step.
+                self.now = t;
+                self.schedule(p);
+                if self.next_command_event() <= t {
+                    self.run_events(t, p);
+                }
+            } else {
+                self.run_events(t, p);
+            }
             last = Some(t);
             if self.has_room(kind, p) {
                 break;
@@ -1109,23 +1137,35 @@ impl Channel {
     /// at which one can issue and makes the preferred candidate at that cycle the plan
     /// (written in place: a returned copy is read back with wider loads than it was
     /// written with, which stalls store forwarding).
-    #[inline]
+    #[inline(always)]
     fn sweep(&mut self, k: usize, floor: u64, p: &Params) -> Option<u64> {
         let any_owed = self.owed > 0;
         let short = p.ranks == 1 && self.publ[k].list.len() <= 2 && self.publ[k].stale.is_empty();
-        let (best_v, best_i) = if short {
-            // One rank and a short list (streaming traffic): the rank parts are read where
-            // they are, not copied first; a rank owing a refresh takes no request command.
-            if any_owed {
-                return None;
-            }
-            let lanes = self.timing.single_rank_earliest();
-            min_entry(&self.publ[k].list, |en| {
-                en.l.max(lanes[en.re as usize]).max(floor)
-            })
-        } else {
-            self.sweep_table(k, floor, any_owed, p)
-        };
+        if !short {
+            return self.sweep_long(k, floor, any_owed, p);
+        }
+        // One rank and a short list (streaming traffic): the rank parts are read where
+        // they are, not copied first; a rank owing a refresh takes no request command.
+        if any_owed {
+            return None;
+        }
+        let lanes = self.timing.single_rank_earliest();
+        let (best_v, best_i) = min_entry(&self.publ[k].list, |en| {
+            en.l.max(lanes[en.re as usize]).max(floor)
+        });
+        self.make_plan(k, best_v, best_i)
+    }
+
+    /// `sweep` over a long list, or with many ranks.
+    #[inline(never)]
+    fn sweep_long(&mut self, k: usize, floor: u64, any_owed: bool, p: &Params) -> Option<u64> {
+        let (best_v, best_i) = self.sweep_table(k, floor, any_owed, p);
+        self.make_plan(k, best_v, best_i)
+    }
+
+    /// The sweep's winner (`min_entry`'s result over queue `k`'s list) as the plan.
+    #[inline(always)]
+    fn make_plan(&mut self, k: usize, best_v: u128, best_i: usize) -> Option<u64> {
         let at = (best_v >> 64) as u64;
         if at == NEVER {
             return None;
