@@ -940,7 +940,7 @@ impl Channel {
 
     fn advance(&mut self, until: u64, p: &Params, done: &mut Vec<Completion>) {
         self.run_events(until, p);
-        self.report_completions(until, done);
+        self.report_completions(until, |c| done.push(*c));
     }
 
     /// `advance` from command event to command event until queue `kind` has room (a
@@ -953,7 +953,7 @@ impl Channel {
         kind: ReqKind,
         defer: bool,
         p: &Params,
-        done: &mut Vec<Completion>,
+        report: impl FnMut(&Completion),
     ) -> Option<u64> {
         let mut last = None;
         loop {
@@ -979,7 +979,7 @@ impl Channel {
         }
         if let Some(t) = last {
             if !defer || self.rd_done.len() + self.wr_done.len() >= DEFERRED_COMPLETIONS {
-                self.report_completions(t, done);
+                self.report_completions(t, report);
             }
         }
         last
@@ -1019,8 +1019,10 @@ impl Channel {
         }
     }
 
-    /// Report the completions due by `until`, reads and writes merged in time order.
-    fn report_completions(&mut self, until: u64, done: &mut Vec<Completion>) {
+    /// Report the completions due by `until` to `report`, reads and writes merged in
+    /// time order.
+    #[inline]
+    fn report_completions(&mut self, until: u64, mut report: impl FnMut(&Completion)) {
         if self.wr_done.is_empty() {
             // Reads alone (read traffic): no merge.
             while let Some(c) = self.rd_done.front().copied() {
@@ -1030,7 +1032,7 @@ impl Channel {
                 self.rd_done.pop_front();
                 self.rd_hist.add(c.done_cycle - c.arrive_cycle);
                 self.reads += 1;
-                done.push(c);
+                report(&c);
             }
             self.now = self.now.max(until);
             return;
@@ -1045,12 +1047,12 @@ impl Channel {
                 let c = self.rd_done.pop_front().unwrap();
                 self.rd_hist.add(c.done_cycle - c.arrive_cycle);
                 self.reads += 1;
-                done.push(c);
+                report(&c);
             } else {
                 let c = self.wr_done.pop_front().unwrap();
                 self.wr_lat_sum += c.done_cycle - c.arrive_cycle;
                 self.writes += 1;
-                done.push(c);
+                report(&c);
             }
         }
         self.now = self.now.max(until);
@@ -2229,8 +2231,12 @@ impl MemorySystem {
                 // Wait from the last acceptance's cycle, event to event, for a completion.
                 let mut t = c - 1;
                 loop {
-                    ch.advance(t, p, done);
-                    hand_over(done, &mut inflight, &mut completed, &mut on_done);
+                    ch.run_events(t, p);
+                    ch.report_completions(t, |d| {
+                        inflight -= 1;
+                        completed += 1;
+                        on_done(d);
+                    });
                     if inflight < max_inflight {
                         break;
                     }
@@ -2253,11 +2259,15 @@ impl MemorySystem {
                     break;
                 }
                 // Full: commands from `c` on until one makes room; offered the cycle after.
-                match ch.advance_until_room(req.kind, defer, p, done) {
+                let room = ch.advance_until_room(req.kind, defer, p, |d| {
+                    inflight -= 1;
+                    completed += 1;
+                    on_done(d);
+                });
+                match room {
                     Some(last) => c = last.max(c) + 1,
                     None => c += 1,
                 }
-                hand_over(done, &mut inflight, &mut completed, &mut on_done);
             }
             inflight += 1;
             c += 1;
@@ -2265,8 +2275,12 @@ impl MemorySystem {
         // All accepted: every completion, from the last acceptance's cycle on.
         let mut t = c - 1;
         loop {
-            ch.advance(t, p, done);
-            hand_over(done, &mut inflight, &mut completed, &mut on_done);
+            ch.run_events(t, p);
+            ch.report_completions(t, |d| {
+                inflight -= 1;
+                completed += 1;
+                on_done(d);
+            });
             if completed >= n {
                 break;
             }
