@@ -985,6 +985,30 @@ impl Channel {
         last
     }
 
+    /// `advance` from cycle `t` on, from event to event (commands and completions),
+    /// completions going to `tally`, until `enough(tally)`; returns the cycle it holds at.
+    fn run_until<F: FnMut(&Completion)>(
+        &mut self,
+        mut t: u64,
+        p: &Params,
+        tally: &mut Tally<F>,
+        enough: impl Fn(&Tally<F>) -> bool,
+    ) -> u64 {
+        loop {
+            self.run_events(t, p);
+            self.report_completions(t, |d| tally.take(d));
+            if enough(tally) {
+                return t;
+            }
+            let next = self.next_command_event().min(self.next_completion());
+            t = if next == NEVER {
+                t + 1
+            } else {
+                next.max(t + 1)
+            };
+        }
+    }
+
     /// The command events due by `until` (refreshes falling due, scheduling).
     fn run_events(&mut self, until: u64, p: &Params) {
         loop {
@@ -1905,6 +1929,23 @@ impl Channel {
     }
 }
 
+/// The one-channel offer loop's count of requests in flight and completed, and where
+/// completions go.
+struct Tally<F> {
+    inflight: usize,
+    completed: usize,
+    on_done: F,
+}
+
+impl<F: FnMut(&Completion)> Tally<F> {
+    #[inline]
+    fn take(&mut self, c: &Completion) {
+        self.inflight -= 1;
+        self.completed += 1;
+        (self.on_done)(c);
+    }
+}
+
 /// Hand the completions in `done` to `on_done`, in order, counting them.
 fn hand_over(
     done: &mut Vec<Completion>,
@@ -2202,7 +2243,7 @@ impl MemorySystem {
         max_inflight: usize,
         mut request: impl FnMut(usize) -> (Request, u64),
         done: &mut Vec<Completion>,
-        mut on_done: impl FnMut(&Completion),
+        on_done: impl FnMut(&Completion),
     ) -> u64 {
         if n == 0 {
             return start_cycle;
@@ -2216,9 +2257,13 @@ impl MemorySystem {
             ..
         } = self;
         let ch = &mut channels[0];
-        let (mut inflight, mut completed) = (0usize, 0usize);
+        let mut tally = Tally {
+            inflight: 0,
+            completed: 0,
+            on_done,
+        };
         done.append(early);
-        hand_over(done, &mut inflight, &mut completed, &mut on_done);
+        done.drain(..).for_each(|d| tally.take(&d));
         // With no bound on the requests in flight that matters, completions only end the
         // run: they may be reported late, in batches.
         let defer = max_inflight > n;
@@ -2227,26 +2272,9 @@ impl MemorySystem {
         for i in 0..n {
             let (req, earliest) = request(i);
             let addr = mapper.decode(req.addr);
-            if inflight >= max_inflight {
-                // Wait from the last acceptance's cycle, event to event, for a completion.
-                let mut t = c - 1;
-                loop {
-                    ch.run_events(t, p);
-                    ch.report_completions(t, |d| {
-                        inflight -= 1;
-                        completed += 1;
-                        on_done(d);
-                    });
-                    if inflight < max_inflight {
-                        break;
-                    }
-                    let next = ch.next_command_event().min(ch.next_completion());
-                    t = if next == NEVER {
-                        t + 1
-                    } else {
-                        next.max(t + 1)
-                    };
-                }
+            if tally.inflight >= max_inflight {
+                // Wait from the last acceptance's cycle for a completion.
+                let t = ch.run_until(c - 1, p, &mut tally, |t| t.inflight < max_inflight);
                 c = c.max(t + 1);
             }
             c = c.max(earliest);
@@ -2259,38 +2287,16 @@ impl MemorySystem {
                     break;
                 }
                 // Full: commands from `c` on until one makes room; offered the cycle after.
-                let room = ch.advance_until_room(req.kind, defer, p, |d| {
-                    inflight -= 1;
-                    completed += 1;
-                    on_done(d);
-                });
-                match room {
+                match ch.advance_until_room(req.kind, defer, p, |d| tally.take(d)) {
                     Some(last) => c = last.max(c) + 1,
                     None => c += 1,
                 }
             }
-            inflight += 1;
+            tally.inflight += 1;
             c += 1;
         }
         // All accepted: every completion, from the last acceptance's cycle on.
-        let mut t = c - 1;
-        loop {
-            ch.run_events(t, p);
-            ch.report_completions(t, |d| {
-                inflight -= 1;
-                completed += 1;
-                on_done(d);
-            });
-            if completed >= n {
-                break;
-            }
-            let next = ch.next_command_event().min(ch.next_completion());
-            t = if next == NEVER {
-                t + 1
-            } else {
-                next.max(t + 1)
-            };
-        }
+        let t = ch.run_until(c - 1, p, &mut tally, |t| t.completed >= n);
         *now = (*now).max(t);
         t
     }
