@@ -961,17 +961,7 @@ impl Channel {
             if t == NEVER {
                 break;
             }
-            if self.next_ref > t {
-                // Only a scheduling decision is due (the common case): `run_events` from
-                // its second step.
-                self.now = t;
-                self.schedule(p);
-                if self.next_command_event() <= t {
-                    self.run_events(t, p);
-                }
-            } else {
-                self.run_events(t, p);
-            }
+            self.run_events(t, p);
             last = Some(t);
             if self.has_room(kind, p) {
                 break;
@@ -1009,7 +999,9 @@ impl Channel {
         }
     }
 
-    /// The command events due by `until` (refreshes falling due, scheduling).
+    /// The command events due by `until` (refreshes falling due, scheduling). Inlined:
+    /// mostly only a scheduling decision is due.
+    #[inline]
     fn run_events(&mut self, until: u64, p: &Params) {
         loop {
             let t = self.next_command_event();
@@ -1018,29 +1010,37 @@ impl Channel {
             }
             self.now = t;
             if self.next_ref <= t {
-                for r in 0..self.ref_due.len() {
-                    if self.ref_due[r] > t {
-                        continue;
-                    }
-                    // A rank in self-refresh refreshes itself: the due refreshes lapse.
-                    let asleep = p.sleeps() && self.idle_spans(r, t, p).1 > 0;
-                    if p.sleeps() && !asleep {
-                        self.wake(r as u32, t, p);
-                    }
-                    while self.ref_due[r] <= t {
-                        self.ref_owed[r] += !asleep as u32;
-                        self.owed += !asleep as u32;
-                        self.ref_due[r] += p.refi;
-                    }
-                }
-                self.next_ref = self.ref_due.iter().copied().min().unwrap_or(NEVER);
-                self.plan.at = NEVER;
-                self.next_try = self.next_try.min(t.max(self.issue_floor));
+                self.refreshes_fall_due(t, p);
             }
             if self.next_try <= t {
                 self.schedule(p);
             }
         }
+    }
+
+    /// Every rank's refreshes due by `t` are owed (or lapse in self-refresh); the plan is
+    /// dropped.
+    #[cold]
+    #[inline(never)]
+    fn refreshes_fall_due(&mut self, t: u64, p: &Params) {
+        for r in 0..self.ref_due.len() {
+            if self.ref_due[r] > t {
+                continue;
+            }
+            // A rank in self-refresh refreshes itself: the due refreshes lapse.
+            let asleep = p.sleeps() && self.idle_spans(r, t, p).1 > 0;
+            if p.sleeps() && !asleep {
+                self.wake(r as u32, t, p);
+            }
+            while self.ref_due[r] <= t {
+                self.ref_owed[r] += !asleep as u32;
+                self.owed += !asleep as u32;
+                self.ref_due[r] += p.refi;
+            }
+        }
+        self.next_ref = self.ref_due.iter().copied().min().unwrap_or(NEVER);
+        self.plan.at = NEVER;
+        self.next_try = self.next_try.min(t.max(self.issue_floor));
     }
 
     /// Report the completions due by `until` to `report`, reads and writes merged in
@@ -1929,8 +1929,7 @@ impl Channel {
     }
 }
 
-/// The one-channel offer loop's count of requests in flight and completed, and where
-/// completions go.
+/// The offer loop's count of requests in flight and completed, and where completions go.
 struct Tally<F> {
     inflight: usize,
     completed: usize,
@@ -1943,20 +1942,6 @@ impl<F: FnMut(&Completion)> Tally<F> {
         self.inflight -= 1;
         self.completed += 1;
         (self.on_done)(c);
-    }
-}
-
-/// Hand the completions in `done` to `on_done`, in order, counting them.
-fn hand_over(
-    done: &mut Vec<Completion>,
-    inflight: &mut usize,
-    completed: &mut usize,
-    on_done: &mut impl FnMut(&Completion),
-) {
-    for c in done.drain(..) {
-        *inflight -= 1;
-        *completed += 1;
-        on_done(&c);
     }
 }
 
@@ -2146,7 +2131,7 @@ impl MemorySystem {
         max_inflight: usize,
         mut request: impl FnMut(usize) -> (Request, u64),
         done: &mut Vec<Completion>,
-        mut on_done: impl FnMut(&Completion),
+        on_done: impl FnMut(&Completion),
     ) -> u64 {
         assert!(
             max_inflight > 0,
@@ -2156,7 +2141,12 @@ impl MemorySystem {
             return self.offer_one_channel(start_cycle, n, max_inflight, request, done, on_done);
         }
         let mut cycle = start_cycle;
-        let (mut next, mut inflight, mut completed) = (0usize, 0usize, 0usize);
+        let mut next = 0usize;
+        let mut tally = Tally {
+            inflight: 0,
+            completed: 0,
+            on_done,
+        };
         // The next request, its earliest cycle and its DRAM address, built and decoded
         // once however often it is offered.
         let mut build = |mem: &mut Self, i: usize| {
@@ -2167,32 +2157,32 @@ impl MemorySystem {
         // The pending request's queue was full after the last advance: it stays full
         // until the controller issues a command.
         let mut full = false;
-        while completed < n {
+        while tally.completed < n {
             if let Some((req, earliest, addr)) = pending {
                 if !full
                     && earliest <= cycle
-                    && inflight < max_inflight
+                    && tally.inflight < max_inflight
                     && self.enqueue_at(req, addr, cycle)
                 {
                     next += 1;
-                    inflight += 1;
+                    tally.inflight += 1;
                     pending = (next < n).then(|| build(self, next));
                 }
             }
             // Nothing due at `cycle` but completions, and none awaited: they are reported
             // by the next advance, in the same order and with the same cycles.
-            let awaited = pending.is_none() || inflight >= max_inflight;
+            let awaited = pending.is_none() || tally.inflight >= max_inflight;
             if awaited || self.next_command_cycle() <= cycle {
                 self.advance_to(cycle, done);
             }
-            hand_over(done, &mut inflight, &mut completed, &mut on_done);
-            if completed == n {
+            done.drain(..).for_each(|d| tally.take(&d));
+            if tally.completed == n {
                 break;
             }
             full = pending.is_some_and(|(req, _, addr)| {
                 !self.channels[addr.channel as usize].has_room(req.kind, &self.params)
             });
-            if full && inflight < max_inflight {
+            if full && tally.inflight < max_inflight {
                 // Until a command makes room, nothing but commands is due (no completion
                 // is awaited): from command cycle to command cycle, as the loop would go.
                 let (req, _, addr) = pending.expect("full: a request is pending");
@@ -2203,18 +2193,18 @@ impl MemorySystem {
                     }
                     cycle = t.max(cycle + 1);
                     self.advance_to(cycle, done);
-                    hand_over(done, &mut inflight, &mut completed, &mut on_done);
+                    done.drain(..).for_each(|d| tally.take(&d));
                     let ch = &self.channels[addr.channel as usize];
                     full = !ch.has_room(req.kind, &self.params);
                 }
             }
             let offer_at = match pending {
-                Some((_, earliest, _)) if !full && inflight < max_inflight => {
+                Some((_, earliest, _)) if !full && tally.inflight < max_inflight => {
                     earliest.max(cycle + 1)
                 }
                 _ => NEVER,
             };
-            let completions = if pending.is_none() || inflight >= max_inflight {
+            let completions = if pending.is_none() || tally.inflight >= max_inflight {
                 self.next_completion_cycle()
             } else {
                 NEVER
