@@ -2137,16 +2137,16 @@ impl MemorySystem {
             max_inflight > 0,
             "offer_requests: max_inflight must be at least 1"
         );
-        if self.channels.len() == 1 {
-            return self.offer_one_channel(start_cycle, n, max_inflight, request, done, on_done);
-        }
-        let mut cycle = start_cycle;
-        let mut next = 0usize;
         let mut tally = Tally {
             inflight: 0,
             completed: 0,
             on_done,
         };
+        if self.channels.len() == 1 {
+            return self.offer_one_channel(start_cycle, n, max_inflight, request, &mut tally);
+        }
+        let mut cycle = start_cycle;
+        let mut next = 0usize;
         // The next request, its earliest cycle and its DRAM address, built and decoded
         // once however often it is offered.
         let mut build = |mem: &mut Self, i: usize| {
@@ -2226,14 +2226,13 @@ impl MemorySystem {
     /// outstanding (completions reported up to the cycle before) and its queue has room
     /// (commands run up to the cycle before); completions are reported only when the
     /// in-flight bound or the end needs them (in the same order, at the same cycles).
-    fn offer_one_channel(
+    fn offer_one_channel<F: FnMut(&Completion)>(
         &mut self,
         start_cycle: u64,
         n: usize,
         max_inflight: usize,
         mut request: impl FnMut(usize) -> (Request, u64),
-        done: &mut Vec<Completion>,
-        on_done: impl FnMut(&Completion),
+        tally: &mut Tally<F>,
     ) -> u64 {
         if n == 0 {
             return start_cycle;
@@ -2247,13 +2246,7 @@ impl MemorySystem {
             ..
         } = self;
         let ch = &mut channels[0];
-        let mut tally = Tally {
-            inflight: 0,
-            completed: 0,
-            on_done,
-        };
-        done.append(early);
-        done.drain(..).for_each(|d| tally.take(&d));
+        early.drain(..).for_each(|d| tally.take(&d));
         // With no bound on the requests in flight that matters, completions only end the
         // run: they may be reported late, in batches.
         let defer = max_inflight > n;
@@ -2264,7 +2257,7 @@ impl MemorySystem {
             let addr = mapper.decode(req.addr);
             if tally.inflight >= max_inflight {
                 // Wait from the last acceptance's cycle for a completion.
-                let t = ch.run_until(c - 1, p, &mut tally, |t| t.inflight < max_inflight);
+                let t = ch.run_until(c - 1, p, tally, |t| t.inflight < max_inflight);
                 c = c.max(t + 1);
             }
             c = c.max(earliest);
@@ -2286,7 +2279,7 @@ impl MemorySystem {
             c += 1;
         }
         // All accepted: every completion, from the last acceptance's cycle on.
-        let t = ch.run_until(c - 1, p, &mut tally, |t| t.completed >= n);
+        let t = ch.run_until(c - 1, p, tally, |t| t.completed >= n);
         *now = (*now).max(t);
         t
     }
