@@ -611,6 +611,46 @@ impl View<'_> {
         }
     }
 
+    /// Bank `b`'s candidates in queue `k` right after a RD / WR to row `row` of
+    /// subarray `sa` (one open row per bank, not the closed policy: the row stays
+    /// open), when the queue's new head hits that row: its column command, the one
+    /// candidate `fill` finds. False (nothing written) when the head misses.
+    #[inline]
+    fn fill_after_column(
+        &self,
+        k: usize,
+        b: usize,
+        sa: u32,
+        row: u32,
+        bc: &mut BankCache,
+        p: &Params,
+    ) -> bool {
+        let Some(head) = self.bank_q[k].front(b) else {
+            return false;
+        };
+        let s = &self.slots[head as usize];
+        if s.t.sa != sa || s.row != row {
+            return false;
+        }
+        let c = match s.kind {
+            ReqKind::Read => Command::RD,
+            ReqKind::Write => Command::WR,
+        };
+        let l = self.timing.earliest_below_rank(c, s.t);
+        bc.c[0] = Cand::new(head, c, s.t, true, s.seq, l, p);
+        bc.n = 1;
+        bc.valid = true;
+        if cfg!(debug_assertions) {
+            let mut full = *bc;
+            self.fill(k, b, &mut full, p);
+            debug_assert_eq!(full.n, 1);
+            let (a, f) = (&bc.c[0], &full.c[0]);
+            debug_assert!(a.slot == f.slot && a.cmd == f.cmd && a.t == f.t && a.l == f.l);
+            debug_assert!(a.hit == f.hit && a.key == f.key && a.re == f.re);
+        }
+        true
+    }
+
     #[inline]
     fn cas_cmd(&self, s: &Slot, p: &Params) -> Command {
         let auto = p.row_policy == RowPolicy::Closed && !self.other_hits(s);
@@ -1565,6 +1605,24 @@ impl Channel {
         }
         if self.active_pos[k][b] != NOPOS {
             let one_row = matches!(p.salp, SalpMode::None | SalpMode::Salp1);
+            if one_row
+                && p.row_policy != RowPolicy::Closed
+                && matches!(cmd, Command::RD | Command::WR)
+            {
+                // A column command left its row open: when the new head hits it, it is
+                // the bank's one candidate (streaming traffic), found without a search.
+                let v = View {
+                    slots: &self.slots,
+                    bank_q: &self.bank_q,
+                    banks: &self.banks,
+                    timing: &self.timing,
+                };
+                let (cache, publ) = (&mut self.cache[k], &mut self.publ[k]);
+                if v.fill_after_column(k, b, t.sa, row, &mut cache[b], p) {
+                    publ.publish(cache, b);
+                    return;
+                }
+            }
             let row_cmd = one_row && matches!(cmd, Command::ACT | Command::PRE);
             self.fill_cache(k, b, row_cmd.then_some((slot, cmd)), p);
         }

@@ -71,6 +71,13 @@ impl BankQueues {
             self.len[b] -= 1;
             return;
         }
+        self.remove_behind_head(b, slot);
+    }
+
+    /// `remove` of a slot behind the head (a row hit served before an older miss).
+    #[cold]
+    #[inline(never)]
+    fn remove_behind_head(&mut self, b: usize, slot: u32) {
         let Some(pos) = self.iter(b).position(|s| s == slot) else {
             debug_assert!(false, "slot {slot} is not queued for bank {b}");
             return;
