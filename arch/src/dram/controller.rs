@@ -1605,12 +1605,15 @@ impl Channel {
         }
         if self.active_pos[k][b] != NOPOS {
             let one_row = matches!(p.salp, SalpMode::None | SalpMode::Salp1);
-            if one_row
+            if matches!(cmd, Command::RD | Command::WR)
+                && self.publ[k].list.len() <= 2
+                && one_row
                 && p.row_policy != RowPolicy::Closed
-                && matches!(cmd, Command::RD | Command::WR)
             {
                 // A column command left its row open: when the new head hits it, it is
                 // the bank's one candidate (streaming traffic), found without a search.
+                // Tried only with few banks listed: with many (random traffic) a hit is
+                // rare and the look at the head cost more than it saved.
                 let v = View {
                     slots: &self.slots,
                     bank_q: &self.bank_q,
