@@ -289,8 +289,26 @@ impl Published {
     }
 
     /// Put bank `b`'s (freshly filled) candidates into the list, over its old ones.
-    #[inline]
+    #[inline(always)]
     fn publish(&mut self, cache: &mut [BankCache], b: usize) {
+        let bc = &cache[b];
+        if bc.n == 1 && bc.npub == 1 {
+            // One candidate over one (the common case): written in place.
+            let cd = &bc.c[0];
+            self.list[bc.pos[0] as usize] = Entry {
+                l: cd.l,
+                key: cd.key,
+                re: cd.re,
+                place: (2 * b) as u32,
+            };
+            return;
+        }
+        self.publish_any(cache, b);
+    }
+
+    /// `publish` in general: candidates added, replaced or removed.
+    #[inline(never)]
+    fn publish_any(&mut self, cache: &mut [BankCache], b: usize) {
         let bc = &mut cache[b];
         let (n, old) = (bc.n as usize, bc.npub as usize);
         for j in 0..n {
