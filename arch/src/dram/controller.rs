@@ -616,7 +616,14 @@ impl View<'_> {
             (Command::ACT, false)
         };
         let l = self.timing.earliest_below_rank(c, s.t);
-        bc.c[0] = Cand::new(slot, c, s.t, hit, s.seq, l, p);
+        self.set_one(k, b, Cand::new(slot, c, s.t, hit, s.seq, l, p), bc, p);
+    }
+
+    /// Make `cd` bank `b`'s one candidate in queue `k` (a shortcut's result; debug
+    /// builds check it against `fill`'s search).
+    #[inline(always)]
+    fn set_one(&self, k: usize, b: usize, cd: Cand, bc: &mut BankCache, p: &Params) {
+        bc.c[0] = cd;
         bc.n = 1;
         bc.valid = true;
         if cfg!(debug_assertions) {
@@ -655,17 +662,7 @@ impl View<'_> {
             ReqKind::Write => Command::WR,
         };
         let l = self.timing.earliest_below_rank(c, s.t);
-        bc.c[0] = Cand::new(head, c, s.t, true, s.seq, l, p);
-        bc.n = 1;
-        bc.valid = true;
-        if cfg!(debug_assertions) {
-            let mut full = *bc;
-            self.fill(k, b, &mut full, p);
-            debug_assert_eq!(full.n, 1);
-            let (a, f) = (&bc.c[0], &full.c[0]);
-            debug_assert!(a.slot == f.slot && a.cmd == f.cmd && a.t == f.t && a.l == f.l);
-            debug_assert!(a.hit == f.hit && a.key == f.key && a.re == f.re);
-        }
+        self.set_one(k, b, Cand::new(head, c, s.t, true, s.seq, l, p), bc, p);
         true
     }
 
@@ -1191,16 +1188,23 @@ impl Channel {
         }
     }
 
-    /// Recompute bank `b`'s candidates in queue `k`; `after`: the ACT or PRE (one open
-    /// row per bank) just issued for the queue's head, which tells them without a walk.
-    fn fill_cache(&mut self, k: usize, b: usize, after: Option<(u32, Command)>, p: &Params) {
+    /// The view that computes candidates, beside queue `k`'s caches and list (borrowed
+    /// apart, so a refill writes them while it reads the view).
+    #[inline(always)]
+    fn split(&mut self, k: usize) -> (View<'_>, &mut [BankCache], &mut Published) {
         let v = View {
             slots: &self.slots,
             bank_q: &self.bank_q,
             banks: &self.banks,
             timing: &self.timing,
         };
-        let (cache, publ) = (&mut self.cache[k], &mut self.publ[k]);
+        (v, &mut self.cache[k], &mut self.publ[k])
+    }
+
+    /// Recompute bank `b`'s candidates in queue `k`; `after`: the ACT or PRE (one open
+    /// row per bank) just issued for the queue's head, which tells them without a walk.
+    fn fill_cache(&mut self, k: usize, b: usize, after: Option<(u32, Command)>, p: &Params) {
+        let (v, cache, publ) = self.split(k);
         match after {
             Some((slot, cmd)) => v.fill_after_row_command(k, b, slot, cmd, &mut cache[b], p),
             None => v.fill(k, b, &mut cache[b], p),
@@ -1632,13 +1636,7 @@ impl Channel {
                 // the bank's one candidate (streaming traffic), found without a search.
                 // Tried only with few banks listed: with many (random traffic) a hit is
                 // rare and the look at the head cost more than it saved.
-                let v = View {
-                    slots: &self.slots,
-                    bank_q: &self.bank_q,
-                    banks: &self.banks,
-                    timing: &self.timing,
-                };
-                let (cache, publ) = (&mut self.cache[k], &mut self.publ[k]);
+                let (v, cache, publ) = self.split(k);
                 if v.fill_after_column(k, b, t.sa, row, &mut cache[b], p) {
                     publ.publish(cache, b);
                     return;
