@@ -237,14 +237,27 @@ const NO_CACHE: BankCache = BankCache {
 };
 
 /// What the sweep compares of one candidate: its earliest bank-group-and-below cycle
-/// (kept up to date as commands issue), its key, the index of its rank part, and its
-/// place (`bank * 2 + j`: the j-th candidate of the bank's cache).
+/// (kept up to date as commands issue), its key with its place (`sweep_key`), and the
+/// index of its rank part.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     l: u64,
     key: u64,
     re: u8,
-    place: u32,
+}
+
+/// Low bits of a sweep key that hold the candidate's place (`bank * 2 + j`: the j-th
+/// candidate of the bank's cache); `Channel::new` checks that every place fits.
+const PLACE_BITS: u32 = 12;
+const PLACE_MASK: u64 = (1 << PLACE_BITS) - 1;
+
+/// The scheduler's `key` with the candidate's `place` in its low bits: ordered as the
+/// key is (the top bit kept, the arrival order shifted up past the place; 2^51 requests
+/// before it wraps), so the sweep's minimum names its winner without tracking an index.
+#[inline(always)]
+fn sweep_key(key: u64, place: usize) -> u64 {
+    const TOP: u64 = 1 << 63;
+    (key & TOP) | ((key << PLACE_BITS) & !TOP) | place as u64
 }
 
 /// Per queue: the candidates of the bank caches in one flat list, so a sweep is one pass
@@ -274,7 +287,7 @@ impl Published {
     fn remove_at(&mut self, cache: &mut [BankCache], i: usize) {
         self.list.swap_remove(i);
         if let Some(moved) = self.list.get(i) {
-            let m = moved.place as usize;
+            let m = (moved.key & PLACE_MASK) as usize;
             cache[m >> 1].pos[m & 1] = i as u32;
         }
     }
@@ -297,9 +310,8 @@ impl Published {
             let cd = &bc.c[0];
             self.list[bc.pos[0] as usize] = Entry {
                 l: cd.l,
-                key: cd.key,
+                key: sweep_key(cd.key, 2 * b),
                 re: cd.re,
-                place: (2 * b) as u32,
             };
             return;
         }
@@ -315,9 +327,8 @@ impl Published {
             let cd = &bc.c[j];
             let en = Entry {
                 l: cd.l,
-                key: cd.key,
+                key: sweep_key(cd.key, 2 * b + j),
                 re: cd.re,
-                place: (2 * b + j) as u32,
             };
             if j < old {
                 self.list[bc.pos[j] as usize] = en;
@@ -355,20 +366,17 @@ impl Published {
     }
 }
 
-/// The entry with the smallest (earliest cycle, key), as `e` gives the cycle: that
-/// pair packed, and its index. The minimum is chosen without a branch (which candidate
-/// wins is data, and mispredicted branches cost more than the compares); an empty list
-/// or one of NEVER cycles gives a cycle of NEVER.
+/// The smallest (earliest cycle, sweep key) of the entries, as `e` gives the cycle, as
+/// that pair packed (the key names the winner's place). The minimum is chosen without a
+/// branch (which candidate wins is data, and mispredicted branches cost more than the
+/// compares); an empty list or one of NEVER cycles gives a cycle of NEVER.
 #[inline(always)]
-fn min_entry(list: &[Entry], e: impl Fn(&Entry) -> u64) -> (u128, usize) {
-    let mut best_v = u128::MAX;
-    let mut best_i = 0usize;
-    for (i, en) in list.iter().enumerate() {
-        let v = ((e(en) as u128) << 64) | en.key as u128;
-        best_i = if v < best_v { i } else { best_i };
-        best_v = best_v.min(v);
+fn min_entry(list: &[Entry], e: impl Fn(&Entry) -> u64) -> u128 {
+    let mut best = u128::MAX;
+    for en in list {
+        best = best.min(((e(en) as u128) << 64) | en.key as u128);
     }
-    (best_v, best_i)
+    best
 }
 
 #[derive(Clone, Debug)]
@@ -755,6 +763,11 @@ impl Channel {
     fn new(idx: u32, std: &Standard, p: &Params) -> Channel {
         let o = &std.organization;
         let nb = (p.ranks * p.banks_per_rank) as usize;
+        // (Standard::validate and DramConfig::validate bound banks and ranks.)
+        assert!(
+            2 * nb <= 1 << PLACE_BITS,
+            "{nb} banks: places beyond PLACE_BITS"
+        );
         let cap = 2 * p.depth;
         let ref_due = (0..p.ranks as u64)
             .map(|r| p.refi + r * p.refi / p.ranks as u64)
@@ -978,16 +991,16 @@ impl Channel {
         // As the sweep compares: (earliest cycle, key) packed, chosen without a branch.
         let mut best_v = ((self.plan.at as u128) << 64) | self.plan.key as u128;
         let mut best = None;
-        for cd in &bc.c[..bc.n as usize] {
+        for (j, cd) in bc.c[..bc.n as usize].iter().enumerate() {
             let e = self.timing.earliest(cd.cmd, cd.t).max(floor);
-            let v = ((e as u128) << 64) | cd.key as u128;
+            let v = ((e as u128) << 64) | sweep_key(cd.key, 2 * b + j) as u128;
             let better = v < best_v;
             best_v = if better { v } else { best_v };
             best = if better { Some(cd) } else { best };
         }
         if let Some(cd) = best {
             self.plan.at = (best_v >> 64) as u64;
-            self.plan.key = cd.key;
+            self.plan.key = best_v as u64;
             self.plan.pick = cd.pick();
         }
         self.next_try = self.next_try.min(self.plan.at);
@@ -1238,27 +1251,27 @@ impl Channel {
             return None;
         }
         let lanes = self.timing.single_rank_earliest();
-        let (best_v, best_i) = min_entry(&self.publ[k].list, |en| {
+        let best_v = min_entry(&self.publ[k].list, |en| {
             en.l.max(lanes[en.re as usize]).max(floor)
         });
-        self.make_plan(k, best_v, best_i)
+        self.make_plan(k, best_v)
     }
 
     /// `sweep` over a long list, or with many ranks.
     #[inline(never)]
     fn sweep_long(&mut self, k: usize, floor: u64, any_owed: bool, p: &Params) -> Option<u64> {
-        let (best_v, best_i) = self.sweep_table(k, floor, any_owed, p);
-        self.make_plan(k, best_v, best_i)
+        let best_v = self.sweep_table(k, floor, any_owed, p);
+        self.make_plan(k, best_v)
     }
 
     /// The sweep's winner (`min_entry`'s result over queue `k`'s list) as the plan.
     #[inline(always)]
-    fn make_plan(&mut self, k: usize, best_v: u128, best_i: usize) -> Option<u64> {
+    fn make_plan(&mut self, k: usize, best_v: u128) -> Option<u64> {
         let at = (best_v >> 64) as u64;
         if at == NEVER {
             return None;
         }
-        let place = self.publ[k].list[best_i].place as usize;
+        let place = (best_v as u64 & PLACE_MASK) as usize;
         let cd = &self.cache[k][place >> 1].c[place & 1];
         self.plan = Plan {
             at,
@@ -1272,7 +1285,7 @@ impl Channel {
     /// The sweep's comparison over queue `k`'s list, with the rank parts (no earlier than
     /// `floor`) copied into a table first; invalidated caches are refilled before.
     #[inline]
-    fn sweep_table(&mut self, k: usize, floor: u64, any_owed: bool, p: &Params) -> (u128, usize) {
+    fn sweep_table(&mut self, k: usize, floor: u64, any_owed: bool, p: &Params) -> u128 {
         // The rank parts, no earlier than `floor` (so a candidate's cycle is one max).
         if p.ranks == 1 {
             // The rank's lanes are the whole rank part (no max with the channel).

@@ -296,6 +296,14 @@ impl Standard {
                 ));
             }
         }
+        if o.banks_per_rank() > 128 {
+            // (The controller numbers a channel's bank candidates in 12 bits: 16 ranks
+            // x 128 banks x 2.)
+            return bad(format!(
+                "organization.bank_groups x banks_per_group = {} must be <= 128",
+                o.banks_per_rank()
+            ));
+        }
         if !o.rows.is_multiple_of(o.subarrays_per_bank) {
             return bad(format!(
                 "organization.rows ({}) must be a multiple of subarrays_per_bank ({})",
@@ -342,5 +350,37 @@ impl Standard {
     /// Clock period in picoseconds.
     pub fn tck_ps(&self) -> u64 {
         self.timing.tCK_ps as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(s: &Standard) -> String {
+        match s.validate() {
+            Err(DramError::InvalidStandard(m)) => m,
+            other => panic!("expected InvalidStandard, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn validate_names_the_key_and_what_is_accepted() {
+        let ok = Standard::preset("DDR4-2400").unwrap();
+        assert!(ok.validate().is_ok());
+        let mut s = ok.clone();
+        s.organization.banks_per_group = 3;
+        let m = message(&s);
+        assert!(m.contains("organization.banks_per_group = 3") && m.contains("power of two"));
+        // 4 x 64 = 256 banks per rank: beyond the controller's 128.
+        let mut s = ok.clone();
+        s.organization.banks_per_group = 64;
+        let m = message(&s);
+        assert!(
+            m.contains("banks_per_group = 256") && m.contains("<= 128"),
+            "{m}"
+        );
+        s.organization.banks_per_group = 32; // 128 banks: accepted
+        assert!(s.validate().is_ok());
     }
 }
