@@ -1216,6 +1216,7 @@ impl Channel {
 
     /// Recompute bank `b`'s candidates in queue `k`; `after`: the ACT or PRE (one open
     /// row per bank) just issued for the queue's head, which tells them without a walk.
+    #[inline(always)]
     fn fill_cache(&mut self, k: usize, b: usize, after: Option<(u32, Command)>, p: &Params) {
         let (v, cache, publ) = self.split(k);
         match after {
