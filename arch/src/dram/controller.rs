@@ -135,7 +135,7 @@ struct Pick {
     cmd: Command,
 }
 
-/// The FR-FCFS decision of the last sweep: `pick` (scheduler key `key`) issues at
+/// The FR-FCFS decision of the last sweep: `pick` (sweep key `key`) issues at
 /// cycle `at` unless the channel changes first (an arrival, a command, a refresh
 /// falling due). `at` = NEVER: no plan. Not an `Option`: the plan is rewritten and
 /// read on every command, and an `Option`'s niche byte made the compiler copy it in
