@@ -665,10 +665,7 @@ impl View<'_> {
         if s.t.sa != sa || s.row != row {
             return false;
         }
-        let c = match s.kind {
-            ReqKind::Read => Command::RD,
-            ReqKind::Write => Command::WR,
-        };
+        let c = self.cas_cmd(s, p);
         let l = self.timing.earliest_below_rank(c, s.t);
         self.set_one(k, b, Cand::new(head, c, s.t, true, s.seq, l, p), bc, p);
         true
