@@ -48,7 +48,7 @@ use super::power::{self_refresh_first_refresh, ActivityCounts};
 use super::queue::BankQueues;
 use super::scheduler::{Candidate, Policy, Scheduler};
 use super::stats::{BankStats, DramStats, Histogram};
-use super::timing::{Target, TimingState, NCMD};
+use super::timing::{lane, Target, TimingState, LANES, NCMD};
 use super::{
     Command, Completion, DramAddr, DramConfig, DramError, IssuedCommand, ReqKind, Request, Standard,
 };
@@ -172,8 +172,8 @@ struct Cand {
     l: u64,
     /// The scheduler's key (smaller wins among candidates ready at the same cycle).
     key: u64,
-    /// Index of the rank part of its earliest cycle in `Channel::rank_e` (ranks <= 16
-    /// and NCMD = 9 keep it below 256).
+    /// Index of the rank part of its earliest cycle in `Channel::rank_e`,
+    /// `rank * NCMD + lane(cmd)` (ranks <= 16 and NCMD = 9 keep it below 256).
     re: u8,
 }
 
@@ -187,7 +187,7 @@ impl Cand {
             hit,
             l,
             key: p.sched.key(&Candidate { hit, seq }),
-            re: (t.rank * NCMD as u32 + cmd as u32) as u8,
+            re: (t.rank as usize * NCMD + lane(cmd)) as u8,
         }
     }
 
@@ -244,6 +244,8 @@ struct Entry {
     l: u64,
     key: u64,
     re: u8,
+    /// `lane(cmd)` of its command.
+    lane: u8,
 }
 
 /// Low bits of a sweep key that hold the candidate's place (`bank * 2 + j`: the j-th
@@ -312,6 +314,7 @@ impl Published {
                 l: cd.l,
                 key: sweep_key(cd.key, 2 * b),
                 re: cd.re,
+                lane: lane(cd.cmd) as u8,
             };
             return;
         }
@@ -329,6 +332,7 @@ impl Published {
                 l: cd.l,
                 key: sweep_key(cd.key, 2 * b + j),
                 re: cd.re,
+                lane: lane(cd.cmd) as u8,
             };
             if j < old {
                 self.list[bc.pos[j] as usize] = en;
@@ -386,7 +390,7 @@ struct Channel {
     /// Per kind: the caches' candidates as the sweep reads them.
     publ: [Published; 2],
     plan: Plan,
-    /// Scratch of a sweep: per rank and command (`rank * NCMD + cmd`), the
+    /// Scratch of a sweep: per rank and command lane (`rank * NCMD + lane(cmd)`), the
     /// rank-and-above part of the earliest cycle (shared by all of the rank's banks);
     /// 256 long so that a `u8` index needs no bounds check.
     rank_e: Box<[u64; 256]>,
@@ -1729,16 +1733,27 @@ impl Channel {
             // This command's bank too: which of the group's banks it is would be a
             // mispredicted test, and raising its stale candidates is harmless (they are
             // refilled before they are read).
-            let first = (t.bg * p.banks_per_group) as usize;
+            let (first, n) = (
+                (t.bg * p.banks_per_group) as usize,
+                p.banks_per_group as usize,
+            );
             let bg = self.timing.bank_group_lanes(t.bg);
             for (cache, publ) in self.cache.iter().zip(&mut self.publ) {
-                if publ.list.is_empty() {
-                    continue; // (the write queue, mostly)
+                if publ.list.len() <= n {
+                    // No more entries than the group has banks (streaming traffic; none:
+                    // the write queue, mostly): the list is walked instead of the banks.
+                    for en in &mut publ.list {
+                        let in_group =
+                            (((en.key & PLACE_MASK) >> 1) as usize).wrapping_sub(first) < n;
+                        let raised = en.l.max(bg[en.lane as usize & (LANES - 1)]);
+                        en.l = if in_group { raised } else { en.l };
+                    }
+                    continue;
                 }
-                for bc in &cache[first..first + p.banks_per_group as usize] {
+                for bc in &cache[first..first + n] {
                     for j in 0..bc.npub as usize {
                         let en = &mut publ.list[bc.pos[j] as usize];
-                        en.l = en.l.max(bg[bc.c[j].cmd as usize]);
+                        en.l = en.l.max(bg[en.lane as usize & (LANES - 1)]);
                     }
                 }
             }

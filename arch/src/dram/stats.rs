@@ -52,7 +52,8 @@ const LOG: usize = 52;
 /// A latency histogram: exact up to 4095 cycles, then by powers of two.
 #[derive(Clone, Debug)]
 pub struct Histogram {
-    linear: Vec<u64>,
+    /// (A fixed-size array: a bucket below LINEAR is indexed without a bounds check.)
+    linear: Box<[u64; LINEAR]>,
     log: [u64; LOG],
     pub count: u64,
     pub sum: u64,
@@ -62,7 +63,7 @@ pub struct Histogram {
 impl Default for Histogram {
     fn default() -> Self {
         Histogram {
-            linear: vec![0; LINEAR],
+            linear: Box::new([0; LINEAR]),
             log: [0; LOG],
             count: 0,
             sum: 0,
@@ -85,7 +86,7 @@ impl Histogram {
     }
 
     pub fn merge(&mut self, o: &Histogram) {
-        for (a, b) in self.linear.iter_mut().zip(&o.linear) {
+        for (a, b) in self.linear.iter_mut().zip(o.linear.iter()) {
             *a += b;
         }
         for (a, b) in self.log.iter_mut().zip(&o.log) {

@@ -30,6 +30,26 @@ pub enum Level {
     Subarray,
 }
 
+/// The lane that holds a command's earliest cycle in a node: RDA shares RD's and WRA
+/// shares WR's. As the next command of a rule they always come in pairs (`rules` names
+/// RD_ / WR_ / CAS, never one alone; `TimingState::new` checks it), so their cycles are
+/// equal and issuing a command raises one lane per pair instead of two.
+#[inline(always)]
+pub fn lane(cmd: Command) -> usize {
+    const LANE: [u8; 16] = {
+        let mut t = [0u8; 16];
+        let mut i = 0;
+        while i < 16 {
+            t[i] = i as u8;
+            i += 1;
+        }
+        t[Command::RDA as usize] = Command::RD as u8;
+        t[Command::WRA as usize] = Command::WR as u8;
+        t
+    };
+    LANE[cmd as usize] as usize
+}
+
 /// A set of commands as a bit mask over `cmd as usize`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CmdSet(pub u16);
@@ -510,6 +530,19 @@ impl TimingState {
                 }
             }
         }
+        // RDA / WRA read RD's / WR's lane: their latencies must be the same, and only
+        // the shared lane is raised (the sibling rows raise every lane anyway).
+        for kinds in &mut lat {
+            for l in kinds.iter_mut().take(5) {
+                for (alias, own) in [(Command::RDA, Command::RD), (Command::WRA, Command::WR)] {
+                    assert_eq!(
+                        l[alias as usize], l[own as usize],
+                        "{alias:?} and {own:?} differ"
+                    );
+                    l[alias as usize] = 0;
+                }
+            }
+        }
         let subarray_level = salp != SalpMode::None;
         let mut plan: [Plan; NCMD] = std::array::from_fn(|p| {
             let l = &lat[p];
@@ -587,7 +620,7 @@ impl TimingState {
     /// Earliest cycle at which `cmd` may issue to `t` (PREA and REF: rank only).
     #[inline(always)]
     pub fn earliest(&self, cmd: Command, t: Target) -> u64 {
-        let e = self.rank_earliest(cmd as usize, t.rank);
+        let e = self.rank_earliest(lane(cmd), t.rank);
         if matches!(cmd, Command::PREA | Command::REF) {
             return e;
         }
@@ -602,8 +635,8 @@ impl TimingState {
             .max(self.ch_sib[k].other_than(rank))
     }
 
-    /// The channel and rank constraints of every command on `rank`: shared by all of
-    /// its banks, so a scheduler sweep looks them up once.
+    /// The channel and rank constraints of every command on `rank` (by `lane`): shared
+    /// by all of its banks, so a scheduler sweep looks them up once.
     #[inline(always)]
     pub fn rank_earliest_all(&self, rank: u32) -> [u64; NCMD] {
         let r = &self.rank[rank as usize];
@@ -616,7 +649,7 @@ impl TimingState {
         e
     }
 
-    /// With one rank: `rank_earliest_all(0)` without the max with the channel lanes
+    /// With one rank: `rank_earliest_all(0)` (by `lane`) without the max with the channel lanes
     /// (`new` folds those into the rank's, and sibling rules need two ranks).
     #[inline(always)]
     pub fn single_rank_earliest(&self) -> &Node {
@@ -628,7 +661,7 @@ impl TimingState {
     /// `earliest` = the max of this and the rank part.
     #[inline(always)]
     pub fn earliest_below_rank(&self, cmd: Command, t: Target) -> u64 {
-        let k = cmd as usize;
+        let k = lane(cmd);
         let mut e = self.bg[t.bg as usize][k].max(self.bank[t.bank as usize][k]);
         if self.subarray_level {
             let si = (t.bank * self.subarrays + t.sa) as usize;
@@ -639,7 +672,7 @@ impl TimingState {
         e
     }
 
-    /// The bank-group node's lanes (flat bank-group index, as `Target::bg`).
+    /// The bank-group node's lanes (flat bank-group index, as `Target::bg`; by `lane`).
     #[inline(always)]
     pub fn bank_group_lanes(&self, bg: u32) -> &Node {
         &self.bg[bg as usize]
@@ -657,7 +690,7 @@ impl TimingState {
     pub fn hold_rank_cmds(&mut self, rank: u32, cmds: &[Command], c: u64) {
         let e = &mut self.rank[rank as usize];
         for &k in cmds {
-            e[k as usize] = e[k as usize].max(c);
+            e[lane(k)] = e[lane(k)].max(c);
         }
     }
 
