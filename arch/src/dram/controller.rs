@@ -1782,14 +1782,15 @@ impl Channel {
         self.pre += closed as u64;
         self.cmd_counts[cmd as usize] += 1;
         let r = t.rank as usize;
-        let open = self.banks.rank_has_open(t.rank);
-        if cmd == Command::REF {
+        if matches!(cmd, Command::RD | Command::WR) {
+            // (A column command without auto-precharge opens or closes no row.)
+        } else if cmd == Command::REF {
             // DRAMPower books refresh as (IDD5 - IDD3N) x tRFC: the rank counts as active
             // (IDD3N background) for tRFC, then precharged again.
             self.precharged_rank_cycles += now.saturating_sub(self.rank_since[r]);
             self.active_rank_cycles += p.rfc;
             self.rank_since[r] = now + p.rfc;
-        } else if open != self.rank_open[r] {
+        } else if self.banks.rank_has_open(t.rank) != self.rank_open[r] {
             // An ACT cannot come before the refresh ends (tRFC), so now >= rank_since.
             let span = now.saturating_sub(self.rank_since[r]);
             if self.rank_open[r] {
@@ -1797,7 +1798,7 @@ impl Channel {
             } else {
                 self.precharged_rank_cycles += span;
             }
-            self.rank_open[r] = open;
+            self.rank_open[r] = !self.rank_open[r];
             self.rank_since[r] = now;
         }
         self.issue_floor = now + 1;
