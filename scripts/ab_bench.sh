@@ -49,7 +49,7 @@ done
 for r in $(seq "$rounds"); do
   for j in $(seq "$copies"); do
     for i in $(seq 1 $#); do
-      "$work/bin$i.$j" bench dram --requests "$requests" 2>/dev/null |
+      "$work/bin$i.$j" bench dram --repeat 1 --requests "$requests" 2>/dev/null |
         awk -v b="$i" -v c="$j" '/requests\/s/ {print b, c, $1, $2, $5}'
     done
   done

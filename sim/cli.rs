@@ -212,6 +212,10 @@ pub struct BenchArgs {
     /// Requests per DRAM benchmark case.
     #[arg(long, default_value_t = 1_000_000)]
     pub requests: u64,
+    /// Runs per DRAM case (each on a fresh controller): the median and the best rate are
+    /// reported, as one run's speed drifts on a shared machine.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: u32,
     /// Write the figures as JSON here.
     #[arg(long, value_name = "bench.json")]
     pub out: Option<PathBuf>,

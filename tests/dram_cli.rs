@@ -366,3 +366,46 @@ fn power_down_on_a_sparse_trace() {
     assert_eq!(code, 2);
     assert!(e.contains("power_down_after_cycles"), "{e}");
 }
+
+#[test]
+fn bench_dram_reports_median_and_best_of_its_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["bench", "dram", "--requests", "3000", "--repeat", "3"];
+    let (code, stdout, stderr) = spikemem(&[&args[..], &["--out", "b.json"]].concat(), dir.path());
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let b = read_json(&dir.path().join("b.json"));
+    let cases = b["cases"].as_array().unwrap();
+    assert_eq!(
+        cases.len(),
+        4,
+        "DDR4-2400 and LPDDR3-1600, stream and random"
+    );
+    for c in cases {
+        let runs: Vec<f64> = c["requests_per_second_runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(runs.len(), 3, "{c}");
+        assert!(runs.windows(2).all(|w| w[0] <= w[1]), "sorted: {c}");
+        assert_eq!(
+            c["requests_per_second"].as_f64().unwrap(),
+            runs[1],
+            "median: {c}"
+        );
+        assert_eq!(
+            c["requests_per_second_best"].as_f64().unwrap(),
+            runs[2],
+            "{c}"
+        );
+        assert_eq!(c["requests"], 3000);
+        // The median run's rate is its requests over its wall time.
+        let rate = 3000.0 / c["wall_seconds"].as_f64().unwrap();
+        assert!((rate / runs[1] - 1.0).abs() < 1e-9, "{c}");
+    }
+    assert_eq!(stdout.matches("median of 3 runs").count(), 4, "{stdout}");
+    let (code, _, e) = spikemem(&["bench", "dram", "--repeat", "0"], dir.path());
+    assert_eq!(code, 2);
+    assert!(e.contains("--repeat"), "{e}");
+}
