@@ -46,10 +46,18 @@ for i in $(seq 1 $#); do
   done
 done
 
+# One run per case and process (builds before `--repeat` make one anyway).
+once=()
+for i in $(seq 1 $#); do
+  if "$work/bin$i.1" bench dram --help 2>/dev/null | grep -q -- --repeat; then
+    once[$i]="--repeat 1"
+  fi
+done
 for r in $(seq "$rounds"); do
   for j in $(seq "$copies"); do
     for i in $(seq 1 $#); do
-      "$work/bin$i.$j" bench dram --repeat 1 --requests "$requests" 2>/dev/null |
+      # shellcheck disable=SC2086
+      "$work/bin$i.$j" bench dram ${once[$i]:-} --requests "$requests" 2>/dev/null |
         awk -v b="$i" -v c="$j" '/requests\/s/ {print b, c, $1, $2, $5}'
     done
   done
