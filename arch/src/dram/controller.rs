@@ -2356,9 +2356,13 @@ impl MemorySystem {
         let defer = max_inflight > n;
         // The first cycle the next request may be offered at.
         let mut c = start_cycle;
+        // The last request's address and its decoding (bit 63 is no address bit: the
+        // first request is decoded in full).
+        let mut last = (u64::MAX, DramAddr::default());
         for i in 0..n {
             let (req, earliest) = request(i);
-            let addr = mapper.decode(req.addr);
+            let addr = mapper.decode_after(req.addr, last.0, &last.1);
+            last = (req.addr, addr);
             if tally.inflight >= max_inflight {
                 // Wait from the last acceptance's cycle for a completion.
                 let t = ch.run_until(c - 1, p, tally, |t| t.inflight < max_inflight);

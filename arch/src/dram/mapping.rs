@@ -41,6 +41,9 @@ pub struct AddressMapper {
     subarray_shift: u32,
     capacity_bytes: u64,
     burst_bytes: u64,
+    /// The address bits that only choose the column or the byte within the burst: two
+    /// addresses that differ in no other bit decode alike but for the column.
+    column_or_offset_bits: u64,
 }
 
 fn log2(v: u32) -> u32 {
@@ -132,6 +135,9 @@ impl AddressMapper {
             subarray_shift: o.rows_per_subarray().max(1).trailing_zeros(),
             capacity_bytes: 1u64 << total_bits,
             burst_bytes,
+            column_or_offset_bits: (mask[Field::Co as usize]
+                << (shift[Field::Co as usize] + offset_bits))
+                | (burst_bytes - 1),
         })
     }
 
@@ -156,6 +162,20 @@ impl AddressMapper {
             row,
             column: field(Field::Co) * self.columns_per_burst,
         }
+    }
+
+    /// `decode(addr)`, given `prev_addr` and its decoding `prev`: when the two differ in
+    /// the column and burst-offset bits alone (a stream within a row), only the column is
+    /// decoded again.
+    #[inline]
+    pub fn decode_after(&self, addr: u64, prev_addr: u64, prev: &DramAddr) -> DramAddr {
+        if (addr ^ prev_addr) & !self.column_or_offset_bits != 0 {
+            return self.decode(addr);
+        }
+        let co = Field::Co as usize;
+        let x = addr >> self.offset_bits;
+        let column = ((x >> self.shift[co]) & self.mask[co]) as u32 * self.columns_per_burst;
+        DramAddr { column, ..*prev }
     }
 
     /// The first byte of the burst holding `a` (the column is rounded down to its burst).
@@ -229,6 +249,46 @@ mod tests {
                 assert!(d.row < 65536 && d.column < 1024 && d.column.is_multiple_of(8));
                 assert_eq!(d.subarray, d.row / 512);
                 assert_eq!(m.encode(&d), addr, "{order}");
+            }
+        }
+    }
+
+    #[test]
+    fn decode_after_equals_decode() {
+        // Pairs within one burst, one row (the column bits alone differ) and anywhere,
+        // under orders that put the column lowest, highest and in between; each preset.
+        for (name, _) in crate::dram::standard::PRESETS {
+            let s = Standard::preset(name).unwrap();
+            for order in ["RoBaRaCoCh", "RoRaBaChCo", "ChRaBaRoCo", "RoCoBaRaCh"] {
+                let m = AddressMapper::new(order, &s, 2, 2).unwrap();
+                let col_bits = m.column_or_offset_bits;
+                let mut x = 0x9e37_79b9_7f4a_7c15u64;
+                let mut prev = (u64::MAX, DramAddr::default());
+                let mut same_row = 0;
+                for i in 0..3000 {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    let anywhere = (x >> 3) & (m.capacity_bytes() - 1);
+                    let addr = match i % 3 {
+                        0 => anywhere,
+                        1 => (prev.0 & !col_bits) | (anywhere & col_bits),
+                        _ => prev.0.wrapping_add(m.burst_bytes()) & (m.capacity_bytes() - 1),
+                    };
+                    let d = m.decode_after(addr, prev.0, &prev.1);
+                    assert_eq!(
+                        d,
+                        m.decode(addr),
+                        "{name} {order} {addr:#x} after {:#x}",
+                        prev.0
+                    );
+                    same_row += (prev.0 != u64::MAX && (addr ^ prev.0) & !col_bits == 0) as u32;
+                    prev = (addr, d);
+                }
+                assert!(
+                    same_row >= 1000,
+                    "{name} {order}: the shortcut was taken {same_row} times"
+                );
             }
         }
     }
