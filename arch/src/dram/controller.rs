@@ -180,6 +180,10 @@ struct Cand {
 impl Cand {
     #[inline]
     fn new(slot: u32, cmd: Command, t: Target, hit: bool, seq: u64, l: u64, p: &Params) -> Cand {
+        debug_assert!(
+            CAND_LANES.contains(&lane(cmd)),
+            "{cmd:?} is no request command"
+        );
         Cand {
             slot,
             cmd,
@@ -200,6 +204,16 @@ impl Cand {
         }
     }
 }
+
+/// The timing lanes a request's command reads (`lane` of ACT, PRE, RD / RDA, WR / WRA,
+/// SA_SEL): a sweep copies the rank part of these alone.
+const CAND_LANES: [usize; 5] = [
+    Command::ACT as usize,
+    Command::PRE as usize,
+    Command::RD as usize,
+    Command::WR as usize,
+    Command::SASEL as usize,
+];
 
 const NO_CAND: Cand = Cand {
     slot: 0,
@@ -1288,19 +1302,20 @@ impl Channel {
     /// `floor`) copied into a table first; invalidated caches are refilled before.
     #[inline]
     fn sweep_table(&mut self, k: usize, floor: u64, any_owed: bool, p: &Params) -> u128 {
-        // The rank parts, no earlier than `floor` (so a candidate's cycle is one max).
+        // The rank parts, no earlier than `floor` (so a candidate's cycle is one max), of
+        // the lanes candidates read.
         if p.ranks == 1 {
             // The rank's lanes are the whole rank part (no max with the channel).
             let e = self.timing.single_rank_earliest();
-            for (x, &e) in self.rank_e[..NCMD].iter_mut().zip(e) {
-                *x = e.max(floor);
+            for k in CAND_LANES {
+                self.rank_e[k] = e[k].max(floor);
             }
         } else {
             for r in 0..p.ranks {
                 let e = self.timing.rank_earliest_all(r);
                 let r = r as usize * NCMD;
-                for (x, e) in self.rank_e[r..r + NCMD].iter_mut().zip(e) {
-                    *x = e.max(floor);
+                for k in CAND_LANES {
+                    self.rank_e[r + k] = e[k].max(floor);
                 }
             }
         }
