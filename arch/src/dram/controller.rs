@@ -1319,22 +1319,10 @@ impl Channel {
                 }
             }
         }
-        let (cache, publ) = (&mut self.cache[k], &mut self.publ[k]);
-        // Invalidated banks with requests queued: refilled (and so published) first.
-        while let Some(b) = publ.stale.pop() {
-            let b = b as usize;
-            publ.is_stale[b] = false;
-            if !cache[b].valid && !self.bank_q[k].is_empty(b) {
-                let v = View {
-                    slots: &self.slots,
-                    bank_q: &self.bank_q,
-                    banks: &self.banks,
-                    timing: &self.timing,
-                };
-                v.fill(k, b, &mut cache[b], p);
-                publ.publish(cache, b);
-            }
+        if !self.publ[k].stale.is_empty() {
+            self.refill_stale(k, p);
         }
+        let publ = &self.publ[k];
         let rank_e: &[u64; 256] = &self.rank_e;
         if any_owed {
             // Banks of a rank owing a refresh take no request command.
@@ -1348,6 +1336,27 @@ impl Channel {
             })
         } else {
             min_entry(&publ.list, |en| en.l.max(rank_e[en.re as usize]))
+        }
+    }
+
+    /// Refill (and so publish) queue `k`'s invalidated banks with requests queued. Out of
+    /// line: the sweep's own loop then needs no callee-saved registers.
+    #[inline(never)]
+    fn refill_stale(&mut self, k: usize, p: &Params) {
+        let (cache, publ) = (&mut self.cache[k], &mut self.publ[k]);
+        while let Some(b) = publ.stale.pop() {
+            let b = b as usize;
+            publ.is_stale[b] = false;
+            if !cache[b].valid && !self.bank_q[k].is_empty(b) {
+                let v = View {
+                    slots: &self.slots,
+                    bank_q: &self.bank_q,
+                    banks: &self.banks,
+                    timing: &self.timing,
+                };
+                v.fill(k, b, &mut cache[b], p);
+                publ.publish(cache, b);
+            }
         }
     }
 
