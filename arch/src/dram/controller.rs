@@ -1340,7 +1340,7 @@ impl Channel {
     }
 
     /// Refill (and so publish) queue `k`'s invalidated banks with requests queued. Out of
-    /// line: the sweep's own loop then needs no callee-saved registers.
+    /// line: most sweeps find none.
     #[inline(never)]
     fn refill_stale(&mut self, k: usize, p: &Params) {
         let (cache, publ) = (&mut self.cache[k], &mut self.publ[k]);
