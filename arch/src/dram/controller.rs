@@ -58,6 +58,8 @@ const NEVER: u64 = u64::MAX;
 const NOPOS: u32 = u32::MAX;
 /// Completions `advance_until_room` may hold back (well within the FIFOs' capacity).
 const DEFERRED_COMPLETIONS: usize = 64;
+/// Most banks a streak's pick is chosen among (streaming traffic has one or two).
+const STREAK_BANKS: usize = 4;
 
 #[derive(Clone, Copy, Debug)]
 struct Slot {
@@ -106,6 +108,9 @@ struct Params {
     banks_per_group: u32,
     banks_per_rank: u32,
     sched: Scheduler,
+    /// Run streaks of row hits on the fast path (`Channel::streak_step`): the
+    /// configuration is one under which its decisions are provably the scheduler's.
+    streaks: bool,
 }
 
 impl Params {
@@ -1056,6 +1061,128 @@ impl Channel {
             }
         }
         last
+    }
+
+    /// Can a streak start (see `streak_step`)? Reads alone are queued, in a few banks,
+    /// and no refresh is owed. Under `Params::streaks` only, with completions deferred.
+    #[inline]
+    fn streak_ready(&self) -> bool {
+        self.count[1] == 0 && self.owed == 0 && (1..=STREAK_BANKS).contains(&self.active[0].len())
+    }
+
+    /// The streaming fast path, one request. When the read queue is full and the head
+    /// of every bank with reads queued hits its open row, each bank's one candidate is
+    /// its head's RD, and the scheduler's next decision is known without a sweep: the
+    /// RD that can issue first (the oldest on a tie). It is issued here, as
+    /// `advance_until_room` would, and `req` (a read to one of those banks, offered at
+    /// `c`) is accepted the cycle after, as `enqueue` would (it changes no candidate);
+    /// returns that cycle. None, with nothing done, when anything else could happen
+    /// first. The candidates of those banks and the plan stay stale until `end_streak`.
+    #[inline(always)]
+    fn streak_step(
+        &mut self,
+        req: &Request,
+        addr: &DramAddr,
+        c: u64,
+        p: &Params,
+        report: impl FnMut(&Completion),
+    ) -> Option<u64> {
+        let bank = addr.rank * p.banks_per_rank + addr.bank_group * p.banks_per_group + addr.bank;
+        // Full (else it would be accepted at `c`), and joining a listed bank.
+        if req.kind != ReqKind::Read
+            || self.has_room(req.kind, p)
+            || self.active_pos[0][bank as usize] == NOPOS
+        {
+            return None;
+        }
+        // The scheduler's pick, as the sweep compares: the earliest cycle (no command
+        // before `issue_floor`, no wake-up before `next_try`), then the oldest.
+        let floor = self.issue_floor.max(self.next_try);
+        let mut best = u128::MAX;
+        for &b in &self.active[0] {
+            let head = self.bank_q[0].front(b as usize)?;
+            let hs = &self.slots[head as usize];
+            if hs.row != self.banks.open_row(b, hs.t.sa) {
+                return None;
+            }
+            let e = self.timing.earliest(Command::RD, hs.t).max(floor);
+            best = best.min(((e as u128) << 64) | ((hs.seq as u128) << 32) | head as u128);
+        }
+        let (t, head) = ((best >> 64) as u64, best as u32);
+        let hs = self.slots[head as usize];
+        let b = hs.t.bank as usize;
+        // A refresh falling due first, a second command before `c`, or a bank emptied
+        // (its candidates go) is the scheduler's.
+        if t >= self.next_ref || t + 1 < c || self.bank_q[0].len(b) < 2 {
+            return None;
+        }
+        // The RD, as `issue_for` and `issue_at` book it.
+        self.now = t;
+        if !hs.classified {
+            self.access[b][Access::Hit as usize] += 1;
+        }
+        self.timing.issue(Command::RD, hs.t, t);
+        self.banks
+            .apply(Command::RD, hs.t.rank, hs.t.bank, hs.t.sa, hs.row, t);
+        self.cmd_counts[Command::RD as usize] += 1;
+        if self.log.is_some() {
+            let addr = self.log_addr(hs.t, hs.row, hs.column, p);
+            self.log_command(Command::RD, addr);
+        }
+        self.bank_q[0].remove(b, head);
+        self.count[0] -= 1;
+        self.rank_pending[hs.t.rank as usize] -= 1;
+        self.free.push(head);
+        self.rd_done.push_back(Completion {
+            id: hs.id,
+            kind: ReqKind::Read,
+            arrive_cycle: hs.arrive,
+            done_cycle: t + p.read_done_cycles,
+        });
+        self.issue_floor = t + 1;
+        self.next_try = t + 1;
+        // Completions as `advance_until_room` reports them (when `c` was refused).
+        if t >= c && self.rd_done.len() + self.wr_done.len() >= DEFERRED_COMPLETIONS {
+            self.report_completions(t, report);
+        }
+        // The request, accepted the cycle after, as `enqueue` books it.
+        let at = t + 1;
+        self.rank_pending[addr.rank as usize] += 1;
+        let s = self.free.pop().expect("a slot was freed");
+        self.slots[s as usize] = Slot {
+            id: req.id,
+            arrive: at,
+            seq: self.seq,
+            t: Target {
+                rank: addr.rank,
+                bg: addr.rank * p.bank_groups + addr.bank_group,
+                bank,
+                sa: addr.subarray,
+            },
+            row: addr.row,
+            column: addr.column,
+            kind: ReqKind::Read,
+            classified: false,
+        };
+        self.seq += 1;
+        self.bank_q[0].push_back(bank as usize, s);
+        self.count[0] += 1;
+        self.requests += 1;
+        Some(at)
+    }
+
+    /// After streak steps: the stale candidates are recomputed by the next sweep, which
+    /// the scheduler runs at the first cycle a command may issue.
+    fn end_streak(&mut self) {
+        for i in 0..self.active[0].len() {
+            let b = self.active[0][i] as usize;
+            for k in 0..2 {
+                let queued = !self.bank_q[k].is_empty(b);
+                self.publ[k].invalidate(&mut self.cache[k], b, queued);
+            }
+        }
+        self.plan.at = NEVER;
+        self.next_try = self.next_try.min(self.issue_floor);
     }
 
     /// `advance` from cycle `t` on, from event to event (commands and completions),
@@ -2156,6 +2283,18 @@ impl MemorySystem {
             banks_per_group: o.banks_per_group,
             banks_per_rank: o.banks_per_rank(),
             sched: cfg.scheduler.into(),
+            streaks: false,
+        };
+        // The streak fast path assumes what these settings guarantee: a row stays open
+        // after a column command and is closed only for a request (open policy, no
+        // housekeeping), one open row per bank, and row hits first (FR-FCFS).
+        let params = Params {
+            streaks: cfg.row_policy == RowPolicy::Open
+                && matches!(cfg.salp, SalpMode::None | SalpMode::Salp1)
+                && !params.sched.oldest_only()
+                && !params.sleeps()
+                && !params.pd_precharge,
+            ..params
         };
         let channels = (0..cfg.channels)
             .map(|c| Channel::new(c, std, &params))
@@ -2383,10 +2522,27 @@ impl MemorySystem {
         // The last request's address and its decoding (bit 63 is no address bit: the
         // first request is decoded in full).
         let mut last = (u64::MAX, DramAddr::default());
+        // A streak in progress (`Channel::streak_step`), and whether it took a step
+        // (left candidates stale).
+        let streaks = defer && p.streaks;
+        let mut streak: Option<bool> = None;
         for i in 0..n {
             let (req, earliest) = request(i);
             let addr = mapper.decode_after(req.addr, last.0, &last.1);
             last = (req.addr, addr);
+            if let Some(stepped) = streak {
+                let at = ch.streak_step(&req, &addr, c.max(earliest), p, |d| tally.take(d));
+                if let Some(at) = at {
+                    streak = Some(true);
+                    tally.inflight += 1;
+                    c = at + 1;
+                    continue;
+                }
+                if stepped {
+                    ch.end_streak();
+                }
+                streak = None;
+            }
             if tally.inflight >= max_inflight {
                 // Wait from the last acceptance's cycle for a completion.
                 let t = ch.run_until(c - 1, p, tally, |t| t.inflight < max_inflight);
@@ -2409,6 +2565,12 @@ impl MemorySystem {
             }
             tally.inflight += 1;
             c += 1;
+            if streaks {
+                streak = ch.streak_ready().then_some(false);
+            }
+        }
+        if streak == Some(true) {
+            ch.end_streak();
         }
         // All accepted: every completion, from the last acceptance's cycle on.
         let t = ch.run_until(c - 1, p, tally, |t| t.completed >= n);
@@ -3912,6 +4074,59 @@ mod tests {
                     prop_assert_eq!(fast.stats().commands, slow.stats().commands);
                     prop_assert_eq!(fast.activity(), slow.activity(), "{} {:?} {:?}", name, salp, policy);
                 }
+            }
+        }
+
+        /// The streak fast path decides nothing of its own: on streaming traffic (runs of
+        /// consecutive bursts, jumps to other rows and banks, a few writes and idle
+        /// gaps) every preset, one or two ranks, SALP none / SALP-1, any queue depth and
+        /// refresh give the same commands at the same cycles, the same completions and
+        /// the same statistics with it as without.
+        #[test]
+        fn streaks_change_nothing(items in prop::collection::vec(
+                (prop::bool::weighted(0.03), any::<u64>(), prop::bool::weighted(0.02), prop_oneof![8 => Just(0u64), 1 => 1u64..40]),
+                200..700),
+            ranks in 1u32..3, salp1 in any::<bool>(), depth in prop_oneof![2usize..5, Just(32usize)],
+            paced in any::<bool>()) {
+            for (name, _) in PRESETS {
+                let mut s = Standard::preset(name).unwrap();
+                s.timing.REFI = s.timing.RFC * 8;
+                let cfg = DramConfig {
+                    ranks,
+                    salp: if salp1 { SalpMode::Salp1 } else { SalpMode::None },
+                    queue_depth: depth,
+                    ..DramConfig::default()
+                };
+                let mut runs = Vec::new();
+                for streaks in [true, false] {
+                    let mut mem = MemorySystem::new(&cfg, &s).unwrap();
+                    prop_assert!(mem.params.streaks);
+                    mem.params.streaks = streaks;
+                    mem.enable_command_log();
+                    let (cap, burst) = (mem.mapper().capacity_bytes(), mem.mapper().burst_bytes());
+                    let (mut a, mut at) = (0u64, 0u64);
+                    let reqs: Vec<(u64, Request)> = items.iter().enumerate().map(|(i, &(jump, to, w, gap))| {
+                        a = if jump { to % cap / burst * burst } else { (a + burst) % cap };
+                        at += if paced { gap } else { 0 };
+                        let kind = if w { ReqKind::Write } else { ReqKind::Read };
+                        (at, Request { id: i as u64, addr: a, kind })
+                    }).collect();
+                    let mut done = Vec::new();
+                    let mut got = Vec::new();
+                    let end = mem.offer_requests(0, reqs.len(), usize::MAX, |i| (reqs[i].1, reqs[i].0), &mut done, |c| got.push(*c));
+                    exactly_once(&got, reqs.len());
+                    let log = mem.take_command_log();
+                    let v = checker::check(&s, cfg.salp, &log);
+                    prop_assert!(v.is_empty(), "{}: {:?}", name, &v[..v.len().min(3)]);
+                    let st = mem.stats();
+                    runs.push((end, log, got, format!("{st:?}"), mem.activity()));
+                }
+                let (on, off) = (&runs[0], &runs[1]);
+                prop_assert_eq!(on.0, off.0, "{} end cycle", name);
+                prop_assert!(on.1 == off.1, "{}: command logs differ", name);
+                prop_assert_eq!(&on.2, &off.2, "{} completions", name);
+                prop_assert_eq!(&on.3, &off.3, "{} statistics", name);
+                prop_assert_eq!(&on.4, &off.4, "{} activity", name);
             }
         }
 
