@@ -395,11 +395,20 @@ impl Published {
 /// compares); an empty list or one of NEVER cycles gives a cycle of NEVER.
 #[inline(always)]
 fn min_entry(list: &[Entry], e: impl Fn(&Entry) -> u64) -> u128 {
-    let mut best = u128::MAX;
-    for en in list {
-        best = best.min(((e(en) as u128) << 64) | en.key as u128);
+    // Two running minima (even and odd entries): each compare waits on one chain of
+    // half the length, so a long list is swept in about half the time.
+    let v = |en: &Entry| ((e(en) as u128) << 64) | en.key as u128;
+    let (mut b0, mut b1) = (u128::MAX, u128::MAX);
+    let pairs = list.chunks_exact(2);
+    let rest = pairs.remainder();
+    for pair in pairs {
+        b0 = b0.min(v(&pair[0]));
+        b1 = b1.min(v(&pair[1]));
     }
-    best
+    if let [last] = rest {
+        b0 = b0.min(v(last));
+    }
+    b0.min(b1)
 }
 
 #[derive(Clone, Debug)]
