@@ -463,6 +463,10 @@ pub struct TimingState {
     windows: [Vec<Window>; NCMD],
     subarray_level: bool,
     subarrays: u32,
+    /// Per rank command (PREA, REF): the bank command whose bank lanes hold the bank
+    /// part of its earliest cycle, when `new` derived it so.
+    derived: [Option<usize>; NCMD],
+    banks_per_rank: usize,
     /// Commands with a bank-group-level rule (pairwise or window).
     bg_raisers: CmdSet,
     ch: Node,
@@ -476,6 +480,12 @@ pub struct TimingState {
 
 impl TimingState {
     pub fn new(std: &Standard, salp: SalpMode, ranks: u32) -> TimingState {
+        Self::build(std, salp, ranks, true)
+    }
+
+    /// `new`, with PREA / REF derived from the bank lanes where that is exact (`derive`;
+    /// off only to test that it is).
+    fn build(std: &Standard, salp: SalpMode, ranks: u32, derive: bool) -> TimingState {
         let o = &std.organization;
         let nodes = |l: Level| -> usize {
             (match l {
@@ -544,6 +554,35 @@ impl TimingState {
             }
         }
         let subarray_level = salp != SalpMode::None;
+        // A rank's PREA must wait for each bank's PRE rules and its REF for each bank's
+        // ACT rules, and the standards state those as rank rules of the same latency
+        // (tRAS, tRTP, tWR; tRC, tRP): then the rank lane need not be raised by them,
+        // and PREA / REF (rare) read the banks' PRE / ACT lanes instead (`derived`).
+        // Only where every bank rule to the bank command is such a rank rule (deriving
+        // adds no constraint), with no subarray or window rule in the way.
+        let (rk, bk, ch) = (
+            Level::Rank as usize,
+            Level::Bank as usize,
+            Level::Channel as usize,
+        );
+        let mut derived = [None; NCMD];
+        for (x, y) in [(Command::PREA, Command::PRE), (Command::REF, Command::ACT)] {
+            let (x, y) = (x as usize, y as usize);
+            // (A window rule on the bank would raise its lanes beyond the pairwise rules.)
+            let windowed = windows.iter().flatten().any(|w| {
+                w.level == Level::Bank && w.next.get().iter().any(|&(c, _)| c as usize == y)
+            });
+            let implied = lat.iter().all(|l| l[bk][y] <= l[rk][x] && l[ch][x] == 0);
+            if !derive || subarray_level || windowed || !implied {
+                continue;
+            }
+            for l in lat.iter_mut() {
+                if l[bk][y] > 0 && l[bk][y] == l[rk][x] {
+                    l[rk][x] = 0;
+                }
+            }
+            derived[x] = Some(y);
+        }
         let mut plan: [Plan; NCMD] = std::array::from_fn(|p| {
             let l = &lat[p];
             // PREA and REF act on the rank: nothing below it.
@@ -596,6 +635,8 @@ impl TimingState {
         let nb = nodes(Level::Bank);
         TimingState {
             plan,
+            derived,
+            banks_per_rank: o.banks_per_rank() as usize,
             windows,
             bg_raisers,
             subarray_level,
@@ -622,7 +663,15 @@ impl TimingState {
     pub fn earliest(&self, cmd: Command, t: Target) -> u64 {
         let e = self.rank_earliest(lane(cmd), t.rank);
         if matches!(cmd, Command::PREA | Command::REF) {
-            return e;
+            return match self.derived[cmd as usize] {
+                Some(y) => {
+                    let first = t.rank as usize * self.banks_per_rank;
+                    self.bank[first..first + self.banks_per_rank]
+                        .iter()
+                        .fold(e, |e, b| e.max(b[y]))
+                }
+                None => e,
+            };
         }
         e.max(self.earliest_below_rank(cmd, t))
     }
@@ -903,6 +952,60 @@ mod tests {
         assert_eq!(ts.earliest(Command::ACT, tgt(0, 0, 1, 0, &s)), 26); // FAW from ACT@0
         ts.issue(Command::ACT, tgt(0, 0, 1, 0, &s), 26);
         assert_eq!(ts.earliest(Command::ACT, tgt(0, 1, 1, 0, &s)), 30); // FAW from ACT@4
+    }
+
+    /// PREA and REF read from the bank lanes give the cycles the rank rules give, after
+    /// any sequence of commands (legal or not: both are maxima of the same raises), on
+    /// every preset, SALP mode and rank count; and the common case does derive them.
+    #[test]
+    fn derived_prea_and_ref_equal_the_rank_rules() {
+        let mut rng = crate::rng::Rng::new(7);
+        for (name, _) in crate::dram::standard::PRESETS {
+            let s = Standard::preset(name).unwrap();
+            let o = &s.organization;
+            for salp in [SalpMode::None, SalpMode::Salp1, SalpMode::Masa] {
+                for ranks in [1, 2] {
+                    let mut a = TimingState::new(&s, salp, ranks);
+                    let mut b = TimingState::build(&s, salp, ranks, false);
+                    if salp == SalpMode::None {
+                        assert_eq!(
+                            a.derived[Command::PREA as usize],
+                            Some(Command::PRE as usize),
+                            "{name}"
+                        );
+                        assert_eq!(
+                            a.derived[Command::REF as usize],
+                            Some(Command::ACT as usize),
+                            "{name}"
+                        );
+                    }
+                    let mut c = 0;
+                    for _ in 0..400 {
+                        c += rng.below(30);
+                        let cmd = Command::ALL[rng.below(9) as usize];
+                        let t = tgt(
+                            rng.below(ranks as u64) as u32,
+                            rng.below(o.bank_groups as u64) as u32,
+                            rng.below(o.banks_per_group as u64) as u32,
+                            rng.below(o.subarrays_per_bank as u64) as u32,
+                            &s,
+                        );
+                        a.issue(cmd, t, c);
+                        b.issue(cmd, t, c);
+                        for r in 0..ranks {
+                            let t = tgt(r, 0, 0, 0, &s);
+                            for x in [Command::PREA, Command::REF] {
+                                assert_eq!(
+                                    a.earliest(x, t),
+                                    b.earliest(x, t),
+                                    "{name} {salp:?} {x:?}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
