@@ -108,6 +108,9 @@ struct Params {
     banks_per_group: u32,
     banks_per_rank: u32,
     sched: Scheduler,
+    /// Does the standard have bank-group rules (`TimingState::has_bank_group_rules`)?
+    /// Without, a sweep skips the bank-group part of a candidate's cycle (always 0).
+    bank_group_rules: bool,
     /// Run streaks of row hits on the fast path (`Channel::streak_step`): the
     /// configuration is one under which its decisions are provably the scheduler's.
     streaks: bool,
@@ -165,8 +168,8 @@ const NO_PLAN: Plan = Plan {
 };
 
 /// A bank's candidate command, cached until the bank's queue or rows change. Its
-/// earliest-issue cycle is exact: the bank-group-and-below part `l` is kept up to date
-/// as commands issue (only commands in its bank group can raise it), the rank part is
+/// earliest-issue cycle is exact: the bank-and-below part `l` changes only with the
+/// bank's own commands (which refill the cache), the bank-group and rank parts are
 /// looked up by each sweep, so the channel wakes exactly when a command can issue.
 #[derive(Clone, Copy, Debug)]
 struct Cand {
@@ -180,6 +183,8 @@ struct Cand {
     /// Index of the rank part of its earliest cycle in `Channel::rank_e`,
     /// `rank * NCMD + lane(cmd)` (ranks <= 16 and NCMD = 9 keep it below 256).
     re: u8,
+    /// Index of the bank-group part in `TimingState::bank_group_lanes`.
+    bgl: u16,
 }
 
 impl Cand {
@@ -197,6 +202,7 @@ impl Cand {
             l,
             key: p.sched.key(&Candidate { hit, seq }),
             re: (t.rank as usize * NCMD + lane(cmd)) as u8,
+            bgl: (t.bg as usize * LANES + lane(cmd)) as u16,
         }
     }
 
@@ -233,6 +239,7 @@ const NO_CAND: Cand = Cand {
     l: 0,
     key: 0,
     re: 0,
+    bgl: 0,
 };
 
 /// A bank's candidates in one queue. The first `npub` are also in the queue's
@@ -255,16 +262,14 @@ const NO_CACHE: BankCache = BankCache {
     c: [NO_CAND; 2],
 };
 
-/// What the sweep compares of one candidate: its earliest bank-group-and-below cycle
-/// (kept up to date as commands issue), its key with its place (`sweep_key`), and the
-/// index of its rank part.
+/// What the sweep compares of one candidate: its earliest bank-and-below cycle, its key
+/// with its place (`sweep_key`), and the indices of its rank and bank-group parts.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     l: u64,
     key: u64,
     re: u8,
-    /// `lane(cmd)` of its command.
-    lane: u8,
+    bgl: u16,
 }
 
 /// Low bits of a sweep key that hold the candidate's place (`bank * 2 + j`: the j-th
@@ -333,7 +338,7 @@ impl Published {
                 l: cd.l,
                 key: sweep_key(cd.key, 2 * b),
                 re: cd.re,
-                lane: lane(cd.cmd) as u8,
+                bgl: cd.bgl,
             };
             return;
         }
@@ -351,7 +356,7 @@ impl Published {
                 l: cd.l,
                 key: sweep_key(cd.key, 2 * b + j),
                 re: cd.re,
-                lane: lane(cd.cmd) as u8,
+                bgl: cd.bgl,
             };
             if j < old {
                 self.list[bc.pos[j] as usize] = en;
@@ -536,7 +541,7 @@ impl View<'_> {
             t,
             hit,
             self.slots[slot as usize].seq,
-            self.timing.earliest_below_rank(cmd, t),
+            self.timing.earliest_in_bank(cmd, t),
             p,
         ))
     }
@@ -589,7 +594,7 @@ impl View<'_> {
         };
         let (seq, l) = (
             self.slots[x as usize].seq,
-            self.timing.earliest_below_rank(cmd, t),
+            self.timing.earliest_in_bank(cmd, t),
         );
         bc.c[0] = Cand::new(x, cmd, t, hit, seq, l, p);
         1
@@ -616,7 +621,7 @@ impl View<'_> {
             } else {
                 self.cas_cmd(s, p)
             };
-            let l = self.timing.earliest_below_rank(cmd, s.t);
+            let l = self.timing.earliest_in_bank(cmd, s.t);
             bc.c[0] = Cand::new(h, cmd, s.t, true, s.seq, l, p);
             n = 1;
         }
@@ -655,7 +660,7 @@ impl View<'_> {
         } else {
             (Command::ACT, false)
         };
-        let l = self.timing.earliest_below_rank(c, s.t);
+        let l = self.timing.earliest_in_bank(c, s.t);
         self.set_one(k, b, Cand::new(slot, c, s.t, hit, s.seq, l, p), bc, p);
     }
 
@@ -698,7 +703,7 @@ impl View<'_> {
             return false;
         }
         let c = self.cas_cmd(s, p);
-        let l = self.timing.earliest_below_rank(c, s.t);
+        let l = self.timing.earliest_in_bank(c, s.t);
         self.set_one(k, b, Cand::new(head, c, s.t, true, s.seq, l, p), bc, p);
         true
     }
@@ -1403,9 +1408,18 @@ impl Channel {
             return None;
         }
         let lanes = self.timing.single_rank_earliest();
-        let best_v = min_entry(&self.publ[k].list, |en| {
-            en.l.max(lanes[en.re as usize]).max(floor)
-        });
+        let bg = self.timing.bank_group_lanes();
+        let best_v = if p.bank_group_rules {
+            min_entry(&self.publ[k].list, |en| {
+                en.l.max(bg[en.bgl as usize])
+                    .max(lanes[en.re as usize])
+                    .max(floor)
+            })
+        } else {
+            min_entry(&self.publ[k].list, |en| {
+                en.l.max(lanes[en.re as usize]).max(floor)
+            })
+        };
         self.make_plan(k, best_v)
     }
 
@@ -1459,7 +1473,21 @@ impl Channel {
             self.refill_stale(k, p);
         }
         let publ = &self.publ[k];
+        if cfg!(debug_assertions) {
+            // A listed candidate's bank part is exact (only its bank's commands raise it,
+            // and those refill it).
+            for (b, bc) in self.cache[k].iter().enumerate() {
+                for (j, cd) in bc.c[..bc.npub as usize].iter().enumerate() {
+                    let l = publ.list[bc.pos[j] as usize].l;
+                    debug_assert!(
+                        !bc.valid || l == self.timing.earliest_in_bank(cd.cmd, cd.t),
+                        "bank {b}"
+                    );
+                }
+            }
+        }
         let rank_e: &[u64; 256] = &self.rank_e;
+        let bg = self.timing.bank_group_lanes();
         if any_owed {
             // Banks of a rank owing a refresh take no request command.
             let owed = &self.ref_owed;
@@ -1467,10 +1495,15 @@ impl Channel {
                 if owed[en.re as usize / NCMD] > 0 {
                     NEVER
                 } else {
-                    en.l.max(rank_e[en.re as usize])
+                    en.l.max(bg[en.bgl as usize]).max(rank_e[en.re as usize])
                 }
             })
+        } else if p.bank_group_rules {
+            min_entry(&publ.list, |en| {
+                en.l.max(bg[en.bgl as usize]).max(rank_e[en.re as usize])
+            })
         } else {
+            // (No bank-group part: always 0.)
             min_entry(&publ.list, |en| en.l.max(rank_e[en.re as usize]))
         }
     }
@@ -1886,57 +1919,6 @@ impl Channel {
                 self.sr_needs_ref[r] = false;
             }
         }
-        if self.timing.raises_bank_group(cmd) {
-            // The other banks of the group: their candidates' local part went up. Only
-            // the group's lanes moved (a command raises no other bank's or subarray's), so
-            // the new part is the old one (exact, kept so) raised to the group's lane.
-            // This command's bank too: which of the group's banks it is would be a
-            // mispredicted test, and raising its stale candidates is harmless (they are
-            // refilled before they are read).
-            let (first, n) = (
-                (t.bg * p.banks_per_group) as usize,
-                p.banks_per_group as usize,
-            );
-            let bg = self.timing.bank_group_lanes(t.bg);
-            for (cache, publ) in self.cache.iter().zip(&mut self.publ) {
-                if publ.list.len() <= n {
-                    // No more entries than the group has banks (streaming traffic; none:
-                    // the write queue, mostly): the list is walked instead of the banks.
-                    for en in &mut publ.list {
-                        let in_group =
-                            (((en.key & PLACE_MASK) >> 1) as usize).wrapping_sub(first) < n;
-                        let raised = en.l.max(bg[en.lane as usize & (LANES - 1)]);
-                        en.l = if in_group { raised } else { en.l };
-                    }
-                    continue;
-                }
-                for bc in &cache[first..first + n] {
-                    for j in 0..bc.npub as usize {
-                        let en = &mut publ.list[bc.pos[j] as usize];
-                        en.l = en.l.max(bg[en.lane as usize & (LANES - 1)]);
-                    }
-                }
-            }
-            if cfg!(debug_assertions) {
-                for (cache, publ) in self.cache.iter().zip(&self.publ) {
-                    for (b, bc) in cache
-                        .iter()
-                        .enumerate()
-                        .skip(first)
-                        .take(p.banks_per_group as usize)
-                    {
-                        if b == t.bank as usize || !bc.valid {
-                            continue; // refilled before it is read
-                        }
-                        for j in 0..bc.npub as usize {
-                            let cd = &bc.c[j];
-                            let l = publ.list[bc.pos[j] as usize].l;
-                            debug_assert_eq!(l, self.timing.earliest_below_rank(cd.cmd, cd.t));
-                        }
-                    }
-                }
-            }
-        }
         // (The caller invalidates the candidates this command changed.)
         let closed = self.banks.apply(cmd, t.rank, t.bank, t.sa, row, now);
         self.pre += closed as u64;
@@ -2293,6 +2275,7 @@ impl MemorySystem {
             banks_per_rank: o.banks_per_rank(),
             sched: cfg.scheduler.into(),
             streaks: false,
+            bank_group_rules: TimingState::new(std, cfg.salp, cfg.ranks).has_bank_group_rules(),
         };
         // The streak fast path assumes what these settings guarantee: a row stays open
         // after a column command and is closed only for a request (open policy, no

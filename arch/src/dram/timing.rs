@@ -467,8 +467,6 @@ pub struct TimingState {
     /// part of its earliest cycle, when `new` derived it so.
     derived: [Option<usize>; NCMD],
     banks_per_rank: usize,
-    /// Commands with a bank-group-level rule (pairwise or window).
-    bg_raisers: CmdSet,
     ch: Node,
     ch_sib: [Top2; LANES],
     rank: Vec<Node>,
@@ -500,13 +498,9 @@ impl TimingState {
         let mut lat = [[[0u32; NCMD]; 7]; NCMD];
         let mut sib = [[false; 2]; NCMD];
         let mut windows: [Vec<Window>; NCMD] = Default::default();
-        let mut bg_raisers = CmdSet(0);
         for r in &rules(std, salp) {
             for p in r.prev.iter() {
                 let p = p as usize;
-                if r.level == Level::BankGroup {
-                    bg_raisers.0 |= 1 << p;
-                }
                 if r.window > 1 {
                     assert!(
                         r.window as usize <= MAX_WINDOW,
@@ -625,12 +619,11 @@ impl TimingState {
         if o.bank_groups == 1 && !bg_windows {
             // One bank group per rank (DDR3, LPDDR3): a bank-group rule binds the same
             // banks as a rank rule, so it is kept with the rank's; no command then raises
-            // a bank group's lanes (and the controller's cached candidates need no raise).
+            // a bank group's lanes.
             for p in plan.iter_mut() {
                 p.rank = p.rank.merge(&p.bg);
                 p.bg = Lanes::default();
             }
-            bg_raisers = CmdSet(0);
         }
         let nb = nodes(Level::Bank);
         TimingState {
@@ -638,7 +631,6 @@ impl TimingState {
             derived,
             banks_per_rank: o.banks_per_rank() as usize,
             windows,
-            bg_raisers,
             subarray_level,
             subarrays: o.subarrays_per_bank,
             ch: [0; LANES],
@@ -710,8 +702,16 @@ impl TimingState {
     /// `earliest` = the max of this and the rank part.
     #[inline(always)]
     pub fn earliest_below_rank(&self, cmd: Command, t: Target) -> u64 {
+        self.bg[t.bg as usize][lane(cmd)].max(self.earliest_in_bank(cmd, t))
+    }
+
+    /// The bank and subarray constraints of a bank-level `cmd` on `t`: `earliest` = the
+    /// max of this, the bank group's lane (`bank_group_lanes`) and the rank part. They
+    /// change only when a command goes to the bank itself.
+    #[inline(always)]
+    pub fn earliest_in_bank(&self, cmd: Command, t: Target) -> u64 {
         let k = lane(cmd);
-        let mut e = self.bg[t.bg as usize][k].max(self.bank[t.bank as usize][k]);
+        let mut e = self.bank[t.bank as usize][k];
         if self.subarray_level {
             let si = (t.bank * self.subarrays + t.sa) as usize;
             e = e
@@ -721,18 +721,22 @@ impl TimingState {
         e
     }
 
-    /// The bank-group node's lanes (flat bank-group index, as `Target::bg`; by `lane`).
-    #[inline(always)]
-    pub fn bank_group_lanes(&self, bg: u32) -> &Node {
-        &self.bg[bg as usize]
+    /// Does any command raise a bank group's lanes? (Not with one bank group per rank:
+    /// `new` keeps such rules with the rank's.) Without, they all stay 0.
+    pub fn has_bank_group_rules(&self) -> bool {
+        self.plan.iter().any(|p| p.bg.n > 0)
+            || self
+                .windows
+                .iter()
+                .flatten()
+                .any(|w| w.level == Level::BankGroup)
     }
 
-    /// Does `cmd` raise the bank-group part of other banks' constraints? Below the rank
-    /// level only bank-group rules reach beyond the target bank; a command without one
-    /// leaves every other bank's `earliest_below_rank` unchanged.
-    #[inline]
-    pub fn raises_bank_group(&self, cmd: Command) -> bool {
-        self.bg_raisers.contains(cmd)
+    /// Every bank group's lanes, flat: bank group `bg` (as `Target::bg`), lane `k` at
+    /// `bg * LANES + k`.
+    #[inline(always)]
+    pub fn bank_group_lanes(&self) -> &[u64] {
+        self.bg.as_flattened()
     }
 
     /// None of `cmds` to `rank` before cycle `c` (a self-refresh exit's tXSDLL).
@@ -869,9 +873,13 @@ mod tests {
             let name = s.name.clone();
             if s.organization.bank_groups == 1 {
                 let ts = TimingState::new(&s, SalpMode::None, 1);
-                for c in Command::ALL {
-                    assert!(!ts.raises_bank_group(c), "{name}: {c:?}");
-                }
+                // No command raises a bank group's lanes.
+                assert!(ts.plan.iter().all(|p| p.bg.n == 0), "{name}");
+                assert!(ts
+                    .windows
+                    .iter()
+                    .flatten()
+                    .all(|w| w.level != Level::BankGroup));
             }
             for (prev, next) in [
                 (Command::RD, Command::RD),
