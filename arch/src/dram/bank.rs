@@ -52,8 +52,11 @@ pub struct Banks {
     banks_per_rank: u32,
     /// Open row per (bank, subarray), NO_ROW when precharged.
     rows: Vec<u32>,
-    /// Open subarrays per bank (order of activation).
-    open: Vec<Vec<u32>>,
+    /// Open subarrays per bank (order of activation, swap-removed): bank `b`'s are
+    /// `open[b * cap..][..open_n[b]]`, flat (one load less than a Vec per bank).
+    open: Vec<u32>,
+    open_n: Vec<u32>,
+    cap: usize,
     /// SALP-2 / MASA: the subarray column commands go to (SALP-2: the newest
     /// activated; MASA: the last activated or selected).
     designated: Vec<u32>,
@@ -78,7 +81,9 @@ impl Banks {
             subarrays,
             banks_per_rank,
             rows: vec![NO_ROW; nb * subarrays as usize],
-            open: (0..nb).map(|_| Vec::with_capacity(per_bank_cap)).collect(),
+            open: vec![NONE; nb * per_bank_cap],
+            open_n: vec![0; nb],
+            cap: per_bank_cap,
             designated: vec![NONE; nb],
             closing: vec![NONE; nb],
             last_use: vec![0; nb],
@@ -106,7 +111,7 @@ impl Banks {
             } else {
                 Access::Conflict
             }
-        } else if self.open[bank as usize].is_empty() {
+        } else if self.open_n[bank as usize] == 0 {
             Access::Miss
         } else {
             Access::Conflict
@@ -130,14 +135,14 @@ impl Banks {
         }
         let b = bank as usize;
         match self.mode {
-            SalpMode::None | SalpMode::Salp1 => match self.open[b].first() {
+            SalpMode::None | SalpMode::Salp1 => match self.open_subarrays(bank).first() {
                 Some(&o) => Next::Pre(o),
                 None => Next::Act,
             },
             SalpMode::Salp2 => {
                 if self.closing[b] != NONE {
                     Next::Pre(self.closing[b])
-                } else if self.open[b].is_empty() {
+                } else if self.open_n[b] == 0 {
                     Next::Act
                 } else if self.designated[b] == sa {
                     Next::Pre(sa)
@@ -157,7 +162,8 @@ impl Banks {
 
     /// Subarrays of `bank` holding open rows.
     pub fn open_subarrays(&self, bank: u32) -> &[u32] {
-        &self.open[bank as usize]
+        let b = bank as usize;
+        &self.open[b * self.cap..][..self.open_n[b] as usize]
     }
 
     /// SALP-2's subarray awaiting PRE, if any.
@@ -183,11 +189,12 @@ impl Banks {
         let b = bank as usize;
         match cmd {
             Command::ACT => {
-                if self.open[b].is_empty() {
+                if self.open_n[b] == 0 {
                     self.open_banks[rank as usize] += 1;
                 }
                 self.rows[(bank * self.subarrays + sa) as usize] = row;
-                self.open[b].push(sa);
+                self.open[b * self.cap + self.open_n[b] as usize] = sa;
+                self.open_n[b] += 1;
                 if self.mode == SalpMode::Salp2
                     && self.designated[b] != NONE
                     && self.designated[b] != sa
@@ -212,7 +219,7 @@ impl Banks {
                 let mut n = 0;
                 let first = rank * self.banks_per_rank;
                 for bk in first..first + self.banks_per_rank {
-                    while let Some(&s) = self.open[bk as usize].last() {
+                    while let Some(&s) = self.open_subarrays(bk).last() {
                         n += self.close(rank, bk, s) as u32;
                     }
                 }
@@ -229,8 +236,11 @@ impl Banks {
             return false;
         }
         self.rows[i] = NO_ROW;
-        if let Some(p) = self.open[b].iter().position(|&s| s == sa) {
-            self.open[b].swap_remove(p);
+        let n = self.open_n[b] as usize;
+        let open = &mut self.open[b * self.cap..][..n];
+        if let Some(p) = open.iter().position(|&s| s == sa) {
+            open[p] = open[n - 1];
+            self.open_n[b] -= 1;
         }
         if self.closing[b] == sa {
             self.closing[b] = NONE;
@@ -238,7 +248,7 @@ impl Banks {
         if self.designated[b] == sa {
             self.designated[b] = NONE;
         }
-        if self.open[b].is_empty() {
+        if self.open_n[b] == 0 {
             self.open_banks[rank as usize] -= 1;
         }
         true
