@@ -1398,15 +1398,19 @@ impl Channel {
     #[inline(always)]
     fn sweep(&mut self, k: usize, floor: u64, p: &Params) -> Option<u64> {
         let any_owed = self.owed > 0;
-        let short = p.ranks == 1 && self.publ[k].list.len() <= 2 && self.publ[k].stale.is_empty();
-        if !short {
+        if p.ranks > 1 {
             return self.sweep_long(k, floor, any_owed, p);
         }
-        // One rank and a short list (streaming traffic): the rank parts are read where
-        // they are, not copied first; a rank owing a refresh takes no request command.
+        // One rank: its lanes are read where they are (a copy into a table just before
+        // the loads that read it back by index was slower), with `floor` per candidate;
+        // a rank owing a refresh takes no request command.
         if any_owed {
             return None;
         }
+        if !self.publ[k].stale.is_empty() {
+            self.refill_stale(k, p);
+        }
+        self.check_bank_parts(k);
         let lanes = self.timing.single_rank_earliest();
         let bg = self.timing.bank_group_lanes();
         let best_v = if p.bank_group_rules {
@@ -1473,19 +1477,7 @@ impl Channel {
             self.refill_stale(k, p);
         }
         let publ = &self.publ[k];
-        if cfg!(debug_assertions) {
-            // A listed candidate's bank part is exact (only its bank's commands raise it,
-            // and those refill it).
-            for (b, bc) in self.cache[k].iter().enumerate() {
-                for (j, cd) in bc.c[..bc.npub as usize].iter().enumerate() {
-                    let l = publ.list[bc.pos[j] as usize].l;
-                    debug_assert!(
-                        !bc.valid || l == self.timing.earliest_in_bank(cd.cmd, cd.t),
-                        "bank {b}"
-                    );
-                }
-            }
-        }
+        self.check_bank_parts(k);
         let rank_e: &[u64; 256] = &self.rank_e;
         let bg = self.timing.bank_group_lanes();
         if any_owed {
@@ -1505,6 +1497,24 @@ impl Channel {
         } else {
             // (No bank-group part: always 0.)
             min_entry(&publ.list, |en| en.l.max(rank_e[en.re as usize]))
+        }
+    }
+
+    /// Debug builds: a listed candidate's bank part is exact (only its bank's commands
+    /// raise it, and those refill it).
+    fn check_bank_parts(&self, k: usize) {
+        if !cfg!(debug_assertions) {
+            return;
+        }
+        let publ = &self.publ[k];
+        for (b, bc) in self.cache[k].iter().enumerate() {
+            for (j, cd) in bc.c[..bc.npub as usize].iter().enumerate() {
+                let l = publ.list[bc.pos[j] as usize].l;
+                debug_assert!(
+                    !bc.valid || l == self.timing.earliest_in_bank(cd.cmd, cd.t),
+                    "bank {b}"
+                );
+            }
         }
     }
 
