@@ -1414,9 +1414,10 @@ impl Channel {
         let lanes = self.timing.single_rank_earliest();
         let bg = self.timing.bank_group_lanes();
         let best_v = if p.bank_group_rules {
+            // (The rank part's lane is the bank group's: one field read.)
             min_entry(&self.publ[k].list, |en| {
                 en.l.max(bg[en.bgl as usize])
-                    .max(lanes[en.re as usize])
+                    .max(lanes[en.bgl as usize & (LANES - 1)])
                     .max(floor)
             })
         } else {
