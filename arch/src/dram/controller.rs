@@ -910,34 +910,9 @@ impl Channel {
         if p.sleeps() {
             self.wake(addr.rank, cycle.max(self.now), p);
         }
-        self.rank_pending[addr.rank as usize] += 1;
-        let s = self.free.pop().expect("has_room: a free slot");
-        let t = Target {
-            rank: addr.rank,
-            bg: addr.rank * p.bank_groups + addr.bank_group,
-            bank: addr.rank * p.banks_per_rank + addr.bank_group * p.banks_per_group + addr.bank,
-            sa: addr.subarray,
-        };
         let arrive = cycle.max(self.now);
-        self.slots[s as usize] = Slot {
-            id: req.id,
-            arrive,
-            seq: self.seq,
-            t,
-            row: addr.row,
-            column: addr.column,
-            kind: req.kind,
-            classified: false,
-        };
-        self.seq += 1;
+        let t = self.admit(&req, &addr, arrive, p);
         let b = t.bank as usize;
-        self.bank_q[k].push_back(b, s);
-        if self.active_pos[k][b] == NOPOS {
-            self.active_pos[k][b] = self.active[k].len() as u32;
-            self.active[k].push(t.bank);
-        }
-        self.count[k] += 1;
-        self.requests += 1;
         // The other queue: the new request can turn its RDA into RD (closed policy);
         // under the other policies a queue's candidates depend on that queue alone.
         let closed = p.row_policy == RowPolicy::Closed;
@@ -972,6 +947,41 @@ impl Channel {
         }
         self.replan_after_enqueue(k, b, t.rank, arrive, prev, served, p);
         true
+    }
+
+    /// Take `req` (at `addr`, arriving at `arrive`) into a free slot and its bank's queue
+    /// (the caller checked there is room); returns where it goes.
+    #[inline(always)]
+    fn admit(&mut self, req: &Request, addr: &DramAddr, arrive: u64, p: &Params) -> Target {
+        let k = kind_index(req.kind);
+        self.rank_pending[addr.rank as usize] += 1;
+        let s = self.free.pop().expect("has_room: a free slot");
+        let t = Target {
+            rank: addr.rank,
+            bg: addr.rank * p.bank_groups + addr.bank_group,
+            bank: addr.rank * p.banks_per_rank + addr.bank_group * p.banks_per_group + addr.bank,
+            sa: addr.subarray,
+        };
+        self.slots[s as usize] = Slot {
+            id: req.id,
+            arrive,
+            seq: self.seq,
+            t,
+            row: addr.row,
+            column: addr.column,
+            kind: req.kind,
+            classified: false,
+        };
+        self.seq += 1;
+        let b = t.bank as usize;
+        self.bank_q[k].push_back(b, s);
+        if self.active_pos[k][b] == NOPOS {
+            self.active_pos[k][b] = self.active[k].len() as u32;
+            self.active[k].push(t.bank);
+        }
+        self.count[k] += 1;
+        self.requests += 1;
+        t
     }
 
     /// After a request for bank `b` in queue `k` arrived at `arrive`: drop the plan, or
@@ -1130,58 +1140,24 @@ impl Channel {
         if t >= self.next_ref || t + 1 < c || self.bank_q[0].len(b) < 2 {
             return None;
         }
-        // The RD, as `issue_for` and `issue_at` book it.
+        // The RD, as `issue_for` books it but for the candidates' refill.
         self.now = t;
         if !hs.classified {
             self.access[b][Access::Hit as usize] += 1;
         }
-        self.timing.issue(Command::RD, hs.t, t);
-        self.banks
-            .apply(Command::RD, hs.t.rank, hs.t.bank, hs.t.sa, hs.row, t);
-        self.cmd_counts[Command::RD as usize] += 1;
+        self.issue_at(Command::RD, hs.t, hs.row, p);
         if self.log.is_some() {
-            let addr = self.log_addr(hs.t, hs.row, hs.column, p);
-            self.log_command(Command::RD, addr);
+            self.log_for(Command::RD, hs.t, hs.row, head, p);
         }
-        self.bank_q[0].remove(b, head);
-        self.count[0] -= 1;
-        self.rank_pending[hs.t.rank as usize] -= 1;
-        self.free.push(head);
-        self.rd_done.push_back(Completion {
-            id: hs.id,
-            kind: ReqKind::Read,
-            arrive_cycle: hs.arrive,
-            done_cycle: t + p.read_done_cycles,
-        });
-        self.issue_floor = t + 1;
-        self.next_try = t + 1;
+        let emptied = self.retire(head, p);
+        debug_assert!(!emptied, "a streak keeps its banks queued");
         // Completions as `advance_until_room` reports them (when `c` was refused).
         if t >= c && self.rd_done.len() + self.wr_done.len() >= DEFERRED_COMPLETIONS {
             self.report_completions(t, report);
         }
         // The request, accepted the cycle after, as `enqueue` books it.
         let at = t + 1;
-        self.rank_pending[addr.rank as usize] += 1;
-        let s = self.free.pop().expect("a slot was freed");
-        self.slots[s as usize] = Slot {
-            id: req.id,
-            arrive: at,
-            seq: self.seq,
-            t: Target {
-                rank: addr.rank,
-                bg: addr.rank * p.bank_groups + addr.bank_group,
-                bank,
-                sa: addr.subarray,
-            },
-            row: addr.row,
-            column: addr.column,
-            kind: ReqKind::Read,
-            classified: false,
-        };
-        self.seq += 1;
-        self.bank_q[0].push_back(bank as usize, s);
-        self.count[0] += 1;
-        self.requests += 1;
+        self.admit(req, addr, at, p);
         Some(at)
     }
 
@@ -1793,14 +1769,11 @@ impl Channel {
         };
         self.issue_at(cmd, t, row, p);
         if self.log.is_some() {
-            let addr = self.log_addr(t, row, s.column, p);
-            self.log_command(cmd, addr);
+            self.log_for(cmd, t, row, slot, p);
         }
         if matches!(cmd, Command::RD | Command::RDA | Command::WR | Command::WRA) {
             let k = kind_index(s.kind);
-            let q = &mut self.bank_q[k];
-            q.remove(b as usize, slot);
-            if q.is_empty(b as usize) {
+            if self.retire(slot, p) {
                 self.publ[k].invalidate(&mut self.cache[k], b as usize, false);
                 let ap = self.active_pos[k][b as usize] as usize;
                 self.active[k].swap_remove(ap);
@@ -1810,19 +1783,6 @@ impl Channel {
                 }
                 self.active_pos[k][b as usize] = NOPOS;
             }
-            self.count[k] -= 1;
-            self.rank_pending[s.t.rank as usize] -= 1;
-            self.free.push(slot);
-            let (lat, fifo) = match s.kind {
-                ReqKind::Read => (p.read_done_cycles, &mut self.rd_done),
-                ReqKind::Write => (p.write_done_cycles, &mut self.wr_done),
-            };
-            fifo.push_back(Completion {
-                id: s.id,
-                kind: s.kind,
-                arrive_cycle: s.arrive,
-                done_cycle: self.now + lat,
-            });
         } else if cmd == Command::ACT
             && p.salp == SalpMode::Salp2
             && self.banks.closing(b).is_some()
@@ -1864,6 +1824,37 @@ impl Channel {
             let row_cmd = one_row && matches!(cmd, Command::ACT | Command::PRE);
             self.fill_cache(k, b, row_cmd.then_some((slot, cmd)), p);
         }
+    }
+
+    /// The request in `slot` had its column command issued now: out of its queue and
+    /// slot, its completion due. Returns whether its bank's queue is left empty.
+    #[inline(always)]
+    fn retire(&mut self, slot: u32, p: &Params) -> bool {
+        let s = &self.slots[slot as usize];
+        let (k, b) = (kind_index(s.kind), s.t.bank as usize);
+        let (lat, fifo) = match s.kind {
+            ReqKind::Read => (p.read_done_cycles, &mut self.rd_done),
+            ReqKind::Write => (p.write_done_cycles, &mut self.wr_done),
+        };
+        fifo.push_back(Completion {
+            id: s.id,
+            kind: s.kind,
+            arrive_cycle: s.arrive,
+            done_cycle: self.now + lat,
+        });
+        self.rank_pending[s.t.rank as usize] -= 1;
+        self.count[k] -= 1;
+        self.free.push(slot);
+        let q = &mut self.bank_q[k];
+        q.remove(b, slot);
+        q.is_empty(b)
+    }
+
+    /// The command log's entry for `cmd` issued for the request in `slot` (`row`: the
+    /// row it opens, closes or reads).
+    fn log_for(&mut self, cmd: Command, t: Target, row: u32, slot: u32, p: &Params) {
+        let addr = self.log_addr(t, row, self.slots[slot as usize].column, p);
+        self.log_command(cmd, addr);
     }
 
     /// Issue a command not tied to a request (PREA, REF, housekeeping PRE).
@@ -2286,7 +2277,7 @@ impl MemorySystem {
             banks_per_rank: o.banks_per_rank(),
             sched: cfg.scheduler.into(),
             streaks: false,
-            bank_group_rules: TimingState::new(std, cfg.salp, cfg.ranks).has_bank_group_rules(),
+            bank_group_rules: false,
         };
         // The streak fast path assumes what these settings guarantee: a row stays open
         // after a column command and is closed only for a request (open policy, no
@@ -2299,9 +2290,13 @@ impl MemorySystem {
                 && !params.pd_precharge,
             ..params
         };
-        let channels = (0..cfg.channels)
+        let channels: Vec<Channel> = (0..cfg.channels)
             .map(|c| Channel::new(c, std, &params))
             .collect();
+        let params = Params {
+            bank_group_rules: channels[0].timing.has_bank_group_rules(),
+            ..params
+        };
         let last_decode = (u64::MAX, mapper.decode(u64::MAX));
         Ok(MemorySystem {
             mapper,
