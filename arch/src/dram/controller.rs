@@ -1140,12 +1140,19 @@ impl Channel {
         if t >= self.next_ref || t + 1 < c || self.bank_q[0].len(b) < 2 {
             return None;
         }
-        // The RD, as `issue_for` books it but for the candidates' refill.
+        // The RD, as `issue_for` books it but for the candidates' refill, and as
+        // `issue_at` books a RD without power-down (a call to it, generic, cost
+        // streaming 10%).
         self.now = t;
         if !hs.classified {
             self.access[b][Access::Hit as usize] += 1;
         }
-        self.issue_at(Command::RD, hs.t, hs.row, p);
+        self.timing.issue(Command::RD, hs.t, t);
+        self.banks
+            .apply(Command::RD, hs.t.rank, hs.t.bank, hs.t.sa, hs.row, t);
+        self.cmd_counts[Command::RD as usize] += 1;
+        self.issue_floor = t + 1;
+        self.next_try = t + 1;
         if self.log.is_some() {
             self.log_for(Command::RD, hs.t, hs.row, head, p);
         }
