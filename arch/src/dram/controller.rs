@@ -122,6 +122,19 @@ impl Params {
     fn sleeps(&self) -> bool {
         self.pd_after.is_some() || self.sr_after.is_some()
     }
+
+    /// Where a request to `addr` goes, as flat node indices of its channel.
+    #[inline(always)]
+    fn target(&self, addr: &DramAddr) -> Target {
+        Target {
+            rank: addr.rank,
+            bg: addr.rank * self.bank_groups + addr.bank_group,
+            bank: addr.rank * self.banks_per_rank
+                + addr.bank_group * self.banks_per_group
+                + addr.bank,
+            sa: addr.subarray,
+        }
+    }
 }
 
 #[inline]
@@ -911,7 +924,8 @@ impl Channel {
             self.wake(addr.rank, cycle.max(self.now), p);
         }
         let arrive = cycle.max(self.now);
-        let t = self.admit(&req, &addr, arrive, p);
+        let t = p.target(&addr);
+        self.admit(&req, &addr, t, arrive);
         let b = t.bank as usize;
         // The other queue: the new request can turn its RDA into RD (closed policy);
         // under the other policies a queue's candidates depend on that queue alone.
@@ -949,19 +963,13 @@ impl Channel {
         true
     }
 
-    /// Take `req` (at `addr`, arriving at `arrive`) into a free slot and its bank's queue
-    /// (the caller checked there is room); returns where it goes.
+    /// Take `req` (at `addr`, going to `t`, arriving at `arrive`) into a free slot and
+    /// its bank's queue (the caller checked there is room).
     #[inline(always)]
-    fn admit(&mut self, req: &Request, addr: &DramAddr, arrive: u64, p: &Params) -> Target {
+    fn admit(&mut self, req: &Request, addr: &DramAddr, t: Target, arrive: u64) {
         let k = kind_index(req.kind);
         self.rank_pending[addr.rank as usize] += 1;
         let s = self.free.pop().expect("has_room: a free slot");
-        let t = Target {
-            rank: addr.rank,
-            bg: addr.rank * p.bank_groups + addr.bank_group,
-            bank: addr.rank * p.banks_per_rank + addr.bank_group * p.banks_per_group + addr.bank,
-            sa: addr.subarray,
-        };
         self.slots[s as usize] = Slot {
             id: req.id,
             arrive,
@@ -981,7 +989,6 @@ impl Channel {
         }
         self.count[k] += 1;
         self.requests += 1;
-        t
     }
 
     /// After a request for bank `b` in queue `k` arrived at `arrive`: drop the plan, or
@@ -1111,7 +1118,8 @@ impl Channel {
         p: &Params,
         report: impl FnMut(&Completion),
     ) -> Option<u64> {
-        let bank = addr.rank * p.banks_per_rank + addr.bank_group * p.banks_per_group + addr.bank;
+        let target = p.target(addr);
+        let bank = target.bank;
         // Full (else it would be accepted at `c`), and joining a listed bank.
         if req.kind != ReqKind::Read
             || self.has_room(req.kind, p)
@@ -1164,7 +1172,7 @@ impl Channel {
         }
         // The request, accepted the cycle after, as `enqueue` books it.
         let at = t + 1;
-        self.admit(req, addr, at, p);
+        self.admit(req, addr, target, at);
         Some(at)
     }
 
@@ -1436,25 +1444,18 @@ impl Channel {
         Some(at)
     }
 
-    /// The sweep's comparison over queue `k`'s list, with the rank parts (no earlier than
-    /// `floor`) copied into a table first; invalidated caches are refilled before.
+    /// The sweep's comparison over queue `k`'s list with many ranks, their parts (no
+    /// earlier than `floor`) copied into a table first; invalidated caches are refilled
+    /// before. (One rank: `sweep` reads its lanes in place.)
     #[inline]
     fn sweep_table(&mut self, k: usize, floor: u64, any_owed: bool, p: &Params) -> u128 {
         // The rank parts, no earlier than `floor` (so a candidate's cycle is one max), of
         // the lanes candidates read.
-        if p.ranks == 1 {
-            // The rank's lanes are the whole rank part (no max with the channel).
-            let e = self.timing.single_rank_earliest();
+        for r in 0..p.ranks {
+            let e = self.timing.rank_earliest_all(r);
+            let r = r as usize * NCMD;
             for k in CAND_LANES {
-                self.rank_e[k] = e[k].max(floor);
-            }
-        } else {
-            for r in 0..p.ranks {
-                let e = self.timing.rank_earliest_all(r);
-                let r = r as usize * NCMD;
-                for k in CAND_LANES {
-                    self.rank_e[r + k] = e[k].max(floor);
-                }
+                self.rank_e[r + k] = e[k].max(floor);
             }
         }
         if !self.publ[k].stale.is_empty() {
