@@ -94,6 +94,8 @@ struct Params {
     cke: u64,
     /// Self-refresh after this many idle cycles (None = never) and its exit latency.
     sr_after: Option<u64>,
+    /// `pd_after` or `sr_after` is set (read on every command, so kept as one flag).
+    sleeps: bool,
     xs: u64,
     xsdll: u64,
     ckesr: u64,
@@ -111,6 +113,9 @@ struct Params {
     /// Does the standard have bank-group rules (`TimingState::has_bank_group_rules`)?
     /// Without, a sweep skips the bank-group part of a candidate's cycle (always 0).
     bank_group_rules: bool,
+    /// One rank of at most 16 bank groups: a sweep reads the rank's lanes in place and
+    /// a candidate's bank-group lanes by a `u8` index (`TimingState::bank_group_lanes_256`).
+    one_rank_sweep: bool,
     /// Run streaks of row hits on the fast path (`Channel::streak_step`): the
     /// configuration is one under which its decisions are provably the scheduler's.
     streaks: bool,
@@ -118,9 +123,9 @@ struct Params {
 
 impl Params {
     /// Does an idle rank ever leave standby (power-down or self-refresh)?
-    #[inline]
+    #[inline(always)]
     fn sleeps(&self) -> bool {
-        self.pd_after.is_some() || self.sr_after.is_some()
+        self.sleeps
     }
 
     /// Where a request to `addr` goes, as flat node indices of its channel.
@@ -1389,12 +1394,12 @@ impl Channel {
     #[inline(always)]
     fn sweep(&mut self, k: usize, floor: u64, p: &Params) -> Option<u64> {
         let any_owed = self.owed > 0;
-        if p.ranks > 1 {
+        if !p.one_rank_sweep {
             return self.sweep_long(k, floor, any_owed, p);
         }
         // One rank: its lanes are read where they are (a copy into a table just before
-        // the loads that read it back by index was slower), with `floor` per candidate;
-        // a rank owing a refresh takes no request command.
+        // the loads that read it back by index was slower); a rank owing a refresh takes
+        // no request command.
         if any_owed {
             return None;
         }
@@ -1403,23 +1408,40 @@ impl Channel {
         }
         self.check_bank_parts(k);
         let lanes = self.timing.single_rank_earliest();
-        let bg = self.timing.bank_group_lanes();
+        let bg = self.timing.bank_group_lanes_256();
+        let list = &self.publ[k].list;
+        // Without `floor` first: a candidate is seldom ready before it (one that was
+        // would mostly have issued), and when none is, `floor` changes no candidate's
+        // cycle. Else the sweep is redone with it (the candidates ready before it tie
+        // at it, the key decides).
         let best_v = if p.bank_group_rules {
             // (The rank part's lane is the bank group's: one field read.)
-            min_entry(&self.publ[k].list, |en| {
-                en.l.max(bg[en.bgl as usize])
+            // (`bgl` < 256 with at most 16 bank groups: `one_rank_sweep`.)
+            let e = |en: &Entry| {
+                en.l.max(bg[en.bgl as u8 as usize])
                     .max(lanes[en.bgl as usize & (LANES - 1)])
-                    .max(floor)
-            })
+            };
+            let v = min_entry(list, e);
+            if ((v >> 64) as u64) < floor {
+                min_entry(list, |en| e(en).max(floor))
+            } else {
+                debug_assert_eq!(v, min_entry(list, |en| e(en).max(floor)));
+                v
+            }
         } else {
-            min_entry(&self.publ[k].list, |en| {
-                en.l.max(lanes[en.re as usize]).max(floor)
-            })
+            let e = |en: &Entry| en.l.max(lanes[en.re as usize]);
+            let v = min_entry(list, e);
+            if ((v >> 64) as u64) < floor {
+                min_entry(list, |en| e(en).max(floor))
+            } else {
+                debug_assert_eq!(v, min_entry(list, |en| e(en).max(floor)));
+                v
+            }
         };
         self.make_plan(k, best_v)
     }
 
-    /// `sweep` over a long list, or with many ranks.
+    /// `sweep` with many ranks, or more than 16 bank groups.
     #[inline(never)]
     fn sweep_long(&mut self, k: usize, floor: u64, any_owed: bool, p: &Params) -> Option<u64> {
         let best_v = self.sweep_table(k, floor, any_owed, p);
@@ -2271,6 +2293,8 @@ impl MemorySystem {
             xp: t.XP as u64,
             cke: t.CKE as u64,
             sr_after: cfg.self_refresh_after_cycles,
+            sleeps: cfg.power_down_after_cycles.is_some()
+                || cfg.self_refresh_after_cycles.is_some(),
             xs: t.XS as u64,
             xsdll: t.XSDLL as u64,
             ckesr: t.CKESR as u64,
@@ -2286,6 +2310,7 @@ impl MemorySystem {
             sched: cfg.scheduler.into(),
             streaks: false,
             bank_group_rules: false,
+            one_rank_sweep: cfg.ranks == 1 && o.bank_groups <= 16,
         };
         // The streak fast path assumes what these settings guarantee: a row stays open
         // after a column command and is closed only for a request (open policy, no

@@ -636,7 +636,8 @@ impl TimingState {
             ch: [0; LANES],
             ch_sib: [Top2::EMPTY; LANES],
             rank: vec![[0; LANES]; ranks as usize],
-            bg: vec![[0; LANES]; nodes(Level::BankGroup)],
+            // (At least 16 nodes: `bank_group_lanes_256`.)
+            bg: vec![[0; LANES]; nodes(Level::BankGroup).max(16)],
             bank: vec![[0; LANES]; nb],
             bank_sib: vec![[Top2::EMPTY; LANES]; if subarray_level { nb } else { 0 }],
             sa: vec![
@@ -737,6 +738,15 @@ impl TimingState {
     #[inline(always)]
     pub fn bank_group_lanes(&self) -> &[u64] {
         self.bg.as_flattened()
+    }
+
+    /// `bank_group_lanes` as a table of 256 (the first 16 bank groups; `new` pads to at
+    /// least that), so that an index below 256 needs no bounds check.
+    #[inline(always)]
+    pub fn bank_group_lanes_256(&self) -> &[u64; 256] {
+        self.bg.as_flattened()[..256]
+            .try_into()
+            .expect("bank-group lanes padded to 256")
     }
 
     /// None of `cmds` to `rank` before cycle `c` (a self-refresh exit's tXSDLL).
