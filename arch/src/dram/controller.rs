@@ -150,39 +150,33 @@ fn kind_index(k: ReqKind) -> usize {
     }
 }
 
-/// What the scheduler picked: a request's command, and the subarray it goes to (a PRE
-/// closes the open one, which may not be the request's). The rest of the target is the
-/// request's own, read from its slot: a copy here, written by the sweep just before,
-/// was read back in wider pieces than written (a store-forwarding stall).
-#[derive(Clone, Copy, Debug)]
-struct Pick {
-    slot: u32,
-    sa: u32,
-    cmd: Command,
-}
-
-/// The FR-FCFS decision of the last sweep: `pick` (sweep key `key`) issues at
-/// cycle `at` unless the channel changes first (an arrival, a command, a refresh
-/// falling due). `at` = NEVER: no plan. Not an `Option`: the plan is rewritten and
-/// read on every command, and an `Option`'s niche byte made the compiler copy it in
-/// misaligned pieces that stalled store forwarding; a pick is read field by field.
+/// The FR-FCFS decision of the last sweep: the candidate of sweep key `key` in queue
+/// `kind` issues at cycle `at` unless the channel changes first (an arrival, a command,
+/// a refresh falling due). `at` = NEVER: no plan. The candidate is read from its place
+/// (the key's low bits) when the plan is carried out, not copied here by the sweep: its
+/// bank's cache is refilled only after a command (which drops the plan), by the next
+/// sweep, or by an arrival for another bank (`replan_after_enqueue`). Not an `Option`:
+/// the plan is rewritten and read on every command, and an `Option`'s niche byte made
+/// the compiler copy it in misaligned pieces that stalled store forwarding.
 #[derive(Clone, Copy, Debug)]
 struct Plan {
     at: u64,
     key: u64,
     kind: usize,
-    pick: Pick,
+}
+
+impl Plan {
+    /// The flat bank of the planned candidate.
+    #[inline(always)]
+    fn bank(&self) -> usize {
+        (self.key & PLACE_MASK) as usize >> 1
+    }
 }
 
 const NO_PLAN: Plan = Plan {
     at: NEVER,
     key: 0,
     kind: 0,
-    pick: Pick {
-        slot: 0,
-        sa: 0,
-        cmd: Command::ACT,
-    },
 };
 
 /// A bank's candidate command, cached until the bank's queue or rows change. Its
@@ -221,15 +215,6 @@ impl Cand {
             key: p.sched.key(&Candidate { hit, seq }),
             re: (t.rank as usize * NCMD + lane(cmd)) as u8,
             bgl: (t.bg as usize * LANES + lane(cmd)) as u16,
-        }
-    }
-
-    #[inline]
-    fn pick(&self) -> Pick {
-        Pick {
-            slot: self.slot,
-            sa: self.t.sa,
-            cmd: self.cmd,
         }
     }
 }
@@ -1019,10 +1004,7 @@ impl Channel {
             // Only this bank's candidates changed: merge them into the plan, or wake up
             // when one of them can issue.
             let pl = &self.plan;
-            if pl.at != NEVER
-                && pl.kind == k
-                && self.slots[pl.pick.slot as usize].t.bank != b as u32
-            {
+            if pl.at != NEVER && pl.kind == k && pl.bank() != b {
                 self.merge_bank(k, b, floor, p);
             } else {
                 self.plan.at = NEVER;
@@ -1046,19 +1028,12 @@ impl Channel {
         let bc = &self.cache[k][b];
         // As the sweep compares: (earliest cycle, key) packed, chosen without a branch.
         let mut best_v = ((self.plan.at as u128) << 64) | self.plan.key as u128;
-        let mut best = None;
         for (j, cd) in bc.c[..bc.n as usize].iter().enumerate() {
             let e = self.timing.earliest(cd.cmd, cd.t).max(floor);
-            let v = ((e as u128) << 64) | sweep_key(cd.key, 2 * b + j) as u128;
-            let better = v < best_v;
-            best_v = if better { v } else { best_v };
-            best = if better { Some(cd) } else { best };
+            best_v = best_v.min(((e as u128) << 64) | sweep_key(cd.key, 2 * b + j) as u128);
         }
-        if let Some(cd) = best {
-            self.plan.at = (best_v >> 64) as u64;
-            self.plan.key = best_v as u64;
-            self.plan.pick = cd.pick();
-        }
+        self.plan.at = (best_v >> 64) as u64;
+        self.plan.key = best_v as u64;
         self.next_try = self.next_try.min(self.plan.at);
     }
 
@@ -1455,13 +1430,10 @@ impl Channel {
         if at == NEVER {
             return None;
         }
-        let place = (best_v as u64 & PLACE_MASK) as usize;
-        let cd = &self.cache[k][place >> 1].c[place & 1];
         self.plan = Plan {
             at,
             key: best_v as u64,
             kind: k,
-            pick: cd.pick(),
         };
         Some(at)
     }
@@ -1576,9 +1548,10 @@ impl Channel {
                     self.sweep(k, now, p).unwrap_or(NEVER)
                 };
                 if due == now {
-                    let pk = &self.plan.pick;
-                    let t = self.slots[pk.slot as usize].t;
-                    (slot, cmd, target) = (pk.slot, pk.cmd, Target { sa: pk.sa, ..t });
+                    let place = (self.plan.key & PLACE_MASK) as usize;
+                    let cd = &self.cache[k][place >> 1].c[place & 1];
+                    debug_assert!(self.cache[k][place >> 1].valid);
+                    (slot, cmd, target) = (cd.slot, cd.cmd, cd.t);
                     self.plan.at = NEVER;
                 } else {
                     min_next = min_next.min(due);
@@ -1826,8 +1799,11 @@ impl Channel {
         // emptied queue's went above); in the other queue they are refilled by the next
         // sweep that needs them.
         let (k, b) = (kind_index(s.kind), b as usize);
+        // (An empty queue has no valid or listed cache: each bank's was invalidated when
+        // its last request left. Read traffic skips the write queue's cold caches.)
         let other = &self.cache[1 - k][b];
-        if other.valid || other.npub > 0 {
+        debug_assert!(self.count[1 - k] > 0 || !(other.valid || other.npub > 0));
+        if self.count[1 - k] > 0 && (other.valid || other.npub > 0) {
             // (Else nothing of it is listed, and it was put on the stale list when it
             // was invalidated if requests were queued or when one came: the other
             // queue's cache, mostly, on read traffic.)
@@ -2080,7 +2056,8 @@ impl Channel {
         }
         // No plan can hold a command for this rank: it has nothing queued.
         debug_assert!(
-            self.plan.at == NEVER || self.slots[self.plan.pick.slot as usize].t.rank != rank
+            self.plan.at == NEVER
+                || self.plan.bank() / self.banks_per_rank as usize != rank as usize
         );
         let in_sr = sr > 0;
         // Power-down ends at `at` (at least tCKE after it began), or ended at `pd_end`
