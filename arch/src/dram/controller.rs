@@ -419,6 +419,22 @@ fn min_entry(list: &[Entry], e: impl Fn(&Entry) -> u64) -> u128 {
     b0.min(b1)
 }
 
+/// `min_entry` with each cycle no earlier than `floor`, computed without `floor` first:
+/// a candidate is seldom ready before it (one that was would mostly have issued), and
+/// when the minimum is not below it, `floor` changes no candidate's cycle. Else the
+/// minimum is taken again with it (the candidates ready before it tie at it, the key
+/// decides).
+#[inline(always)]
+fn min_entry_floor(list: &[Entry], floor: u64, e: impl Fn(&Entry) -> u64 + Copy) -> u128 {
+    let v = min_entry(list, e);
+    if ((v >> 64) as u64) < floor {
+        min_entry(list, |en| e(en).max(floor))
+    } else {
+        debug_assert_eq!(v, min_entry(list, |en| e(en).max(floor)));
+        v
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Channel {
     /// Per kind, per flat bank: FR-FCFS candidates (oldest hit, oldest request).
@@ -1385,33 +1401,15 @@ impl Channel {
         let lanes = self.timing.single_rank_earliest();
         let bg = self.timing.bank_group_lanes_256();
         let list = &self.publ[k].list;
-        // Without `floor` first: a candidate is seldom ready before it (one that was
-        // would mostly have issued), and when none is, `floor` changes no candidate's
-        // cycle. Else the sweep is redone with it (the candidates ready before it tie
-        // at it, the key decides).
         let best_v = if p.bank_group_rules {
             // (The rank part's lane is the bank group's: one field read.)
             // (`bgl` < 256 with at most 16 bank groups: `one_rank_sweep`.)
-            let e = |en: &Entry| {
+            min_entry_floor(list, floor, |en| {
                 en.l.max(bg[en.bgl as u8 as usize])
                     .max(lanes[en.bgl as usize & (LANES - 1)])
-            };
-            let v = min_entry(list, e);
-            if ((v >> 64) as u64) < floor {
-                min_entry(list, |en| e(en).max(floor))
-            } else {
-                debug_assert_eq!(v, min_entry(list, |en| e(en).max(floor)));
-                v
-            }
+            })
         } else {
-            let e = |en: &Entry| en.l.max(lanes[en.re as usize]);
-            let v = min_entry(list, e);
-            if ((v >> 64) as u64) < floor {
-                min_entry(list, |en| e(en).max(floor))
-            } else {
-                debug_assert_eq!(v, min_entry(list, |en| e(en).max(floor)));
-                v
-            }
+            min_entry_floor(list, floor, |en| en.l.max(lanes[en.re as usize]))
         };
         self.make_plan(k, best_v)
     }
