@@ -177,6 +177,7 @@ impl Banks {
     }
 
     /// Apply an issued command. Returns the number of rows it closed.
+    #[inline(always)]
     pub fn apply(
         &mut self,
         cmd: Command,
@@ -229,6 +230,7 @@ impl Banks {
         }
     }
 
+    #[inline(always)]
     fn close(&mut self, rank: u32, bank: u32, sa: u32) -> bool {
         let b = bank as usize;
         let i = (bank * self.subarrays + sa) as usize;

@@ -1887,6 +1887,7 @@ impl Channel {
     }
 
     /// Issue `cmd` now to target `t` (`row`: the row an ACT opens or a PRE closes).
+    #[inline(always)]
     fn issue_at(&mut self, cmd: Command, t: Target, row: u32, p: &Params) {
         let now = self.now;
         self.plan.at = NEVER;

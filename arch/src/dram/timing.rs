@@ -765,6 +765,7 @@ impl TimingState {
     }
 
     /// Record `cmd` issued to `t` at cycle `c`.
+    #[inline(always)]
     pub fn issue(&mut self, cmd: Command, t: Target, c: u64) {
         let k = cmd as usize;
         let p = &mut self.plan[k];
