@@ -428,6 +428,7 @@ fn min_entry(list: &[Entry], e: impl Fn(&Entry) -> u64) -> u128 {
 fn min_entry_floor(list: &[Entry], floor: u64, e: impl Fn(&Entry) -> u64 + Copy) -> u128 {
     let v = min_entry(list, e);
     if ((v >> 64) as u64) < floor {
+        std::hint::cold_path();
         min_entry(list, |en| e(en).max(floor))
     } else {
         debug_assert_eq!(v, min_entry(list, |en| e(en).max(floor)));
@@ -927,6 +928,7 @@ impl Channel {
         }
         let k = kind_index(req.kind);
         if p.sleeps() {
+            std::hint::cold_path();
             self.wake(addr.rank, cycle.max(self.now), p);
         }
         let arrive = cycle.max(self.now);
@@ -1789,6 +1791,7 @@ impl Channel {
             && self.banks.closing(b).is_some()
             && !self.closing_banks.contains(&b)
         {
+            std::hint::cold_path();
             // At most one entry per bank: the list stays within its capacity.
             self.closing_banks.push(b);
         }
@@ -1856,6 +1859,7 @@ impl Channel {
 
     /// The command log's entry for `cmd` issued for the request in `slot` (`row`: the
     /// row it opens, closes or reads).
+    #[cold]
     fn log_for(&mut self, cmd: Command, t: Target, row: u32, slot: u32, p: &Params) {
         let addr = self.log_addr(t, row, self.slots[slot as usize].column, p);
         self.log_command(cmd, addr);
@@ -1900,6 +1904,7 @@ impl Channel {
         };
         self.timing.issue(cmd, t, now);
         if p.sleeps() {
+            std::hint::cold_path();
             // The rank may power down once this command's work is done (JEDEC tRDPDEN =
             // RL + BL/2 + 1, tWRPDEN = WL + BL/2 + tWR + 1; PDE may follow PRE / ACT at
             // once), and self-refresh also needs its banks' precharge done.
@@ -1934,6 +1939,7 @@ impl Channel {
         if matches!(cmd, Command::RD | Command::WR) {
             // (A column command without auto-precharge opens or closes no row.)
         } else if cmd == Command::REF {
+            std::hint::cold_path();
             // DRAMPower books refresh as (IDD5 - IDD3N) x tRFC: the rank counts as active
             // (IDD3N background) for tRFC, then precharged again.
             self.precharged_rank_cycles += now.saturating_sub(self.rank_since[r]);
@@ -1969,6 +1975,7 @@ impl Channel {
     }
 
     /// Append the command issued now to the command log (the log is on).
+    #[cold]
     #[cold]
     fn log_command(&mut self, cmd: Command, addr: DramAddr) {
         let cycle = self.now;

@@ -796,6 +796,7 @@ impl TimingState {
 
     /// The sibling rules of `issue`, out of line: the common case (one rank, no SALP)
     /// has none, and the hot part keeps its registers.
+    #[cold]
     #[inline(never)]
     fn issue_siblings(&mut self, k: usize, t: Target, c: u64) {
         let p = &self.plan[k];
@@ -808,6 +809,7 @@ impl TimingState {
     }
 
     /// The window rules of `issue`, out of line like the siblings.
+    #[cold]
     #[inline(never)]
     fn issue_windows(&mut self, k: usize, t: Target, c: u64) {
         for w in &mut self.windows[k] {
