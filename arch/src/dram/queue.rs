@@ -54,7 +54,7 @@ impl BankQueues {
 
     /// Append `slot` to bank `b`'s queue (the caller bounds a queue's length by the
     /// depth given to `new`).
-    #[inline]
+    #[inline(always)]
     pub fn push_back(&mut self, b: usize, slot: u32) {
         debug_assert!(self.len[b] <= self.mask, "bank queue over its depth");
         let i = self.at(b, self.len[b]);
