@@ -1976,7 +1976,6 @@ impl Channel {
 
     /// Append the command issued now to the command log (the log is on).
     #[cold]
-    #[cold]
     fn log_command(&mut self, cmd: Command, addr: DramAddr) {
         let cycle = self.now;
         if let Some(log) = self.log.as_mut() {
