@@ -176,7 +176,8 @@ impl Banks {
         self.open_banks[rank as usize] > 0
     }
 
-    /// Apply an issued command. Returns the number of rows it closed.
+    /// Apply an issued command. Returns the number of rows it closed. (Inlined into the
+    /// controller's issue with `close`.)
     #[inline(always)]
     pub fn apply(
         &mut self,

@@ -764,7 +764,8 @@ impl TimingState {
         }
     }
 
-    /// Record `cmd` issued to `t` at cycle `c`.
+    /// Record `cmd` issued to `t` at cycle `c`. (Inlined into the controller's issue:
+    /// see `Channel::issue_at`.)
     #[inline(always)]
     pub fn issue(&mut self, cmd: Command, t: Target, c: u64) {
         let k = cmd as usize;
