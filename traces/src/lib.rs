@@ -89,6 +89,7 @@
 //! HDF5 opens its file without `O_CLOEXEC`: a child process started while a trace is
 //! open inherits the descriptor and with it the file lock, until the child exits.
 
+pub mod atomic;
 mod h5;
 mod records;
 mod text;
@@ -96,6 +97,7 @@ mod text;
 #[cfg(test)]
 mod tests;
 
+pub use atomic::{write_atomic, write_atomic_with, PendingFile};
 pub use records::{CommandRecord, Record, SampleRecord, TimestepRecord};
 pub use text::csv_sibling;
 

@@ -28,14 +28,7 @@ pub fn csv_sibling(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Writes `text` to `path` through a temporary file and a rename, so a kill leaves
-/// either the old or the new content, never half of it.
-fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    fs::write(&tmp, text)?;
-    fs::rename(&tmp, path)
-}
+use crate::atomic::write_atomic;
 
 /// One CSV table: its file, bytes written, and bytes that belong to completed samples.
 struct CsvTable {
