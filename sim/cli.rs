@@ -131,6 +131,10 @@ pub struct RunArgs {
     /// Learn on chip (STDP over the training split, hardware in the loop) before inference.
     #[arg(long)]
     pub learn: bool,
+    /// Start over: delete the trace at --out (and its checkpoint) instead of resuming
+    /// it, or of reporting it when it is already complete.
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl RunArgs {
@@ -149,6 +153,13 @@ pub struct TrainArgs {
     /// Write the training report as JSON here.
     #[arg(long, value_name = "report.json")]
     pub json: Option<PathBuf>,
+    /// Samples between training checkpoints (`<out>.ckpt`); a checkpoint is also written
+    /// at the end of every epoch. 0 = only at epoch ends.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub checkpoint_every: u64,
+    /// Start over: ignore (and delete) a checkpoint of an interrupted training.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]

@@ -17,7 +17,7 @@ use std::collections::BinaryHeap;
 pub type TimePs = u64;
 
 /// A clock domain: converts between its cycles and global picoseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClockDomain {
     pub period_ps: u64,
 }

@@ -195,10 +195,9 @@ fn killed_run_resumes_without_redoing() {
     let (code, o, e) = spikemem(&args, d);
     assert_eq!(code, 0, "{o}{e}");
     let s = json(&d.join("s.json"));
-    let resumed = s["resumed_from_sample"].as_u64().unwrap() as usize;
     assert!(
-        resumed >= 32 && resumed <= kept,
-        "resumed at {resumed}, kept {kept}"
+        e.contains(&format!("{kept} of 200 samples already in the trace")),
+        "{e}"
     );
     assert_eq!(
         s["samples"].as_u64().unwrap(),
@@ -219,9 +218,9 @@ fn killed_run_resumes_without_redoing() {
     // Rerunning a finished run redoes nothing and reports the same result.
     let (code, o, e) = spikemem(&args, d);
     assert_eq!(code, 0, "{o}{e}");
+    assert!(o.contains("is complete"), "{o}");
     let again = json(&d.join("s.json"));
-    assert_eq!(again["resumed_from_sample"], 200);
-    assert_eq!(again["samples"], 200);
+    assert_eq!(again, s, "the stored summary, unchanged");
     assert_eq!(again["accuracy"], s["accuracy"]);
     assert_eq!(again["energy_pj"], s["energy_pj"]);
 }
@@ -254,9 +253,9 @@ fn csv_and_jsonl_traces_resume_too() {
         let first = json(&d.join("s.json"));
         let (code, o, e) = spikemem(&args, d);
         assert_eq!(code, 0, "{o}{e}");
+        assert!(o.contains("is complete"), "{fmt}: {o}");
         let second = json(&d.join("s.json"));
-        assert_eq!(second["resumed_from_sample"], 6, "{fmt}");
-        assert_eq!(second["energy_pj"], first["energy_pj"], "{fmt}");
+        assert_eq!(second, first, "{fmt}: the stored summary");
     }
     let csv = std::fs::read_to_string(d.join("r_samples.csv")).unwrap();
     assert_eq!(csv.lines().count(), 7, "header + 6 samples");

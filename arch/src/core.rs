@@ -162,7 +162,7 @@ pub struct TimestepTiming {
 }
 
 /// A core: timing per timestep, counters, energy.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Core {
     cfg: CoreConfig,
     spikes: u64,

@@ -9,4 +9,5 @@ pub mod dram;
 pub mod encoding;
 pub mod energy;
 pub mod rng;
+pub mod snapshot;
 pub mod sram;

@@ -32,7 +32,7 @@ pub fn unit_f64(x: u64) -> f64 {
 }
 
 /// xoshiro256++: fast, small-state, good-quality generator.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Rng {
     s: [u64; 4],
 }

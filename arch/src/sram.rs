@@ -215,7 +215,7 @@ impl SramConfig {
 }
 
 /// One SRAM macro: energy per access, leakage, latency, access counters.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Sram {
     cfg: SramConfig,
     read_pj: f64,

@@ -2,12 +2,13 @@
 
 use super::config::Switches;
 use super::dataset::{load_pair, ImageSet};
-use super::engine::{Network, OpCounts, ProjectionInfo};
+use super::engine::{NetState, Network, OpCounts, ProjectionInfo};
 use super::train::{self, EvalResult, TrainResult};
 use super::{model_io, network};
 use crate::cli::{EvalArgs, TrainArgs};
 use crate::config::{self, Loaded};
 use crate::error::input_error;
+use crate::snapshot_file;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::path::Path;
@@ -79,8 +80,9 @@ fn summary(e: &EvalResult) {
 
 fn write_json(path: Option<&Path>, r: &Report) -> Result<()> {
     if let Some(p) = path {
-        let text = serde_json::to_string_pretty(r)?;
-        std::fs::write(p, text).with_context(|| format!("{}: cannot write report", p.display()))?;
+        let text = serde_json::to_string_pretty(r)? + "\n";
+        spikemem_traces::write_atomic(p, text)
+            .with_context(|| format!("{}: cannot write report", p.display()))?;
     }
     Ok(())
 }
@@ -131,6 +133,39 @@ fn report(
     }
 }
 
+/// A training checkpoint (`<model>.ckpt`): where the training stands and the network's
+/// dynamic state; see [`train::train_with`] and `engine::snapshot`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TrainCheckpoint {
+    binary: String,
+    config_toml: String,
+    progress: train::TrainProgress,
+    net: NetState,
+}
+
+const TRAIN_MAGIC: &[u8; 8] = b"SPKMTRN1";
+
+fn train_checkpoint_path(out: &Path) -> std::path::PathBuf {
+    let mut s = out.as_os_str().to_owned();
+    s.push(".ckpt");
+    s.into()
+}
+
+/// The checkpoint of an interrupted training of this config, if one is usable.
+fn load_train_checkpoint(path: &Path, config_toml: &str) -> Option<TrainCheckpoint> {
+    let usable = snapshot_file::load::<TrainCheckpoint>(path, TRAIN_MAGIC).and_then(|c| match c {
+        Some(c) if c.binary != snapshot_file::binary_identity() => {
+            Err("written by another spikemem build".to_string())
+        }
+        Some(c) if c.config_toml != config_toml => Err("written for another config".into()),
+        c => Ok(c),
+    });
+    usable.unwrap_or_else(|why| {
+        tracing::warn!(checkpoint = %path.display(), "ignoring training checkpoint: {why}; training from the start");
+        None
+    })
+}
+
 pub fn cmd_train(a: &TrainArgs) -> Result<()> {
     crate::error::check_output_path(&a.out, "--out")?;
     if let Some(j) = &a.json {
@@ -141,6 +176,24 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
     let tr = tr.expect("training set loaded");
     let cfg = &l.config.snn;
     let mut net = Network::new(cfg, network::build(cfg, tr.rows, tr.cols))?;
+    let ckpt_path = train_checkpoint_path(&a.out);
+    if a.force {
+        let _ = std::fs::remove_file(&ckpt_path);
+    }
+    let resume = match load_train_checkpoint(&ckpt_path, &l.text) {
+        Some(c) => {
+            net.restore_state(c.net)
+                .with_context(|| format!("{}: cannot resume from it", ckpt_path.display()))?;
+            eprintln!(
+                "resuming the training from {} (epoch {}, sample {}; --force starts over)",
+                ckpt_path.display(),
+                c.progress.epoch + 1,
+                c.progress.next_sample
+            );
+            Some(c.progress)
+        }
+        None => None,
+    };
     eprintln!(
         "training N={} on {} samples x {} epochs ({:?}, switches {:?})",
         cfg.n_excitatory,
@@ -149,27 +202,55 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
         cfg.model,
         cfg.switches()
     );
-    let r = train::train(&mut net, &tr, true, &mut |w| {
-        eprintln!(
-            "epoch {} after {} samples: training accuracy {:.2}%",
-            w.epoch,
-            w.samples_seen,
-            100.0 * w.accuracy
+    let mut save = |p: &train::TrainProgress, net: &Network| {
+        snapshot_file::save(
+            &ckpt_path,
+            TRAIN_MAGIC,
+            &TrainCheckpoint {
+                binary: snapshot_file::binary_identity(),
+                config_toml: l.text.clone(),
+                progress: p.clone(),
+                net: net.state(),
+            },
         )
-    });
+    };
+    let ckpt = train::Checkpointing {
+        every_samples: a.checkpoint_every,
+        resume,
+        save: &mut save,
+    };
+    let r = train::train_with(
+        &mut net,
+        &tr,
+        true,
+        &mut |w| {
+            eprintln!(
+                "epoch {} after {} samples: training accuracy {:.2}%",
+                w.epoch,
+                w.samples_seen,
+                100.0 * w.accuracy
+            )
+        },
+        Some(ckpt),
+    )?;
+    model_io::save(&net, &a.out)?;
+    let _ = std::fs::remove_file(&ckpt_path);
+    let e = eval_progress(&net, &te);
+    let (ops, wall, ips) = (r.ops, r.wall_seconds, r.images_per_second);
+    let (train_wall, train_ips, label_acc) =
+        (r.wall_seconds, r.images_per_second, r.label_pass_accuracy);
+    let rep = report("train", &l, &net, Some(r), e.clone(), ops, wall, ips);
+    // Files first, then the report on stdout.
+    write_json(a.json.as_deref(), &rep)?;
     println!(
         "trained in {:.1} s ({:.1} images/s); labeling-pass accuracy {:.2}%",
-        r.wall_seconds,
-        r.images_per_second,
-        100.0 * r.label_pass_accuracy
+        train_wall,
+        train_ips,
+        100.0 * label_acc
     );
-    model_io::save(&net, &a.out)?;
     println!("model: {}", a.out.display());
-    let e = eval_progress(&net, &te);
     summary(&e);
-    let (ops, wall, ips) = (r.ops, r.wall_seconds, r.images_per_second);
-    let rep = report("train", &l, &net, Some(r), e, ops, wall, ips);
-    write_json(a.json.as_deref(), &rep)
+    Ok(())
 }
 
 pub fn cmd_eval(a: &EvalArgs) -> Result<()> {
@@ -186,9 +267,10 @@ pub fn cmd_eval(a: &EvalArgs) -> Result<()> {
         )));
     }
     let e = eval_progress(&net, &te);
-    summary(&e);
     let (ops, wall) = (e.ops, e.wall_seconds);
     let ips = e.scores.samples as f64 / wall.max(1e-9);
-    let rep = report("eval", &l, &net, None, e, ops, wall, ips);
-    write_json(a.json.as_deref(), &rep)
+    let rep = report("eval", &l, &net, None, e.clone(), ops, wall, ips);
+    write_json(a.json.as_deref(), &rep)?;
+    summary(&e);
+    Ok(())
 }

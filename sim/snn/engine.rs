@@ -30,6 +30,9 @@ use serde::{Deserialize, Serialize};
 use spikemem_arch::rng::Rng;
 use std::sync::Arc;
 
+mod snapshot;
+pub use snapshot::NetState;
+
 /// Operation counts (what the hardware has to do).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpCounts {
@@ -149,7 +152,7 @@ struct PopState {
 /// Per-synapse weights are behind an `Arc`: the clones that evaluation threads make of a
 /// frozen network share one matrix (one copy in the caches instead of one per thread);
 /// a write goes through `Arc::make_mut`, which copies only if the matrix is shared.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 enum Weights {
     Dense(Arc<Vec<f32>>),
     Shared(f32),
@@ -191,7 +194,7 @@ struct ProjState {
     synapses: u64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct StdpState {
     proj: usize,
     pre_tab: TraceTable,

@@ -3,7 +3,7 @@
 //! the decay up in a table instead of decaying hundreds of traces every step.
 
 /// exp(-k dt / tau) for k = 0.. until it falls below 1e-7 (then 0).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TraceTable {
     table: Vec<f32>,
 }

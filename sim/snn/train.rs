@@ -7,7 +7,7 @@
 use super::dataset::ImageSet;
 use super::engine::{Network, NoObserver, OpCounts, SampleRecord, StepObserver};
 use indicatif::ProgressBar;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 /// Sample keys: independent random streams for training, labeling and evaluation.
@@ -354,7 +354,7 @@ pub fn evaluate_observed(
 
 /// Training accuracy over one window of samples, predicted with the labels assigned
 /// from the previous window (as in the reference code).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WindowAccuracy {
     pub epoch: u32,
     pub samples_seen: usize,
@@ -374,6 +374,34 @@ pub struct TrainResult {
     pub repeats: u64,
 }
 
+/// Where a training stands between two samples: with the network's state
+/// ([`Network::state`]) all a checkpoint needs to continue bit for bit.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainProgress {
+    /// The epoch and sample to run next (`epoch == epochs`: training done, labels next).
+    pub epoch: u32,
+    pub next_sample: usize,
+    /// The current accuracy window: samples in it, their counts and labels.
+    fill: usize,
+    window: Vec<u32>,
+    window_labels: Vec<u8>,
+    prev_labels: Option<Vec<i16>>,
+    windows: Vec<WindowAccuracy>,
+    repeats: u64,
+    pub seen: usize,
+    start_ops: OpCounts,
+    /// Wall time of the processes before this one (the rates count it).
+    wall_before_s: f64,
+}
+
+/// Checkpoints of a training: `save` is called every `every_samples` samples (0: never
+/// between epochs) and at the end of every epoch; `resume` continues from one.
+pub struct Checkpointing<'a> {
+    pub every_samples: u64,
+    pub resume: Option<TrainProgress>,
+    pub save: &'a mut dyn FnMut(&TrainProgress, &Network) -> anyhow::Result<()>,
+}
+
 /// Train with STDP for the configured epochs, then assign neuron labels from a frozen
 /// pass over `label_samples` training samples. `on_window` sees each training-accuracy
 /// window as soon as it is complete.
@@ -383,54 +411,105 @@ pub fn train(
     show_progress: bool,
     on_window: &mut dyn FnMut(&WindowAccuracy),
 ) -> TrainResult {
+    train_with(net, set, show_progress, on_window, None)
+        .expect("training without checkpoints has nothing that can fail")
+}
+
+/// [`train`] with checkpoints. A resumed training gives the same network, labels and
+/// result (wall times aside) as one never interrupted, because every random stream is
+/// keyed by (epoch, sample) and the rest of the state is in the checkpoint.
+pub fn train_with(
+    net: &mut Network,
+    set: &ImageSet,
+    show_progress: bool,
+    on_window: &mut dyn FnMut(&WindowAccuracy),
+    mut ckpt: Option<Checkpointing>,
+) -> anyhow::Result<TrainResult> {
     let cfg = net.config().clone();
     let n = net.n_excitatory();
     let t0 = Instant::now();
-    let start_ops = net.ops;
     let w = cfg.report_every.min(set.len().max(1));
-    let mut window = vec![0u32; w * n];
-    let mut window_labels = vec![0u8; w];
-    let mut prev_labels: Option<Vec<i16>> = None;
-    let mut windows = Vec::new();
-    let mut repeats = 0u64;
+    let mut p = ckpt
+        .as_mut()
+        .and_then(|c| c.resume.take())
+        .unwrap_or_else(|| TrainProgress {
+            epoch: 0,
+            next_sample: 0,
+            fill: 0,
+            window: vec![0u32; w * n],
+            window_labels: vec![0u8; w],
+            prev_labels: None,
+            windows: Vec::new(),
+            repeats: 0,
+            seen: 0,
+            start_ops: net.ops,
+            wall_before_s: 0.0,
+        });
+    anyhow::ensure!(
+        p.window.len() == w * n && p.window_labels.len() == w,
+        "training checkpoint: its accuracy window does not fit this config"
+    );
     let total = set.len() as u64 * cfg.epochs as u64;
     let pb = crate::progress::bar(total, "train");
     if !show_progress {
         pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let mut seen = 0usize;
-    for epoch in 0..cfg.epochs {
-        let mut fill = 0;
-        for s in 0..set.len() {
+    pb.set_position(p.seen as u64);
+    while p.epoch < cfg.epochs {
+        let epoch = p.epoch;
+        for s in p.next_sample..set.len() {
             let key = KEY_TRAIN + ((epoch as u64) << 32) + s as u64;
             let (c, r) = net.run_sample(set.image(s), s, key, true, &mut NoObserver);
-            repeats += r as u64;
-            window[fill * n..(fill + 1) * n].copy_from_slice(c);
-            window_labels[fill] = set.labels[s];
-            fill += 1;
-            seen += 1;
+            p.repeats += r as u64;
+            let f = p.fill;
+            p.window[f * n..(f + 1) * n].copy_from_slice(c);
+            p.window_labels[f] = set.labels[s];
+            p.fill += 1;
+            p.seen += 1;
             pb.inc(1);
-            if fill == w {
-                if let Some(pl) = &prev_labels {
-                    let sc = score(&window, &window_labels, pl);
+            if p.fill == w {
+                if let Some(pl) = &p.prev_labels {
+                    let sc = score(&p.window, &p.window_labels, pl);
                     pb.set_message(format!("acc {:.1}%", 100.0 * sc.accuracy));
-                    tracing::info!(epoch, seen, accuracy = sc.accuracy, "training window");
+                    tracing::info!(
+                        epoch,
+                        seen = p.seen,
+                        accuracy = sc.accuracy,
+                        "training window"
+                    );
                     let wa = WindowAccuracy {
                         epoch: epoch + 1,
-                        samples_seen: seen,
+                        samples_seen: p.seen,
                         accuracy: sc.accuracy,
                     };
                     on_window(&wa);
-                    windows.push(wa);
+                    p.windows.push(wa);
                 }
-                prev_labels = Some(assign_labels(&window, &window_labels, n));
-                fill = 0;
+                p.prev_labels = Some(assign_labels(&p.window, &p.window_labels, n));
+                p.fill = 0;
             }
+            p.next_sample = s + 1;
+            if p.next_sample == set.len() {
+                // The epoch's end: the window starts afresh in the next one.
+                (p.epoch, p.next_sample, p.fill) = (epoch + 1, 0, 0);
+            }
+            if let Some(c) = &mut ckpt {
+                let due = c.every_samples > 0 && p.seen as u64 % c.every_samples == 0;
+                if due || p.next_sample == 0 {
+                    let mut snap = p.clone();
+                    snap.wall_before_s += t0.elapsed().as_secs_f64();
+                    (c.save)(&snap, net)?;
+                }
+            }
+            crate::failpoint::hit("train-sample", p.seen as u64);
+        }
+        if set.is_empty() {
+            p.epoch += 1;
         }
     }
     pb.finish_and_clear();
-    let ops = net.ops.since(&start_ops);
-    let wall = t0.elapsed().as_secs_f64();
+    let ops = net.ops.since(&p.start_ops);
+    let wall = p.wall_before_s + t0.elapsed().as_secs_f64();
     // Quantize (post-training) before labeling, so labels match the deployed weights.
     net.quantize_weights();
     let lab = set.clone().truncated(cfg.label_samples);
@@ -442,16 +521,16 @@ pub fn train(
     pb.finish_and_clear();
     net.labels = assign_labels(&resp, &lab.labels, n);
     let label_pass_accuracy = score(&resp, &lab.labels, &net.labels).accuracy;
-    TrainResult {
+    Ok(TrainResult {
         samples: set.len(),
         epochs: cfg.epochs,
-        windows,
+        windows: p.windows,
         label_pass_accuracy,
         ops,
         wall_seconds: wall,
         images_per_second: total as f64 / wall.max(1e-9),
-        repeats,
-    }
+        repeats: p.repeats,
+    })
 }
 
 #[cfg(test)]

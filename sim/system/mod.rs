@@ -13,6 +13,8 @@
 //!    the synapse lanes process the weights as they arrive, then the neuron units
 //!    update every neuron; the timestep ends when that work is done.
 
+mod checkpoint;
+mod fault_inject;
 pub mod placement;
 pub mod run;
 pub mod timing;

@@ -1,5 +1,6 @@
 //! `spikemem run`: the SNN on the modelled accelerator, cycle by cycle, with traces.
 
+use super::fault_inject::{apply_dram_faults, stored_codes};
 use super::placement::{LayoutReport, Placement};
 use super::timing::{serve_from_dram, Burst, DramModel};
 use super::WeightHome;
@@ -9,7 +10,7 @@ use crate::dramrun::{resolve_dram, stats_json, write_json, ResolvedDram};
 use crate::error::input_error;
 use crate::kernel::{ClockDomain, Model};
 use crate::snn::engine::{Network, SampleRecord as SnnSample, StepObserver, StepSpikes};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::{json, Value};
 use spikemem_arch::core::{Core, TimestepWork};
 use spikemem_arch::dram::controller::MemorySystem;
@@ -132,10 +133,31 @@ pub struct Accelerator {
     trace_error: Option<String>,
     samples: Vec<traces::SampleRecord>,
     current_sample: u64,
+    /// Samples before this one are in the trace already (a resume re-simulates them
+    /// from a checkpoint without writing them again).
+    trace_from_sample: u64,
+}
+
+/// The part of the accelerator that changes as it runs: what a checkpoint holds. The
+/// rest (encoding, placement, burst lists, energy model) is rebuilt from the config.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct AccelState {
+    core: Core,
+    sram_weights: Option<Sram>,
+    sram_buffer: Sram,
+    sram_neurons: Sram,
+    sram_delays: Option<Sram>,
+    dram: DramModel,
+    now_ps: u64,
+    decoder_pj: f64,
+    words_requested: u64,
+    bursts_requested: u64,
+    sample_start: SampleMark,
+    step_energy_pj: f64,
 }
 
 /// Cumulative figures at a sample's start (per-sample values are differences).
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 struct SampleMark {
     time_ps: u64,
     energy: [f64; 3],
@@ -145,6 +167,45 @@ struct SampleMark {
 }
 
 impl Accelerator {
+    /// A copy of the simulated state (at a sample boundary: no request in flight).
+    pub fn state(&self) -> AccelState {
+        AccelState {
+            core: self.core.clone(),
+            sram_weights: self.sram_weights.clone(),
+            sram_buffer: self.sram_buffer.clone(),
+            sram_neurons: self.sram_neurons.clone(),
+            sram_delays: self.sram_delays.clone(),
+            dram: self.dram.clone(),
+            now_ps: self.now_ps,
+            decoder_pj: self.decoder_pj,
+            words_requested: self.words_requested,
+            bursts_requested: self.bursts_requested,
+            sample_start: self.sample_start,
+            step_energy_pj: self.step_energy_pj,
+        }
+    }
+
+    /// Continue from a state saved by [`state`](Self::state) of an accelerator built
+    /// from the same config.
+    pub fn restore(&mut self, s: AccelState) {
+        self.core = s.core;
+        self.sram_weights = s.sram_weights;
+        self.sram_buffer = s.sram_buffer;
+        self.sram_neurons = s.sram_neurons;
+        self.sram_delays = s.sram_delays;
+        self.dram = s.dram;
+        self.now_ps = s.now_ps;
+        self.decoder_pj = s.decoder_pj;
+        self.words_requested = s.words_requested;
+        self.bursts_requested = s.bursts_requested;
+        self.sample_start = s.sample_start;
+        self.step_energy_pj = s.step_energy_pj;
+    }
+
+    fn tracing_this_sample(&self) -> bool {
+        self.current_sample >= self.trace_from_sample
+    }
+
     /// Energy so far by component: [core (compute + decoder), SRAM (all), DRAM].
     fn energy_now(&self) -> [f64; 3] {
         let t = self.now_ps;
@@ -288,7 +349,7 @@ impl StepObserver for Accelerator {
             let total: f64 = self.energy_now().iter().sum();
             let energy_pj = total - self.step_energy_pj;
             self.step_energy_pj = total;
-            if let Some(w) = &self.trace {
+            if let (Some(w), true) = (&self.trace, self.tracing_this_sample()) {
                 let r = traces::TimestepRecord {
                     sample: self.current_sample,
                     step,
@@ -330,7 +391,7 @@ impl StepObserver for Accelerator {
             energy_dram_pj: e[2],
             energy_total_pj: e[0] + e[1] + e[2],
         };
-        if let Some(w) = &self.trace {
+        if let (Some(w), true) = (&self.trace, self.tracing_this_sample()) {
             if let Err(err) = w.sample(r) {
                 self.trace_error.get_or_insert(err.to_string());
             }
@@ -339,104 +400,6 @@ impl StepObserver for Accelerator {
         self.sample_start = m;
         self.current_sample = rec.index as u64 + 1;
     }
-}
-
-/// Weight codes of the input projection as the hardware stores them: b-bit codes
-/// (0 = no synapse), or the f32 bit patterns when weights are float (32 bits).
-fn stored_codes(net: &Network) -> Result<(Vec<u32>, u32)> {
-    let p = net
-        .input_projection()
-        .context("the network has no input projection")?;
-    Ok(match net.codes(p) {
-        Some((codes, bits)) => (codes, bits),
-        None => (net.weights(p).iter().map(|w| w.to_bits()).collect(), 32),
-    })
-}
-
-/// Flip the weak-cell bits of the stored synapse fields where they sit in DRAM, and hand
-/// the values read back to the network. Weak cells are stable per location, so applying
-/// them once to the stationary weights equals applying them on every read.
-///
-/// The synapse fields (weight, then delay with per-synapse delays) are packed
-/// little-endian from the start of the placed region: every field for the crossbar (field
-/// k at bit k x b), only the present synapses' fields for the sparse encodings. Pointers,
-/// indices and bitmaps are taken as protected (ECC). A flipped delay bit changes the
-/// synapse's delay; a synapse read back with weight 0 keeps its delay (it delivers nothing).
-fn apply_dram_faults(
-    net: &mut Network,
-    layer: &DenseLayer,
-    dense: bool,
-    placement: &Placement,
-    faults: &FaultMap,
-    mapper: &spikemem_arch::dram::mapping::AddressMapper,
-) -> Result<u64> {
-    let fields = layer.fields();
-    let bits = layer.field_bits() as u64;
-    let stored: Vec<usize> = if dense {
-        (0..fields.len()).collect()
-    } else {
-        (0..fields.len()).filter(|&k| fields[k] != 0).collect()
-    };
-    let total_bits = stored.len() as u64 * bits;
-    let bb = placement.burst_bytes as usize;
-    let bursts = (total_bits.div_ceil(8) as usize).div_ceil(bb);
-    anyhow::ensure!(
-        bursts <= placement.burst_addr.len(),
-        "internal: synapse fields ({bursts} bursts) exceed the placed region ({} bursts)",
-        placement.burst_addr.len()
-    );
-    let mut image = vec![0u8; bursts * bb];
-    for (slot, &k) in stored.iter().enumerate() {
-        for bit in 0..bits {
-            if (fields[k] >> bit) & 1 == 1 {
-                let pos = slot as u64 * bits + bit;
-                image[(pos / 8) as usize] |= 1 << (pos % 8);
-            }
-        }
-    }
-    let mut flipped = 0u64;
-    for (b, chunk) in image.chunks_mut(bb).enumerate() {
-        flipped += faults.apply_read(&mapper.decode(placement.burst_addr[b]), chunk) as u64;
-    }
-    if flipped == 0 {
-        return Ok(0);
-    }
-    let mut read = layer.codes.clone();
-    let mut delays = layer.delays.clone();
-    for (slot, &k) in stored.iter().enumerate() {
-        let mut v = 0u64;
-        for bit in 0..bits {
-            let pos = slot as u64 * bits + bit;
-            v |= (((image[(pos / 8) as usize] >> (pos % 8)) & 1) as u64) << bit;
-        }
-        read[k] = layer.weight_of(v);
-        if layer.delay_bits > 0 && read[k] != 0 {
-            delays[k] = (v >> layer.weight_bits) as u16;
-        }
-    }
-    let p = net.input_projection().expect("checked by stored_codes");
-    if layer.weight_bits == 32 && net.codes(p).is_none() {
-        // Float weights: a flipped exponent bit can give inf/NaN; the datapath clamps
-        // to the representable weight range [0, 1] (NaN -> 0).
-        let w: Vec<f32> = read
-            .iter()
-            .map(|&c| {
-                let f = f32::from_bits(c);
-                if f.is_nan() {
-                    0.0
-                } else {
-                    f.clamp(0.0, 1.0)
-                }
-            })
-            .collect();
-        net.set_weights(p, &w)?;
-    } else {
-        net.set_codes(p, &read)?;
-    }
-    if layer.delay_bits > 0 && delays != layer.delays {
-        net.set_delays(p, &delays)?;
-    }
-    Ok(flipped)
 }
 
 /// Build the accelerator for a trained network.
@@ -628,12 +591,19 @@ fn build(
         trace_error: None,
         samples: Vec::new(),
         current_sample: 0,
+        trace_from_sample: 0,
     };
     Ok((acc, memory))
 }
 
 /// Load or train the network the run uses.
-fn obtain_network(cfg: &Config, loaded: &Loaded) -> Result<(Network, Value)> {
+/// `trained`: the state and model info of the network this run trained, from its
+/// checkpoint (a resume does not train again).
+fn obtain_network(
+    cfg: &Config,
+    loaded: &Loaded,
+    trained: Option<(crate::snn::engine::NetState, Value)>,
+) -> Result<(Network, Value)> {
     use crate::snn::{dataset, model_io, network, train};
     if !cfg.system.model.is_empty() {
         let path = loaded.base_dir.join(&cfg.system.model);
@@ -651,6 +621,10 @@ fn obtain_network(cfg: &Config, loaded: &Loaded) -> Result<(Network, Value)> {
         .truncated(d.train_samples);
     let desc = network::build(&cfg.snn, train_set.rows, train_set.cols);
     let mut net = Network::new(&cfg.snn, desc)?;
+    if let Some((state, info)) = trained {
+        net.restore_state(state)?;
+        return Ok((net, info));
+    }
     let r = train::train(&mut net, &train_set, true, &mut |_| {});
     tracing::info!(
         samples = r.samples,
@@ -677,20 +651,64 @@ fn trace_path(a: &RunArgs, format: traces::TraceFormat) -> PathBuf {
 }
 
 pub fn cmd_run(a: &RunArgs) -> Result<()> {
+    use super::checkpoint::{CheckpointFiles, RunCheckpoint, CHECKPOINT_EVERY_SAMPLES};
+    use crate::snapshot_file::binary_identity;
     use crate::snn::{dataset, train};
     let wall = Instant::now();
     let loaded = config::load(a.config(), &a.sets)?;
     let cfg = &loaded.config;
-    let path = trace_path(a, a.format.parse().unwrap_or_default());
-    crate::error::check_output_path(&path, "--out")?;
-    if let Some(j) = &a.json {
-        crate::error::check_output_path(j, "--json")?;
-    }
     let format: traces::TraceFormat = a
         .format
         .parse()
         .map_err(|e: traces::TraceError| input_error(format!("--format: {e}")))?;
-    let (mut net, model_info) = obtain_network(cfg, &loaded)?;
+    let path = trace_path(a, format);
+    crate::error::check_output_path(&path, "--out")?;
+    if let Some(j) = &a.json {
+        crate::error::check_output_path(j, "--json")?;
+    }
+    let ckpt = CheckpointFiles::beside(&path);
+    if a.force {
+        traces::remove_trace(&path, format).map_err(|e| anyhow::anyhow!("--force: {e}"))?;
+        ckpt.remove();
+    }
+    // A finished trace of this config is the answer: report it, touch nothing.
+    if let Some(done) =
+        traces::read_finished(&path, format).map_err(|e| input_error(e.to_string()))?
+    {
+        traces::check_same_config(&path, &done.config_toml, &loaded.text)
+            .map_err(|e| input_error(format!("{e} (or pass --force to start over)")))?;
+        ckpt.remove();
+        if let Some(p) = &a.json {
+            write_json(p, &done.summary)?;
+        }
+        println!(
+            "{} is complete (its stored summary follows; --force runs it again)",
+            path.display()
+        );
+        print_run_summary(&done.summary, &path);
+        return Ok(());
+    }
+    let exists = traces::trace_exists(&path, format);
+    if !exists {
+        ckpt.remove(); // stale side files of a trace deleted since
+    }
+    let resume = if exists {
+        ckpt.load(&loaded.text, a.learn)
+    } else {
+        None
+    };
+
+    // The network: loaded, or trained here (saved once, so a resume need not retrain).
+    let trained = match &resume {
+        Some(c) if c.trained_net => {
+            Some((ckpt.load_trained()?, serde_json::from_str(&c.model_json)?))
+        }
+        _ => None,
+    };
+    let (mut net, model_info) = obtain_network(cfg, &loaded, trained)?;
+    if cfg.system.model.is_empty() && resume.is_none() {
+        ckpt.save_trained(&net)?;
+    }
     let d = &cfg.data;
     let test_set = dataset::load_pair(&d.test_images, &d.test_labels, &loaded.base_dir)?
         .truncated(d.test_samples);
@@ -698,7 +716,11 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
 
     // On-chip learning first (hardware in the loop), then labels from a frozen pass.
     let mut learning = Value::Null;
-    if a.learn {
+    if let Some(c) = resume.as_ref().filter(|c| c.learned_net) {
+        net.restore_state(ckpt.load_learned()?)?;
+        learning = serde_json::from_str(&c.learning_json)?;
+        acc.learn = false;
+    } else if a.learn {
         let train_set = dataset::load_pair(&d.train_images, &d.train_labels, &loaded.base_dir)?
             .truncated(d.train_samples);
         let pb = crate::progress::bar(train_set.len() as u64, "learn");
@@ -727,10 +749,10 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
         acc.learn = false;
         acc.sample_start = acc.mark();
         acc.step_energy_pj = acc.sample_start.energy.iter().sum();
+        ckpt.save_learned(&net)?;
     }
 
-    // Trace: resume an interrupted run of the same config, else start a new file.
-    let path = trace_path(a, format);
+    // Trace: continue an interrupted run of the same config, else start a new file.
     let meta = traces::RunMeta {
         config_toml: loaded.text.clone(),
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -751,16 +773,13 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
         },
         ..traces::TraceOptions::default()
     };
-    let exists = path.exists()
-        || (format == traces::TraceFormat::Csv
-            && traces::csv_sibling(&path, "_samples.csv").exists());
-    // Samples already in the trace count in this run's summary.
-    let prior = if exists && !a.learn {
+    // Read the stored rows before the writer opens the file (HDF5 must not have it open twice).
+    let stored = if exists {
         traces::read_samples(&path, format).map_err(|e| input_error(e.to_string()))?
     } else {
         Vec::new()
     };
-    let (writer, done) = if exists && !a.learn {
+    let (writer, in_trace) = if exists {
         traces::TraceWriter::resume(&path, format, meta, opts)
             .map_err(|e| input_error(e.to_string()))?
     } else {
@@ -770,17 +789,33 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
             0,
         )
     };
-    acc.samples.extend(prior.into_iter().take(done as usize));
+    anyhow::ensure!(
+        stored.len() as u64 >= in_trace,
+        "trace {}: holds {in_trace} samples but {} could be read back",
+        path.display(),
+        stored.len()
+    );
+    // Restart from the checkpoint (or from the start): every sample up to `in_trace`
+    // is re-simulated and must equal its stored row.
+    let start = match resume.filter(|c| c.samples_done <= in_trace) {
+        Some(c) => {
+            acc.restore(c.acc);
+            c.samples_done
+        }
+        None => 0,
+    };
+    acc.samples.extend_from_slice(&stored[..start as usize]);
+    acc.trace_from_sample = in_trace;
     if cfg.trace.commands {
         acc.dram.mem.enable_command_log();
     }
     acc.trace = Some(writer);
     acc.trace_timesteps = cfg.trace.timesteps;
-    if done > 0 {
-        println!(
-            "resuming {}: {} of {} samples already in the trace",
+    if in_trace > 0 {
+        eprintln!(
+            "resuming {}: {} of {} samples already in the trace (re-simulating from sample {start})",
             path.display(),
-            done,
+            in_trace,
             test_set.len()
         );
     }
@@ -788,8 +823,8 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
     // Inference over the test split, sample by sample, the hardware observing each step.
     let t_infer = Instant::now();
     let pb = crate::progress::bar(test_set.len() as u64, "run");
-    pb.set_position(done.min(test_set.len() as u64));
-    for s in done as usize..test_set.len() {
+    pb.set_position(start.min(test_set.len() as u64));
+    for s in start as usize..test_set.len() {
         acc.current_sample = s as u64;
         let before = net.ops;
         let (counts, repeats) = net.run_sample(
@@ -808,32 +843,32 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
             repeats,
             ops: net.ops.since(&before),
         };
-        acc.on_sample(&rec);
-        if cfg.trace.commands {
-            let cmds: Vec<traces::CommandRecord> = acc
-                .dram
-                .mem
-                .take_command_log()
-                .iter()
-                .map(|c| traces::CommandRecord {
-                    cycle: c.cycle,
-                    command: Command::LOGGED
-                        .iter()
-                        .position(|x| *x == c.cmd)
-                        .unwrap_or(0) as u8,
-                    channel: c.addr.channel as u8,
-                    rank: c.addr.rank as u8,
-                    bank_group: c.addr.bank_group as u8,
-                    bank: c.addr.bank as u8,
-                    subarray: c.addr.subarray as u16,
-                    row: c.addr.row,
-                    column: c.addr.column,
-                })
-                .collect();
+        // The sample's commands (those of its end included) go to the trace before its
+        // row, which closes it: a resume keeps exactly the closed samples' commands.
+        acc.dram.advance_to(acc.now_ps);
+        let cmds = if cfg.trace.commands {
+            acc.dram.mem.take_command_log()
+        } else {
+            Vec::new()
+        };
+        if (s as u64) >= in_trace && !cmds.is_empty() {
+            let rows = cmds.iter().map(command_record).collect();
             if let Some(w) = &acc.trace {
-                if let Err(e) = w.commands(cmds) {
+                if let Err(e) = w.commands(rows) {
                     acc.trace_error.get_or_insert(e.to_string());
                 }
+            }
+        }
+        acc.on_sample(&rec);
+        if (s as u64) < in_trace {
+            let (got, want) = (acc.samples[s], stored[s]);
+            if got != want {
+                anyhow::bail!(
+                    "resuming {}: sample {s} re-simulated from the checkpoint differs from the trace's row \
+                     (trace {want:?}, now {got:?}); the trace was written by another build. \
+                     Rerun with --force to start over",
+                    path.display()
+                );
             }
         }
         pb.inc(1);
@@ -843,6 +878,26 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
                 path.display()
             );
         }
+        let done = s as u64 + 1;
+        if done >= in_trace && done % CHECKPOINT_EVERY_SAMPLES == 0 && done < test_set.len() as u64
+        {
+            // The trace holds these samples before the checkpoint says so.
+            let w = acc.trace.as_ref().expect("set above");
+            w.flush()
+                .map_err(|e| anyhow::anyhow!("trace {}: {e}", path.display()))?;
+            ckpt.save(&RunCheckpoint {
+                binary: binary_identity(),
+                config_toml: loaded.text.clone(),
+                learn: a.learn,
+                samples_done: done,
+                trained_net: cfg.system.model.is_empty(),
+                learned_net: a.learn,
+                learning_json: learning.to_string(),
+                model_json: model_info.to_string(),
+                acc: acc.state(),
+            })?;
+        }
+        crate::failpoint::hit("run-sample", s as u64);
     }
     pb.finish_and_clear();
     let infer_wall = t_infer.elapsed().as_secs_f64();
@@ -853,7 +908,7 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
         &model_info,
         &memory,
         &learning,
-        done,
+        start,
         wall.elapsed().as_secs_f64(),
         infer_wall,
     );
@@ -862,11 +917,30 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
     writer
         .finish(&summary.to_string(), &dram_json)
         .map_err(|e| anyhow::anyhow!("trace {}: {e}", path.display()))?;
+    ckpt.remove();
     if let Some(p) = &a.json {
         write_json(p, &summary)?;
     }
     print_run_summary(&summary, &path);
     Ok(())
+}
+
+/// A DRAM command as a trace row.
+fn command_record(c: &spikemem_arch::dram::IssuedCommand) -> traces::CommandRecord {
+    traces::CommandRecord {
+        cycle: c.cycle,
+        command: Command::LOGGED
+            .iter()
+            .position(|x| *x == c.cmd)
+            .unwrap_or(0) as u8,
+        channel: c.addr.channel as u8,
+        rank: c.addr.rank as u8,
+        bank_group: c.addr.bank_group as u8,
+        bank: c.addr.bank as u16,
+        subarray: c.addr.subarray as u16,
+        row: c.addr.row,
+        column: c.addr.column,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -876,7 +950,7 @@ fn summarize(
     model_info: &Value,
     memory: &Value,
     learning: &Value,
-    resumed_from: u64,
+    simulated_from: u64,
     wall_seconds: f64,
     infer_wall_seconds: f64,
 ) -> Value {
@@ -918,7 +992,6 @@ fn summarize(
         .collect();
     json!({
         "samples": recs.len(),
-        "resumed_from_sample": resumed_from,
         "accuracy": if n > 0.0 { correct / n } else { 0.0 },
         "cycles": sum(|r| r.cycles as f64) as u64,
         "core_clock_mhz": acc.core.config().freq_mhz,
@@ -941,8 +1014,8 @@ fn summarize(
         "model": model_info,
         "learning": learning,
         "wall_seconds": wall_seconds,
-        "images_per_second": if infer_wall_seconds > 0.0 { (n - resumed_from as f64) / infer_wall_seconds } else { 0.0 },
-        "dram_requests_per_second": if infer_wall_seconds > 0.0 { recs[resumed_from as usize..].iter().map(|r| (r.dram_reads + r.dram_writes) as f64).sum::<f64>() / infer_wall_seconds } else { 0.0 },
+        "images_per_second": if infer_wall_seconds > 0.0 { (n - simulated_from as f64) / infer_wall_seconds } else { 0.0 },
+        "dram_requests_per_second": if infer_wall_seconds > 0.0 { recs[simulated_from as usize..].iter().map(|r| (r.dram_reads + r.dram_writes) as f64).sum::<f64>() / infer_wall_seconds } else { 0.0 },
     })
 }
 

@@ -19,7 +19,10 @@ pub struct Burst {
     pub kind: ReqKind,
 }
 
-/// The DRAM memory system as a kernel model.
+/// The DRAM memory system as a kernel model. Its whole state is in checkpoints
+/// (`Serialize`), so a resumed run continues with the same open rows, refresh phase and
+/// counters.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct DramModel {
     pub mem: MemorySystem,
     pub clock: ClockDomain,

@@ -1,4 +1,5 @@
 //! Helpers shared by the CLI tests: run the binary, read its JSON outputs.
+#![allow(dead_code)] // each test file uses its own subset
 
 use std::path::Path;
 use std::process::Command;

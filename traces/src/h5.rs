@@ -98,21 +98,19 @@ fn copy_table<R: Record>(src: &File, dst: &File, name: &str, level: u8) -> hdf5:
     let Ok(ds) = src.dataset(name) else {
         return Ok(());
     };
-    if level == 0 {
-        return ds.copy_to(dst, name);
-    }
+    // Rows and attributes are copied by hand, not by H5Ocopy (see `compact`).
     let rows: Vec<R> = ds.read_raw()?;
     let chunk = ds
         .chunk()
         .and_then(|c| c.first().copied())
         .unwrap_or(4096)
         .max(1);
-    let out = dst
-        .new_dataset::<R>()
-        .chunk(chunk)
-        .shape(0..)
-        .deflate(level)
-        .create(name)?;
+    let builder = dst.new_dataset::<R>().chunk(chunk).shape(0..);
+    let out = if level > 0 {
+        builder.deflate(level).create(name)?
+    } else {
+        builder.create(name)?
+    };
     out.resize(rows.len())?;
     out.write_raw(&rows)?;
     for a in ds.attr_names()? {
@@ -120,7 +118,7 @@ fn copy_table<R: Record>(src: &File, dst: &File, name: &str, level: u8) -> hdf5:
         if attr.dtype()?.is::<u64>() {
             set_scalar_attr(&out, &a, attr.read_scalar::<u64>()?)?;
         } else {
-            // command_names: an array of strings.
+            // command_names, units: arrays of strings.
             let v: Vec<VarLenUnicode> = attr.read_raw()?;
             out.new_attr::<VarLenUnicode>()
                 .shape(v.len())
@@ -167,14 +165,16 @@ fn compact(path: &Path, level: u8) -> hdf5::Result<bool> {
         }
         copy_table::<SampleRecord>(&src, &dst, "samples", level)?;
         copy_table::<TimestepRecord>(&src, &dst, "timesteps", level)?;
+        // The JSON datasets are written anew, not object-copied: HDF5 1.10's H5Ocopy
+        // crashes on variable-length string attributes in dense attribute storage.
         if src.link_exists("summary") {
-            src.dataset("summary")?.copy_to(&dst, "summary")?;
+            write_summary(&dst, &read_json(&src, "summary")?)?;
         }
         if let Ok(g) = src.group("dram") {
             let dram = dst.create_group("dram")?;
             copy_table::<CommandRecord>(&src, &dst, "dram/commands", level)?;
             if g.link_exists("stats") {
-                g.dataset("stats")?.copy_to(&dram, "stats")?;
+                put_json(&dram, "stats", &read_json(&g, "stats")?)?;
             }
         }
         dst.close()
@@ -205,11 +205,13 @@ fn create_table<R: Record>(
     // and a kill between that write and the metadata flush left it undecodable. The
     // finished trace is rewritten compressed (`compact`).
     let _ = opts.compression_level;
-    parent
+    let ds = parent
         .new_dataset::<R>()
         .chunk(rows)
         .shape(0..)
-        .create(name)
+        .create(name)?;
+    write_string_array(&ds, "units", R::UNITS)?;
+    Ok(ds)
 }
 
 /// Opens an existing table and checks it still has this build's record layout, so a
@@ -231,6 +233,9 @@ fn open_table<R: Record>(path: &Path, parent: &Group, name: &str) -> Result<Data
                 "dataset `{name}` has a different record layout than this spikemem build writes"
             ),
         });
+    }
+    if ds.attr("units").is_err() {
+        write_string_array(&ds, "units", R::UNITS).map_err(|e| err(path, "adding units", e))?;
     }
     Ok(ds)
 }
@@ -430,17 +435,62 @@ fn append_marked<R: Record>(ds: &Dataset, rows: &[R], mark: Option<usize>) -> hd
 }
 
 fn write_command_names(ds: &Dataset, names: &[String]) -> hdf5::Result<()> {
-    if ds.attr("command_names").is_ok() {
-        ds.delete_attr("command_names")?;
+    write_string_array(ds, "command_names", names)
+}
+
+/// Sets attribute `name` of `ds` to an array of strings (replacing an older one).
+fn write_string_array(ds: &Dataset, name: &str, items: &[impl AsRef<str>]) -> hdf5::Result<()> {
+    if ds.attr(name).is_ok() {
+        ds.delete_attr(name)?;
     }
-    let v: Vec<VarLenUnicode> = names
+    let v: Vec<VarLenUnicode> = items
         .iter()
-        .map(|n| VarLenUnicode::from_str(n).map_err(|e| hdf5::Error::from(e.to_string())))
+        .map(|n| VarLenUnicode::from_str(n.as_ref()).map_err(|e| hdf5::Error::from(e.to_string())))
         .collect::<hdf5::Result<_>>()?;
     ds.new_attr::<VarLenUnicode>()
         .shape(v.len())
-        .create("command_names")?
+        .create(name)?
         .write(&v)
+}
+
+/// `units` of the JSON datasets: the unit is in each key's name.
+const JSON_UNITS: &str =
+    "JSON text; each number's unit is in its key (_pj, _ns, _cycles, _gb_per_s, _bytes, ...)";
+
+/// Writes `/summary`: the JSON text, its top-level scalars mirrored as attributes (so
+/// `f['summary'].attrs['accuracy']` works without parsing JSON; nested values stay in
+/// the text only).
+fn write_summary(file: &Group, json: &str) -> hdf5::Result<()> {
+    let ds = put_json(file, "summary", json)?;
+    let summary: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| hdf5::Error::from(e.to_string()))?;
+    if let Some(obj) = summary.as_object() {
+        for (k, v) in obj {
+            match v {
+                serde_json::Value::Number(n) => {
+                    if let Some(i) = n.as_i64() {
+                        set_scalar_attr(&ds, k, i)?
+                    } else if let Some(u) = n.as_u64() {
+                        set_scalar_attr(&ds, k, u)?
+                    } else if let Some(f) = n.as_f64() {
+                        set_scalar_attr(&ds, k, f)?
+                    }
+                }
+                serde_json::Value::Bool(b) => set_scalar_attr(&ds, k, *b)?,
+                serde_json::Value::String(s) => set_str_attr(&ds, k, s)?,
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_json(group: &Group, name: &str) -> hdf5::Result<String> {
+    Ok(group
+        .dataset(name)?
+        .read_scalar::<VarLenUnicode>()?
+        .as_str()
+        .to_owned())
 }
 
 /// Stores a JSON text as a scalar string dataset at `name`, replacing an older one.
@@ -454,6 +504,7 @@ fn put_json(group: &Group, name: &str, json: &str) -> hdf5::Result<Dataset> {
         .shape(())
         .create(name)?;
     ds.write_scalar(&v)?;
+    set_str_attr(&ds, "units", JSON_UNITS)?;
     Ok(ds)
 }
 
@@ -469,27 +520,7 @@ impl Sink for H5Sink {
         dram_stats: &serde_json::Value,
     ) -> Result<(), TraceError> {
         (|| -> hdf5::Result<()> {
-            let ds = put_json(&self.file, "summary", &summary.to_string())?;
-            // Top-level scalars are mirrored as attributes so `f['summary'].attrs['accuracy']`
-            // works without parsing JSON; nested values stay in the JSON text only.
-            if let Some(obj) = summary.as_object() {
-                for (k, v) in obj {
-                    match v {
-                        serde_json::Value::Number(n) => {
-                            if let Some(i) = n.as_i64() {
-                                set_scalar_attr(&ds, k, i)?
-                            } else if let Some(u) = n.as_u64() {
-                                set_scalar_attr(&ds, k, u)?
-                            } else if let Some(f) = n.as_f64() {
-                                set_scalar_attr(&ds, k, f)?
-                            }
-                        }
-                        serde_json::Value::Bool(b) => set_scalar_attr(&ds, k, *b)?,
-                        serde_json::Value::String(s) => set_str_attr(&ds, k, s)?,
-                        _ => {}
-                    }
-                }
-            }
+            write_summary(&self.file, &summary.to_string())?;
             let dram = if self.file.link_exists("dram") {
                 self.file.group("dram")?
             } else {

@@ -31,7 +31,8 @@
 //! for `/samples`) and deflate-compressed (`TraceOptions::compression_level`, 0 = none).
 //! Field names and units are those of the record structs (`energy_dram_pj`,
 //! `time_ns`, ...). Record layouts are `#[repr(C)]`: `SampleRecord` is 120 bytes,
-//! `TimestepRecord` 40, `CommandRecord` 24 (one padding byte after `bank`). In Python:
+//! `TimestepRecord` 40, `CommandRecord` 24, none with padding bytes (so identical runs
+//! give identical files). In Python:
 //!
 //! ```python
 //! import h5py, json, pandas as pd
@@ -90,6 +91,7 @@
 //! open inherits the descriptor and with it the file lock, until the child exits.
 
 pub mod atomic;
+mod finished;
 mod h5;
 mod records;
 mod text;
@@ -98,6 +100,7 @@ mod text;
 mod tests;
 
 pub use atomic::{write_atomic, write_atomic_with, PendingFile};
+pub use finished::{read_finished, remove_trace, trace_exists, trace_files, Finished};
 pub use records::{CommandRecord, Record, SampleRecord, TimestepRecord};
 pub use text::csv_sibling;
 
@@ -262,11 +265,7 @@ pub(crate) fn unix_now_s() -> u64 {
 
 /// Resume only continues a run with byte-identical config text; anything else would mix
 /// results of two different experiments in one file.
-pub(crate) fn check_same_config(
-    path: &Path,
-    existing: &str,
-    requested: &str,
-) -> Result<(), TraceError> {
+pub fn check_same_config(path: &Path, existing: &str, requested: &str) -> Result<(), TraceError> {
     if existing == requested {
         return Ok(());
     }

@@ -13,6 +13,10 @@ pub trait Record: H5Type + Serialize + Copy + Send + 'static {
     const KIND: &'static str;
     /// Field names in declaration order: the CSV header and the HDF5 member names.
     const FIELDS: &'static [&'static str];
+    /// Unit of each field, in `FIELDS` order (the HDF5 table's `units` attribute):
+    /// `count`, `index`, `core_cycles`, `dram_cycles`, `ns`, `pJ`, or `enum` (a code
+    /// named by another attribute or the docs).
+    const UNITS: &'static [&'static str];
     /// Appends the record as one CSV line (with the trailing newline).
     fn write_csv(&self, out: &mut String);
     /// Parses one CSV line written by [`Record::write_csv`] (no quoting: all fields are numbers).
@@ -22,7 +26,7 @@ pub trait Record: H5Type + Serialize + Copy + Send + 'static {
 /// Declares a record struct once and derives its CSV header, writer and parser from
 /// the same field list, so the three can never disagree.
 macro_rules! record {
-    ($(#[$meta:meta])* $name:ident, $kind:literal { $($(#[$fmeta:meta])* $field:ident : $ty:ty),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident, $kind:literal { $($(#[$fmeta:meta])* $field:ident : $ty:ty => $unit:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[repr(C)]
         #[derive(H5Type, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Default)]
@@ -31,6 +35,7 @@ macro_rules! record {
         impl Record for $name {
             const KIND: &'static str = $kind;
             const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
+            const UNITS: &'static [&'static str] = &[$($unit),+];
 
             fn write_csv(&self, out: &mut String) {
                 let mut first = true;
@@ -66,39 +71,39 @@ record!(
     /// One row per evaluated sample (input presentation): outcome, work, DRAM traffic, energy.
     SampleRecord, "sample" {
         /// Index of the sample in the run (0-based, contiguous; a resumed run continues it).
-        sample: u64,
+        sample: u64 => "index",
         /// Ground-truth class.
-        label: i32,
+        label: i32 => "enum",
         /// Class the network predicted (-1 if no output neuron fired).
-        prediction: i32,
+        prediction: i32 => "enum",
         /// Core clock cycles spent on this sample.
-        cycles: u64,
+        cycles: u64 => "core_cycles",
         /// Simulated wall time of this sample.
-        time_ns: f64,
-        input_spikes: u64,
-        output_spikes: u64,
-        synaptic_ops: u64,
-        neuron_updates: u64,
-        dram_reads: u64,
-        dram_writes: u64,
-        dram_row_hits: u64,
-        energy_core_pj: f64,
-        energy_sram_pj: f64,
-        energy_dram_pj: f64,
-        energy_total_pj: f64,
+        time_ns: f64 => "ns",
+        input_spikes: u64 => "count",
+        output_spikes: u64 => "count",
+        synaptic_ops: u64 => "count",
+        neuron_updates: u64 => "count",
+        dram_reads: u64 => "count",
+        dram_writes: u64 => "count",
+        dram_row_hits: u64 => "count",
+        energy_core_pj: f64 => "pJ",
+        energy_sram_pj: f64 => "pJ",
+        energy_dram_pj: f64 => "pJ",
+        energy_total_pj: f64 => "pJ",
     }
 );
 
 record!(
     /// One row per simulated timestep of a sample.
     TimestepRecord, "timestep" {
-        sample: u64,
-        step: u32,
-        input_spikes: u32,
-        output_spikes: u32,
-        dram_requests: u32,
-        cycles: u64,
-        energy_pj: f64,
+        sample: u64 => "index",
+        step: u32 => "index",
+        input_spikes: u32 => "count",
+        output_spikes: u32 => "count",
+        dram_requests: u32 => "count",
+        cycles: u64 => "core_cycles",
+        energy_pj: f64 => "pJ",
     }
 );
 
@@ -106,16 +111,18 @@ record!(
     /// One row per DRAM command issued.
     CommandRecord, "command" {
         /// DRAM command-clock cycle at which the command issued.
-        cycle: u64,
+        cycle: u64 => "dram_cycles",
         /// Index into the `command_names` attribute of `/dram/commands`.
-        command: u8,
-        channel: u8,
-        rank: u8,
-        bank_group: u8,
-        bank: u8,
-        subarray: u16,
-        row: u32,
-        column: u32,
+        command: u8 => "enum",
+        channel: u8 => "index",
+        rank: u8 => "index",
+        bank_group: u8 => "index",
+        /// u16, not u8: the record then has no padding byte (HDF5 would store its
+        /// uninitialized value, and two identical runs would give different files).
+        bank: u16 => "index",
+        subarray: u16 => "index",
+        row: u32 => "index",
+        column: u32 => "index",
     }
 );
 
@@ -192,5 +199,37 @@ mod tests {
         assert_eq!(std::mem::size_of::<SampleRecord>(), 120);
         assert_eq!(std::mem::size_of::<TimestepRecord>(), 40);
         assert_eq!(std::mem::size_of::<CommandRecord>(), 24);
+    }
+
+    /// Every byte of a record is a field: no padding reaches the file.
+    #[test]
+    fn records_have_no_padding() {
+        fn field_bytes<R: Record>() -> usize {
+            match R::type_descriptor() {
+                hdf5::types::TypeDescriptor::Compound(c) => {
+                    c.fields.iter().map(|f| f.ty.size()).sum()
+                }
+                other => panic!("not a compound: {other:?}"),
+            }
+        }
+        assert_eq!(
+            field_bytes::<SampleRecord>(),
+            std::mem::size_of::<SampleRecord>()
+        );
+        assert_eq!(
+            field_bytes::<TimestepRecord>(),
+            std::mem::size_of::<TimestepRecord>()
+        );
+        assert_eq!(
+            field_bytes::<CommandRecord>(),
+            std::mem::size_of::<CommandRecord>()
+        );
+    }
+
+    #[test]
+    fn every_field_has_a_unit() {
+        assert_eq!(SampleRecord::UNITS.len(), SampleRecord::FIELDS.len());
+        assert_eq!(TimestepRecord::UNITS.len(), TimestepRecord::FIELDS.len());
+        assert_eq!(CommandRecord::UNITS.len(), CommandRecord::FIELDS.len());
     }
 }

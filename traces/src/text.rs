@@ -171,7 +171,7 @@ impl CsvSink {
             })
             .transpose()?;
         let toml = table(".toml");
-        fs::write(&toml, &meta.config_toml).map_err(|e| fail(&toml, e))?;
+        write_atomic(&toml, &meta.config_toml).map_err(|e| fail(&toml, e))?;
         let meta_path = table("_meta.json");
         let extra: serde_json::Map<_, _> = meta
             .extra_attrs
@@ -184,7 +184,7 @@ impl CsvSink {
             "command_names": meta.command_names,
             "extra": extra,
         });
-        fs::write(
+        write_atomic(
             &meta_path,
             serde_json::to_string_pretty(&meta_json).expect("JSON value serializes"),
         )

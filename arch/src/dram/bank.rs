@@ -22,7 +22,7 @@ pub const NO_ROW: u32 = u32::MAX;
 const NONE: u32 = u32::MAX;
 
 /// How a request finds its bank when its first command is chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Access {
     Hit,
     /// Bank (MASA: the request's subarray) precharged.
@@ -32,7 +32,7 @@ pub enum Access {
 }
 
 /// The next command a request needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Next {
     /// RD / WR (or RDA / WRA) to the open row.
     Cas,
@@ -45,7 +45,7 @@ pub enum Next {
 }
 
 /// Row state of every bank of one channel (flat bank index as in `timing::Target`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Banks {
     mode: SalpMode,
     subarrays: u32,

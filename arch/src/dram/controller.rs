@@ -61,7 +61,7 @@ const DEFERRED_COMPLETIONS: usize = 64;
 /// Most banks a streak's pick is chosen among (streaming traffic has one or two).
 const STREAK_BANKS: usize = 4;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 struct Slot {
     id: u64,
     arrive: u64,
@@ -74,7 +74,7 @@ struct Slot {
     classified: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Params {
     read_done_cycles: u64,
     write_done_cycles: u64,
@@ -158,7 +158,7 @@ fn kind_index(k: ReqKind) -> usize {
 /// sweep, or by an arrival for another bank (`replan_after_enqueue`). Not an `Option`:
 /// the plan is rewritten and read on every command, and an `Option`'s niche byte made
 /// the compiler copy it in misaligned pieces that stalled store forwarding.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 struct Plan {
     at: u64,
     key: u64,
@@ -183,7 +183,7 @@ const NO_PLAN: Plan = Plan {
 /// earliest-issue cycle is exact: the bank-and-below part `l` changes only with the
 /// bank's own commands (which refill the cache), the bank-group and rank parts are
 /// looked up by each sweep, so the channel wakes exactly when a command can issue.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 struct Cand {
     slot: u32,
     cmd: Command,
@@ -247,7 +247,7 @@ const NO_CAND: Cand = Cand {
 
 /// A bank's candidates in one queue. The first `npub` are also in the queue's
 /// `Published` list, at `pos`; their `l` is kept up to date there, not here.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 struct BankCache {
     valid: bool,
     n: u8,
@@ -267,7 +267,7 @@ const NO_CACHE: BankCache = BankCache {
 
 /// What the sweep compares of one candidate: its earliest bank-and-below cycle, its key
 /// with its place (`sweep_key`), and the indices of its rank and bank-group parts.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 struct Entry {
     l: u64,
     key: u64,
@@ -294,7 +294,7 @@ fn sweep_key(key: u64, place: usize) -> u64 {
 /// a cache's entries over in place; an invalidated cache with requests queued keeps its
 /// entries, unable to win, until the next sweep refills it; a bank left with no request
 /// takes its entries out.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Published {
     list: Vec<Entry>,
     /// Banks invalidated with requests queued: refilled before the next sweep.
@@ -436,7 +436,7 @@ fn min_entry_floor(list: &[Entry], floor: u64, e: impl Fn(&Entry) -> u64 + Copy)
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Channel {
     /// Per kind, per flat bank: FR-FCFS candidates (oldest hit, oldest request).
     cache: [Vec<BankCache>; 2],
@@ -446,6 +446,7 @@ struct Channel {
     /// Scratch of a sweep: per rank and command lane (`rank * NCMD + lane(cmd)`), the
     /// rank-and-above part of the earliest cycle (shared by all of the rank's banks);
     /// 256 long so that a `u8` index needs no bounds check.
+    #[serde(with = "crate::snapshot::boxed_array")]
     rank_e: Box<[u64; 256]>,
     /// The queue served by the last scheduling decision.
     last_served: Option<usize>,
@@ -776,7 +777,7 @@ impl View<'_> {
 
 /// When an idle rank enters power-down, leaves it for self-refresh, and enters
 /// self-refresh (NEVER: it does not).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 struct SleepPlan {
     pd_at: u64,
     pd_end: u64,
@@ -806,7 +807,7 @@ impl SleepPlan {
 }
 
 /// The low-power states of an idle rank, as indices of `Channel::slept`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Sleep {
     ActivePowerDown,
     PrechargedPowerDown,
@@ -2208,7 +2209,7 @@ impl<F: FnMut(&Completion)> Tally<F> {
 }
 
 /// All channels of one configured DRAM.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct MemorySystem {
     mapper: AddressMapper,
     params: Params,

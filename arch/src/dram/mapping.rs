@@ -16,7 +16,7 @@
 
 use super::{DramAddr, DramError, Standard};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Field {
     Ch,
     Ra,
@@ -26,7 +26,7 @@ enum Field {
     Co,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct AddressMapper {
     /// (field, bit width), least significant field first.
     fields: Vec<(Field, u32)>,

@@ -138,7 +138,7 @@ pub enum ReqKind {
 }
 
 /// A memory request of one burst (organization.burst_bytes()) at a physical address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Request {
     pub id: u64,
     pub addr: u64,
@@ -147,7 +147,7 @@ pub struct Request {
 
 /// A finished request: reads complete when their last data beat arrives, writes when
 /// their data has been sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Completion {
     pub id: u64,
     pub kind: ReqKind,
@@ -156,7 +156,9 @@ pub struct Completion {
 }
 
 /// Where an address lands.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct DramAddr {
     pub channel: u32,
     pub rank: u32,
@@ -169,7 +171,7 @@ pub struct DramAddr {
 }
 
 /// One issued command, as the controller's command trace records it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IssuedCommand {
     pub cycle: u64,
     pub cmd: Command,

@@ -3,7 +3,7 @@
 //! up to a power of two), so pushing, popping and walking are index arithmetic with no
 //! growth, wrap-around test or allocation.
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct BankQueues {
     buf: Vec<u32>,
     head: Vec<u32>,

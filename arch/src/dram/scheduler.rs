@@ -8,7 +8,7 @@
 use super::config::SchedulerKind;
 
 /// A command that can issue now, on behalf of a queued request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Candidate {
     /// A column command to an open row (a row hit).
     pub hit: bool,
@@ -50,7 +50,7 @@ impl Policy for FrFcfs {
 }
 
 /// The configured policy as a value (static dispatch in the controller's hot loop).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Scheduler {
     Fcfs,
     FrFcfs,

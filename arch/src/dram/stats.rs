@@ -50,10 +50,12 @@ const LINEAR: usize = 4096;
 const LOG: usize = 52;
 
 /// A latency histogram: exact up to 4095 cycles, then by powers of two.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Histogram {
     /// (A fixed-size array: a bucket below LINEAR is indexed without a bounds check.)
+    #[serde(with = "crate::snapshot::boxed_array")]
     linear: Box<[u64; LINEAR]>,
+    #[serde(with = "crate::snapshot::array")]
     log: [u64; LOG],
     pub count: u64,
     pub sum: u64,

@@ -21,7 +21,9 @@ pub const NCMD: usize = Command::ALL.len();
 pub const LANES: usize = 16;
 pub type Node = [u64; LANES];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Level {
     Channel,
     Rank,
@@ -51,7 +53,7 @@ pub fn lane(cmd: Command) -> usize {
 }
 
 /// A set of commands as a bit mask over `cmd as usize`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CmdSet(pub u16);
 
 impl CmdSet {
@@ -73,7 +75,7 @@ impl CmdSet {
 }
 
 /// One row of the constraint table.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rule {
     pub level: Level,
     /// Applies between different nodes under the same parent (other ranks of the
@@ -290,7 +292,7 @@ type Lat = [u32; NCMD];
 /// The non-zero lanes of a latency vector as (lane, latency) pairs, `n` of them:
 /// raising only those is about twice as fast as all eight lanes. A lane is a
 /// [`Command`], so indexing a node by it needs no bounds check.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 struct Lanes {
     n: u8,
     pairs: [(Command, u32); NCMD],
@@ -345,7 +347,7 @@ impl Lanes {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 struct Top2 {
     v1: u64,
     s1: u32,
@@ -393,7 +395,7 @@ impl Top2 {
 
 /// What issuing one command raises: its pairwise rules compiled per node kind. A kind
 /// the command has no rule at holds no lanes (or `None`) and costs one test.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Plan {
     ch: Lanes,
     rank: Lanes,
@@ -412,7 +414,7 @@ struct Plan {
 const MAX_WINDOW: usize = 8;
 
 /// A rule "at most `n` of its prev command in any `latency` window" with its history.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Window {
     level: Level,
     n: usize,
@@ -425,7 +427,7 @@ struct Window {
     ring: Vec<Ring>,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Ring {
     at: usize,
     end: [u64; MAX_WINDOW],
@@ -444,7 +446,7 @@ impl Window {
 }
 
 /// Where a command goes, as flat node indices within one channel.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Target {
     pub rank: u32,
     /// rank * bank_groups + bank_group
@@ -456,7 +458,7 @@ pub struct Target {
 }
 
 /// Per-channel earliest-issue state for every node.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TimingState {
     plan: [Plan; NCMD],
     /// The window rules of each prev command other than `Plan::rank_window`.

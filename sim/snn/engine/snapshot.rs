@@ -1,0 +1,149 @@
+//! The network's dynamic state, for training checkpoints that resume bit for bit.
+//!
+//! A [`NetState`] holds everything that changes while a network runs or learns: neuron
+//! state, weights, delay rings, STDP traces and pending updates, the step counter, the
+//! quantization RNG, the adaptive-potentiation factor, counters and labels. The rest
+//! (populations, connectivity, masks, per-synapse delays, parameters) is rebuilt from
+//! the config by [`Network::new`], which is deterministic; [`Network::restore_state`]
+//! then requires every restored vector to have the length the rebuilt network expects.
+
+use super::{Network, OpCounts, PopState, StdpState, Weights};
+use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
+use spikemem_arch::rng::Rng;
+
+#[derive(Serialize, Deserialize)]
+struct PopDyn {
+    v: Vec<f32>,
+    ge: Vec<f32>,
+    gi: Vec<f32>,
+    theta: Vec<f32>,
+    refr: Vec<f32>,
+}
+
+/// See the module docs.
+#[derive(Serialize, Deserialize)]
+pub struct NetState {
+    pops: Vec<PopDyn>,
+    weights: Vec<Weights>,
+    rings: Vec<Option<Vec<f32>>>,
+    stdp: Option<StdpState>,
+    spikes: Vec<Vec<u32>>,
+    hist: Vec<Vec<Vec<u32>>>,
+    now: i64,
+    k_adapt: f32,
+    qrng: Rng,
+    counts: Vec<u32>,
+    ops: OpCounts,
+    labels: Vec<i16>,
+}
+
+fn same_len<T>(what: &str, got: &[T], want: usize) -> Result<()> {
+    if got.len() != want {
+        bail!(
+            "checkpoint: {what} has {} entries, the network {want}",
+            got.len()
+        );
+    }
+    Ok(())
+}
+
+impl Network {
+    /// A copy of the dynamic state (see the module docs).
+    pub fn state(&self) -> NetState {
+        NetState {
+            pops: self
+                .pops
+                .iter()
+                .map(|p| PopDyn {
+                    v: p.v.clone(),
+                    ge: p.ge.clone(),
+                    gi: p.gi.clone(),
+                    theta: p.theta.clone(),
+                    refr: p.refr.clone(),
+                })
+                .collect(),
+            weights: self.projs.iter().map(|s| s.w.clone()).collect(),
+            rings: self
+                .projs
+                .iter()
+                .map(|s| s.syn_delay.as_ref().map(|d| d.ring.clone()))
+                .collect(),
+            stdp: self.stdp.clone(),
+            spikes: self.spikes.clone(),
+            hist: self.hist.clone(),
+            now: self.now,
+            k_adapt: self.k_adapt,
+            qrng: self.qrng.clone(),
+            counts: self.counts.clone(),
+            ops: self.ops,
+            labels: self.labels.clone(),
+        }
+    }
+
+    /// Continue from `s`, taken by [`state`](Self::state) of a network built from the
+    /// same config and description. Refuses a state of another shape.
+    pub fn restore_state(&mut self, s: NetState) -> Result<()> {
+        same_len("populations", &s.pops, self.pops.len())?;
+        same_len("projections", &s.weights, self.projs.len())?;
+        same_len("delay rings", &s.rings, self.projs.len())?;
+        for (p, d) in self.pops.iter().zip(&s.pops) {
+            let PopState {
+                v,
+                ge,
+                gi,
+                theta,
+                refr,
+                ..
+            } = p;
+            same_len("v", &d.v, v.len())?;
+            same_len("ge", &d.ge, ge.len())?;
+            same_len("gi", &d.gi, gi.len())?;
+            same_len("theta", &d.theta, theta.len())?;
+            same_len("refractory", &d.refr, refr.len())?;
+        }
+        for (p, (w, r)) in self.projs.iter().zip(s.weights.iter().zip(&s.rings)) {
+            match (&p.w, w) {
+                (Weights::Dense(a), Weights::Dense(b)) => same_len("weights", b, a.len())?,
+                (Weights::Shared(_), Weights::Shared(_)) => {}
+                _ => bail!(
+                    "checkpoint: projection `{}` stores its weights differently",
+                    p.name
+                ),
+            }
+            match (&p.syn_delay, r) {
+                (Some(d), Some(r)) => same_len("delay ring", r, d.ring.len())?,
+                (None, None) => {}
+                _ => bail!("checkpoint: projection `{}` has delays differently", p.name),
+            }
+        }
+        if s.stdp.is_some() != self.stdp.is_some() {
+            bail!("checkpoint: STDP state present in one network only");
+        }
+        same_len("spike counts", &s.counts, self.counts.len())?;
+        same_len("labels", &s.labels, self.labels.len())?;
+        for (p, d) in self.pops.iter_mut().zip(s.pops) {
+            (p.v, p.ge, p.gi, p.theta, p.refr) = (d.v, d.ge, d.gi, d.theta, d.refr);
+        }
+        for (p, (w, r)) in self
+            .projs
+            .iter_mut()
+            .zip(s.weights.into_iter().zip(s.rings))
+        {
+            p.w = w;
+            if let (Some(d), Some(r)) = (&mut p.syn_delay, r) {
+                d.ring = r;
+            }
+        }
+        self.stdp = s.stdp;
+        self.spikes = s.spikes;
+        self.hist = s.hist;
+        self.now = s.now;
+        self.k_adapt = s.k_adapt;
+        self.qrng = s.qrng;
+        self.counts = s.counts;
+        self.ops = s.ops;
+        self.labels = s.labels;
+        Ok(())
+    }
+}
