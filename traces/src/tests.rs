@@ -59,7 +59,7 @@ fn command(i: u64) -> CommandRecord {
         channel: (h >> 8) as u8 % 2,
         rank: (h >> 12) as u8 % 2,
         bank_group: (h >> 16) as u8 % 4,
-        bank: (h >> 20) as u8 % 4,
+        bank: (h >> 20) as u16 % 4,
         subarray: (h >> 24) as u16 % 128,
         row: (h >> 32) as u32 % 65536,
         column: (h >> 48) as u32 % 1024,

@@ -27,7 +27,7 @@ fn command(i: u64) -> CommandRecord {
     CommandRecord {
         cycle: i * 4,
         command: (i % 4) as u8,
-        bank: (i % 16) as u8,
+        bank: (i % 16) as u16,
         subarray: (i % 64) as u16,
         row: (i / 16 % 65536) as u32,
         column: (i % 1024) as u32,
