@@ -76,14 +76,25 @@ fn a_full_disk_during_train_keeps_the_earlier_model_and_report() {
         std::fs::read(d.join("m.h5")).unwrap(),
         std::fs::read(d.join("r.json")).unwrap(),
     );
-    assert!(model.len() > 100_000, "the model must not fit the limit below");
+    assert!(
+        model.len() > 100_000,
+        "the model must not fit the limit below"
+    );
     let before = files(d);
     // The new model (another seed) does not fit: the save fails part-way.
     let (code, e) = train("snn.seed=2", Some(64 * 1024));
     assert_ne!(code, 0, "the save cannot succeed: {e}");
     assert!(e.contains("m.h5"), "the error names the file: {e}");
-    assert_eq!(std::fs::read(d.join("m.h5")).unwrap(), model, "model intact");
-    assert_eq!(std::fs::read(d.join("r.json")).unwrap(), report, "report intact");
+    assert_eq!(
+        std::fs::read(d.join("m.h5")).unwrap(),
+        model,
+        "model intact"
+    );
+    assert_eq!(
+        std::fs::read(d.join("r.json")).unwrap(),
+        report,
+        "report intact"
+    );
     assert_eq!(files(d), before, "no temporary file left behind");
 }
 

@@ -319,3 +319,38 @@ fn interrupted_sweep_gives_the_same_results() {
     assert_eq!(a.len(), 3, "header and two points");
     assert_eq!(a, b, "results.csv (wall-clock columns aside)");
 }
+
+#[test]
+fn killed_csv_and_jsonl_runs_resume_to_the_uninterrupted_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (fmt, ext) in [("csv", "csv"), ("jsonl", "jsonl")] {
+        let (r_out, k_out) = (format!("ref.{ext}"), format!("k.{ext}"));
+        let mut base: Vec<&str> = RUN.to_vec();
+        base.extend_from_slice(&["--format", fmt]);
+        let args = |out: &str, js: &str| -> Vec<String> {
+            let mut a: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+            a.extend(["--out", out, "--json", js].map(String::from));
+            a
+        };
+        let run = |a: &[String], fp: Option<&str>| {
+            let a: Vec<&str> = a.iter().map(String::as_str).collect();
+            spikemem_at(&a, d, fp)
+        };
+        let (code, o, e) = run(&args(&r_out, "ref.json"), None);
+        assert_eq!(code, 0, "{o}{e}");
+        let a = args(&k_out, "k.json");
+        let (code, _, _) = run(&a, Some("run-sample:19"));
+        assert_eq!(code, -9);
+        let (code, o, e) = run(&a, None);
+        assert_eq!(code, 0, "{fmt}: {o}{e}");
+        assert_eq!(
+            without_wall_clock(&d.join("k.json")),
+            without_wall_clock(&d.join("ref.json")),
+            "{fmt}"
+        );
+        let format = fmt.parse().unwrap();
+        let rows = |p: &str| spikemem_traces::read_samples(&d.join(p), format).unwrap();
+        assert_eq!(rows(&k_out), rows(&r_out), "{fmt}: sample rows");
+    }
+}

@@ -494,7 +494,7 @@ pub fn train_with(
                 (p.epoch, p.next_sample, p.fill) = (epoch + 1, 0, 0);
             }
             if let Some(c) = &mut ckpt {
-                let due = c.every_samples > 0 && p.seen as u64 % c.every_samples == 0;
+                let due = c.every_samples > 0 && (p.seen as u64).is_multiple_of(c.every_samples);
                 if due || p.next_sample == 0 {
                     let mut snap = p.clone();
                     snap.wall_before_s += t0.elapsed().as_secs_f64();

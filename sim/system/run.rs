@@ -824,6 +824,7 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
     let t_infer = Instant::now();
     let pb = crate::progress::bar(test_set.len() as u64, "run");
     pb.set_position(start.min(test_set.len() as u64));
+    #[allow(clippy::needless_range_loop)] // `s` indexes the test set and the stored rows
     for s in start as usize..test_set.len() {
         acc.current_sample = s as u64;
         let before = net.ops;
@@ -879,7 +880,9 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
             );
         }
         let done = s as u64 + 1;
-        if done >= in_trace && done % CHECKPOINT_EVERY_SAMPLES == 0 && done < test_set.len() as u64
+        if done >= in_trace
+            && done.is_multiple_of(CHECKPOINT_EVERY_SAMPLES)
+            && done < test_set.len() as u64
         {
             // The trace holds these samples before the checkpoint says so.
             let w = acc.trace.as_ref().expect("set above");

@@ -303,7 +303,7 @@ impl CsvSink {
             p["commands_bytes"] = json!(t.complete);
         }
         let path = Self::progress_path(&self.path);
-        write_atomic(&path, &p.to_string()).map_err(|e| write_err(&path, e))
+        write_atomic(&path, p.to_string()).map_err(|e| write_err(&path, e))
     }
 }
 
@@ -342,7 +342,7 @@ impl Sink for CsvSink {
         let doc = json!({ "summary": summary, "dram_stats": dram_stats, "finished_unix_s": unix_now_s() });
         write_atomic(
             &path,
-            &serde_json::to_string_pretty(&doc).expect("JSON value serializes"),
+            serde_json::to_string_pretty(&doc).expect("JSON value serializes"),
         )
         .map_err(|e| write_err(&path, e))
     }
