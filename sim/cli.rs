@@ -135,6 +135,11 @@ pub struct RunArgs {
     /// it, or of reporting it when it is already complete.
     #[arg(long)]
     pub force: bool,
+    /// Least wall time between two checkpoints of the run's state (taken every 16
+    /// samples at most); a resume re-simulates what came after the last one. 0 = every
+    /// 16 samples.
+    #[arg(long, value_name = "S", default_value_t = 10.0)]
+    pub checkpoint_seconds: f64,
 }
 
 impl RunArgs {

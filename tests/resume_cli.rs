@@ -102,6 +102,8 @@ fn as_bytes<T: Copy>(v: &[T]) -> Vec<u8> {
 /// with every trace table on.
 const RUN: &[&str] = &[
     "run",
+    "--checkpoint-seconds",
+    "0",
     "--set",
     "snn.n_excitatory=30",
     "--set",

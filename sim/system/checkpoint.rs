@@ -10,9 +10,10 @@
 //! the parts of the summary made before inference (`learning`, `model`).
 //!
 //! Invariants:
-//! - A checkpoint at sample k is written only after the trace writer has flushed the
-//!   first k samples, and atomically (temporary file, fsync, rename): it never covers
-//!   samples the trace lacks.
+//! - A checkpoint at sample k (a multiple of 16, at least `--checkpoint-seconds` after
+//!   the previous one) is written only after the trace writer has flushed the first k
+//!   samples, and atomically (temporary file, fsync, rename): it never covers samples
+//!   the trace lacks.
 //! - The network the inference uses is recreated exactly: from `system.model`, or, when
 //!   the run trained it or learned on chip, from its dynamic state
 //!   ([`NetState`]) saved beside the checkpoint once (`.ckpt-trained`: the network as
@@ -41,7 +42,9 @@ fn load_net(path: &Path) -> Result<NetState> {
     }
 }
 
-/// Samples between two checkpoints (a resume re-simulates at most this many).
+/// Checkpoints fall on multiples of this many samples, and at least
+/// `--checkpoint-seconds` apart (a checkpoint waits for the trace's flush and syncs a
+/// file: about 20 ms).
 pub const CHECKPOINT_EVERY_SAMPLES: u64 = 16;
 
 const MAGIC: &[u8; 8] = b"SPKMCKP1";

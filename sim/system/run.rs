@@ -822,6 +822,7 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
 
     // Inference over the test split, sample by sample, the hardware observing each step.
     let t_infer = Instant::now();
+    let mut last_checkpoint = Instant::now();
     let pb = crate::progress::bar(test_set.len() as u64, "run");
     pb.set_position(start.min(test_set.len() as u64));
     #[allow(clippy::needless_range_loop)] // `s` indexes the test set and the stored rows
@@ -883,6 +884,7 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
         if done >= in_trace
             && done.is_multiple_of(CHECKPOINT_EVERY_SAMPLES)
             && done < test_set.len() as u64
+            && last_checkpoint.elapsed().as_secs_f64() >= a.checkpoint_seconds
         {
             // The trace holds these samples before the checkpoint says so.
             let w = acc.trace.as_ref().expect("set above");
@@ -899,6 +901,7 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
                 model_json: model_info.to_string(),
                 acc: acc.state(),
             })?;
+            last_checkpoint = Instant::now();
         }
         crate::failpoint::hit("run-sample", s as u64);
     }
