@@ -356,3 +356,21 @@ fn killed_csv_and_jsonl_runs_resume_to_the_uninterrupted_result() {
         assert_eq!(rows(&k_out), rows(&r_out), "{fmt}: sample rows");
     }
 }
+
+#[test]
+fn killed_run_with_sleeping_ranks_resumes_to_the_uninterrupted_result() {
+    // Power-down, self-refresh, two ranks and MASA: the controller state most likely to
+    // be mid-way at a sample boundary (a rank asleep, its wake-up pending).
+    check_kills_resume_exactly(&[
+        "--set",
+        "dram.ranks=2",
+        "--set",
+        "dram.power_down_after_cycles=20",
+        "--set",
+        "dram.self_refresh_after_cycles=400",
+        "--set",
+        "dram.salp=\"masa\"",
+        "--set",
+        "dram.row_policy=\"timeout\"",
+    ]);
+}
