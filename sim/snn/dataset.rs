@@ -36,6 +36,9 @@ pub struct ImageSet {
     pub cols: usize,
     pub pixels: Vec<u8>,
     pub labels: Vec<u8>,
+    /// Where the images and the labels came from (as messages name them).
+    pub images_name: String,
+    pub labels_name: String,
 }
 
 impl ImageSet {
@@ -132,14 +135,15 @@ pub fn parse_idx<'a>(name: &str, b: &'a [u8]) -> Result<(Vec<usize>, &'a [u8])> 
             u32::from_be_bytes([b[4 + 4 * k], b[5 + 4 * k], b[6 + 4 * k], b[7 + 4 * k]]) as usize
         })
         .collect();
-    let n: usize = dims.iter().product();
     let payload = &b[hdr..];
-    if payload.len() < n {
+    let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    let Some(n) = n.filter(|&n| n <= payload.len()) else {
         return Err(input_error(format!(
-            "{name}: truncated IDX data: header {dims:?} needs {n} bytes, file has {}",
+            "{name}: truncated IDX data: header {dims:?} needs {} bytes, file has {}",
+            dims.iter().map(|&d| d as u128).product::<u128>(),
             payload.len()
         )));
-    }
+    };
     Ok((dims, &payload[..n]))
 }
 
@@ -161,7 +165,8 @@ pub fn load_pair(images: &str, labels: &str, base_dir: &Path) -> Result<ImageSet
     }
     if idims[0] != ldims[0] {
         return Err(input_error(format!(
-            "count mismatch: {iname} has {} images, {lname} has {} labels",
+            "count mismatch: {iname} has {} images (shape {idims:?}), {lname} has {} labels \
+             (shape {ldims:?}); accepted: as many labels as images",
             idims[0], ldims[0]
         )));
     }
@@ -175,7 +180,78 @@ pub fn load_pair(images: &str, labels: &str, base_dir: &Path) -> Result<ImageSet
         cols: idims[2],
         pixels: ipx.to_vec(),
         labels: lpx.to_vec(),
+        images_name: iname,
+        labels_name: lname,
     })
+}
+
+/// Check that a test set can be fed to a network trained on `train`: both sets' images
+/// have the same rows x cols. The message names both image files and both shapes.
+pub fn check_same_shape(train: &ImageSet, test: &ImageSet) -> Result<()> {
+    if (train.rows, train.cols) == (test.rows, test.cols) {
+        return Ok(());
+    }
+    Err(input_error(format!(
+        "image sizes differ: train images {} are {}x{} ({} images), test images {} are {}x{} \
+         ({} images); accepted: train and test images of the same size",
+        train.images_name,
+        train.rows,
+        train.cols,
+        train.len(),
+        test.images_name,
+        test.rows,
+        test.cols,
+        test.len()
+    )))
+}
+
+/// Check that a test set fits a network with `n_inputs` input neurons (e.g. a model
+/// file's); the message names both.
+pub fn check_inputs(model: &str, n_inputs: usize, test: &ImageSet) -> Result<()> {
+    if n_inputs == test.pixels_per_image() {
+        return Ok(());
+    }
+    Err(input_error(format!(
+        "{model}: the model has {n_inputs} inputs, but test images {} are {}x{} = {} pixels; \
+         accepted: test images with as many pixels as the model's inputs",
+        test.images_name,
+        test.rows,
+        test.cols,
+        test.pixels_per_image()
+    )))
+}
+
+/// The dimensions in an IDX file's header (count first), reading only the header (a
+/// gzip file is decompressed only that far). For estimates before the data is loaded;
+/// `load_pair` reports a bad file properly.
+pub fn peek_dims(spec: &str, base_dir: &Path) -> Option<Vec<usize>> {
+    let mut head = [0u8; 20];
+    let raw: Box<dyn Read> = if let Some(b) = spec.strip_prefix("builtin:") {
+        let (_, bytes) = BUILTIN.iter().find(|(n, _)| *n == b)?;
+        Box::new(*bytes)
+    } else {
+        Box::new(std::fs::File::open(base_dir.join(spec)).ok()?)
+    };
+    let mut raw = std::io::BufReader::new(raw);
+    let gz = std::io::BufRead::fill_buf(&mut raw)
+        .ok()
+        .is_some_and(|b| b.len() >= 2 && b[0] == 0x1f && b[1] == 0x8b);
+    let mut r: Box<dyn Read> = if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(raw))
+    } else {
+        Box::new(raw)
+    };
+    r.read_exact(&mut head[..4]).ok()?;
+    let nd = head[3] as usize;
+    if head[..3] != [0, 0, 8] || !(1..=4).contains(&nd) {
+        return None;
+    }
+    r.read_exact(&mut head[4..4 + 4 * nd]).ok()?;
+    Some(
+        (0..nd)
+            .map(|k| u32::from_be_bytes(head[4 + 4 * k..8 + 4 * k].try_into().unwrap()) as usize)
+            .collect(),
+    )
 }
 
 /// Encode images and labels as IDX bytes (used by tests and tools).
@@ -201,6 +277,8 @@ mod tests {
             cols: 3,
             pixels: (0..12).collect(),
             labels: vec![3, 7],
+            images_name: "tiny-images".into(),
+            labels_name: "tiny-labels".into(),
         }
     }
 

@@ -632,8 +632,13 @@ fn build(
     Ok((acc, memory))
 }
 
-/// Load or train the network the run uses.
-fn obtain_network(cfg: &Config, loaded: &Loaded) -> Result<(Network, Value)> {
+/// Load or train the network the run uses; `test_set` must fit it (checked before
+/// training).
+fn obtain_network(
+    cfg: &Config,
+    loaded: &Loaded,
+    test_set: &crate::snn::dataset::ImageSet,
+) -> Result<(Network, Value)> {
     use crate::snn::{dataset, model_io, network, train};
     if !cfg.system.model.is_empty() {
         let path = loaded.base_dir.join(&cfg.system.model);
@@ -644,11 +649,13 @@ fn obtain_network(cfg: &Config, loaded: &Loaded) -> Result<(Network, Value)> {
             )));
         }
         let net = model_io::load(&path, &cfg.snn)?;
+        dataset::check_inputs(&path.display().to_string(), net.n_inputs(), test_set)?;
         return Ok((net, json!({ "source": path.display().to_string() })));
     }
     let d = &cfg.data;
     let train_set = dataset::load_pair(&d.train_images, &d.train_labels, &loaded.base_dir)?
         .truncated(d.train_samples);
+    dataset::check_same_shape(&train_set, test_set)?;
     let desc = network::build(&cfg.snn, train_set.rows, train_set.cols);
     let mut net = Network::new(&cfg.snn, desc)?;
     let r = train::train(&mut net, &train_set, true, &mut |_| {});
@@ -690,10 +697,10 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
         .format
         .parse()
         .map_err(|e: traces::TraceError| input_error(format!("--format: {e}")))?;
-    let (mut net, model_info) = obtain_network(cfg, &loaded)?;
     let d = &cfg.data;
     let test_set = dataset::load_pair(&d.test_images, &d.test_labels, &loaded.base_dir)?
         .truncated(d.test_samples);
+    let (mut net, model_info) = obtain_network(cfg, &loaded, &test_set)?;
     let (mut acc, memory) = build(cfg, &loaded, &mut net, a.learn)?;
 
     // On-chip learning first (hardware in the loop), then labels from a frozen pass.
@@ -701,6 +708,7 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
     if a.learn {
         let train_set = dataset::load_pair(&d.train_images, &d.train_labels, &loaded.base_dir)?
             .truncated(d.train_samples);
+        dataset::check_same_shape(&train_set, &test_set)?;
         let pb = crate::progress::bar(train_set.len() as u64, "learn");
         for s in 0..train_set.len() {
             net.run_sample(
