@@ -94,6 +94,10 @@ fn yes() -> bool {
     true
 }
 
+/// Per point, the index of its shared model (if any); per model, its file name and the
+/// first point that trains it.
+pub type SharedModels = (Vec<Option<usize>>, Vec<(String, usize)>);
+
 /// A sweep as loaded: its axes and how to run them; points are computed from their index.
 #[derive(Debug)]
 pub struct Sweep {
@@ -358,7 +362,7 @@ impl Sweep {
     /// What training reads is fixed by the axes [`trains`] names: points are grouped by
     /// those values first, and only a group of two or more points has its config loaded
     /// (once) to tell what it trains.
-    pub fn shared_models(&self) -> Result<(Vec<Option<usize>>, Vec<(String, usize)>)> {
+    pub fn shared_models(&self) -> Result<SharedModels> {
         let n = self.len;
         if self.command != SweepCommand::Run || !self.share_model {
             return Ok((vec![None; n], Vec::new()));
@@ -1001,7 +1005,10 @@ mod tests {
         );
         let e = Sweep::load(&write(d.path(), &text)).unwrap_err();
         let msg = format!("{e:#}");
-        assert!(msg.contains("s.toml") && msg.contains("10000000 points"), "{msg}");
+        assert!(
+            msg.contains("s.toml") && msg.contains("10000000 points"),
+            "{msg}"
+        );
         assert!(crate::error::is_input_error(&e));
         // 10^6 points: loads at once; the check covers one point per value here (the
         // keys are in different tables), not a million.
@@ -1028,7 +1035,10 @@ mod tests {
         let e = s.validate().unwrap_err();
         let msg = format!("{e:#}");
         assert!(crate::error::is_input_error(&e), "{msg}");
-        assert!(msg.contains("s.toml") && msg.contains("point 1") && msg.contains("0.6"), "{msg}");
+        assert!(
+            msg.contains("s.toml") && msg.contains("point 1") && msg.contains("0.6"),
+            "{msg}"
+        );
     }
 
     #[test]

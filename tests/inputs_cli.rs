@@ -40,7 +40,10 @@ fn train_and_test_images_of_different_sizes_name_both_files() {
         "--set",
         "snn.n_excitatory=5",
     ];
-    for cmd in [&["train", "--out", "m.h5"][..], &["run", "--out", "t.h5"][..]] {
+    for cmd in [
+        &["train", "--out", "m.h5"][..],
+        &["run", "--out", "t.h5"][..],
+    ] {
         let args: Vec<&str> = cmd.iter().chain(&data).copied().collect();
         let (code, o, e) = spikemem(&args, d.path());
         assert_eq!(code, 2, "{cmd:?}: {o}{e}");
@@ -97,7 +100,8 @@ fn bad_model_files_are_refused_with_exit_2() {
     tiny_model(d.path());
     // NaN threshold, then a huge declared label shape, then an attribute that disagrees
     // with the network description: each refused by eval and by run.
-    let corruptions: [(&str, fn(&hdf5::File)); 3] = [
+    type Corrupt = fn(&hdf5::File);
+    let corruptions: [(&str, Corrupt); 3] = [
         ("theta_mv", |f| {
             let ds = f.dataset("populations/exc/theta_mv").unwrap();
             let mut t: Vec<f32> = ds.read_raw().unwrap();
@@ -142,7 +146,10 @@ fn bad_model_files_are_refused_with_exit_2() {
 }
 
 /// Wait for `child` at most `limit`; None if it is still running (then it is killed).
-fn wait_at_most(child: &mut std::process::Child, limit: Duration) -> Option<std::process::ExitStatus> {
+fn wait_at_most(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> Option<std::process::ExitStatus> {
     let t0 = Instant::now();
     while t0.elapsed() < limit {
         if let Some(s) = child.try_wait().unwrap() {

@@ -274,7 +274,10 @@ fn absurd_grids_are_refused_and_large_ones_stay_lazy() {
     .unwrap();
     let (code, _, e) = spikemem(&["sweep", "huge.toml", "--dry-run"], dir.path());
     assert_eq!(code, 2, "{e}");
-    assert!(e.contains("huge.toml") && e.contains("10000000 points"), "{e}");
+    assert!(
+        e.contains("huge.toml") && e.contains("10000000 points"),
+        "{e}"
+    );
     // 10^6 points: checked and sharded without expanding the grid; --dry-run prints
     // this shard's two points, the last one computed from its index.
     std::fs::write(

@@ -88,7 +88,7 @@ pub fn network_bytes(cfg: &SnnConfig, desc: &NetworkDesc) -> Estimate {
         }
         if p.delay_max_ms > 0.0 {
             shared += 2;
-            let steps = (p.delay_max_ms / cfg.dt_ms).max(0.0).min(1e6) as u128;
+            let steps = (p.delay_max_ms / cfg.dt_ms).clamp(0.0, 1e6) as u128;
             let depth = (steps + 1).next_power_of_two();
             e.add(
                 format!("{}: delay ring {depth} slots x {nt}", p.name),
@@ -165,7 +165,7 @@ fn judge(e: &Estimate, what: &str, drivers: &str, fits: impl Fn(u128) -> String)
         return Ok(());
     }
     let mut parts: Vec<&(String, u128)> = e.parts.iter().collect();
-    parts.sort_by(|a, b| b.1.cmp(&a.1));
+    parts.sort_by_key(|p| std::cmp::Reverse(p.1));
     let parts: Vec<String> = parts
         .iter()
         .take(3)
@@ -277,9 +277,15 @@ mod tests {
         // 200 + a 1000-sample window) x 100000 x 4 bytes.
         let syn = 78_400_000u128 * 32;
         let resp = 2200u128 * 100_000 * 4;
-        assert!(e.bytes > syn + resp && e.bytes < syn + resp + (64 << 20), "{e:?}");
+        assert!(
+            e.bytes > syn + resp && e.bytes < syn + resp + (64 << 20),
+            "{e:?}"
+        );
         // The lateral projections are structural: linear in n.
-        assert!(e.parts.iter().any(|(w, b)| w.starts_with("inh_exc") && *b < 1 << 20));
+        assert!(e
+            .parts
+            .iter()
+            .any(|(w, b)| w.starts_with("inh_exc") && *b < 1 << 20));
         let huge = network::build(&cfg, 1 << 40, 1 << 20);
         assert!(network_bytes(&cfg, &huge).bytes > u64::MAX as u128);
         assert!(check_network(&cfg, &huge).is_err());

@@ -225,21 +225,30 @@ pub fn check_inputs(model: &str, n_inputs: usize, test: &ImageSet) -> Result<()>
 /// gzip file is decompressed only that far). For estimates before the data is loaded;
 /// `load_pair` reports a bad file properly.
 pub fn peek_dims(spec: &str, base_dir: &Path) -> Option<Vec<usize>> {
+    if let Some(b) = spec.strip_prefix("builtin:") {
+        // Inflated once per process (sweeps check thousands of points).
+        static DIMS: std::sync::OnceLock<Vec<Option<Vec<usize>>>> = std::sync::OnceLock::new();
+        let dims = DIMS.get_or_init(|| BUILTIN.iter().map(|(_, b)| header_dims(*b)).collect());
+        let k = BUILTIN.iter().position(|(n, _)| *n == b)?;
+        return dims[k].clone();
+    }
+    header_dims(std::fs::File::open(base_dir.join(spec)).ok()?)
+}
+
+/// The dimensions in the IDX header at the start of `raw` (gzip or not).
+fn header_dims(raw: impl Read) -> Option<Vec<usize>> {
     let mut head = [0u8; 20];
-    let raw: Box<dyn Read> = if let Some(b) = spec.strip_prefix("builtin:") {
-        let (_, bytes) = BUILTIN.iter().find(|(n, _)| *n == b)?;
-        Box::new(*bytes)
-    } else {
-        Box::new(std::fs::File::open(base_dir.join(spec)).ok()?)
-    };
     let mut raw = std::io::BufReader::new(raw);
     let gz = std::io::BufRead::fill_buf(&mut raw)
         .ok()
         .is_some_and(|b| b.len() >= 2 && b[0] == 0x1f && b[1] == 0x8b);
-    let mut r: Box<dyn Read> = if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(raw))
+    let (mut inflated, mut plain);
+    let r: &mut dyn Read = if gz {
+        inflated = flate2::read::MultiGzDecoder::new(raw);
+        &mut inflated
     } else {
-        Box::new(raw)
+        plain = raw;
+        &mut plain
     };
     r.read_exact(&mut head[..4]).ok()?;
     let nd = head[3] as usize;
@@ -292,6 +301,11 @@ mod tests {
         std::fs::write(dir.path().join("l.gz"), gz.finish().unwrap()).unwrap();
         let s = load_pair("i", "l.gz", dir.path()).unwrap();
         assert_eq!((s.rows, s.cols, s.len()), (2, 3, 2));
+        assert_eq!(peek_dims("i", dir.path()), Some(vec![2, 2, 3]));
+        assert_eq!(peek_dims("l.gz", dir.path()), Some(vec![2]));
+        let b = "builtin:mnist-sample/test-images";
+        assert_eq!(peek_dims(b, dir.path()), Some(vec![200, 28, 28]));
+        assert_eq!(peek_dims("nope", dir.path()), None);
         assert_eq!(s.image(1), &[6, 7, 8, 9, 10, 11]);
         assert_eq!(s.labels, vec![3, 7]);
     }

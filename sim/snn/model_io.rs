@@ -236,7 +236,8 @@ pub fn load(path: &Path, cfg: &SnnConfig) -> Result<Network> {
             let w: Vec<f32> = read_shaped(&g, "weights", &shape)
                 .map_err(|e| bad(format!("group projections/{}: {e}", info.name)))?;
             check_finite(&w, info.post_size).map_err(|e| bad(format!("{}: {e}", at("weights"))))?;
-            net.set_weights(p, &w).map_err(|e| bad(format!("{}: {e}", at("weights"))))?;
+            net.set_weights(p, &w)
+                .map_err(|e| bad(format!("{}: {e}", at("weights"))))?;
         }
         if info.per_synapse_delays {
             let dt: f32 = g
@@ -256,8 +257,7 @@ pub fn load(path: &Path, cfg: &SnnConfig) -> Result<Network> {
         }
     }
     let n_exc = net.n_excitatory();
-    let theta: Vec<f32> =
-        read_shaped(&f, "populations/exc/theta_mv", &[n_exc]).map_err(&bad)?;
+    let theta: Vec<f32> = read_shaped(&f, "populations/exc/theta_mv", &[n_exc]).map_err(&bad)?;
     check_finite(&theta, 1).map_err(|e| bad(format!("populations/exc/theta_mv: {e}")))?;
     net.set_theta(&theta).map_err(|e| bad(format!("{e}")))?;
     let labels: Vec<i16> = read_shaped(&f, "labels", &[n_exc]).map_err(&bad)?;
@@ -460,7 +460,10 @@ mod tests {
                 .unwrap();
         }
         let msg = load_err(&p, &cfg);
-        assert!(msg.contains("labels") && msg.contains("expected [5]"), "{msg}");
+        assert!(
+            msg.contains("labels") && msg.contains("expected [5]"),
+            "{msg}"
+        );
         // A network attribute declaring a huge population is refused by the budget.
         let (_d, p, cfg) = saved();
         {
@@ -476,7 +479,10 @@ mod tests {
             let g = f.group("populations/input").unwrap();
             g.attr("size").unwrap().write_scalar(&(1u64 << 40)).unwrap();
             let g = f.group("projections/input_exc").unwrap();
-            g.attr("pre_size").unwrap().write_scalar(&(1u64 << 40)).unwrap();
+            g.attr("pre_size")
+                .unwrap()
+                .write_scalar(&(1u64 << 40))
+                .unwrap();
         }
         let msg = load_err(&p, &cfg);
         assert!(msg.contains("would need about"), "{msg}");
@@ -499,10 +505,16 @@ mod tests {
         {
             let f = hdf5::File::open_rw(&p).unwrap();
             let g = f.group("projections/input_exc").unwrap();
-            g.attr("post").unwrap().write_scalar(&vlu("inh").unwrap()).unwrap();
+            g.attr("post")
+                .unwrap()
+                .write_scalar(&vlu("inh").unwrap())
+                .unwrap();
         }
         let msg = load_err(&p, &cfg);
-        assert!(msg.contains("projections/input_exc/post") && msg.contains("\"exc\""), "{msg}");
+        assert!(
+            msg.contains("projections/input_exc/post") && msg.contains("\"exc\""),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -516,15 +528,22 @@ mod tests {
             ds.write_raw(&w).unwrap();
         }
         let msg = load_err(&p, &cfg);
-        assert!(msg.contains("weights") && msg.contains("[2, 3] = NaN"), "{msg}");
+        assert!(
+            msg.contains("weights") && msg.contains("[2, 3] = NaN"),
+            "{msg}"
+        );
         let (_d, p, cfg) = saved();
         {
             let f = hdf5::File::open_rw(&p).unwrap();
             let ds = f.dataset("populations/exc/theta_mv").unwrap();
-            ds.write_raw(&[20.0f32, f32::INFINITY, 20.0, 20.0, 20.0]).unwrap();
+            ds.write_raw(&[20.0f32, f32::INFINITY, 20.0, 20.0, 20.0])
+                .unwrap();
         }
         let msg = load_err(&p, &cfg);
-        assert!(msg.contains("theta_mv") && msg.contains("[1] = inf"), "{msg}");
+        assert!(
+            msg.contains("theta_mv") && msg.contains("[1] = inf"),
+            "{msg}"
+        );
         let (_d, p, cfg) = saved();
         {
             let f = hdf5::File::open_rw(&p).unwrap();
@@ -547,7 +566,11 @@ mod tests {
         let net = Network::new(&other, network::build(&other, 4, 4)).unwrap();
         let e = save_with(&net, &p, |_| anyhow::bail!("injected: disk full")).unwrap_err();
         assert!(format!("{e:#}").contains("injected"), "{e:#}");
-        assert_eq!(std::fs::read(&p).unwrap(), before, "the old model is untouched");
+        assert_eq!(
+            std::fs::read(&p).unwrap(),
+            before,
+            "the old model is untouched"
+        );
         load(&p, &cfg).unwrap();
         // No temporary is left behind.
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
