@@ -65,9 +65,22 @@ impl ImageSet {
     }
 }
 
+/// Largest IDX file accepted, raw or after gunzip (Fashion-MNIST's 60,000 training
+/// images are 47 MB): a gzip stream inflating beyond it is refused, not read to the end.
+pub const MAX_IDX_BYTES: u64 = 4 << 30;
+
 /// Read a file's bytes: `builtin:NAME`, or a path (relative to `base_dir`); gunzip when
-/// the content starts with the gzip magic.
+/// the content starts with the gzip magic. At most [`MAX_IDX_BYTES`], raw or inflated.
 pub fn read_bytes(spec: &str, base_dir: &Path) -> Result<(String, Vec<u8>)> {
+    read_bytes_at_most(spec, base_dir, MAX_IDX_BYTES)
+}
+
+fn read_bytes_at_most(spec: &str, base_dir: &Path, max: u64) -> Result<(String, Vec<u8>)> {
+    let too_big = |name: &str, what: &str| {
+        input_error(format!(
+            "{name}: {what} more than {max} bytes; accepted: IDX files up to {max} bytes"
+        ))
+    };
     let (name, raw): (String, Vec<u8>) = if let Some(b) = spec.strip_prefix("builtin:") {
         let (_, bytes) = BUILTIN.iter().find(|(n, _)| *n == b).ok_or_else(|| {
             let known: Vec<String> = BUILTIN
@@ -82,15 +95,25 @@ pub fn read_bytes(spec: &str, base_dir: &Path) -> Result<(String, Vec<u8>)> {
         (spec.to_string(), bytes.to_vec())
     } else {
         let p = base_dir.join(spec);
-        let bytes = std::fs::read(&p)
-            .map_err(|e| input_error(format!("{}: cannot read: {e}", p.display())))?;
+        let cannot = |e: std::io::Error| input_error(format!("{}: cannot read: {e}", p.display()));
+        let mut bytes = Vec::new();
+        std::fs::File::open(&p)
+            .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+            .map_err(cannot)?;
+        if bytes.len() as u64 > max {
+            return Err(too_big(&p.display().to_string(), "holds"));
+        }
         (p.display().to_string(), bytes)
     };
     if raw.len() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(&raw[..])
+            .take(max + 1)
             .read_to_end(&mut out)
             .map_err(|e| input_error(format!("{name}: corrupt or truncated gzip data: {e}")))?;
+        if out.len() as u64 > max {
+            return Err(too_big(&name, "gzip data inflating to"));
+        }
         Ok((name, out))
     } else {
         Ok((name, raw))
@@ -330,6 +353,18 @@ mod tests {
         assert!(e.contains("count mismatch"), "{e}");
         let e = load_pair("nope", "l", dir.path()).unwrap_err();
         assert!(crate::error::is_input_error(&e));
+        // Inflating or raw beyond the bound: refused without reading on.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, &vec![0u8; 1 << 20]).unwrap();
+        std::fs::write(dir.path().join("bomb.gz"), gz.finish().unwrap()).unwrap();
+        let e = read_bytes_at_most("bomb.gz", dir.path(), 1000).unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("bomb.gz") && msg.contains("1000 bytes"),
+            "{msg}"
+        );
+        assert!(read_bytes_at_most("i", dir.path(), 10).is_err());
+        assert!(read_bytes_at_most("i", dir.path(), 1000).is_ok());
     }
 
     #[test]
