@@ -105,6 +105,9 @@ pub fn load(path_or_name: Option<&str>, sets: &[String]) -> Result<Loaded> {
         ))
     })?;
     validate(&config).map_err(|e| input_error(format!("{source}: {e}")))?;
+    // Sizes the machine cannot hold are bad input too, refused before anything is read.
+    crate::snn::budget::check_config(&config, &base_dir)
+        .map_err(|e| input_error(format!("{source}: {e:#}")))?;
     let text = toml::to_string(&tree).unwrap_or(text);
     Ok(Loaded {
         config,

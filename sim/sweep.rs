@@ -15,6 +15,19 @@
 //! `OUT/models/mNN.h5` before the points run, and each point loads it. A network
 //! trained in the run and the same network loaded from its saved model give the same
 //! results, so sharing only saves the training time.
+//!
+//! Invariants (bounds: README "Input bounds"):
+//! - Points are never expanded up front: point i is computed from its index (grid:
+//!   mixed radix over the axis lengths, the last key fastest; zip: the i-th value of
+//!   every axis), so memory does not grow with the point count. A sweep of more than
+//!   [`MAX_POINTS`] points is refused (exit 2, naming the file and the count).
+//! - Before anything runs, points are checked as their command would check them (config,
+//!   DRAM standard and voltage table lookup, SNN memory budget, files named), without
+//!   simulating: every point up to [`FULL_CHECK_POINTS`]; above, one point for every
+//!   distinct combination of the values of the keys of each top-level table (a
+//!   table's combinations above the bound: every value of each of its keys).
+//! - Whole-file outputs (`point.toml`, `results.csv`, `results.jsonl`, shared models)
+//!   are written atomically (`spikemem_traces::write_atomic`, `PendingFile`).
 
 use crate::cli::SweepArgs;
 use crate::config;
@@ -22,7 +35,18 @@ use crate::error::input_error;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use spikemem_traces::{write_atomic, PendingFile};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+
+/// Sweeps with more points than this are refused: each point is a process and a
+/// directory; a million is already weeks of cluster time.
+pub const MAX_POINTS: usize = 1_000_000;
+
+/// Up to this many points, every point is checked before the sweep runs (about 1 ms
+/// each, mostly TOML parsing: 10,000 points take 9 s on a loaded 2-core machine);
+/// above, one point per distinct per-table combination (see the module doc).
+pub const FULL_CHECK_POINTS: usize = 10_000;
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -71,7 +95,11 @@ fn yes() -> bool {
     true
 }
 
-/// A sweep as loaded: its points and how to run them.
+/// Per point, the index of its shared model (if any); per model, its file name and the
+/// first point that trains it.
+pub type SharedModels = (Vec<Option<usize>>, Vec<(String, usize)>);
+
+/// A sweep as loaded: its axes and how to run them; points are computed from their index.
 #[derive(Debug)]
 pub struct Sweep {
     source: String,
@@ -80,10 +108,13 @@ pub struct Sweep {
     set: Vec<String>,
     args: Vec<String>,
     share_model: bool,
-    /// Axis keys, in the order the points vary them.
+    mode: Mode,
+    /// Axis keys, in the order the points vary them (sorted; the last varies fastest).
     pub keys: Vec<String>,
-    /// Per point, one value per key.
-    pub points: Vec<Vec<toml::Value>>,
+    /// Per key, its values.
+    values: Vec<Vec<toml::Value>>,
+    /// Number of points.
+    len: usize,
 }
 
 impl Sweep {
@@ -101,37 +132,45 @@ impl Sweep {
                  or nested tables such as `[axes.dram] vdd = [1.35, 1.2]`"
             )));
         }
-        let keys: Vec<String> = axes.iter().map(|(k, _)| k.clone()).collect();
-        let points = match f.mode {
+        let (keys, values): (Vec<String>, Vec<Vec<toml::Value>>) = axes.into_iter().unzip();
+        let len = match f.mode {
             Mode::Grid => {
-                let mut pts: Vec<Vec<toml::Value>> = vec![Vec::new()];
-                for (_, vals) in &axes {
-                    pts = pts
+                let n = values
+                    .iter()
+                    .try_fold(1usize, |a, v| a.checked_mul(v.len()))
+                    .filter(|&n| n <= MAX_POINTS);
+                let Some(n) = n else {
+                    let sizes: Vec<String> = values.iter().map(|v| v.len().to_string()).collect();
+                    let total = values
                         .iter()
-                        .flat_map(|p| {
-                            vals.iter().map(move |v| {
-                                let mut q = p.clone();
-                                q.push(v.clone());
-                                q
-                            })
-                        })
-                        .collect();
-                }
-                pts
+                        .fold(1u128, |a, v| a.saturating_mul(v.len() as u128));
+                    return Err(input_error(format!(
+                        "sweep file {source}: the grid has {total} points ({}); accepted: at \
+                         most {MAX_POINTS} points per sweep (split it into several sweep files, \
+                         or use mode = \"zip\")",
+                        sizes.join(" x ")
+                    )));
+                };
+                n
             }
             Mode::Zip => {
-                let n = axes[0].1.len();
-                if let Some((k, v)) = axes.iter().find(|(_, v)| v.len() != n) {
+                let n = values[0].len();
+                if let Some(k) = values.iter().position(|v| v.len() != n) {
                     return Err(input_error(format!(
                         "sweep file {source}: mode = \"zip\" needs every axis as long as `{}` \
-                         ({n} values); `{k}` has {}",
-                        axes[0].0,
-                        v.len()
+                         ({n} values); `{}` has {}",
+                        keys[0],
+                        keys[k],
+                        values[k].len()
                     )));
                 }
-                (0..n)
-                    .map(|i| axes.iter().map(|(_, v)| v[i].clone()).collect())
-                    .collect()
+                if n > MAX_POINTS {
+                    return Err(input_error(format!(
+                        "sweep file {source}: {n} points; accepted: at most {MAX_POINTS} points \
+                         per sweep"
+                    )));
+                }
+                n
             }
         };
         let dir = path.parent().unwrap_or(Path::new(""));
@@ -150,40 +189,161 @@ impl Sweep {
             set: f.set,
             args: f.args,
             share_model: f.share_model,
+            mode: f.mode,
             keys,
-            points,
+            values,
+            len,
         })
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// A sweep has at least one point (checked by `load`).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Which value of each axis point `i` takes (`i < len()`): grid, mixed radix over
+    /// the axis lengths with the last axis fastest; zip, the i-th of every axis.
+    fn value_indices(&self, i: usize) -> Vec<usize> {
+        match self.mode {
+            Mode::Zip => vec![i; self.keys.len()],
+            Mode::Grid => {
+                let mut rest = i;
+                let mut idx = vec![0; self.keys.len()];
+                for (k, v) in self.values.iter().enumerate().rev() {
+                    idx[k] = rest % v.len();
+                    rest /= v.len();
+                }
+                idx
+            }
+        }
+    }
+
+    /// Point `i`'s values, one per key.
+    pub fn point(&self, i: usize) -> Vec<&toml::Value> {
+        self.value_indices(i)
+            .into_iter()
+            .zip(&self.values)
+            .map(|(j, v)| &v[j])
+            .collect()
     }
 
     /// The `--set` overrides of point `i`: the common ones, then its axis values.
     pub fn sets(&self, i: usize) -> Vec<String> {
         let mut s = self.set.clone();
-        for (k, v) in self.keys.iter().zip(&self.points[i]) {
+        for (k, v) in self.keys.iter().zip(self.point(i)) {
             s.push(format!("{k}={v}"));
         }
         s
     }
 
-    /// Load every point's config before anything runs: a bad key or value is reported
-    /// with the sweep file and the point, and nothing starts.
-    pub fn validate(&self) -> Result<Vec<config::Loaded>> {
-        (0..self.points.len())
-            .map(|i| {
-                config::load(self.config.as_deref(), &self.sets(i)).map_err(|e| {
-                    input_error(format!(
-                        "sweep file {}: point {i} ({}): {e:#}",
-                        self.source,
-                        self.describe(i)
-                    ))
-                })
+    /// Point `i`'s config, checked as its command would check it, without simulating.
+    fn check_point(&self, i: usize) -> Result<config::Loaded> {
+        let loaded = config::load(self.config.as_deref(), &self.sets(i))?;
+        let c = &loaded.config;
+        // The DRAM as the command builds it: standard, timing overrides, the voltage
+        // table lookup at dram.vdd, the controller's own checks.
+        let rd = crate::dramrun::resolve_dram(&c.dram, &loaded.base_dir)?;
+        spikemem_arch::dram::controller::MemorySystem::new(&c.dram, &rd.standard)
+            .map_err(|e| input_error(format!("{}: {e}", loaded.source)))?;
+        if self.command == SweepCommand::Run {
+            let d = &c.data;
+            for (key, f) in [
+                ("data.train_images", &d.train_images),
+                ("data.train_labels", &d.train_labels),
+                ("data.test_images", &d.test_images),
+                ("data.test_labels", &d.test_labels),
+                ("system.model", &c.system.model),
+            ] {
+                if !f.is_empty() && !f.starts_with("builtin:") && !loaded.base_dir.join(f).exists()
+                {
+                    return Err(input_error(format!(
+                        "{key}: `{}` does not exist",
+                        loaded.base_dir.join(f).display()
+                    )));
+                }
+            }
+        }
+        Ok(loaded)
+    }
+
+    /// The points whose check covers the sweep: all up to [`FULL_CHECK_POINTS`]; above,
+    /// for each top-level table, the first point of every distinct combination of its
+    /// keys' values (of every value of each key, when a table has more combinations
+    /// than the bound), in index order.
+    fn points_to_check(&self) -> Vec<usize> {
+        if self.len <= FULL_CHECK_POINTS {
+            return (0..self.len).collect();
+        }
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut table_of: HashMap<&str, usize> = HashMap::new();
+        for (k, key) in self.keys.iter().enumerate() {
+            let table = key.split('.').next().unwrap_or(key);
+            let g = *table_of.entry(table).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[g].push(k);
+        }
+        // Split a table with too many combinations into its keys.
+        let combos = |g: &[usize]| -> usize {
+            match self.mode {
+                Mode::Zip => self.len,
+                Mode::Grid => g
+                    .iter()
+                    .try_fold(1usize, |a, &k| a.checked_mul(self.values[k].len()))
+                    .unwrap_or(usize::MAX),
+            }
+        };
+        let groups: Vec<Vec<usize>> = groups
+            .into_iter()
+            .flat_map(|g| {
+                if combos(&g) <= FULL_CHECK_POINTS {
+                    vec![g]
+                } else {
+                    g.into_iter().map(|k| vec![k]).collect()
+                }
             })
-            .collect()
+            .collect();
+        let mut seen: Vec<HashSet<Vec<String>>> = vec![HashSet::new(); groups.len()];
+        let mut out = Vec::new();
+        for i in 0..self.len {
+            let p = self.point(i);
+            let mut new = false;
+            for (g, s) in groups.iter().zip(&mut seen) {
+                new |= s.insert(g.iter().map(|&k| p[k].to_string()).collect());
+            }
+            if new {
+                out.push(i);
+            }
+        }
+        out
+    }
+
+    /// Check the sweep's points before anything runs (see [`points_to_check`]): a bad
+    /// key or value, a DRAM voltage outside its table, a network that does not fit, a
+    /// missing file is reported with the sweep file and the point, and nothing starts.
+    pub fn validate(&self) -> Result<()> {
+        for i in self.points_to_check() {
+            self.check_point(i).map_err(|e| {
+                input_error(format!(
+                    "sweep file {}: point {i} ({}): {e:#}",
+                    self.source,
+                    self.describe(i)
+                ))
+            })?;
+        }
+        Ok(())
     }
 
     fn describe(&self, i: usize) -> String {
         self.keys
             .iter()
-            .zip(&self.points[i])
+            .zip(self.point(i))
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join(", ")
@@ -199,42 +359,61 @@ impl Sweep {
     /// Which points share a trained model: per point, the index of its model in the
     /// returned list of (model file name, the first point that trains it). Points that
     /// train a network no other point trains keep training their own (no model).
-    /// `loaded`: every point's config (`validate`).
-    pub fn shared_models(
-        &self,
-        loaded: &[config::Loaded],
-    ) -> (Vec<Option<usize>>, Vec<(String, usize)>) {
-        let n = self.points.len();
+    ///
+    /// What training reads is fixed by the axes [`trains`] names: points are grouped by
+    /// those values first, and only a group of two or more points has its config loaded
+    /// (once) to tell what it trains.
+    pub fn shared_models(&self) -> Result<SharedModels> {
+        let n = self.len;
         if self.command != SweepCommand::Run || !self.share_model {
-            return (vec![None; n], Vec::new());
+            return Ok((vec![None; n], Vec::new()));
         }
-        // What training reads: the network and learning config, the training data (paths
-        // as resolved against the config's directory).
-        let mut keys = Vec::with_capacity(n);
-        let mut count: std::collections::HashMap<String, usize> = Default::default();
-        for l in loaded {
-            let (c, d) = (&l.config, &l.config.data);
-            let key = c.system.model.is_empty().then(|| {
-                json!({
-                    "snn": serde_json::to_value(&c.snn).unwrap_or(Value::Null),
-                    "dataset": serde_json::to_value(d.dataset).unwrap_or(Value::Null),
-                    "images": d.train_images,
-                    "labels": d.train_labels,
-                    "samples": d.train_samples,
-                    "dir": l.base_dir.display().to_string(),
-                })
-                .to_string()
+        let training: Vec<usize> = (0..self.keys.len())
+            .filter(|&k| trains(&self.keys[k]))
+            .collect();
+        // Group points by their training axes' values.
+        let mut group_of = Vec::with_capacity(n);
+        let mut groups: HashMap<Vec<String>, usize> = HashMap::new();
+        let mut first: Vec<usize> = Vec::new();
+        let mut size: Vec<usize> = Vec::new();
+        for i in 0..n {
+            let p = self.point(i);
+            let t: Vec<String> = training.iter().map(|&k| p[k].to_string()).collect();
+            let g = *groups.entry(t).or_insert_with(|| {
+                first.push(i);
+                size.push(0);
+                first.len() - 1
             });
-            if let Some(k) = &key {
-                *count.entry(k.clone()).or_default() += 1;
+            size[g] += 1;
+            group_of.push(g);
+        }
+        // What each shared group trains: the network and learning config, the training
+        // data (paths as resolved against the config's directory).
+        let mut key_of: Vec<Option<String>> = vec![None; first.len()];
+        let mut count: HashMap<String, usize> = HashMap::new();
+        for g in (0..first.len()).filter(|&g| size[g] > 1) {
+            let l = config::load(self.config.as_deref(), &self.sets(first[g]))?;
+            let (c, d) = (&l.config, &l.config.data);
+            if !c.system.model.is_empty() {
+                continue;
             }
-            keys.push(key);
+            let key = json!({
+                "snn": serde_json::to_value(&c.snn).unwrap_or(Value::Null),
+                "dataset": serde_json::to_value(d.dataset).unwrap_or(Value::Null),
+                "images": d.train_images,
+                "labels": d.train_labels,
+                "samples": d.train_samples,
+                "dir": l.base_dir.display().to_string(),
+            })
+            .to_string();
+            *count.entry(key.clone()).or_default() += size[g];
+            key_of[g] = Some(key);
         }
         let mut models: Vec<(String, usize)> = Vec::new();
-        let mut of_key: std::collections::HashMap<&str, usize> = Default::default();
+        let mut of_key: HashMap<&str, usize> = HashMap::new();
         let mut which = vec![None; n];
-        for (i, k) in keys.iter().enumerate() {
-            let Some(k) = k.as_deref().filter(|k| count[*k] > 1) else {
+        for (i, &g) in group_of.iter().enumerate() {
+            let Some(k) = key_of[g].as_deref().filter(|k| count[*k] > 1) else {
                 continue;
             };
             let m = *of_key.entry(k).or_insert_with(|| {
@@ -243,7 +422,7 @@ impl Sweep {
             });
             which[i] = Some(m);
         }
-        (which, models)
+        Ok((which, models))
     }
 
     /// `spikemem SUBCOMMAND` with point `i`'s base config and overrides.
@@ -296,7 +475,7 @@ impl Sweep {
         let mut t = toml::Table::new();
         t.insert("point".into(), toml::Value::Integer(i as i64));
         let mut vals = toml::Table::new();
-        for (k, v) in self.keys.iter().zip(&self.points[i]) {
+        for (k, v) in self.keys.iter().zip(self.point(i)) {
             vals.insert(k.clone(), v.clone());
         }
         t.insert("values".into(), toml::Value::Table(vals));
@@ -306,6 +485,22 @@ impl Sweep {
         );
         toml::to_string(&t).unwrap_or_default()
     }
+}
+
+/// Whether an axis key can change what a point trains: `[snn]`, the training data,
+/// `system.model` (or a whole table holding them).
+fn trains(key: &str) -> bool {
+    matches!(
+        key,
+        "snn"
+            | "data"
+            | "system"
+            | "data.dataset"
+            | "data.train_images"
+            | "data.train_labels"
+            | "data.train_samples"
+            | "system.model"
+    ) || key.starts_with("snn.")
 }
 
 /// Axis keys and values from `[axes]`: a key's value is an array of values, or a table
@@ -397,7 +592,7 @@ fn toml_to_json(v: &toml::Value) -> Value {
 fn collect(sweep: &Sweep, out: &Path) -> Result<usize> {
     let mut rows: Vec<Map<String, Value>> = Vec::new();
     let mut metric_keys = std::collections::BTreeSet::new();
-    for i in 0..sweep.points.len() {
+    for i in 0..sweep.len() {
         let p = point_dir(out, i).join(sweep.output_name());
         let Ok(text) = std::fs::read_to_string(&p) else {
             continue;
@@ -413,7 +608,7 @@ fn collect(sweep: &Sweep, out: &Path) -> Result<usize> {
         metric_keys.extend(flat.keys().cloned());
         let mut row = Map::new();
         row.insert("point".into(), json!(i));
-        for (k, x) in sweep.keys.iter().zip(&sweep.points[i]) {
+        for (k, x) in sweep.keys.iter().zip(sweep.point(i)) {
             row.insert(k.clone(), toml_to_json(x));
         }
         for (k, x) in flat {
@@ -436,7 +631,7 @@ fn collect(sweep: &Sweep, out: &Path) -> Result<usize> {
     }
     for (name, text) in [("results.csv", csv), ("results.jsonl", jsonl)] {
         let p = out.join(name);
-        std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+        write_atomic(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
     }
     Ok(rows.len())
 }
@@ -460,23 +655,21 @@ fn run_child(exe: &Path, args: &[String], log_path: &Path) -> Result<bool> {
     Ok(status.success())
 }
 
-/// Train a shared model: into a temporary file first, so a model file that exists is
-/// complete (a rerun skips it; concurrent shards each write a whole one).
+/// Train a shared model: into a temporary file first (`PendingFile`: hidden, unique per
+/// process and write), renamed over `path` only when training succeeded, so a model file
+/// that exists is complete (a rerun skips it; concurrent shards each write a whole one).
 fn train_model(sweep: &Sweep, first: usize, path: &Path, exe: &Path) -> Result<bool> {
-    // Per process: shards sharing the directory may train the same model at once.
-    let part = path.with_extension(format!("{}.part.h5", std::process::id()));
+    let part = PendingFile::new(path);
     let ok = run_child(
         exe,
-        &sweep.train_args(first, &part),
+        &sweep.train_args(first, part.tmp_path()),
         &path.with_extension("log"),
     )?;
     if ok {
-        std::fs::rename(&part, path)
-            .with_context(|| format!("cannot rename {} to {}", part.display(), path.display()))?;
-    } else {
-        // A partial model (e.g. a full disk) is no model: nothing may load it.
-        let _ = std::fs::remove_file(&part);
+        part.commit()
+            .with_context(|| format!("cannot commit the trained model {}", path.display()))?;
     }
+    // Otherwise dropping `part` removes a partial model (e.g. a full disk).
     Ok(ok)
 }
 
@@ -533,20 +726,18 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
         Some(s) => parse_shard(s)?,
         None => (0, 1),
     };
-    let mine: Vec<usize> = (0..sweep.points.len())
-        .filter(|i| i % shards == shard)
-        .collect();
+    let mine: Vec<usize> = (0..sweep.len()).filter(|i| i % shards == shard).collect();
     if a.collect {
         let n = collect(&sweep, &out)?;
         println!(
             "{n} of {} points done; results in {}",
-            sweep.points.len(),
+            sweep.len(),
             out.join("results.csv").display()
         );
         return Ok(());
     }
-    let loaded = sweep.validate()?;
-    let (model_of, models) = sweep.shared_models(&loaded);
+    sweep.validate()?;
+    let (model_of, models) = sweep.shared_models()?;
     let models_dir = std::env::current_dir()
         .map(|d| d.join(&out))
         .unwrap_or_else(|_| out.clone())
@@ -593,7 +784,7 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
             _ => {
                 std::fs::create_dir_all(&dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
-                std::fs::write(&pt, desc)
+                write_atomic(&pt, desc)
                     .with_context(|| format!("cannot write {}", pt.display()))?;
                 todo.push(i);
             }
@@ -607,7 +798,7 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
     println!(
         "{}: {} points ({} in this shard), {skipped} already done, running {} on {} jobs",
         sweep.source,
-        sweep.points.len(),
+        sweep.len(),
         mine.len(),
         todo.len(),
         jobs
@@ -662,7 +853,7 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
     let done = collect(&sweep, &out)?;
     println!(
         "{done} of {} points done; results in {}",
-        sweep.points.len(),
+        sweep.len(),
         out.join("results.csv").display()
     );
     if !failed.is_empty() {
@@ -706,14 +897,14 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(s.keys, ["dram.row_policy", "dram.vdd"]);
-        assert_eq!(s.points.len(), 6);
+        assert_eq!(s.len(), 6);
         assert_eq!(s.sets(5), ["dram.row_policy=\"timeout\"", "dram.vdd=1.2"]);
         let z = Sweep::load(&write(
             d.path(),
             "mode = \"zip\"\nset = [\"dram.refresh=false\"]\n[axes]\n\"dram.vdd\" = [1.35, 1.2]\n\"dram.ranks\" = [1, 2]\n",
         ))
         .unwrap();
-        assert_eq!(z.points.len(), 2);
+        assert_eq!(z.len(), 2);
         assert_eq!(
             z.sets(1),
             ["dram.refresh=false", "dram.ranks=2", "dram.vdd=1.2"]
@@ -746,36 +937,109 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let models = |text: &str| {
             let s = Sweep::load(&write(d.path(), text)).unwrap();
-            let loaded = s.validate().unwrap();
-            s.shared_models(&loaded)
+            s.shared_models().unwrap()
         };
         // DRAM keys only: one network, one model for all.
-        let (of, m) = models("[axes]\n\"dram.vdd\" = [1.35, 1.2, 1.1]\n");
+        let (of, m) = models("[axes]\n\"dram.vdd\" = [1.2, 1.1, 1.0]\n");
         assert_eq!(of, [Some(0), Some(0), Some(0)]);
         assert_eq!(m, [("m00.h5".to_string(), 0)]);
         // A network key and a DRAM key: one model per network (keys in sorted order, the
         // last, snn.n_excitatory, varying fastest).
         let (of, m) =
-            models("[axes]\n\"snn.n_excitatory\" = [10, 20]\n\"dram.vdd\" = [1.35, 1.2]\n");
+            models("[axes]\n\"snn.n_excitatory\" = [10, 20]\n\"dram.vdd\" = [1.2, 1.1]\n");
         assert_eq!(of, [Some(0), Some(1), Some(0), Some(1)]);
         assert_eq!(m, [("m00.h5".to_string(), 0), ("m01.h5".to_string(), 1)]);
         // Training data count too; a network no other point trains trains in its run.
         let (of, m) = models("[axes]\n\"data.train_samples\" = [100, 200]\n");
         assert_eq!((of, m.len()), (vec![None, None], 0));
         let (of, _) = models(
-            "mode = \"zip\"\n[axes]\n\"data.train_samples\" = [100, 100, 200]\n\"dram.vdd\" = [1.35, 1.2, 1.1]\n",
+            "mode = \"zip\"\n[axes]\n\"data.train_samples\" = [100, 100, 200]\n\"dram.vdd\" = [1.2, 1.1, 1.0]\n",
         );
         assert_eq!(of, [Some(0), Some(0), None]);
         // Test-set size is no training input.
         let (of, _) = models("[axes]\n\"data.test_samples\" = [10, 20]\n");
         assert_eq!(of, [Some(0), Some(0)]);
         // Off when asked, for dram sweeps, and for points that name a model.
-        let off = "share_model = false\n[axes]\n\"dram.vdd\" = [1.35, 1.2]\n";
+        let off = "share_model = false\n[axes]\n\"dram.vdd\" = [1.2, 1.1]\n";
         assert_eq!(models(off).0, [None, None]);
-        let dram = "command = \"dram\"\n[axes]\n\"dram.vdd\" = [1.35, 1.2]\n";
+        let dram = "command = \"dram\"\n[axes]\n\"dram.vdd\" = [1.2, 1.1]\n";
         assert_eq!(models(dram).0, [None, None]);
-        let named = "set = [\"system.model=\\\"m.h5\\\"\"]\n[axes]\n\"dram.vdd\" = [1.35, 1.2]\n";
+        let named = "set = [\"system.model=\\\"m.h5\\\"\"]\n[axes]\n\"dram.vdd\" = [1.2, 1.1]\n";
         assert_eq!(models(named).0, [None, None]);
+    }
+
+    #[test]
+    fn points_are_computed_from_their_index() {
+        let d = tempfile::tempdir().unwrap();
+        let s = Sweep::load(&write(
+            d.path(),
+            "[axes]\na = [1, 2]\nb = [\"x\", \"y\", \"z\"]\nc = [true, false]\n",
+        ))
+        .unwrap();
+        // The grid as the nested expansion lists it: the last key fastest.
+        let mut expanded = Vec::new();
+        for a in ["1", "2"] {
+            for b in ["\"x\"", "\"y\"", "\"z\""] {
+                for c in ["true", "false"] {
+                    expanded.push(vec![a.to_string(), b.to_string(), c.to_string()]);
+                }
+            }
+        }
+        let got: Vec<Vec<String>> = (0..s.len())
+            .map(|i| s.point(i).iter().map(|v| v.to_string()).collect())
+            .collect();
+        assert_eq!(got, expanded);
+    }
+
+    #[test]
+    fn huge_grids_are_refused_and_large_ones_stay_lazy() {
+        let d = tempfile::tempdir().unwrap();
+        let axis = |n: usize| {
+            let v: Vec<String> = (0..n).map(|k| k.to_string()).collect();
+            format!("[{}]", v.join(", "))
+        };
+        // 10^7 points: refused, naming the file and the count.
+        let text = format!(
+            "[axes]\n\"snn.seed\" = {}\n\"dram.fault_seed\" = {}\n",
+            axis(10_000),
+            axis(1_000)
+        );
+        let e = Sweep::load(&write(d.path(), &text)).unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("s.toml") && msg.contains("10000000 points"),
+            "{msg}"
+        );
+        assert!(crate::error::is_input_error(&e));
+        // 10^6 points: loads at once; the check covers one point per value here (the
+        // keys are in different tables), not a million.
+        let text = format!(
+            "command = \"dram\"\n[axes]\n\"snn.seed\" = {}\n\"dram.fault_seed\" = {}\n",
+            axis(1_000),
+            axis(1_000)
+        );
+        let s = Sweep::load(&write(d.path(), &text)).unwrap();
+        assert_eq!(s.len(), 1_000_000);
+        assert_eq!(s.sets(999_999), ["dram.fault_seed=999", "snn.seed=999"]);
+        let checked = s.points_to_check();
+        assert_eq!(checked.len(), 1_000 + 999, "{}", checked.len());
+    }
+
+    #[test]
+    fn a_voltage_outside_the_table_is_caught_up_front() {
+        let d = tempfile::tempdir().unwrap();
+        let s = Sweep::load(&write(
+            d.path(),
+            "command = \"dram\"\nset = [\"dram.standard=DDR3L-1600\"]\n[axes]\n\"dram.vdd\" = [1.35, 0.6]\n",
+        ))
+        .unwrap();
+        let e = s.validate().unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(crate::error::is_input_error(&e), "{msg}");
+        assert!(
+            msg.contains("s.toml") && msg.contains("point 1") && msg.contains("0.6"),
+            "{msg}"
+        );
     }
 
     #[test]

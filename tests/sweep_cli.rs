@@ -210,14 +210,16 @@ fn run_sweep_reports_accuracy_per_point() {
 #[test]
 fn a_shared_model_that_cannot_train_fails_its_points_by_name() {
     let dir = tempfile::tempdir().unwrap();
+    // The file exists (the up-front check looks no further), but is no IDX file.
+    std::fs::write(dir.path().join("missing-images.idx"), b"not an IDX file").unwrap();
     std::fs::write(
         dir.path().join("s.toml"),
         "set = [\"data.train_images=\\\"missing-images.idx\\\"\", \"data.train_samples=50\"]\n\
-         [axes]\n\"dram.vdd\" = [1.35, 1.2]\n",
+         [axes]\n\"dram.vdd\" = [1.2, 1.1]\n",
     )
     .unwrap();
     let (code, o, e) = spikemem(&["sweep", "s.toml", "--out", "o", "-j", "1"], dir.path());
-    // A failed run (exit 1), not bad input: the config is valid, the data is missing.
+    // A failed run (exit 1), not bad input: the config is valid, the data unreadable.
     assert_eq!(code, 1, "{o}{e}");
     assert!(e.contains("shared model m00.h5 failed to train"), "{e}");
     assert!(e.contains("2 of 2 points failed"), "{e}");
@@ -234,4 +236,98 @@ fn a_shared_model_that_cannot_train_fails_its_points_by_name() {
         .filter(|n| n.ends_with(".h5"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_dram_voltage_outside_its_table_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("v.toml"),
+        "command = \"dram\"\nset = [\"dram.standard=DDR3L-1600\"]\nargs = [\"--requests\", \"100\"]\n[axes]\n\"dram.vdd\" = [1.35, 0.6]\n",
+    )
+    .unwrap();
+    let (code, _, e) = spikemem(&["sweep", "v.toml", "--out", "o"], dir.path());
+    assert_eq!(code, 2, "{e}");
+    assert!(
+        e.contains("v.toml") && e.contains("point 1") && e.contains("dram.vdd=0.6"),
+        "{e}"
+    );
+    assert!(!dir.path().join("o").exists(), "nothing ran");
+}
+
+#[test]
+fn absurd_grids_are_refused_and_large_ones_stay_lazy() {
+    let dir = tempfile::tempdir().unwrap();
+    let axis = |n: usize| {
+        let v: Vec<String> = (0..n).map(|k| k.to_string()).collect();
+        format!("[{}]", v.join(", "))
+    };
+    // 10^7 points: refused at once, naming the file and the count.
+    std::fs::write(
+        dir.path().join("huge.toml"),
+        format!(
+            "command = \"dram\"\n[axes]\n\"dram.fault_seed\" = {}\n\"snn.seed\" = {}\n",
+            axis(10_000),
+            axis(1_000)
+        ),
+    )
+    .unwrap();
+    let (code, _, e) = spikemem(&["sweep", "huge.toml", "--dry-run"], dir.path());
+    assert_eq!(code, 2, "{e}");
+    assert!(
+        e.contains("huge.toml") && e.contains("10000000 points"),
+        "{e}"
+    );
+    // 10^6 points: checked and sharded without expanding the grid; --dry-run prints
+    // this shard's two points, the last one computed from its index.
+    std::fs::write(
+        dir.path().join("big.toml"),
+        format!(
+            "command = \"dram\"\n[axes]\n\"dram.fault_seed\" = {}\n\"snn.seed\" = {}\n",
+            axis(1_000),
+            axis(1_000)
+        ),
+    )
+    .unwrap();
+    let (code, o, e) = spikemem(
+        &["sweep", "big.toml", "--dry-run", "--shard", "499999/500000"],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{e}");
+    let lines: Vec<&str> = o.lines().collect();
+    assert_eq!(lines.len(), 2, "{o}");
+    assert!(
+        lines[1].starts_with("p999999:")
+            && lines[1].contains("dram.fault_seed=999")
+            && lines[1].contains("snn.seed=999"),
+        "{o}"
+    );
+}
+
+#[test]
+fn results_are_replaced_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.toml"),
+        "command = \"dram\"\nargs = [\"--synthetic\", \"random\", \"--requests\", \"200\"]\n[axes]\n\"dram.row_policy\" = [\"open\", \"closed\"]\n",
+    )
+    .unwrap();
+    let (code, o, e) = spikemem(&["sweep", "s.toml", "--out", "o", "-j", "1"], dir.path());
+    assert_eq!(code, 0, "{o}{e}");
+    let (code, o, e) = spikemem(&["sweep", "s.toml", "--out", "o", "--collect"], dir.path());
+    assert_eq!(code, 0, "{o}{e}");
+    // No temporary file is left beside the results or the points.
+    for d in ["o", "o/p0000", "o/p0001"] {
+        for f in std::fs::read_dir(dir.path().join(d)).unwrap() {
+            let name = f.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(!name.ends_with(".tmp"), "{d}/{name}");
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("o/results.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        3
+    );
 }

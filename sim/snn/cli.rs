@@ -52,12 +52,7 @@ fn load_sets(l: &Loaded, train: bool) -> Result<(Option<ImageSet>, ImageSet)> {
     };
     let te = load_pair(&d.test_images, &d.test_labels, &l.base_dir)?.truncated(d.test_samples);
     if let Some(t) = &tr {
-        if (t.rows, t.cols) != (te.rows, te.cols) {
-            return Err(input_error(format!(
-                "data: train images are {}x{}, test images {}x{}",
-                t.rows, t.cols, te.rows, te.cols
-            )));
-        }
+        super::dataset::check_same_shape(t, &te)?;
         if t.is_empty() {
             return Err(input_error(format!(
                 "{}: no training samples",
@@ -257,15 +252,7 @@ pub fn cmd_eval(a: &EvalArgs) -> Result<()> {
     let l = config::load(a.cfg.config.as_deref(), &a.cfg.sets)?;
     let (_, te) = load_sets(&l, false)?;
     let net = model_io::load(&a.model, &l.config.snn)?;
-    if net.n_inputs() != te.rows * te.cols {
-        return Err(input_error(format!(
-            "{}: the model has {} inputs, the test images have {}x{} pixels",
-            a.model.display(),
-            net.n_inputs(),
-            te.rows,
-            te.cols
-        )));
-    }
+    super::dataset::check_inputs(&a.model.display().to_string(), net.n_inputs(), &te)?;
     let e = eval_progress(&net, &te);
     let (ops, wall) = (e.ops, e.wall_seconds);
     let ips = e.scores.samples as f64 / wall.max(1e-9);

@@ -36,6 +36,9 @@ pub struct ImageSet {
     pub cols: usize,
     pub pixels: Vec<u8>,
     pub labels: Vec<u8>,
+    /// Where the images and the labels came from (as messages name them).
+    pub images_name: String,
+    pub labels_name: String,
 }
 
 impl ImageSet {
@@ -62,9 +65,22 @@ impl ImageSet {
     }
 }
 
+/// Largest IDX file accepted, raw or after gunzip (Fashion-MNIST's 60,000 training
+/// images are 47 MB): a gzip stream inflating beyond it is refused, not read to the end.
+pub const MAX_IDX_BYTES: u64 = 4 << 30;
+
 /// Read a file's bytes: `builtin:NAME`, or a path (relative to `base_dir`); gunzip when
-/// the content starts with the gzip magic.
+/// the content starts with the gzip magic. At most [`MAX_IDX_BYTES`], raw or inflated.
 pub fn read_bytes(spec: &str, base_dir: &Path) -> Result<(String, Vec<u8>)> {
+    read_bytes_at_most(spec, base_dir, MAX_IDX_BYTES)
+}
+
+fn read_bytes_at_most(spec: &str, base_dir: &Path, max: u64) -> Result<(String, Vec<u8>)> {
+    let too_big = |name: &str, what: &str| {
+        input_error(format!(
+            "{name}: {what} more than {max} bytes; accepted: IDX files up to {max} bytes"
+        ))
+    };
     let (name, raw): (String, Vec<u8>) = if let Some(b) = spec.strip_prefix("builtin:") {
         let (_, bytes) = BUILTIN.iter().find(|(n, _)| *n == b).ok_or_else(|| {
             let known: Vec<String> = BUILTIN
@@ -79,15 +95,25 @@ pub fn read_bytes(spec: &str, base_dir: &Path) -> Result<(String, Vec<u8>)> {
         (spec.to_string(), bytes.to_vec())
     } else {
         let p = base_dir.join(spec);
-        let bytes = std::fs::read(&p)
-            .map_err(|e| input_error(format!("{}: cannot read: {e}", p.display())))?;
+        let cannot = |e: std::io::Error| input_error(format!("{}: cannot read: {e}", p.display()));
+        let mut bytes = Vec::new();
+        std::fs::File::open(&p)
+            .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+            .map_err(cannot)?;
+        if bytes.len() as u64 > max {
+            return Err(too_big(&p.display().to_string(), "holds"));
+        }
         (p.display().to_string(), bytes)
     };
     if raw.len() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(&raw[..])
+            .take(max + 1)
             .read_to_end(&mut out)
             .map_err(|e| input_error(format!("{name}: corrupt or truncated gzip data: {e}")))?;
+        if out.len() as u64 > max {
+            return Err(too_big(&name, "gzip data inflating to"));
+        }
         Ok((name, out))
     } else {
         Ok((name, raw))
@@ -132,14 +158,15 @@ pub fn parse_idx<'a>(name: &str, b: &'a [u8]) -> Result<(Vec<usize>, &'a [u8])> 
             u32::from_be_bytes([b[4 + 4 * k], b[5 + 4 * k], b[6 + 4 * k], b[7 + 4 * k]]) as usize
         })
         .collect();
-    let n: usize = dims.iter().product();
     let payload = &b[hdr..];
-    if payload.len() < n {
+    let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    let Some(n) = n.filter(|&n| n <= payload.len()) else {
         return Err(input_error(format!(
-            "{name}: truncated IDX data: header {dims:?} needs {n} bytes, file has {}",
+            "{name}: truncated IDX data: header {dims:?} needs {} bytes, file has {}",
+            dims.iter().map(|&d| d as u128).product::<u128>(),
             payload.len()
         )));
-    }
+    };
     Ok((dims, &payload[..n]))
 }
 
@@ -161,7 +188,8 @@ pub fn load_pair(images: &str, labels: &str, base_dir: &Path) -> Result<ImageSet
     }
     if idims[0] != ldims[0] {
         return Err(input_error(format!(
-            "count mismatch: {iname} has {} images, {lname} has {} labels",
+            "count mismatch: {iname} has {} images (shape {idims:?}), {lname} has {} labels \
+             (shape {ldims:?}); accepted: as many labels as images",
             idims[0], ldims[0]
         )));
     }
@@ -175,7 +203,87 @@ pub fn load_pair(images: &str, labels: &str, base_dir: &Path) -> Result<ImageSet
         cols: idims[2],
         pixels: ipx.to_vec(),
         labels: lpx.to_vec(),
+        images_name: iname,
+        labels_name: lname,
     })
+}
+
+/// Check that a test set can be fed to a network trained on `train`: both sets' images
+/// have the same rows x cols. The message names both image files and both shapes.
+pub fn check_same_shape(train: &ImageSet, test: &ImageSet) -> Result<()> {
+    if (train.rows, train.cols) == (test.rows, test.cols) {
+        return Ok(());
+    }
+    Err(input_error(format!(
+        "image sizes differ: train images {} are {}x{} ({} images), test images {} are {}x{} \
+         ({} images); accepted: train and test images of the same size",
+        train.images_name,
+        train.rows,
+        train.cols,
+        train.len(),
+        test.images_name,
+        test.rows,
+        test.cols,
+        test.len()
+    )))
+}
+
+/// Check that a test set fits a network with `n_inputs` input neurons (e.g. a model
+/// file's); the message names both.
+pub fn check_inputs(model: &str, n_inputs: usize, test: &ImageSet) -> Result<()> {
+    if n_inputs == test.pixels_per_image() {
+        return Ok(());
+    }
+    Err(input_error(format!(
+        "{model}: the model has {n_inputs} inputs, but test images {} are {}x{} = {} pixels; \
+         accepted: test images with as many pixels as the model's inputs",
+        test.images_name,
+        test.rows,
+        test.cols,
+        test.pixels_per_image()
+    )))
+}
+
+/// The dimensions in an IDX file's header (count first), reading only the header (a
+/// gzip file is decompressed only that far). For estimates before the data is loaded;
+/// `load_pair` reports a bad file properly.
+pub fn peek_dims(spec: &str, base_dir: &Path) -> Option<Vec<usize>> {
+    if let Some(b) = spec.strip_prefix("builtin:") {
+        // Inflated once per process (sweeps check thousands of points).
+        static DIMS: std::sync::OnceLock<Vec<Option<Vec<usize>>>> = std::sync::OnceLock::new();
+        let dims = DIMS.get_or_init(|| BUILTIN.iter().map(|(_, b)| header_dims(*b)).collect());
+        let k = BUILTIN.iter().position(|(n, _)| *n == b)?;
+        return dims[k].clone();
+    }
+    header_dims(std::fs::File::open(base_dir.join(spec)).ok()?)
+}
+
+/// The dimensions in the IDX header at the start of `raw` (gzip or not).
+fn header_dims(raw: impl Read) -> Option<Vec<usize>> {
+    let mut head = [0u8; 20];
+    let mut raw = std::io::BufReader::new(raw);
+    let gz = std::io::BufRead::fill_buf(&mut raw)
+        .ok()
+        .is_some_and(|b| b.len() >= 2 && b[0] == 0x1f && b[1] == 0x8b);
+    let (mut inflated, mut plain);
+    let r: &mut dyn Read = if gz {
+        inflated = flate2::read::MultiGzDecoder::new(raw);
+        &mut inflated
+    } else {
+        plain = raw;
+        &mut plain
+    };
+    r.read_exact(&mut head[..4]).ok()?;
+    let nd = head[3] as usize;
+    if head[..3] != [0, 0, 8] || !(1..=4).contains(&nd) {
+        return None;
+    }
+    r.read_exact(&mut head[4..4 + 4 * nd]).ok()?;
+    Some(
+        (0..nd)
+            .map(|k| u32::from_be_bytes(head[4 + 4 * k..8 + 4 * k].try_into().unwrap()) as usize)
+            .collect(),
+    )
 }
 
 /// Encode images and labels as IDX bytes (used by tests and tools).
@@ -201,6 +309,8 @@ mod tests {
             cols: 3,
             pixels: (0..12).collect(),
             labels: vec![3, 7],
+            images_name: "tiny-images".into(),
+            labels_name: "tiny-labels".into(),
         }
     }
 
@@ -214,6 +324,11 @@ mod tests {
         std::fs::write(dir.path().join("l.gz"), gz.finish().unwrap()).unwrap();
         let s = load_pair("i", "l.gz", dir.path()).unwrap();
         assert_eq!((s.rows, s.cols, s.len()), (2, 3, 2));
+        assert_eq!(peek_dims("i", dir.path()), Some(vec![2, 2, 3]));
+        assert_eq!(peek_dims("l.gz", dir.path()), Some(vec![2]));
+        let b = "builtin:mnist-sample/test-images";
+        assert_eq!(peek_dims(b, dir.path()), Some(vec![200, 28, 28]));
+        assert_eq!(peek_dims("nope", dir.path()), None);
         assert_eq!(s.image(1), &[6, 7, 8, 9, 10, 11]);
         assert_eq!(s.labels, vec![3, 7]);
     }
@@ -238,6 +353,18 @@ mod tests {
         assert!(e.contains("count mismatch"), "{e}");
         let e = load_pair("nope", "l", dir.path()).unwrap_err();
         assert!(crate::error::is_input_error(&e));
+        // Inflating or raw beyond the bound: refused without reading on.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, &vec![0u8; 1 << 20]).unwrap();
+        std::fs::write(dir.path().join("bomb.gz"), gz.finish().unwrap()).unwrap();
+        let e = read_bytes_at_most("bomb.gz", dir.path(), 1000).unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("bomb.gz") && msg.contains("1000 bytes"),
+            "{msg}"
+        );
+        assert!(read_bytes_at_most("i", dir.path(), 10).is_err());
+        assert!(read_bytes_at_most("i", dir.path(), 1000).is_ok());
     }
 
     #[test]

@@ -30,7 +30,9 @@ use serde::{Deserialize, Serialize};
 use spikemem_arch::rng::Rng;
 use std::sync::Arc;
 
+mod masks;
 mod snapshot;
+use masks::{make_mask, structural_fans};
 pub use snapshot::NetState;
 
 /// Operation counts (what the hardware has to do).
@@ -356,52 +358,11 @@ fn neuron_params(kind: &PopKind, cfg: &SnnConfig) -> Option<NeuronParams> {
     }
 }
 
-/// Mask of a connectivity (None = all present), row-major pre x post.
-fn make_mask(c: &Connectivity, pre: usize, post: usize, rng: &mut Rng) -> Option<Vec<f32>> {
-    match c {
-        Connectivity::AllToAll => None,
-        Connectivity::OneToOne => Some(
-            (0..pre * post)
-                .map(|k| (k / post == k % post) as u8 as f32)
-                .collect(),
-        ),
-        Connectivity::AllButOne => Some(
-            (0..pre * post)
-                .map(|k| (k / post != k % post) as u8 as f32)
-                .collect(),
-        ),
-        Connectivity::Sparse { density } => Some(
-            (0..pre * post)
-                .map(|_| (rng.next_f32() < *density) as u8 as f32)
-                .collect(),
-        ),
-        Connectivity::Local {
-            rows,
-            cols,
-            kernel,
-            stride,
-        } => {
-            let py = (rows - kernel) / stride + 1;
-            let px = (cols - kernel) / stride + 1;
-            let mut m = vec![0.0f32; pre * post];
-            for j in 0..post {
-                let patch = j % (py * px);
-                let (oy, ox) = ((patch / px) * stride, (patch % px) * stride);
-                for y in oy..oy + kernel {
-                    for x in ox..ox + kernel {
-                        m[(y * cols + x) * post + j] = 1.0;
-                    }
-                }
-            }
-            Some(m)
-        }
-    }
-}
-
 impl Network {
     /// Instantiate a description: initial weights from `cfg.seed`.
     pub fn new(cfg: &SnnConfig, desc: NetworkDesc) -> Result<Self> {
         desc.check().map_err(anyhow::Error::msg)?;
+        super::budget::check_network(cfg, &desc)?;
         let mut rng = Rng::stream(cfg.seed, 0x5EED_0001);
         let mut names = Vec::new();
         let mut pops = Vec::new();
@@ -437,11 +398,19 @@ impl Network {
         for (_, a, b, p) in desc.projections() {
             let (pre, post) = (a.index(), b.index());
             let (ns, nt) = (pops[pre].size, pops[post].size);
-            let mask = make_mask(&p.connectivity, ns, nt, &mut rng);
             let shared_ok = matches!(
                 p.connectivity,
                 Connectivity::OneToOne | Connectivity::AllButOne
             );
+            // A shared one-to-one / all-but-one projection is delivered structurally
+            // (`deliver`): no N x N mask. (Neither connectivity draws from `rng`, so
+            // skipping them leaves every later draw as it was.)
+            let structural = shared_ok && matches!(p.init, WeightInit::Shared(_));
+            let mask = if structural {
+                None
+            } else {
+                make_mask(&p.connectivity, ns, nt, &mut rng)
+            };
             let w = match (&p.init, shared_ok) {
                 (WeightInit::Shared(x), true) => Weights::Shared(*x),
                 (WeightInit::Shared(x), false) => Weights::Dense(Arc::new(match &mask {
@@ -459,6 +428,7 @@ impl Network {
                 }
             };
             let (fan_out, fan_in) = match &mask {
+                None if structural => structural_fans(&p.connectivity, ns, nt),
                 None => (vec![nt as u32; ns], vec![ns as u32; nt]),
                 Some(m) => {
                     let mut fo = vec![0u32; ns];
@@ -494,12 +464,6 @@ impl Network {
                 max_delay[pre] = max_delay[pre].max(sd.max);
             }
             max_delay[pre] = max_delay[pre].max(delay_steps);
-            // Shared projections never need a mask (delivery is computed).
-            let mask = if matches!(w, Weights::Shared(_)) {
-                None
-            } else {
-                mask
-            };
             projs.push(ProjState {
                 name: p.name.clone(),
                 pre,
@@ -661,7 +625,8 @@ impl Network {
             .map(|p| self.projection_info(p).memory_bits)
             .sum()
     }
-    /// The weight matrix, row-major pre x post (absent synapses are 0).
+    /// The weight matrix, row-major pre x post (absent synapses are 0). For a shared
+    /// projection this builds the pre x post matrix: prefer `shared_weight`.
     pub fn weights(&self, p: ProjId) -> Vec<f32> {
         let s = &self.projs[p];
         match &s.w {

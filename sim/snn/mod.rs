@@ -45,6 +45,7 @@
 //! inference starts each sample from rest, so results do not depend on thread count.
 
 pub mod bench;
+pub mod budget;
 pub mod cli;
 pub mod config;
 pub mod dataset;

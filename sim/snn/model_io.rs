@@ -17,10 +17,11 @@
 
 use super::config::SnnConfig;
 use super::engine::Network;
-use super::network::{NetworkDesc, NetworkDescFlat};
+use super::network::{Connectivity, NetworkDesc, NetworkDescFlat, WeightInit};
 use crate::error::input_error;
 use anyhow::{Context, Result};
 use hdf5::types::VarLenUnicode;
+use spikemem_traces::PendingFile;
 use std::path::Path;
 
 pub const FORMAT: &str = "spikemem-snn-model";
@@ -31,9 +32,39 @@ fn vlu(s: &str) -> Result<VarLenUnicode> {
         .map_err(|e| anyhow::anyhow!("string attribute: {e}"))
 }
 
+/// Save a model atomically: it is written to a temporary file beside `path`
+/// (`PendingFile`), which replaces `path` only once complete (synced, then renamed). A
+/// save that fails or is killed midway leaves the previous file at `path` as it was.
 pub fn save(net: &Network, path: &Path) -> Result<()> {
-    let f = hdf5::File::create(path)
-        .with_context(|| format!("{}: cannot create HDF5 file", path.display()))?;
+    save_with(net, path, |_| Ok(()))
+}
+
+/// `save`, with a hook run after the content is written and before the commit (tests
+/// inject a failure there).
+fn save_with(
+    net: &Network,
+    path: &Path,
+    before_commit: impl FnOnce(&hdf5::File) -> Result<()>,
+) -> Result<()> {
+    let pending = PendingFile::new(path);
+    let f = hdf5::File::create(pending.tmp_path()).with_context(|| {
+        format!(
+            "{}: cannot create HDF5 file {}",
+            path.display(),
+            pending.tmp_path().display()
+        )
+    })?;
+    write_model(net, &f).with_context(|| format!("{}: writing the model", path.display()))?;
+    f.flush()?;
+    before_commit(&f)?;
+    f.close()
+        .with_context(|| format!("{}: closing the model file", path.display()))?;
+    pending
+        .commit()
+        .with_context(|| format!("{}: cannot replace it with the new model", path.display()))
+}
+
+fn write_model(net: &Network, f: &hdf5::File) -> Result<()> {
     f.new_attr::<VarLenUnicode>()
         .create("format")?
         .write_scalar(&vlu(FORMAT)?)?;
@@ -96,13 +127,13 @@ pub fn save(net: &Network, path: &Path) -> Result<()> {
         g.new_attr::<bool>()
             .create("shared")?
             .write_scalar(&info.shared)?;
-        let w = net.weights(p);
-        if info.shared {
-            let x = w.iter().copied().find(|&x| x != 0.0).unwrap_or(0.0);
+        if let Some(x) = net.shared_weight(p) {
+            // One value, whatever the size: no pre x post matrix is built.
             g.new_attr::<f32>()
                 .create("shared_weight")?
                 .write_scalar(&x)?;
         } else {
+            let w = net.weights(p);
             g.new_dataset::<f32>()
                 .shape([info.pre_size, info.post_size])
                 .create("weights")?
@@ -124,7 +155,6 @@ pub fn save(net: &Network, path: &Path) -> Result<()> {
                 .write_scalar(&net.config().dt_ms)?;
         }
     }
-    f.flush()?;
     Ok(())
 }
 
@@ -159,6 +189,13 @@ fn open(path: &Path) -> Result<hdf5::File> {
 
 /// Load a model; the network is simulated with `cfg` (e.g. another weight precision
 /// for post-training quantization), its structure comes from the file.
+///
+/// Nothing is read before it is known to fit: the network description is checked
+/// against the per-population and per-projection attributes, the network is sized by
+/// the memory budget (`budget::check_network`, in `Network::new`), and every dataset's
+/// shape is compared with what the description implies before its data is read. Weights
+/// and thresholds must be finite. Any disagreement is an input error naming the file,
+/// the dataset or attribute, and what was expected.
 pub fn load(path: &Path, cfg: &SnnConfig) -> Result<Network> {
     let bad = |what: String| input_error(format!("{}: {what}", path.display()));
     let f = open(path)?;
@@ -169,94 +206,176 @@ pub fn load(path: &Path, cfg: &SnnConfig) -> Result<Network> {
     let flat: NetworkDescFlat = serde_json::from_str(desc_text.as_str())
         .map_err(|e| bad(format!("attribute network: {e}")))?;
     let desc = NetworkDesc::from_flat(&flat).map_err(|e| bad(format!("attribute network: {e}")))?;
+    check_attributes(&f, &flat).map_err(bad)?;
     let mut cfg = cfg.clone();
     if let Some(p) = flat.populations.iter().find(|p| p.name == "exc") {
         cfg.n_excitatory = p.size;
     }
-    let mut net = Network::new(&cfg, desc).map_err(|e| bad(format!("{e}")))?;
+    let mut net = Network::new(&cfg, desc).map_err(|e| bad(format!("{e:#}")))?;
     for p in 0..net.num_projections() {
         let info = net.projection_info(p);
+        let at = |what: &str| format!("projections/{}/{what}", info.name);
         let g = f
             .group(&format!("projections/{}", info.name))
-            .map_err(|e| bad(format!("projection {}: {e}", info.name)))?;
-        let shared: bool = g
-            .attr("shared")
-            .and_then(|a| a.read_scalar())
-            .unwrap_or(false);
-        let w: Vec<f32> = if shared {
+            .map_err(|e| bad(format!("group projections/{}: {e}", info.name)))?;
+        let shape = vec![info.pre_size, info.post_size];
+        if attr_or(&g, "shared", false) {
             let x: f32 = g
                 .attr("shared_weight")
                 .and_then(|a| a.read_scalar())
-                .map_err(|e| bad(format!("projection {}: shared_weight: {e}", info.name)))?;
-            let mut template = net.weights(p);
-            template
-                .iter_mut()
-                .for_each(|y| *y = if *y != 0.0 { x } else { 0.0 });
-            template
-        } else {
-            let ds = g
-                .dataset("weights")
-                .map_err(|e| bad(format!("projection {}: weights: {e}", info.name)))?;
-            if ds.shape() != vec![info.pre_size, info.post_size] {
+                .map_err(|e| bad(format!("attribute {}: {e}", at("shared_weight"))))?;
+            if !x.is_finite() {
                 return Err(bad(format!(
-                    "projection {}: weights shape {:?}, expected [{}, {}]",
-                    info.name,
-                    ds.shape(),
-                    info.pre_size,
-                    info.post_size
+                    "attribute {} = {x}; accepted: a finite weight",
+                    at("shared_weight")
                 )));
             }
-            ds.read_raw()
-                .map_err(|e| bad(format!("projection {}: weights: {e}", info.name)))?
-        };
-        net.set_weights(p, &w).map_err(|e| bad(format!("{e}")))?;
+            net.set_shared_weight(p, x)
+                .map_err(|e| bad(format!("attribute {}: {e}", at("shared_weight"))))?;
+        } else {
+            let w: Vec<f32> = read_shaped(&g, "weights", &shape)
+                .map_err(|e| bad(format!("group projections/{}: {e}", info.name)))?;
+            check_finite(&w, info.post_size).map_err(|e| bad(format!("{}: {e}", at("weights"))))?;
+            net.set_weights(p, &w)
+                .map_err(|e| bad(format!("{}: {e}", at("weights"))))?;
+        }
         if info.per_synapse_delays {
             let dt: f32 = g
                 .attr("delay_dt_ms")
                 .and_then(|a| a.read_scalar())
-                .map_err(|e| bad(format!("projection {}: delay_dt_ms: {e}", info.name)))?;
+                .map_err(|e| bad(format!("attribute {}: {e}", at("delay_dt_ms"))))?;
             if (dt - cfg.dt_ms).abs() > 1e-6 * dt.abs().max(1.0) {
                 return Err(bad(format!(
                     "projection {}: per-synapse delays are in steps of {dt} ms, but snn.dt_ms = {}",
                     info.name, cfg.dt_ms
                 )));
             }
-            let ds = g
-                .dataset("delay_steps")
-                .map_err(|e| bad(format!("projection {}: delay_steps: {e}", info.name)))?;
-            if ds.shape() != vec![info.pre_size, info.post_size] {
-                return Err(bad(format!(
-                    "projection {}: delay_steps shape {:?}, expected [{}, {}]",
-                    info.name,
-                    ds.shape(),
-                    info.pre_size,
-                    info.post_size
-                )));
-            }
-            let d: Vec<u16> = ds
-                .read_raw()
-                .map_err(|e| bad(format!("projection {}: delay_steps: {e}", info.name)))?;
-            net.set_delays(p, &d).map_err(|e| bad(format!("{e}")))?;
+            let d: Vec<u16> = read_shaped(&g, "delay_steps", &shape)
+                .map_err(|e| bad(format!("group projections/{}: {e}", info.name)))?;
+            net.set_delays(p, &d)
+                .map_err(|e| bad(format!("{}: {e}", at("delay_steps"))))?;
         }
     }
-    let theta: Vec<f32> = f
-        .dataset("populations/exc/theta_mv")
-        .and_then(|d| d.read_raw())
-        .map_err(|e| bad(format!("populations/exc/theta_mv: {e}")))?;
+    let n_exc = net.n_excitatory();
+    let theta: Vec<f32> = read_shaped(&f, "populations/exc/theta_mv", &[n_exc]).map_err(&bad)?;
+    check_finite(&theta, 1).map_err(|e| bad(format!("populations/exc/theta_mv: {e}")))?;
     net.set_theta(&theta).map_err(|e| bad(format!("{e}")))?;
-    let labels: Vec<i16> = f
-        .dataset("labels")
-        .and_then(|d| d.read_raw())
-        .map_err(|e| bad(format!("labels: {e}")))?;
-    if labels.len() != net.n_excitatory() || labels.iter().any(|&l| !(-1..=9).contains(&l)) {
+    let labels: Vec<i16> = read_shaped(&f, "labels", &[n_exc]).map_err(&bad)?;
+    if let Some(l) = labels.iter().find(|l| !(-1..=9).contains(*l)) {
         return Err(bad(format!(
-            "labels: {} values in -1..=9 expected",
-            net.n_excitatory()
+            "dataset labels: value {l}; accepted: {n_exc} values in -1..=9"
         )));
     }
     net.labels = labels;
     net.quantize_weights();
     Ok(net)
+}
+
+/// A scalar attribute, or `default` when absent or unreadable.
+fn attr_or<T: hdf5::H5Type>(g: &hdf5::Group, name: &str, default: T) -> T {
+    g.attr(name)
+        .and_then(|a| a.read_scalar())
+        .unwrap_or(default)
+}
+
+/// Read dataset `name` of `g` after checking its shape is `shape` (the data is not read
+/// otherwise: a declared shape can be any size). Errors name the dataset.
+fn read_shaped<T: hdf5::H5Type>(
+    g: &hdf5::Group,
+    name: &str,
+    shape: &[usize],
+) -> std::result::Result<Vec<T>, String> {
+    let ds = g
+        .dataset(name)
+        .map_err(|e| format!("dataset {name}: {e}"))?;
+    if ds.shape() != shape {
+        return Err(format!(
+            "dataset {name}: shape {:?}; expected {shape:?} (from the network attribute)",
+            ds.shape()
+        ));
+    }
+    ds.read_raw().map_err(|e| format!("dataset {name}: {e}"))
+}
+
+/// The first value that is NaN or infinite, by its [row, column] in rows of `cols`.
+fn check_finite(v: &[f32], cols: usize) -> std::result::Result<(), String> {
+    match v.iter().position(|x| !x.is_finite()) {
+        None => Ok(()),
+        Some(k) if cols > 1 => Err(format!(
+            "value [{}, {}] = {}; accepted: finite values",
+            k / cols,
+            k % cols,
+            v[k]
+        )),
+        Some(k) => Err(format!("value [{k}] = {}; accepted: finite values", v[k])),
+    }
+}
+
+/// The per-population and per-projection attributes must agree with the network
+/// attribute (read before anything is allocated from either).
+fn check_attributes(f: &hdf5::File, flat: &NetworkDescFlat) -> std::result::Result<(), String> {
+    let read_u64 = |g: &hdf5::Group, at: &str, name: &str| -> std::result::Result<u64, String> {
+        g.attr(name)
+            .and_then(|a| a.read_scalar::<u64>())
+            .map_err(|e| format!("attribute {at}/{name}: {e}"))
+    };
+    let read_str = |g: &hdf5::Group, at: &str, name: &str| -> std::result::Result<String, String> {
+        g.attr(name)
+            .and_then(|a| a.read_scalar::<VarLenUnicode>())
+            .map(|s| s.as_str().to_string())
+            .map_err(|e| format!("attribute {at}/{name}: {e}"))
+    };
+    for p in &flat.populations {
+        let at = format!("populations/{}", p.name);
+        let g = f.group(&at).map_err(|e| format!("group {at}: {e}"))?;
+        let size = read_u64(&g, &at, "size")?;
+        if size != p.size as u64 {
+            return Err(format!(
+                "attribute {at}/size = {size}; expected {} (the network attribute's size of {})",
+                p.size, p.name
+            ));
+        }
+    }
+    for (a, b, p) in &flat.projections {
+        let (pre, post) = (&flat.populations[*a], &flat.populations[*b]);
+        let at = format!("projections/{}", p.name);
+        let g = f.group(&at).map_err(|e| format!("group {at}: {e}"))?;
+        for (name, want) in [("pre", &pre.name), ("post", &post.name)] {
+            let got = read_str(&g, &at, name)?;
+            if &got != want {
+                return Err(format!(
+                    "attribute {at}/{name} = \"{got}\"; expected \"{want}\" (from the network attribute)"
+                ));
+            }
+        }
+        for (name, want) in [("pre_size", pre.size), ("post_size", post.size)] {
+            let got = read_u64(&g, &at, name)?;
+            if got != want as u64 {
+                return Err(format!(
+                    "attribute {at}/{name} = {got}; expected {want} (from the network attribute)"
+                ));
+            }
+        }
+        let shared = attr_or(&g, "shared", false);
+        let can_share = matches!(p.init, WeightInit::Shared(_))
+            && matches!(
+                p.connectivity,
+                Connectivity::OneToOne | Connectivity::AllButOne
+            );
+        if shared && !can_share {
+            return Err(format!(
+                "attribute {at}/shared = true; expected false: the network attribute gives this \
+                 projection per-synapse weights"
+            ));
+        }
+        if !shared && can_share {
+            // Stored per synapse (a projection made non-uniform): pre x post values; they
+            // must fit like any per-synapse matrix.
+            let bytes = (pre.size as u128) * (post.size as u128) * 8;
+            super::budget::check_bytes(bytes, &format!("dataset {at}/weights"))?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -305,5 +424,161 @@ mod tests {
         std::fs::write(dir.path().join("x.h5"), b"nope").unwrap();
         let e = load(&dir.path().join("x.h5"), &cfg).unwrap_err();
         assert!(crate::error::is_input_error(&e));
+    }
+
+    /// A small saved model to corrupt: (dir, path, config).
+    fn saved() -> (tempfile::TempDir, std::path::PathBuf, SnnConfig) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.h5");
+        let mut cfg = SnnConfig::default();
+        cfg.n_excitatory = 5;
+        let mut net = Network::new(&cfg, network::build(&cfg, 4, 4)).unwrap();
+        net.labels = vec![0, 1, 2, 3, 4];
+        save(&net, &p).unwrap();
+        (dir, p, cfg)
+    }
+
+    fn load_err(p: &Path, cfg: &SnnConfig) -> String {
+        let e = load(p, cfg).unwrap_err();
+        assert!(crate::error::is_input_error(&e), "{e:#}");
+        let msg = format!("{e:#}");
+        assert!(msg.contains(&p.display().to_string()), "{msg}");
+        msg
+    }
+
+    #[test]
+    fn a_declared_huge_shape_is_refused_before_reading() {
+        let (_d, p, cfg) = saved();
+        {
+            let f = hdf5::File::open_rw(&p).unwrap();
+            f.unlink("labels").unwrap();
+            // Chunked and never written: the file stays small, the shape says 2 TB.
+            f.new_dataset::<i16>()
+                .chunk(1024)
+                .shape([1usize << 40])
+                .create("labels")
+                .unwrap();
+        }
+        let msg = load_err(&p, &cfg);
+        assert!(
+            msg.contains("labels") && msg.contains("expected [5]"),
+            "{msg}"
+        );
+        // A network attribute declaring a huge population is refused by the budget.
+        let (_d, p, cfg) = saved();
+        {
+            let f = hdf5::File::open_rw(&p).unwrap();
+            let text: VarLenUnicode = f.attr("network").unwrap().read_scalar().unwrap();
+            let mut flat: NetworkDescFlat = serde_json::from_str(text.as_str()).unwrap();
+            flat.populations[0].size = 1 << 40;
+            if let network::PopKind::Poisson { rows, cols } = &mut flat.populations[0].kind {
+                (*rows, *cols) = (1 << 20, 1 << 20);
+            }
+            let t = vlu(&serde_json::to_string(&flat).unwrap()).unwrap();
+            f.attr("network").unwrap().write_scalar(&t).unwrap();
+            let g = f.group("populations/input").unwrap();
+            g.attr("size").unwrap().write_scalar(&(1u64 << 40)).unwrap();
+            let g = f.group("projections/input_exc").unwrap();
+            g.attr("pre_size")
+                .unwrap()
+                .write_scalar(&(1u64 << 40))
+                .unwrap();
+        }
+        let msg = load_err(&p, &cfg);
+        assert!(msg.contains("would need about"), "{msg}");
+    }
+
+    #[test]
+    fn attributes_that_disagree_with_the_network_are_named() {
+        let (_d, p, cfg) = saved();
+        {
+            let f = hdf5::File::open_rw(&p).unwrap();
+            let g = f.group("projections/inh_exc").unwrap();
+            g.attr("post_size").unwrap().write_scalar(&7u64).unwrap();
+        }
+        let msg = load_err(&p, &cfg);
+        assert!(
+            msg.contains("projections/inh_exc/post_size = 7") && msg.contains("expected 5"),
+            "{msg}"
+        );
+        let (_d, p, cfg) = saved();
+        {
+            let f = hdf5::File::open_rw(&p).unwrap();
+            let g = f.group("projections/input_exc").unwrap();
+            g.attr("post")
+                .unwrap()
+                .write_scalar(&vlu("inh").unwrap())
+                .unwrap();
+        }
+        let msg = load_err(&p, &cfg);
+        assert!(
+            msg.contains("projections/input_exc/post") && msg.contains("\"exc\""),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn nan_and_inf_weights_and_thresholds_are_refused() {
+        let (_d, p, cfg) = saved();
+        {
+            let f = hdf5::File::open_rw(&p).unwrap();
+            let ds = f.dataset("projections/input_exc/weights").unwrap();
+            let mut w: Vec<f32> = ds.read_raw().unwrap();
+            w[5 * 2 + 3] = f32::NAN;
+            ds.write_raw(&w).unwrap();
+        }
+        let msg = load_err(&p, &cfg);
+        assert!(
+            msg.contains("weights") && msg.contains("[2, 3] = NaN"),
+            "{msg}"
+        );
+        let (_d, p, cfg) = saved();
+        {
+            let f = hdf5::File::open_rw(&p).unwrap();
+            let ds = f.dataset("populations/exc/theta_mv").unwrap();
+            ds.write_raw(&[20.0f32, f32::INFINITY, 20.0, 20.0, 20.0])
+                .unwrap();
+        }
+        let msg = load_err(&p, &cfg);
+        assert!(
+            msg.contains("theta_mv") && msg.contains("[1] = inf"),
+            "{msg}"
+        );
+        let (_d, p, cfg) = saved();
+        {
+            let f = hdf5::File::open_rw(&p).unwrap();
+            let g = f.group("projections/exc_inh").unwrap();
+            g.attr("shared_weight")
+                .unwrap()
+                .write_scalar(&f32::NAN)
+                .unwrap();
+        }
+        let msg = load_err(&p, &cfg);
+        assert!(msg.contains("exc_inh/shared_weight"), "{msg}");
+    }
+
+    #[test]
+    fn a_save_that_fails_midway_keeps_the_previous_model() {
+        let (d, p, cfg) = saved();
+        let before = std::fs::read(&p).unwrap();
+        let mut other = cfg.clone();
+        other.seed = 7;
+        let net = Network::new(&other, network::build(&other, 4, 4)).unwrap();
+        let e = save_with(&net, &p, |_| anyhow::bail!("injected: disk full")).unwrap_err();
+        assert!(format!("{e:#}").contains("injected"), "{e:#}");
+        assert_eq!(
+            std::fs::read(&p).unwrap(),
+            before,
+            "the old model is untouched"
+        );
+        load(&p, &cfg).unwrap();
+        // No temporary is left behind.
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+        // Into a directory that does not exist: an error, nothing written.
+        let missing = d.path().join("no/such/m.h5");
+        assert!(save(&net, &missing).is_err());
+        // A successful save replaces it.
+        save(&net, &p).unwrap();
+        assert_ne!(std::fs::read(&p).unwrap(), before);
     }
 }

@@ -2,7 +2,7 @@
 //! The Diehl & Cook network and its FSpiNN variant are built here from the config;
 //! the engine (`engine.rs`) interprets any such graph.
 
-use super::config::{InputConnectivity, SnnConfig};
+use super::config::{InputConnectivity, SnnConfig, MAX_SYNAPSE_DELAY_MS};
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use serde::{Deserialize, Serialize};
@@ -173,14 +173,49 @@ impl NetworkDesc {
                     ))
                 }
                 Connectivity::Local {
-                    rows, cols, kernel, ..
-                } if rows * cols != pa.size || kernel > rows || kernel > cols => {
+                    rows,
+                    cols,
+                    kernel,
+                    stride,
+                } if rows.checked_mul(*cols) != Some(pa.size)
+                    || kernel > rows
+                    || kernel > cols
+                    || *kernel == 0
+                    || *stride == 0 =>
+                {
                     return Err(format!(
-                        "projection {}: local geometry does not fit the pre population",
+                        "projection {}: local geometry does not fit the pre population \
+                         (accepted: rows x cols = pre size, 1 <= kernel <= rows, cols, stride >= 1)",
+                        p.name
+                    ));
+                }
+                Connectivity::Sparse { density } if !(*density > 0.0 && *density <= 1.0) => {
+                    return Err(format!(
+                        "projection {}: density {density} (accepted: 0 < density <= 1)",
                         p.name
                     ));
                 }
                 _ => {}
+            }
+            // Delays become ring depths: bounded as the [snn] keys are.
+            if !(0.0..=1000.0).contains(&p.delay_ms)
+                || !(0.0..=MAX_SYNAPSE_DELAY_MS).contains(&p.delay_max_ms)
+            {
+                return Err(format!(
+                    "projection {}: delay_ms {} / delay_max_ms {} (accepted: 0..=1000 ms and \
+                     0 (off) or up to {MAX_SYNAPSE_DELAY_MS} ms)",
+                    p.name, p.delay_ms, p.delay_max_ms
+                ));
+            }
+            let init_ok = match p.init {
+                WeightInit::Shared(x) => x.is_finite(),
+                WeightInit::Uniform { scale, offset } => scale.is_finite() && offset.is_finite(),
+            };
+            if !init_ok {
+                return Err(format!(
+                    "projection {}: initial weights {:?} (accepted: finite values)",
+                    p.name, p.init
+                ));
             }
             if p.delay_max_ms != 0.0 {
                 if !(p.delay_max_ms >= p.delay_ms && p.delay_max_ms.is_finite()) {

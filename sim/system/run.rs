@@ -596,12 +596,13 @@ fn build(
     Ok((acc, memory))
 }
 
-/// Load or train the network the run uses.
-/// `trained`: the state and model info of the network this run trained, from its
-/// checkpoint (a resume does not train again).
+/// Load or train the network the run uses; `test_set` must fit it (checked before
+/// training). `trained`: the state and model info of the network this run trained,
+/// from its checkpoint (a resume does not train again).
 fn obtain_network(
     cfg: &Config,
     loaded: &Loaded,
+    test_set: &crate::snn::dataset::ImageSet,
     trained: Option<(crate::snn::engine::NetState, Value)>,
 ) -> Result<(Network, Value)> {
     use crate::snn::{dataset, model_io, network, train};
@@ -614,11 +615,13 @@ fn obtain_network(
             )));
         }
         let net = model_io::load(&path, &cfg.snn)?;
+        dataset::check_inputs(&path.display().to_string(), net.n_inputs(), test_set)?;
         return Ok((net, json!({ "source": path.display().to_string() })));
     }
     let d = &cfg.data;
     let train_set = dataset::load_pair(&d.train_images, &d.train_labels, &loaded.base_dir)?
         .truncated(d.train_samples);
+    dataset::check_same_shape(&train_set, test_set)?;
     let desc = network::build(&cfg.snn, train_set.rows, train_set.cols);
     let mut net = Network::new(&cfg.snn, desc)?;
     if let Some((state, info)) = trained {
@@ -705,13 +708,13 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
         }
         _ => None,
     };
-    let (mut net, model_info) = obtain_network(cfg, &loaded, trained)?;
-    if cfg.system.model.is_empty() && resume.is_none() {
-        ckpt.save_trained(&net)?;
-    }
     let d = &cfg.data;
     let test_set = dataset::load_pair(&d.test_images, &d.test_labels, &loaded.base_dir)?
         .truncated(d.test_samples);
+    let (mut net, model_info) = obtain_network(cfg, &loaded, &test_set, trained)?;
+    if cfg.system.model.is_empty() && resume.is_none() {
+        ckpt.save_trained(&net)?;
+    }
     let (mut acc, memory) = build(cfg, &loaded, &mut net, a.learn)?;
 
     // On-chip learning first (hardware in the loop), then labels from a frozen pass.
@@ -723,6 +726,7 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
     } else if a.learn {
         let train_set = dataset::load_pair(&d.train_images, &d.train_labels, &loaded.base_dir)?
             .truncated(d.train_samples);
+        dataset::check_same_shape(&train_set, &test_set)?;
         let pb = crate::progress::bar(train_set.len() as u64, "learn");
         for s in 0..train_set.len() {
             net.run_sample(
