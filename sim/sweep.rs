@@ -795,7 +795,7 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    println!(
+    eprintln!(
         "{}: {} points ({} in this shard), {skipped} already done, running {} on {} jobs",
         sweep.source,
         sweep.len(),
@@ -813,7 +813,7 @@ pub fn cmd_sweep(a: &SweepArgs) -> Result<()> {
     if !train.is_empty() {
         std::fs::create_dir_all(&models_dir)
             .with_context(|| format!("cannot create {}", models_dir.display()))?;
-        println!(
+        eprintln!(
             "training {} shared model(s) in {}",
             train.len(),
             models_dir.display()

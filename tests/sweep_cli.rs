@@ -80,7 +80,7 @@ fn dram_sweep_runs_every_point_once_and_resumes() {
         .unwrap();
     let (code, o, e) = spikemem(&["sweep", "s.toml", "--out", "out"], dir.path());
     assert_eq!(code, 0, "{o}{e}");
-    assert!(o.contains("4 already done, running 0"), "{o}");
+    assert!(e.contains("4 already done, running 0"), "{e}");
     let again = std::fs::metadata(dir.path().join("out/p0000/stats.json"))
         .unwrap()
         .modified()
@@ -200,7 +200,7 @@ fn run_sweep_reports_accuracy_per_point() {
     let before = std::fs::metadata(&model).unwrap().modified().unwrap();
     let (code, o, e) = spikemem(&["sweep", "v.toml", "--out", "o"], dir.path());
     assert_eq!(code, 0, "{o}{e}");
-    assert!(o.contains("2 already done"), "{o}");
+    assert!(e.contains("2 already done"), "{e}");
     assert_eq!(
         std::fs::metadata(&model).unwrap().modified().unwrap(),
         before
