@@ -64,6 +64,22 @@ fn save_with(
         .with_context(|| format!("{}: cannot replace it with the new model", path.display()))
 }
 
+/// Writes dataset `name` of `g` with its `units` attribute (every model dataset has one).
+fn put<T: hdf5::H5Type>(
+    g: &hdf5::Group,
+    name: &str,
+    shape: &[usize],
+    data: &[T],
+    units: &str,
+) -> Result<()> {
+    let ds = g.new_dataset::<T>().shape(shape).create(name)?;
+    ds.write_raw(data)?;
+    ds.new_attr::<VarLenUnicode>()
+        .create("units")?
+        .write_scalar(&vlu(units)?)?;
+    Ok(())
+}
+
 fn write_model(net: &Network, f: &hdf5::File) -> Result<()> {
     f.new_attr::<VarLenUnicode>()
         .create("format")?
@@ -79,10 +95,13 @@ fn write_model(net: &Network, f: &hdf5::File) -> Result<()> {
     f.new_attr::<VarLenUnicode>()
         .create("network")?
         .write_scalar(&vlu(&desc)?)?;
-    f.new_dataset::<i16>()
-        .shape([net.labels.len()])
-        .create("labels")?
-        .write_raw(&net.labels[..])?;
+    put(
+        f,
+        "labels",
+        &[net.labels.len()],
+        &net.labels[..],
+        "class (-1: none)",
+    )?;
     let pops = f.create_group("populations")?;
     for (i, name) in net.population_names().iter().enumerate() {
         let g = pops.create_group(name)?;
@@ -96,10 +115,7 @@ fn write_model(net: &Network, f: &hdf5::File) -> Result<()> {
         g.new_attr::<u64>().create("size")?.write_scalar(&size)?;
         if name == "exc" {
             let th = net.theta();
-            g.new_dataset::<f32>()
-                .shape([th.len()])
-                .create("theta_mv")?
-                .write_raw(th)?;
+            put(&g, "theta_mv", &[th.len()], th, "mV")?;
         }
     }
     let projs = f.create_group("projections")?;
@@ -134,22 +150,20 @@ fn write_model(net: &Network, f: &hdf5::File) -> Result<()> {
                 .write_scalar(&x)?;
         } else {
             let w = net.weights(p);
-            g.new_dataset::<f32>()
-                .shape([info.pre_size, info.post_size])
-                .create("weights")?
-                .write_raw(&w[..])?;
+            let shape = [info.pre_size, info.post_size];
+            put(&g, "weights", &shape, &w[..], "weight (dimensionless)")?;
             if let Some((codes, _)) = net.codes(p) {
-                g.new_dataset::<u32>()
-                    .shape([info.pre_size, info.post_size])
-                    .create("codes")?
-                    .write_raw(&codes[..])?;
+                put(&g, "codes", &shape, &codes[..], "fixed-point code")?;
             }
         }
         if let Some(d) = net.delays(p) {
-            g.new_dataset::<u16>()
-                .shape([info.pre_size, info.post_size])
-                .create("delay_steps")?
-                .write_raw(d)?;
+            put(
+                &g,
+                "delay_steps",
+                &[info.pre_size, info.post_size],
+                d,
+                "dt steps (delay_dt_ms each)",
+            )?;
             g.new_attr::<f32>()
                 .create("delay_dt_ms")?
                 .write_scalar(&net.config().dt_ms)?;
