@@ -1,0 +1,52 @@
+//! A short seeded pass of the fuzz harness (scripts/fuzz/fuzz.py) over every kind of
+//! input the CLI reads: about 300 mutated configs, `--set` values, DRAM standard files,
+//! voltage tables, memory and command traces, models, IDX files, sweep files and bare
+//! arguments, each run through this binary. Fails on any panic, signal or hang; the
+//! failing cases are kept under target/tmp/fuzz-smoke/ (replay one with
+//! `python3 scripts/fuzz/fuzz.py --replay target/tmp/fuzz-smoke/case-NNNNNN`).
+//!
+//! Needs python3 (3.11, for tomllib); without it the test says so and passes. h5py is
+//! optional (without it model files get byte-level damage only). SPIKEMEM_FUZZ_PYTHON
+//! names another interpreter.
+
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn fuzz_smoke_pass() {
+    let python = std::env::var("SPIKEMEM_FUZZ_PYTHON").unwrap_or_else(|_| "python3".into());
+    let usable = Command::new(&python)
+        .args(["-c", "import tomllib"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !usable {
+        eprintln!(
+            "fuzz_smoke: SKIPPED: `{python}` is missing or older than Python 3.11 (no tomllib); \
+             install python3 (3.11+) to run the fuzz smoke pass"
+        );
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fuzz/fuzz.py");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-smoke");
+    let _ = std::fs::remove_dir_all(&out);
+    let run = Command::new(&python)
+        .arg(&script)
+        .args(["--bin", env!("CARGO_BIN_EXE_spikemem")])
+        .args(["--seed", "1", "--cases", "300", "--timeout", "5", "--jobs", "1"])
+        .args(["--fail-on", "panic,signal,hang", "--quiet"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run the fuzz harness");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        run.status.success(),
+        "fuzz smoke pass failed (exit {:?}): panics, signals or hangs above; cases kept in {}\n{stdout}",
+        run.status.code(),
+        out.display()
+    );
+}
