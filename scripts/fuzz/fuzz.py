@@ -45,6 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, str(HERE))
 import kinds as K  # noqa: E402
 
@@ -415,6 +416,8 @@ def main():
     ap.add_argument("--keep", action="store_true",
                     help="with --replay: keep the run directory (printed)")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="print every case: index, kind, class, signature, command")
     args = ap.parse_args()
 
     binary = Path(args.bin) if args.bin else next(
@@ -471,7 +474,10 @@ def main():
                 if saved_ok:
                     saved = save_case(out, binary, case, res, args.timeout, mem)
             tally.add(case, res, saved)
-            if res["class"] in fail_on and not args.quiet:
+            if args.verbose:
+                log(f"  case {i} {case['kind']}: {res['class']} {res['wall']}s: "
+                    f"{res['signature'][:120]} | {' '.join(case['argv'])[:200]} | {case['note'][:80]}")
+            elif res["class"] in fail_on and not args.quiet:
                 log(f"  case {i} {case['kind']}: {res['class']}: {res['signature']}"
                     + (f" -> {saved}" if saved else ""))
             if tally.n % 200 == 0:

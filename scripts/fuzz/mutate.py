@@ -137,7 +137,22 @@ def value_for_key(rng, key, old=None):
         return rng.choice(ENUMS[key])
     if key in COST_KEYS and r < 0.4:
         return rng.choice([0, 1, 2, 3, -1, 0.5])
+    if r < 0.35:
+        return plausible(rng, old)
     return interesting(rng, old)
+
+
+def plausible(rng, old):
+    """A value of the same type near the old one (to get past validation, deeper)."""
+    if isinstance(old, bool):
+        return not old
+    if isinstance(old, int):
+        return max(0, rng.choice([old * 2, old // 2, old + 1, old - 1, 1, 2, 4, 16, 64]))
+    if isinstance(old, float):
+        return rng.choice([old * 2, old / 2, old * 1.1, old * 0.9, 0.0, 1.0])
+    if isinstance(old, str) or old is None:
+        return rng.choice([1, 2, 4, 8, 16, 0.5, 1.0, 100, 1000])
+    return old
 
 
 # --- TOML trees -------------------------------------------------------------------------
