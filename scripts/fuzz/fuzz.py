@@ -483,6 +483,7 @@ def main():
             if tally.n % 200 == 0:
                 js = tally.to_json(args, time.monotonic() - t0)
                 (out / "summary.json").write_text(json.dumps(js, indent=1))
+                (out / "summary.txt").write_text(tally.text(js) + "\n(in progress)\n")
                 log(f"fuzz: {tally.n} cases, {js['elapsed_s']} s, totals {js['totals']}")
 
     idx = range(args.start, args.start + args.cases)
