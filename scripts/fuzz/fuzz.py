@@ -486,16 +486,36 @@ def main():
                 (out / "summary.txt").write_text(tally.text(js) + "\n(in progress)\n")
                 log(f"fuzz: {tally.n} cases, {js['elapsed_s']} s, totals {js['totals']}")
 
+    # SIGTERM / SIGINT: finish the running case(s), write the summary, say where to resume.
+    stop = threading.Event()
+    for sg in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sg, lambda *_: stop.set())
+    done = set()
+
+    def step(i):
+        if not stop.is_set():
+            one(i)
+            with lock:
+                done.add(i)
+
     idx = range(args.start, args.start + args.cases)
     if args.jobs <= 1:
         for i in idx:
-            one(i)
+            if stop.is_set():
+                break
+            step(i)
     else:
         with ThreadPoolExecutor(args.jobs) as ex:
-            list(ex.map(one, idx))
+            list(ex.map(step, idx))
     js = tally.to_json(args, time.monotonic() - t0)
+    if stop.is_set():
+        nxt = next((i for i in idx if i not in done), args.start + args.cases)
+        js["stopped"] = {"next_start": nxt}
+        log(f"fuzz: stopped; cases {args.start}..{nxt} done: resume with --start {nxt} "
+            f"--cases {args.start + args.cases - nxt}")
     (out / "summary.json").write_text(json.dumps(js, indent=1))
-    txt = tally.text(js)
+    txt = tally.text(js) + (f"\nstopped early: resume with --start {js['stopped']['next_start']}"
+                            if "stopped" in js else "")
     (out / "summary.txt").write_text(txt + "\n")
     print(txt)
     print(f"\ncases saved under {out}")
