@@ -345,16 +345,24 @@ class Tally:
             self.flags.setdefault(f, {}).setdefault(k, 0)
             self.flags[f][k] += 1
         if c != "ok" and c != "clean_error" or "long_stderr" in res["flags"]:
-            key = (c if c != "clean_error" else "clean_error+long_stderr", res["signature"])
-            if c == "hang":
-                cost = sorted(set(case.get("touched", [])) & K.M.COST_KEYS)
-                key = (c, f"hang in {case['kind']} `{case['argv'][0]}`" +
-                       (f" (cost keys changed: {', '.join(cost)})" if cost else ""))
+            key = self.key(case, res)
             s = self.sigs.setdefault(key, {"count": 0, "example": None, "kinds": {}})
             s["count"] += 1
             s["kinds"][k] = s["kinds"].get(k, 0) + 1
             if saved and s["example"] is None:
                 s["example"] = str(saved)
+
+    @staticmethod
+    def key(case, res):
+        """(class, signature) a failure is grouped under in the summary."""
+        c = res["class"]
+        if c == "memory":
+            return c, f"memory allocation failure in {case['kind']} `{case['argv'][0]}`"
+        if c == "hang":
+            cost = sorted(set(case.get("touched", [])) & K.M.COST_KEYS)
+            return c, (f"hang in {case['kind']} `{case['argv'][0]}`" +
+                       (f" (cost keys changed: {', '.join(cost)})" if cost else ""))
+        return (c if c != "clean_error" else "clean_error+long_stderr"), res["signature"]
 
     def sig_count(self, c, sig):
         return self.sigs.get((c, sig), {"count": 0})["count"]
@@ -465,12 +473,10 @@ def main():
             saved = None
             worth = res["class"] in save or "long_stderr" in res["flags"]
             if worth:
-                c = res["class"] if res["class"] != "clean_error" else "clean_error+long_stderr"
-                sig = res["signature"]
-                if res["class"] == "hang":
-                    saved_ok = True  # every hang is kept: they are few and slow to find
-                else:
-                    saved_ok = tally.sig_count(c, sig) < args.max_saved_per_signature
+                c, sig = tally.key(case, res)
+                # every hang is kept: they are few and slow to find
+                saved_ok = (res["class"] == "hang"
+                            or tally.sig_count(c, sig) < args.max_saved_per_signature)
                 if saved_ok:
                     saved = save_case(out, binary, case, res, args.timeout, mem)
             tally.add(case, res, saved)
