@@ -45,7 +45,8 @@ fn fuzz_smoke_pass() {
     eprintln!("{stderr}");
     assert!(
         run.status.success(),
-        "fuzz smoke pass failed (exit {:?}): panics, signals or hangs above; cases kept in {}\n{stdout}",
+        "fuzz smoke pass failed (exit {:?}): panics, signals or hangs (summary above); cases \
+         kept in {}, replay one with `python3 scripts/fuzz/fuzz.py --replay DIR/case-NNNNNN`",
         run.status.code(),
         out.display()
     );

@@ -448,10 +448,12 @@ def main():
         sys.exit(f"fuzz: unknown kind(s) {bad}; known: {', '.join(K.KINDS)}")
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="spikemem-fuzz-out-"))
     out.mkdir(parents=True, exist_ok=True)
-    seeds = Seeds(binary, out / "seeds", kinds, log)
+    # Notices (a kind skipped or narrowed) are printed even with --quiet.
+    notice = lambda m: print(m, file=sys.stderr, flush=True)
+    seeds = Seeds(binary, out / "seeds", kinds, notice)
     if "model" in kinds and not seeds.models:
         kinds.remove("model")
-        log("notice: kind `model` skipped (no seed model)")
+        notice("notice: kind `model` skipped (no seed model)")
         if not kinds:
             sys.exit("fuzz: nothing to run")
     save = {c for c in args.save.split(",") if c}
