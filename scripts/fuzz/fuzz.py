@@ -171,7 +171,9 @@ def _scan_logs(root):
         for fn in fns:
             if fn.endswith(".log") or fn == "log.txt":
                 p = Path(dp) / fn
-                t = _head(p, 1 << 20) + _tail(p, 1 << 16)[1]
+                t = _head(p, 1 << 20)
+                if p.stat().st_size > 1 << 20:
+                    t += _tail(p, 1 << 16)[1]
                 if "panicked at" in t or "memory allocation of" in t:
                     found.append((str(p.relative_to(root)), t))
     return found
@@ -211,6 +213,12 @@ def run_argv(binary, argv, files, timeout, mem_bytes, keep_dir=None):
         err = err_head + err_tail
         child = _scan_logs(tmp) if argv and argv[0] == "sweep" else []
         res = classify(rc, timed_out, err, err_size, child)
+        if child:  # a sweep point's panic: its log is what tells
+            name, text = child[0]
+            m = text.find("panicked at")
+            excerpt = text[max(0, m - 200):m + 1500] if m >= 0 else text[-1500:]
+            err_tail = f"{err_tail}\n--- {name} ---\n{excerpt}"
+            err_head = err_tail
         res.update(rc=rc, wall=round(wall, 3), stderr_size=err_size,
                    stderr_head=err_head[:4000], stderr_tail=err_tail[-4000:],
                    stdout_tail=_tail(so, 2000)[1])
