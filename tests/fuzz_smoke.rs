@@ -6,34 +6,61 @@
 //! `python3 scripts/fuzz/fuzz.py --replay target/tmp/fuzz-smoke/case-NNNNNN`).
 //!
 //! Needs python3 (3.11, for tomllib); without it the test says so and passes. h5py is
-//! optional (without it model files get byte-level damage only). SPIKEMEM_FUZZ_PYTHON
-//! names another interpreter.
+//! optional (without it model files get byte-level damage only): `python3` is used, or
+//! /usr/bin/python3 when only that one imports h5py; SPIKEMEM_FUZZ_PYTHON names another
+//! interpreter.
 
 use std::path::Path;
 use std::process::Command;
 
 #[test]
 fn fuzz_smoke_pass() {
-    let python = std::env::var("SPIKEMEM_FUZZ_PYTHON").unwrap_or_else(|_| "python3".into());
-    let usable = Command::new(&python)
-        .args(["-c", "import tomllib"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !usable {
+    // The interpreter: SPIKEMEM_FUZZ_PYTHON, else `python3`, or /usr/bin/python3 when only
+    // that one has h5py (Debian's python3-h5py, which CI installs, next to a pyenv python3).
+    let runs = |py: &str, code: &str| {
+        Command::new(py)
+            .args(["-c", code])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    let candidates: Vec<String> = match std::env::var("SPIKEMEM_FUZZ_PYTHON") {
+        Ok(p) => vec![p],
+        Err(_) => vec!["python3".into(), "/usr/bin/python3".into()],
+    };
+    let usable: Vec<&String> = candidates
+        .iter()
+        .filter(|p| runs(p, "import tomllib"))
+        .collect();
+    let Some(python) = usable
+        .iter()
+        .find(|p| runs(p, "import h5py, numpy"))
+        .or(usable.first())
+        .map(|p| p.to_string())
+    else {
         eprintln!(
-            "fuzz_smoke: SKIPPED: `{python}` is missing or older than Python 3.11 (no tomllib); \
-             install python3 (3.11+) to run the fuzz smoke pass"
+            "fuzz_smoke: SKIPPED: no python3 3.11+ (tried {}; tomllib needed); install python3 \
+             to run the fuzz smoke pass",
+            candidates.join(", ")
         );
         return;
-    }
+    };
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fuzz/fuzz.py");
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-smoke");
     let _ = std::fs::remove_dir_all(&out);
     let run = Command::new(&python)
         .arg(&script)
         .args(["--bin", env!("CARGO_BIN_EXE_spikemem")])
-        .args(["--seed", "1", "--cases", "300", "--timeout", "5", "--jobs", "1"])
+        .args([
+            "--seed",
+            "1",
+            "--cases",
+            "300",
+            "--timeout",
+            "5",
+            "--jobs",
+            "1",
+        ])
         .args(["--fail-on", "panic,signal,hang", "--quiet"])
         .arg("--out")
         .arg(&out)
