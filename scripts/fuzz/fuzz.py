@@ -367,7 +367,10 @@ class Tally:
         if c == "memory":
             return c, f"memory allocation failure in {case['kind']} `{case['argv'][0]}`"
         if c == "hang":
-            cost = sorted(set(case.get("touched", [])) & K.M.COST_KEYS)
+            # A changed key that is, or holds, a key that scales the work (a run from a
+            # config whose [data] table was dropped runs the default 1000 + 200 samples).
+            cost = sorted({t for t in case.get("touched", []) for k in K.M.COST_KEYS
+                           if t and (k == t or k.startswith(t + "."))})
             return c, (f"hang in {case['kind']} `{case['argv'][0]}`" +
                        (f" (cost keys changed: {', '.join(cost)})" if cost else ""))
         return (c if c != "clean_error" else "clean_error+long_stderr"), res["signature"]
