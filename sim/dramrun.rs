@@ -128,7 +128,7 @@ pub fn stats_json(mem: &MemorySystem, rd: &ResolvedDram, cycles: u64, wall_secon
     o.insert("time_ns".into(), json!(time_ns));
     let bytes = stats.bytes_transferred as f64;
     o.insert(
-        "bandwidth_gbps".into(),
+        "bandwidth_gb_per_s".into(),
         json!(if time_ns > 0.0 { bytes / time_ns } else { 0.0 }),
     );
     let hits = stats.row_hits as f64;
@@ -233,7 +233,7 @@ fn print_summary(s: &Value) {
         "  read latency: mean {:.1} cycles, p99 {} cycles; bandwidth {:.2} GB/s",
         f("avg_read_latency_cycles"),
         f("read_latency_p99_cycles"),
-        f("bandwidth_gbps")
+        f("bandwidth_gb_per_s")
     );
     println!(
         "  energy {:.1} nJ; simulated {:.2} M requests/s",

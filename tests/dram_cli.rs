@@ -32,7 +32,7 @@ fn synthetic_stream_writes_complete_stats() {
         "row_misses",
         "row_conflicts",
         "avg_read_latency_cycles",
-        "bandwidth_gbps",
+        "bandwidth_gb_per_s",
         "energy_pj",
         "energy_breakdown_pj",
         "commands",
@@ -65,7 +65,7 @@ fn synthetic_stream_writes_complete_stats() {
     let cycles = s["cycles"].as_f64().unwrap();
     let time_ns = s["time_ns"].as_f64().unwrap();
     assert!((time_ns - cycles * 0.833).abs() < 1e-6 * time_ns);
-    let bw = s["bandwidth_gbps"].as_f64().unwrap();
+    let bw = s["bandwidth_gb_per_s"].as_f64().unwrap();
     assert!((bw - 20000.0 * 64.0 / time_ns).abs() < 1e-9 * bw.max(1.0));
     // A DDR4-2400 x64 channel peaks at 19.2 GB/s. Within a row, bursts to one bank need
     // tCCD_L (6 tCK) instead of BL/2 (4): 4/6 of the peak. Only at row boundaries can
