@@ -49,6 +49,7 @@ use super::queue::BankQueues;
 use super::scheduler::{Candidate, Policy, Scheduler};
 use super::stats::{BankStats, DramStats, Histogram};
 use super::timing::{lane, Target, TimingState, LANES, NCMD};
+pub use super::watchdog::Stall;
 use super::{
     Command, Completion, DramAddr, DramConfig, DramError, IssuedCommand, ReqKind, Request, Standard,
 };
@@ -119,6 +120,10 @@ struct Params {
     /// Run streaks of row hits on the fast path (`Channel::streak_step`): the
     /// configuration is one under which its decisions are provably the scheduler's.
     streaks: bool,
+    /// The no-progress watchdog's bound (`super::watchdog::stall_cycles`): requests in
+    /// flight and none completed (or no queue slot freed) for this many cycles ends an
+    /// offer loop with a [`Stall`].
+    stall_cycles: u64,
 }
 
 impl Params {
@@ -513,6 +518,9 @@ struct Channel {
     /// Self-refresh's first refresh, rank-cycles summed over periods, as
     /// `self_refresh_first_refresh` splits it (booked at the exit, like the periods).
     sr_first_ref: [u64; 4],
+    /// Set by the watchdog: the cycle at which this channel was found making no
+    /// progress (NEVER while it is fine).
+    stalled_at: u64,
 }
 
 /// What computing a bank's candidates reads (the queues, requests, rows and timing):
@@ -891,6 +899,7 @@ impl Channel {
             sleep_logged: vec![0; p.ranks as usize],
             slept: [0; 3],
             sr_first_ref: [0; 4],
+            stalled_at: NEVER,
             powerdowns: 0,
             self_refreshes: 0,
         }
@@ -1073,9 +1082,16 @@ impl Channel {
         report: impl FnMut(&Completion),
     ) -> Option<u64> {
         let mut last = None;
+        // Watchdog: a queue slot frees within a few row cycles and refreshes of any
+        // legal timing set; not within `stall_cycles` is a livelock.
+        let give_up = self.now.saturating_add(p.stall_cycles);
         loop {
             let t = self.next_command_event();
             if t == NEVER {
+                break;
+            }
+            if t > give_up {
+                self.stalled_at = t;
                 break;
             }
             self.run_events(t, p);
@@ -1197,10 +1213,18 @@ impl Channel {
         tally: &mut Tally<F>,
         enough: impl Fn(&Tally<F>) -> bool,
     ) -> u64 {
+        // Watchdog: the last cycle a completion came (or the start) and the count then.
+        let mut progress = (tally.completed, t);
         loop {
             self.run_events(t, p);
             self.report_completions(t, |d| tally.take(d));
             if enough(tally) {
+                return t;
+            }
+            if tally.completed != progress.0 {
+                progress = (tally.completed, t);
+            } else if t - progress.1 > p.stall_cycles {
+                self.stalled_at = t;
                 return t;
             }
             let next = self.next_command_event().min(self.next_completion());
@@ -2295,6 +2319,7 @@ impl MemorySystem {
             streaks: false,
             bank_group_rules: false,
             one_rank_sweep: cfg.ranks == 1 && o.bank_groups <= 16,
+            stall_cycles: super::watchdog::stall_cycles(t),
         };
         // The streak fast path assumes what these settings guarantee: a row stays open
         // after a column command and is closed only for a request (open policy, no
@@ -2406,12 +2431,60 @@ impl MemorySystem {
     /// polled, and completions are waited for only when the in-flight bound or the end
     /// needs them. Returns the cycle at which the last request completed (`start_cycle`
     /// when `n` is 0).
+    ///
+    /// Watchdog: with requests in flight and none completing for
+    /// `super::watchdog::stall_cycles` cycles (far beyond any legal gap), the loop ends
+    /// early and [`stall`](Self::stall) says where; callers check it after the call.
     pub fn offer_requests(
         &mut self,
         start_cycle: u64,
         n: usize,
         max_inflight: usize,
         mut request: impl FnMut(usize) -> (Request, u64),
+        done: &mut Vec<Completion>,
+        on_done: impl FnMut(&Completion),
+    ) -> u64 {
+        let next = |i: usize| if i < n { Some(request(i)) } else { None };
+        self.offer_inner(start_cycle, n, max_inflight, next, done, on_done)
+    }
+
+    /// `offer_requests` for a stream of unknown length: `next(i)` gives request `i` and
+    /// its earliest cycle, or None at the end (then it is not called again). Requests
+    /// are asked for one at a time, as they are offered, so a stream is never held in
+    /// memory.
+    pub fn offer_stream(
+        &mut self,
+        start_cycle: u64,
+        max_inflight: usize,
+        next: impl FnMut(usize) -> Option<(Request, u64)>,
+        done: &mut Vec<Completion>,
+        on_done: impl FnMut(&Completion),
+    ) -> u64 {
+        self.offer_inner(start_cycle, usize::MAX, max_inflight, next, done, on_done)
+    }
+
+    /// The watchdog's finding of the last offer loop, if it ended one.
+    pub fn stall(&self) -> Option<Stall> {
+        let pending = self.pending();
+        self.channels
+            .iter()
+            .find(|c| c.stalled_at != NEVER)
+            .map(|c| Stall {
+                channel: c.idx,
+                cycle: c.stalled_at,
+                stall_cycles: self.params.stall_cycles,
+                pending,
+            })
+    }
+
+    /// `offer_requests` / `offer_stream`: at most `n_max` requests (`usize::MAX`: no
+    /// bound known).
+    fn offer_inner(
+        &mut self,
+        start_cycle: u64,
+        n_max: usize,
+        max_inflight: usize,
+        mut request: impl FnMut(usize) -> Option<(Request, u64)>,
         done: &mut Vec<Completion>,
         on_done: impl FnMut(&Completion),
     ) -> u64 {
@@ -2425,21 +2498,23 @@ impl MemorySystem {
             on_done,
         };
         if self.channels.len() == 1 {
-            return self.offer_one_channel(start_cycle, n, max_inflight, request, &mut tally);
+            return self.offer_one_channel(start_cycle, n_max, max_inflight, request, &mut tally);
         }
         let mut cycle = start_cycle;
         let mut next = 0usize;
         // The next request, its earliest cycle and its DRAM address, built and decoded
         // once however often it is offered.
         let mut build = |mem: &mut Self, i: usize| {
-            let (req, earliest) = request(i);
-            (req, earliest, mem.mapper.decode(req.addr))
+            let (req, earliest) = request(i)?;
+            Some((req, earliest, mem.mapper.decode(req.addr)))
         };
-        let mut pending = (n > 0).then(|| build(self, 0));
+        let mut pending = build(self, 0);
         // The pending request's queue was full after the last advance: it stays full
         // until the controller issues a command.
         let mut full = false;
-        while tally.completed < n {
+        // Watchdog: completions so far and the cycle the count last changed.
+        let mut progress = (0usize, cycle);
+        while pending.is_some() || tally.inflight > 0 {
             if let Some((req, earliest, addr)) = pending {
                 if !full
                     && earliest <= cycle
@@ -2448,7 +2523,7 @@ impl MemorySystem {
                 {
                     next += 1;
                     tally.inflight += 1;
-                    pending = (next < n).then(|| build(self, next));
+                    pending = build(self, next);
                 }
             }
             // Nothing due at `cycle` but completions, and none awaited: they are reported
@@ -2458,7 +2533,7 @@ impl MemorySystem {
                 self.advance_to(cycle, done);
             }
             done.drain(..).for_each(|d| tally.take(&d));
-            if tally.completed == n {
+            if pending.is_none() && tally.inflight == 0 {
                 break;
             }
             full = pending.is_some_and(|(req, _, addr)| {
@@ -2478,6 +2553,9 @@ impl MemorySystem {
                     done.drain(..).for_each(|d| tally.take(&d));
                     let ch = &self.channels[addr.channel as usize];
                     full = !ch.has_room(req.kind, &self.params);
+                    if full && self.watchdog(&mut progress, tally.completed, cycle) {
+                        return cycle;
+                    }
                 }
             }
             let offer_at = match pending {
@@ -2498,8 +2576,26 @@ impl MemorySystem {
             } else {
                 t.max(cycle + 1)
             };
+            if tally.inflight > 0 && self.watchdog(&mut progress, tally.completed, cycle) {
+                return cycle;
+            }
         }
         cycle
+    }
+
+    /// The multi-channel offer loop's watchdog: true (and the stall recorded) when no
+    /// request completed from `progress.1` to `cycle` for longer than the bound.
+    #[inline]
+    fn watchdog(&mut self, progress: &mut (usize, u64), completed: usize, cycle: u64) -> bool {
+        if completed != progress.0 {
+            *progress = (completed, cycle);
+            false
+        } else if cycle - progress.1 > self.params.stall_cycles {
+            self.channels[0].stalled_at = cycle;
+            true
+        } else {
+            false
+        }
     }
 
     /// `offer_requests` with one channel: the same rule, with the channel run straight
@@ -2511,12 +2607,12 @@ impl MemorySystem {
     fn offer_one_channel<F: FnMut(&Completion)>(
         &mut self,
         start_cycle: u64,
-        n: usize,
+        n_max: usize,
         max_inflight: usize,
-        mut request: impl FnMut(usize) -> (Request, u64),
+        mut request: impl FnMut(usize) -> Option<(Request, u64)>,
         tally: &mut Tally<F>,
     ) -> u64 {
-        if n == 0 {
+        if n_max == 0 {
             return start_cycle;
         }
         let Self {
@@ -2531,7 +2627,7 @@ impl MemorySystem {
         early.drain(..).for_each(|d| tally.take(&d));
         // With no bound on the requests in flight that matters, completions only end the
         // run: they may be reported late, in batches.
-        let defer = max_inflight > n;
+        let defer = max_inflight > n_max || max_inflight == usize::MAX;
         // The first cycle the next request may be offered at.
         let mut c = start_cycle;
         // The last request's address and its decoding (bit 63 is no address bit: the
@@ -2541,8 +2637,9 @@ impl MemorySystem {
         // (left candidates stale).
         let streaks = defer && p.streaks;
         let mut streak: Option<bool> = None;
-        for i in 0..n {
-            let (req, earliest) = request(i);
+        let mut i = 0;
+        while let Some((req, earliest)) = request(i) {
+            i += 1;
             let addr = mapper.decode_after(req.addr, last.0, &last.1);
             last = (req.addr, addr);
             if let Some(stepped) = streak {
@@ -2561,6 +2658,10 @@ impl MemorySystem {
             if tally.inflight >= max_inflight {
                 // Wait from the last acceptance's cycle for a completion.
                 let t = ch.run_until(c - 1, p, tally, |t| t.inflight < max_inflight);
+                if ch.stalled_at != NEVER {
+                    *now = (*now).max(t);
+                    return t;
+                }
                 c = c.max(t + 1);
             }
             c = c.max(earliest);
@@ -2577,6 +2678,10 @@ impl MemorySystem {
                     Some(last) => c = last.max(c) + 1,
                     None => c += 1,
                 }
+                if ch.stalled_at != NEVER {
+                    *now = (*now).max(ch.now);
+                    return ch.now;
+                }
             }
             tally.inflight += 1;
             c += 1;
@@ -2588,7 +2693,7 @@ impl MemorySystem {
             ch.end_streak();
         }
         // All accepted: every completion, from the last acceptance's cycle on.
-        let t = ch.run_until(c - 1, p, tally, |t| t.completed >= n);
+        let t = ch.run_until(c - 1, p, tally, |t| t.inflight == 0);
         *now = (*now).max(t);
         t
     }
