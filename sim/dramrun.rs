@@ -314,12 +314,36 @@ fn write_summary(w: &mut impl Write, s: &Value) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Write `v` as pretty JSON, atomically (`spikemem_traces::write_atomic`: the file is
-/// either its old or its new complete content, never a partial one). Every command's
-/// JSON output goes through here.
+/// Write `v` as pretty JSON, atomically (see [`write_output`]). Every command's JSON
+/// output goes through here.
 pub fn write_json(path: &Path, v: &Value) -> Result<()> {
     let text = serde_json::to_string_pretty(v)? + "\n";
-    spikemem_traces::write_atomic(path, text).with_context(|| format!("cannot write {}", path.display()))
+    write_output(path, |w| w.write_all(text.as_bytes()))
+}
+
+/// Write an output file whole: a regular file (or a new one) atomically
+/// (`spikemem_traces::write_atomic_with`: temporary file in the same directory, fsync,
+/// rename, so it is its old or its new complete content, never a partial one); an
+/// existing file that is not a regular one (`/dev/stdout`, a FIFO, a device) directly,
+/// as it cannot be replaced by a rename.
+pub fn write_output(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<()> {
+    let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+    let res = if special {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|f| {
+                let mut w = std::io::BufWriter::new(f);
+                fill(&mut w)?;
+                w.flush()
+            })
+    } else {
+        spikemem_traces::write_atomic_with(path, fill)
+    };
+    res.with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Command trace CSV: `cycle,command,channel,rank,bankgroup,bank,subarray,row,column`.
@@ -328,7 +352,7 @@ pub const COMMAND_CSV_HEADER: &str =
 
 /// Write the command trace CSV atomically (as `write_json`).
 pub fn write_command_csv(path: &Path, cmds: &[IssuedCommand]) -> Result<()> {
-    spikemem_traces::write_atomic_with(path, |w| {
+    write_output(path, |w| {
         writeln!(w, "{COMMAND_CSV_HEADER}")?;
         for c in cmds {
             let a = &c.addr;
@@ -348,7 +372,6 @@ pub fn write_command_csv(path: &Path, cmds: &[IssuedCommand]) -> Result<()> {
         }
         Ok(())
     })
-    .with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub fn read_command_csv(path: &Path) -> Result<Vec<IssuedCommand>> {

@@ -52,3 +52,53 @@ impl std::fmt::Display for Stall {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dram::controller::MemorySystem;
+    use crate::dram::{DramConfig, ReqKind, Request, Standard};
+
+    /// Timings validation refuses (tRCD beyond tREFI - tRFC: every ACT is closed by the
+    /// next refresh before its column command) made `offer_requests` spin for ever; the
+    /// watchdog ends it with a Stall, on one channel and on two, with and without an
+    /// in-flight bound.
+    #[test]
+    fn a_livelock_ends_with_a_stall() {
+        let mut s = Standard::preset("DDR4-2400").unwrap();
+        s.timing.RCD = 9000;
+        assert!(s.validate().is_err(), "validation refuses it");
+        let bound = stall_cycles(&s.timing);
+        assert_eq!(bound, MIN_STALL_CYCLES);
+        for (channels, n, inflight) in [(1, 1, usize::MAX), (1, 100, 4), (2, 100, usize::MAX), (2, 3, 1)] {
+            let cfg = DramConfig {
+                channels,
+                ..DramConfig::default()
+            };
+            let mut mem = MemorySystem::new_unvalidated(&cfg, &s).unwrap();
+            let mut done = Vec::new();
+            let mut completed = 0;
+            let req = |i: usize| {
+                let r = Request {
+                    id: i as u64,
+                    addr: i as u64 * 64 * 1024 * 1024,
+                    kind: ReqKind::Read,
+                };
+                (r, 0)
+            };
+            let end = mem.offer_requests(0, n, inflight, req, &mut done, |_| completed += 1);
+            let stall = mem.stall().expect("the watchdog stops the loop");
+            assert_eq!(completed, 0);
+            assert!(end > bound && end < 2 * bound + 20_000, "{end}");
+            assert!(stall.pending > 0);
+            let m = stall.to_string();
+            assert!(m.contains("no progress") && m.contains("16777216 cycles"), "{m}");
+        }
+        // A legal set is never stopped (the watchdog's bound is far above its gaps).
+        let mut mem = MemorySystem::new(&DramConfig::default(), &Standard::preset("DDR4-2400").unwrap()).unwrap();
+        let mut done = Vec::new();
+        let req = |i: usize| (Request { id: i as u64, addr: (i as u64 * 7919 * 64) % (1 << 30), kind: ReqKind::Read }, 0);
+        mem.offer_requests(0, 2000, usize::MAX, req, &mut done, |_| {});
+        assert!(mem.stall().is_none());
+    }
+}

@@ -207,3 +207,36 @@ pub fn check(s: &Standard) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Standard, PRESETS};
+
+    #[test]
+    fn presets_pass_and_livelocking_timings_do_not() {
+        for (name, _) in PRESETS {
+            let s = Standard::preset(name).unwrap();
+            assert!(super::check(&s).is_ok(), "{name}");
+        }
+        let lp2 = include_str!("../../../tests/data/lpddr2-1066.toml");
+        Standard::from_toml_str(lp2).unwrap();
+        let ok = Standard::preset("DDR4-2400").unwrap();
+        let mut s = ok.clone();
+        s.timing.RCD = 9000;
+        let m = super::check(&s).unwrap_err();
+        assert!(m.starts_with("timing.REFI (9360) must be > RFC + RCD"), "{m}");
+        let mut s = ok.clone();
+        (s.timing.REFI, s.timing.RFC) = (10, 0);
+        assert!(super::check(&s).unwrap_err().contains("RFC = 0"));
+        // REFI = 0: never refreshed, RFC unused.
+        let mut s = ok.clone();
+        (s.timing.REFI, s.timing.RFC) = (0, 0);
+        assert!(super::check(&s).is_ok());
+        let mut s = ok.clone();
+        s.power.IDD2N = f64::NAN;
+        assert!(super::check(&s).unwrap_err().contains("power.IDD2N = NaN"));
+        let mut s = ok;
+        s.organization.columns = 4;
+        assert!(super::check(&s).unwrap_err().contains("columns (4) must be >= burst_length (8)"));
+    }
+}
