@@ -366,19 +366,28 @@ mod tests {
     fn bad_tokens_are_echoed_cut() {
         let long = format!("0x{}", "z".repeat(10_000));
         let e = parse_line(TraceFormat::Ramulator, &format!("LD {long}")).unwrap_err();
-        assert!(e.contains(&format!("`0x{}... (10002 bytes)`", "z".repeat(38))), "{e}");
+        assert!(
+            e.contains(&format!("`0x{}... (10002 bytes)`", "z".repeat(38))),
+            "{e}"
+        );
         assert!(e.len() < 200, "{e}");
-        let e = parse_line(TraceFormat::Dramsim3, &format!("0x0 {} 3", "Q".repeat(500)))
-            .unwrap_err();
+        let e =
+            parse_line(TraceFormat::Dramsim3, &format!("0x0 {} 3", "Q".repeat(500))).unwrap_err();
         assert!(e.contains("(500 bytes)") && e.len() < 200, "{e}");
         assert_eq!(echo("short"), "short");
         // (Cut on a character boundary.)
-        assert_eq!(echo(&"é".repeat(41)), format!("{}... (82 bytes)", "é".repeat(40)));
+        assert_eq!(
+            echo(&"é".repeat(41)),
+            format!("{}... (82 bytes)", "é".repeat(40))
+        );
     }
 
     #[test]
     fn cycles_and_lines_are_bounded() {
-        let r = parse_line(TraceFormat::Dramsim3, &format!("0x40 READ {MAX_TRACE_CYCLE}"));
+        let r = parse_line(
+            TraceFormat::Dramsim3,
+            &format!("0x40 READ {MAX_TRACE_CYCLE}"),
+        );
         assert_eq!(r.unwrap().unwrap().cycle, MAX_TRACE_CYCLE);
         for c in [MAX_TRACE_CYCLE + 1, u64::MAX] {
             let e = parse_line(TraceFormat::Dramsim3, &format!("0x40 READ {c}")).unwrap_err();
@@ -388,14 +397,21 @@ mod tests {
         // about that much is read of it.
         let ok = format!("LD {:0>width$}\n", 64, width = MAX_LINE_BYTES - 3);
         let long = format!("LD {:0>width$}\n", 64, width = MAX_LINE_BYTES - 2);
-        let mut r = TraceReader::new((ok + &long).as_bytes(), Path::new("t"), TraceFormat::Ramulator);
+        let both = ok + &long;
+        let mut r = TraceReader::new(both.as_bytes(), Path::new("t"), TraceFormat::Ramulator);
         assert_eq!(r.next_request().unwrap().unwrap().addr, 64);
         let e = format!("{:#}", r.next_request().unwrap_err());
-        assert!(e.contains("t:2") && e.contains("longer than 4096 bytes"), "{e}");
+        assert!(
+            e.contains("t:2") && e.contains("longer than 4096 bytes"),
+            "{e}"
+        );
         let zeros = std::io::repeat(0).take(1 << 30);
-        let e = format!("{:#}", TraceReader::new(zeros, Path::new("z"), TraceFormat::Ramulator)
-            .next_request()
-            .unwrap_err());
+        let e = format!(
+            "{:#}",
+            TraceReader::new(zeros, Path::new("z"), TraceFormat::Ramulator)
+                .next_request()
+                .unwrap_err()
+        );
         assert!(e.contains("z:1"), "{e}");
         // Last line without a newline, CRLF, blank and comment lines.
         let text = "LD 0x1\r\n\n# c\nST 0x2";

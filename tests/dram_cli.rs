@@ -417,7 +417,10 @@ fn timings_that_cannot_make_progress_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&[&str], &[&str]); 3] = [
         (&["dram.timing.RCD=9000"], &["REFI", "RFC + RCD", "9000"]),
-        (&["dram.timing.REFI=10", "dram.timing.RFC=0"], &["RFC = 0", "RFC >= 1"]),
+        (
+            &["dram.timing.REFI=10", "dram.timing.RFC=0"],
+            &["RFC = 0", "RFC >= 1"],
+        ),
         (&["dram.timing.REFI=500"], &["REFI (500)", "must be >"]),
     ];
     for (sets, want) in cases {
@@ -447,9 +450,21 @@ fn absurd_standard_values_are_refused_with_the_key() {
         ("IDD4R = ", "IDD4R = inf", "power.IDD4R = inf"),
         ("IDD5 = ", "IDD5 = -3", "power.IDD5 = -3"),
         ("VDD = ", "VDD = nan", "power.VDD = NaN"),
-        ("density_mbit = ", "density_mbit = 0", "organization.density_mbit = 0"),
-        ("rows = ", "rows = 1073741824", "organization.rows = 1073741824"),
-        ("bus_width = ", "bus_width = 65536", "organization.bus_width = 65536"),
+        (
+            "density_mbit = ",
+            "density_mbit = 0",
+            "organization.density_mbit = 0",
+        ),
+        (
+            "rows = ",
+            "rows = 1073741824",
+            "organization.rows = 1073741824",
+        ),
+        (
+            "bus_width = ",
+            "bus_width = 65536",
+            "organization.bus_width = 65536",
+        ),
         ("tCK_ps = ", "tCK_ps = 0", "timing.tCK_ps = 0"),
         ("CL = ", "CL = 0", "timing.CL = 0"),
         ("RAS = ", "RAS = 0", "timing.RAS = 0"),
@@ -471,7 +486,10 @@ fn absurd_standard_values_are_refused_with_the_key() {
         let (code, _, e) = spikemem(&args, dir.path());
         assert_eq!(code, 2, "{line}: {e}");
         assert!(e.contains("part.toml") && e.contains(want), "{line}: {e}");
-        assert!(e.contains("not accepted") || e.contains("must"), "{line}: {e}");
+        assert!(
+            e.contains("not accepted") || e.contains("must"),
+            "{line}: {e}"
+        );
     }
     // The same through overrides.
     for (set, want) in [
@@ -481,7 +499,10 @@ fn absurd_standard_values_are_refused_with_the_key() {
     ] {
         let (code, _, e) = spikemem(&["dram", "--set", set, "--requests", "10"], dir.path());
         assert_eq!(code, 2, "{set}: {e}");
-        assert!(e.contains(want) && e.contains("[dram.timing]"), "{set}: {e}");
+        assert!(
+            e.contains(want) && e.contains("[dram.timing]"),
+            "{set}: {e}"
+        );
     }
 }
 
@@ -499,19 +520,28 @@ fn trace_input_bounds() {
     let args = ["dram", "--trace", "far.trace", "--trace-format", "dramsim3"];
     let (code, _, e) = spikemem(&args, dir.path());
     assert_eq!(code, 2, "{e}");
-    assert!(e.contains("far.trace:2") && e.contains("0..=1099511627776"), "{e}");
+    assert!(
+        e.contains("far.trace:2") && e.contains("0..=1099511627776"),
+        "{e}"
+    );
     // A 10 MB address is cut to 40 characters and its length.
     let bad = format!("LD 0x{}\n", "g".repeat(4000));
     std::fs::write(dir.path().join("bad.trace"), format!("LD 0x0\n{bad}")).unwrap();
     let (code, _, e) = spikemem(&["dram", "--trace", "bad.trace"], dir.path());
     assert_eq!(code, 2, "{e}");
-    assert!(e.contains("bad.trace:2") && e.contains("... (4002 bytes)"), "{e}");
+    assert!(
+        e.contains("bad.trace:2") && e.contains("... (4002 bytes)"),
+        "{e}"
+    );
     assert!(e.len() < 400, "{e}");
     let huge = format!("LD 0x{}\n", "9".repeat(10 << 20));
     std::fs::write(dir.path().join("huge.trace"), huge).unwrap();
     let (code, _, e) = spikemem(&["dram", "--trace", "huge.trace"], dir.path());
     assert_eq!(code, 2, "{e}");
-    assert!(e.contains("huge.trace:1") && e.contains("longer than 4096 bytes"), "{e}");
+    assert!(
+        e.contains("huge.trace:1") && e.contains("longer than 4096 bytes"),
+        "{e}"
+    );
     assert!(e.len() < 400, "{e}");
     // No newline at all.
     let (code, _, e) = spikemem(&["dram", "--trace", "/dev/zero"], dir.path());
@@ -544,9 +574,16 @@ fn outputs_survive_a_closed_stdout() {
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!err.contains("panicked"), "{name}: {err}");
-        assert_eq!(read_json(&dir.path().join("s.json"))["requests"], 3000, "{name}");
+        assert_eq!(
+            read_json(&dir.path().join("s.json"))["requests"],
+            3000,
+            "{name}"
+        );
         let csv = std::fs::read_to_string(dir.path().join("c.csv")).unwrap();
-        assert!(csv.starts_with("cycle,command") && csv.lines().count() > 3000, "{name}");
+        assert!(
+            csv.starts_with("cycle,command") && csv.lines().count() > 3000,
+            "{name}"
+        );
         // No temporary file left beside them.
         let left: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()

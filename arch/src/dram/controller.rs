@@ -55,6 +55,8 @@ use super::{
 };
 use std::collections::VecDeque;
 
+mod idle;
+
 const NEVER: u64 = u64::MAX;
 const NOPOS: u32 = u32::MAX;
 /// Completions `advance_until_room` may hold back (well within the FIFOs' capacity).
@@ -124,6 +126,8 @@ struct Params {
     /// flight and none completed (or no queue slot freed) for this many cycles ends an
     /// offer loop with a [`Stall`].
     stall_cycles: u64,
+    /// Book idle refresh periods in closed form (`idle`); off only in its tests.
+    idle_skip: bool,
 }
 
 impl Params {
@@ -1247,7 +1251,7 @@ impl Channel {
             }
             self.now = t;
             if self.next_ref <= t {
-                self.refreshes_fall_due(t, p);
+                self.refreshes_fall_due(t, until, p);
             }
             if self.next_try <= t {
                 self.schedule(p);
@@ -1256,10 +1260,14 @@ impl Channel {
     }
 
     /// Every rank's refreshes due by `t` are owed (or lapse in self-refresh); the plan is
-    /// dropped.
+    /// dropped. An idle channel books the refreshes of whole periods up to about
+    /// `until` at once instead (`idle::skip_idle_refreshes`).
     #[cold]
     #[inline(never)]
-    fn refreshes_fall_due(&mut self, t: u64, p: &Params) {
+    fn refreshes_fall_due(&mut self, t: u64, until: u64, p: &Params) {
+        if until >= t + 8 * p.refi && self.skip_idle_refreshes(t, until, p) {
+            return;
+        }
         for r in 0..self.ref_due.len() {
             if self.ref_due[r] > t {
                 continue;
@@ -2326,6 +2334,7 @@ impl MemorySystem {
             bank_group_rules: false,
             one_rank_sweep: cfg.ranks == 1 && o.bank_groups <= 16,
             stall_cycles: super::watchdog::stall_cycles(t),
+            idle_skip: true,
         };
         // The streak fast path assumes what these settings guarantee: a row stays open
         // after a column command and is closed only for a request (open policy, no
@@ -2467,6 +2476,13 @@ impl MemorySystem {
         on_done: impl FnMut(&Completion),
     ) -> u64 {
         self.offer_inner(start_cycle, usize::MAX, max_inflight, next, done, on_done)
+    }
+
+    /// Step idle refresh periods one by one instead of booking them at once (the
+    /// closed form's tests compare both).
+    #[cfg(test)]
+    pub(crate) fn step_idle_time(&mut self) {
+        self.params.idle_skip = false;
     }
 
     /// The watchdog's finding of the last offer loop, if it ended one.

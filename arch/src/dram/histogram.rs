@@ -169,7 +169,11 @@ mod tests {
             Histogram::default(),
         );
         for (i, &v) in vals.iter().enumerate() {
-            if i % 2 == 0 { a.add(v) } else { b.add(v) }
+            if i % 2 == 0 {
+                a.add(v)
+            } else {
+                b.add(v)
+            }
             all.add(v);
         }
         a.merge(&b);
@@ -179,7 +183,10 @@ mod tests {
             let exact = vals[rank - 1] as f64;
             for h in [&a, &all] {
                 let got = h.percentile(p) as f64;
-                assert!((got - exact).abs() <= 0.01 * exact, "p{p}: {got} vs {exact}");
+                assert!(
+                    (got - exact).abs() <= 0.01 * exact,
+                    "p{p}: {got} vs {exact}"
+                );
             }
         }
         assert_eq!(a.percentile(50.0), all.percentile(50.0));

@@ -278,8 +278,7 @@ impl Standard {
     /// Checks that make the timing engine's assumptions hold, with the bounds
     /// [`bounds`] documents; each error names the key, its value and what is accepted.
     pub fn validate(&self) -> Result<(), DramError> {
-        bounds::check(self)
-            .map_err(|m| DramError::InvalidStandard(format!("{}: {m}", self.name)))
+        bounds::check(self).map_err(|m| DramError::InvalidStandard(format!("{}: {m}", self.name)))
     }
 
     /// Clock period in picoseconds.

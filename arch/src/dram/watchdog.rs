@@ -70,7 +70,12 @@ mod tests {
         assert!(s.validate().is_err(), "validation refuses it");
         let bound = stall_cycles(&s.timing);
         assert_eq!(bound, MIN_STALL_CYCLES);
-        for (channels, n, inflight) in [(1, 1, usize::MAX), (1, 100, 4), (2, 100, usize::MAX), (2, 3, 1)] {
+        for (channels, n, inflight) in [
+            (1, 1, usize::MAX),
+            (1, 100, 4),
+            (2, 100, usize::MAX),
+            (2, 3, 1),
+        ] {
             let cfg = DramConfig {
                 channels,
                 ..DramConfig::default()
@@ -92,12 +97,28 @@ mod tests {
             assert!(end > bound && end < 2 * bound + 20_000, "{end}");
             assert!(stall.pending > 0);
             let m = stall.to_string();
-            assert!(m.contains("no progress") && m.contains("16777216 cycles"), "{m}");
+            assert!(
+                m.contains("no progress") && m.contains("16777216 cycles"),
+                "{m}"
+            );
         }
         // A legal set is never stopped (the watchdog's bound is far above its gaps).
-        let mut mem = MemorySystem::new(&DramConfig::default(), &Standard::preset("DDR4-2400").unwrap()).unwrap();
+        let mut mem = MemorySystem::new(
+            &DramConfig::default(),
+            &Standard::preset("DDR4-2400").unwrap(),
+        )
+        .unwrap();
         let mut done = Vec::new();
-        let req = |i: usize| (Request { id: i as u64, addr: (i as u64 * 7919 * 64) % (1 << 30), kind: ReqKind::Read }, 0);
+        let req = |i: usize| {
+            (
+                Request {
+                    id: i as u64,
+                    addr: (i as u64 * 7919 * 64) % (1 << 30),
+                    kind: ReqKind::Read,
+                },
+                0,
+            )
+        };
         mem.offer_requests(0, 2000, usize::MAX, req, &mut done, |_| {});
         assert!(mem.stall().is_none());
     }

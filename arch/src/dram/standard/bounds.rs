@@ -224,7 +224,10 @@ mod tests {
         let mut s = ok.clone();
         s.timing.RCD = 9000;
         let m = super::check(&s).unwrap_err();
-        assert!(m.starts_with("timing.REFI (9360) must be > RFC + RCD"), "{m}");
+        assert!(
+            m.starts_with("timing.REFI (9360) must be > RFC + RCD"),
+            "{m}"
+        );
         let mut s = ok.clone();
         (s.timing.REFI, s.timing.RFC) = (10, 0);
         assert!(super::check(&s).unwrap_err().contains("RFC = 0"));
@@ -237,6 +240,8 @@ mod tests {
         assert!(super::check(&s).unwrap_err().contains("power.IDD2N = NaN"));
         let mut s = ok;
         s.organization.columns = 4;
-        assert!(super::check(&s).unwrap_err().contains("columns (4) must be >= burst_length (8)"));
+        assert!(super::check(&s)
+            .unwrap_err()
+            .contains("columns (4) must be >= burst_length (8)"));
     }
 }
