@@ -27,9 +27,9 @@ use std::path::{Path, PathBuf};
 /// Longest accepted trace line, in bytes (without its newline).
 pub const MAX_LINE_BYTES: usize = 4096;
 /// Latest accepted DRAMsim3 request cycle: 2^40 DRAM cycles (about 15 minutes of
-/// DDR4-2400 time). Idle time before such a request is simulated refresh by refresh,
-/// so the bound also bounds the run time an idle gap can cost (a few seconds), and
-/// keeps every cycle x tCK_ps (tCK_ps <= 10^6) within u64 picoseconds.
+/// DDR4-2400 time). Every cycle x tCK_ps (tCK_ps <= 10^5, the standard's bound) then
+/// fits u64 picoseconds with room to spare (< 2^57), and idle time up to it is booked
+/// in closed form by the controller (O(1) per idle span).
 pub const MAX_TRACE_CYCLE: u64 = 1 << 40;
 /// Characters of a bad token echoed in an error message.
 pub const ECHO_CHARS: usize = 40;

@@ -89,7 +89,9 @@ mod tests {
                     addr: i as u64 * 64 * 1024 * 1024,
                     kind: ReqKind::Read,
                 };
-                (r, 0)
+                // After the first refresh: from then on every ACT is closed by the
+                // next refresh before its RD.
+                (r, 10_000)
             };
             let end = mem.offer_requests(0, n, inflight, req, &mut done, |_| completed += 1);
             let stall = mem.stall().expect("the watchdog stops the loop");
