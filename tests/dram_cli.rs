@@ -543,6 +543,11 @@ fn trace_input_bounds() {
         "{e}"
     );
     assert!(e.len() < 400, "{e}");
+    // An empty trace (or one of comments only) is an empty run, at once.
+    std::fs::write(dir.path().join("empty.trace"), "# nothing\n").unwrap();
+    let (code, o, e) = spikemem(&["dram", "--trace", "empty.trace"], dir.path());
+    assert_eq!(code, 0, "{e}");
+    assert!(o.contains("0 requests"), "{o}");
     // No newline at all.
     let (code, _, e) = spikemem(&["dram", "--trace", "/dev/zero"], dir.path());
     assert_eq!(code, 2, "{e}");

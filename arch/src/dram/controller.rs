@@ -2711,6 +2711,9 @@ impl MemorySystem {
                 streak = ch.streak_ready().then_some(false);
             }
         }
+        if i == 0 {
+            return start_cycle; // (an empty stream)
+        }
         if streak == Some(true) {
             ch.end_streak();
         }
