@@ -2575,7 +2575,7 @@ impl MemorySystem {
                     done.drain(..).for_each(|d| tally.take(&d));
                     let ch = &self.channels[addr.channel as usize];
                     full = !ch.has_room(req.kind, &self.params);
-                    if full && self.watchdog(&mut progress, tally.completed, cycle) {
+                    if full && self.watchdog(&mut progress, &tally, cycle) {
                         return cycle;
                     }
                 }
@@ -2598,19 +2598,21 @@ impl MemorySystem {
             } else {
                 t.max(cycle + 1)
             };
-            if tally.inflight > 0 && self.watchdog(&mut progress, tally.completed, cycle) {
+            if self.watchdog(&mut progress, &tally, cycle) {
                 return cycle;
             }
         }
         cycle
     }
 
-    /// The multi-channel offer loop's watchdog: true (and the stall recorded) when no
-    /// request completed from `progress.1` to `cycle` for longer than the bound.
+    /// The multi-channel offer loop's watchdog: true (and the stall recorded) when
+    /// requests were in flight all along and none completed from `progress.1` to `cycle`
+    /// for longer than the bound. (Time with nothing in flight, such as a gap in a
+    /// DRAMsim3 trace, restarts the count.)
     #[inline]
-    fn watchdog(&mut self, progress: &mut (usize, u64), completed: usize, cycle: u64) -> bool {
-        if completed != progress.0 {
-            *progress = (completed, cycle);
+    fn watchdog<F>(&mut self, progress: &mut (usize, u64), tally: &Tally<F>, cycle: u64) -> bool {
+        if tally.completed != progress.0 || tally.inflight == 0 {
+            *progress = (tally.completed, cycle);
             false
         } else if cycle - progress.1 > self.params.stall_cycles {
             self.channels[0].stalled_at = cycle;
