@@ -3,7 +3,7 @@
 use crate::cli::{CheckArgs, DramArgs, SyntheticKind};
 use crate::config::{self, Loaded};
 use crate::error::input_error;
-use crate::memtrace::{self, SyntheticSpec, TraceRequest};
+use crate::memtrace::{self, echo, SyntheticSpec, TraceRequest};
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 use spikemem_arch::dram::controller::MemorySystem;
@@ -400,9 +400,10 @@ pub fn read_command_csv(path: &Path) -> Result<Vec<IssuedCommand>> {
         }
         let num = |k: usize| {
             f[k].parse::<u64>()
-                .map_err(|_| bad(format!("field {} `{}` is not a number", k + 1, f[k])))
+                .map_err(|_| bad(format!("field {} `{}` is not a number", k + 1, echo(f[k]))))
         };
-        let cmd = Command::parse(f[1]).ok_or_else(|| bad(format!("unknown command `{}`", f[1])))?;
+        let cmd =
+            Command::parse(f[1]).ok_or_else(|| bad(format!("unknown command `{}`", echo(f[1]))))?;
         out.push(IssuedCommand {
             cycle: num(0)?,
             cmd,
