@@ -204,7 +204,7 @@ mod tests {
                 );
                 let refs = fast.stats().commands["REF"];
                 assert!(
-                    refs as u64 >= (1000 + 300) * ranks as u64 * channels as u64,
+                    refs >= (1000 + 300) * ranks as u64 * channels as u64,
                     "{what}: {refs}"
                 );
             }
