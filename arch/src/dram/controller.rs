@@ -2591,6 +2591,16 @@ impl MemorySystem {
             } else {
                 NEVER
             };
+            if offer_at != NEVER && completions == NEVER && offer_at > cycle + 1 {
+                // Waiting only for the pending request's earliest cycle (a gap in a
+                // DRAMsim3 trace): the events before it run in one advance, as the loop
+                // would run them one by one (completions are not awaited, so reporting
+                // them in one batch changes no decision), and an idle stretch is booked
+                // at once (`idle`).
+                self.advance_to(offer_at - 1, done);
+                done.drain(..).for_each(|d| tally.take(&d));
+                cycle = offer_at - 1;
+            }
             let t = self.next_command_cycle().min(offer_at).min(completions);
             // Nothing scheduled while requests remain: retry next cycle (queues drain).
             cycle = if t == NEVER {
