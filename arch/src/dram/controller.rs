@@ -56,6 +56,7 @@ use super::{
 use std::collections::VecDeque;
 
 mod idle;
+mod stall;
 
 const NEVER: u64 = u64::MAX;
 const NOPOS: u32 = u32::MAX;
@@ -525,6 +526,10 @@ struct Channel {
     /// Set by the watchdog: the cycle at which this channel was found making no
     /// progress (NEVER while it is fine).
     stalled_at: u64,
+    /// The watchdog's view at refresh times: column commands issued so far, and the
+    /// cycle that count last changed (or the channel was idle).
+    wd_columns: u64,
+    wd_since: u64,
 }
 
 /// What computing a bank's candidates reads (the queues, requests, rows and timing):
@@ -904,6 +909,8 @@ impl Channel {
             slept: [0; 3],
             sr_first_ref: [0; 4],
             stalled_at: NEVER,
+            wd_columns: 0,
+            wd_since: 0,
             powerdowns: 0,
             self_refreshes: 0,
         }
@@ -1086,16 +1093,9 @@ impl Channel {
         report: impl FnMut(&Completion),
     ) -> Option<u64> {
         let mut last = None;
-        // Watchdog: a queue slot frees within a few row cycles and refreshes of any
-        // legal timing set; not within `stall_cycles` is a livelock.
-        let give_up = self.now.saturating_add(p.stall_cycles);
         loop {
             let t = self.next_command_event();
             if t == NEVER {
-                break;
-            }
-            if t > give_up {
-                self.stalled_at = t;
                 break;
             }
             self.run_events(t, p);
@@ -1217,22 +1217,20 @@ impl Channel {
         tally: &mut Tally<F>,
         enough: impl Fn(&Tally<F>) -> bool,
     ) -> u64 {
-        // Watchdog: the last cycle a completion came (or the start) and the count then.
-        let mut progress = (tally.completed, t);
+        let start = t;
         loop {
             self.run_events(t, p);
             self.report_completions(t, |d| tally.take(d));
             if enough(tally) {
                 return t;
             }
-            if tally.completed != progress.0 {
-                progress = (tally.completed, t);
-            } else if t - progress.1 > p.stall_cycles {
-                self.stalled_at = t;
-                return t;
-            }
             let next = self.next_command_event().min(self.next_completion());
             t = if next == NEVER {
+                // Nothing scheduled: stopped by the watchdog, or stuck for good.
+                if self.stalled_at != NEVER || t - start > p.stall_cycles {
+                    self.stalled_at = self.stalled_at.min(t);
+                    return t;
+                }
                 t + 1
             } else {
                 next.max(t + 1)
@@ -1265,6 +1263,9 @@ impl Channel {
     #[cold]
     #[inline(never)]
     fn refreshes_fall_due(&mut self, t: u64, until: u64, p: &Params) {
+        if self.watchdog_stops(t, p) {
+            return;
+        }
         if until >= t + 8 * p.refi && self.skip_idle_refreshes(t, until, p) {
             return;
         }
@@ -2602,8 +2603,12 @@ impl MemorySystem {
                 cycle = offer_at - 1;
             }
             let t = self.next_command_cycle().min(offer_at).min(completions);
-            // Nothing scheduled while requests remain: retry next cycle (queues drain).
+            // Nothing scheduled while requests remain: retry next cycle (queues drain),
+            // unless the watchdog stopped a channel.
             cycle = if t == NEVER {
+                if self.channels.iter().any(|c| c.stalled_at != NEVER) {
+                    return cycle;
+                }
                 cycle + 1
             } else {
                 t.max(cycle + 1)
@@ -2699,6 +2704,7 @@ impl MemorySystem {
                 c = c.max(t + 1);
             }
             c = c.max(earliest);
+            let c_first = c;
             loop {
                 if c > ch.now && ch.next_command_event() < c {
                     ch.run_events(c - 1, p);
@@ -2710,11 +2716,16 @@ impl MemorySystem {
                 // Full: commands from `c` on until one makes room; offered the cycle after.
                 match ch.advance_until_room(req.kind, defer, p, |d| tally.take(d)) {
                     Some(last) => c = last.max(c) + 1,
-                    None => c += 1,
-                }
-                if ch.stalled_at != NEVER {
-                    *now = (*now).max(ch.now);
-                    return ch.now;
+                    None => {
+                        // No event left with the queue full: stopped by the watchdog, or
+                        // stuck for good.
+                        if ch.stalled_at != NEVER || c - c_first > p.stall_cycles {
+                            ch.stalled_at = ch.stalled_at.min(c);
+                            *now = (*now).max(c);
+                            return c;
+                        }
+                        c += 1
+                    }
                 }
             }
             tally.inflight += 1;
