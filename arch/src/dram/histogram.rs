@@ -26,7 +26,10 @@ pub struct Histogram {
     /// Log-linear buckets (count, sum of values), empty until a value needs one.
     log: Vec<(u64, u128)>,
     pub count: u64,
-    pub sum: u128,
+    /// Sum of all values. u64 holds it: a latency is at most the run's cycles
+    /// (< 2^41 with trace cycles <= 2^40), and at most 2 x 4096 requests per channel
+    /// (<= 64) wait at any cycle, so the sum stays below 2^41 x 2^19 = 2^60.
+    pub sum: u64,
     pub max: u64,
 }
 
@@ -59,7 +62,7 @@ impl Histogram {
             self.add_log(v);
         }
         self.count += 1;
-        self.sum += v as u128;
+        self.sum = self.sum.wrapping_add(v);
         self.max = self.max.max(v);
     }
 
@@ -88,7 +91,7 @@ impl Histogram {
             }
         }
         self.count += o.count;
-        self.sum += o.sum;
+        self.sum = self.sum.wrapping_add(o.sum);
         self.max = self.max.max(o.max);
     }
 

@@ -41,7 +41,7 @@ impl BankQueues {
         self.len[b] == 0
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn front(&self, b: usize) -> Option<u32> {
         (self.len[b] > 0).then(|| self.buf[self.at(b, 0)])
     }
