@@ -3,7 +3,7 @@
 use crate::cli::{CheckArgs, DramArgs, SyntheticKind};
 use crate::config::{self, Loaded};
 use crate::error::input_error;
-use crate::memtrace::{self, SyntheticSpec, TraceRequest};
+use crate::memtrace::{self, echo, SyntheticSpec, TraceRequest};
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 use spikemem_arch::dram::controller::MemorySystem;
@@ -85,7 +85,7 @@ pub struct DriveOutcome {
     pub wall_seconds: f64,
 }
 
-/// Offer a trace's requests (trace mode): no in-flight bound beyond the queues.
+/// Offer a list of requests (the benchmarks): no in-flight bound beyond the queues.
 pub fn drive(mem: &mut MemorySystem, reqs: &[TraceRequest]) -> DriveOutcome {
     let start = Instant::now();
     // Addresses beyond the capacity wrap: a mask (the capacity is a power of two), not a
@@ -111,6 +111,48 @@ pub fn drive(mem: &mut MemorySystem, reqs: &[TraceRequest]) -> DriveOutcome {
     }
 }
 
+/// Offer a stream of requests (trace mode), each taken from `source` as it is offered,
+/// so memory does not grow with the stream. A source error ends the stream: the
+/// requests accepted before it are served, then the error is returned. A watchdog stop
+/// (`MemorySystem::stall`) is a failed run.
+pub fn drive_stream(
+    mem: &mut MemorySystem,
+    mut source: impl FnMut() -> Result<Option<TraceRequest>>,
+) -> Result<DriveOutcome> {
+    let start = Instant::now();
+    let wrap = mem.mapper().capacity_bytes() - 1;
+    let mut done = Vec::with_capacity(1024);
+    let mut failed = None;
+    let mut completed = 0u64;
+    let next = |i: usize| match source() {
+        Ok(Some(r)) => Some((
+            Request {
+                id: i as u64,
+                addr: r.addr & wrap,
+                kind: r.kind,
+            },
+            r.cycle,
+        )),
+        Ok(None) => None,
+        Err(e) => {
+            failed = Some(e);
+            None
+        }
+    };
+    let last = mem.offer_stream(0, usize::MAX, next, &mut done, |_| completed += 1);
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if let Some(stall) = mem.stall() {
+        anyhow::bail!("{stall}");
+    }
+    Ok(DriveOutcome {
+        cycles: last + 1,
+        completed,
+        wall_seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
 /// The stats object of `spikemem dram` (and the `dram` member of a run's summary).
 pub fn stats_json(mem: &MemorySystem, rd: &ResolvedDram, cycles: u64, wall_seconds: f64) -> Value {
     let stats = mem.stats();
@@ -128,7 +170,7 @@ pub fn stats_json(mem: &MemorySystem, rd: &ResolvedDram, cycles: u64, wall_secon
     o.insert("time_ns".into(), json!(time_ns));
     let bytes = stats.bytes_transferred as f64;
     o.insert(
-        "bandwidth_gbps".into(),
+        "bandwidth_gb_per_s".into(),
         json!(if time_ns > 0.0 { bytes / time_ns } else { 0.0 }),
     );
     let hits = stats.row_hits as f64;
@@ -161,9 +203,12 @@ pub fn stats_json(mem: &MemorySystem, rd: &ResolvedDram, cycles: u64, wall_secon
     v
 }
 
-fn load_requests(a: &DramArgs, mem: &MemorySystem) -> Result<Vec<TraceRequest>> {
+/// Drive `mem` with the requests `a` asks for: the trace file, read as it is offered,
+/// or the synthetic generator, generated as offered.
+fn drive_requests(a: &DramArgs, mem: &mut MemorySystem) -> Result<DriveOutcome> {
     if let Some(p) = &a.trace {
-        return memtrace::read_trace(p, a.trace_format);
+        let mut reader = memtrace::TraceReader::open(p, a.trace_format)?;
+        return drive_stream(mem, || reader.next_request());
     }
     if !(0.0..=1.0).contains(&a.write_fraction) {
         return Err(input_error(format!(
@@ -176,7 +221,7 @@ fn load_requests(a: &DramArgs, mem: &MemorySystem) -> Result<Vec<TraceRequest>> 
             "--stride 0 is not accepted: a positive number of bytes",
         ));
     }
-    Ok(memtrace::synthetic(&SyntheticSpec {
+    let mut gen = memtrace::Synthetic::new(&SyntheticSpec {
         kind: a.synthetic.unwrap_or(SyntheticKind::Stream),
         requests: a.requests,
         seed: a.seed,
@@ -184,7 +229,8 @@ fn load_requests(a: &DramArgs, mem: &MemorySystem) -> Result<Vec<TraceRequest>> 
         write_fraction: a.write_fraction,
         capacity_bytes: mem.mapper().capacity_bytes(),
         burst_bytes: mem.mapper().burst_bytes(),
-    }))
+    });
+    drive_stream(mem, || Ok(gen.next()))
 }
 
 pub fn cmd_dram(a: &DramArgs) -> Result<()> {
@@ -192,28 +238,40 @@ pub fn cmd_dram(a: &DramArgs) -> Result<()> {
     let rd = resolve_dram(&loaded.config.dram, &loaded.base_dir)?;
     let mut mem = MemorySystem::new(&loaded.config.dram, &rd.standard)
         .map_err(|e| input_error(format!("{}: {e}", loaded.source)))?;
+    for p in a.out.iter().chain(&a.command_trace) {
+        crate::error::check_output_path(p, "output")?;
+    }
     if a.command_trace.is_some() {
         mem.enable_command_log();
     }
-    let reqs = load_requests(a, &mem)?;
     let pb = crate::progress::bar(1, "dram");
-    let out = drive(&mut mem, &reqs);
+    let out = drive_requests(a, &mut mem);
     pb.finish_and_clear();
+    let out = out?;
     let stats = stats_json(&mem, &rd, out.cycles, out.wall_seconds);
-    // The small stats first: a command trace that fills the disk must not cost them.
+    // Every file before anything goes to stdout (`spikemem dram ... | head` still writes
+    // them), the small stats first: a command trace that fills the disk must not cost
+    // them.
     if let Some(p) = &a.out {
         write_json(p, &stats)?;
     }
-    print_summary(&stats);
     if let Some(p) = &a.command_trace {
         write_command_csv(p, &mem.take_command_log())?;
     }
+    print_summary(&mut std::io::stdout().lock(), &stats);
     Ok(())
 }
 
-fn print_summary(s: &Value) {
+/// Print the summary to `w`; a closed or failing stdout is ignored (the files are
+/// written already), so `| head` or `>&-` is never a panic.
+fn print_summary(w: &mut impl Write, s: &Value) {
+    let _ = write_summary(w, s);
+}
+
+fn write_summary(w: &mut impl Write, s: &Value) -> std::io::Result<()> {
     let f = |k: &str| s.get(k).and_then(Value::as_f64).unwrap_or(0.0);
-    println!(
+    writeln!(
+        w,
         "{}: {} requests ({} reads, {} writes) in {} cycles = {:.1} ns",
         s["standard"].as_str().unwrap_or("?"),
         f("requests"),
@@ -221,50 +279,80 @@ fn print_summary(s: &Value) {
         f("writes"),
         f("cycles"),
         f("time_ns")
-    );
-    println!(
+    )?;
+    writeln!(
+        w,
         "  row hits {} / misses {} / conflicts {} (hit rate {:.3})",
         f("row_hits"),
         f("row_misses"),
         f("row_conflicts"),
         f("row_hit_rate")
-    );
-    println!(
+    )?;
+    writeln!(
+        w,
         "  read latency: mean {:.1} cycles, p99 {} cycles; bandwidth {:.2} GB/s",
         f("avg_read_latency_cycles"),
         f("read_latency_p99_cycles"),
-        f("bandwidth_gbps")
-    );
-    println!(
+        f("bandwidth_gb_per_s")
+    )?;
+    writeln!(
+        w,
         "  energy {:.1} nJ; simulated {:.2} M requests/s",
         f("energy_pj") / 1000.0,
         f("requests_per_second") / 1e6
-    );
+    )?;
     if f("powerdowns") > 0.0 || f("self_refreshes") > 0.0 {
-        println!(
+        writeln!(
+            w,
             "  power-down: {} entries, {} rank-cycles; self-refresh: {} entries, {} rank-cycles",
             f("powerdowns"),
             f("powerdown_rank_cycles"),
             f("self_refreshes"),
             f("self_refresh_rank_cycles")
-        );
+        )?;
     }
+    Ok(())
 }
 
+/// Write `v` as pretty JSON, atomically (see [`write_output`]). Every command's JSON
+/// output goes through here.
 pub fn write_json(path: &Path, v: &Value) -> Result<()> {
-    let text = serde_json::to_string_pretty(v)?;
-    std::fs::write(path, text + "\n").with_context(|| format!("cannot write {}", path.display()))
+    let text = serde_json::to_string_pretty(v)? + "\n";
+    write_output(path, |w| w.write_all(text.as_bytes()))
+}
+
+/// Write an output file whole: a regular file (or a new one) atomically
+/// (`spikemem_traces::write_atomic_with`: temporary file in the same directory, fsync,
+/// rename, so it is its old or its new complete content, never a partial one); an
+/// existing file that is not a regular one (`/dev/stdout`, a FIFO, a device) directly,
+/// as it cannot be replaced by a rename.
+pub fn write_output(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<()> {
+    let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+    let res = if special {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|f| {
+                let mut w = std::io::BufWriter::new(f);
+                fill(&mut w)?;
+                w.flush()
+            })
+    } else {
+        spikemem_traces::write_atomic_with(path, fill)
+    };
+    res.with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Command trace CSV: `cycle,command,channel,rank,bankgroup,bank,subarray,row,column`.
 pub const COMMAND_CSV_HEADER: &str =
     "cycle,command,channel,rank,bankgroup,bank,subarray,row,column";
 
+/// Write the command trace CSV atomically (as `write_json`).
 pub fn write_command_csv(path: &Path, cmds: &[IssuedCommand]) -> Result<()> {
-    let f =
-        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    let write = || -> std::io::Result<()> {
-        let mut w = std::io::BufWriter::new(f);
+    write_output(path, |w| {
         writeln!(w, "{COMMAND_CSV_HEADER}")?;
         for c in cmds {
             let a = &c.addr;
@@ -282,9 +370,8 @@ pub fn write_command_csv(path: &Path, cmds: &[IssuedCommand]) -> Result<()> {
                 a.column
             )?;
         }
-        w.flush()
-    };
-    write().with_context(|| format!("cannot write {}", path.display()))
+        Ok(())
+    })
 }
 
 pub fn read_command_csv(path: &Path) -> Result<Vec<IssuedCommand>> {
@@ -313,11 +400,19 @@ pub fn read_command_csv(path: &Path) -> Result<Vec<IssuedCommand>> {
         }
         let num = |k: usize| {
             f[k].parse::<u64>()
-                .map_err(|_| bad(format!("field {} `{}` is not a number", k + 1, f[k])))
+                .map_err(|_| bad(format!("field {} `{}` is not a number", k + 1, echo(f[k]))))
         };
-        let cmd = Command::parse(f[1]).ok_or_else(|| bad(format!("unknown command `{}`", f[1])))?;
+        let cmd =
+            Command::parse(f[1]).ok_or_else(|| bad(format!("unknown command `{}`", echo(f[1]))))?;
+        let cycle = num(0)?;
+        if cycle > crate::memtrace::MAX_TRACE_CYCLE {
+            return Err(bad(format!(
+                "cycle {cycle} is past the last accepted cycle, {}",
+                crate::memtrace::MAX_TRACE_CYCLE
+            )));
+        }
         out.push(IssuedCommand {
-            cycle: num(0)?,
+            cycle,
             cmd,
             addr: DramAddr {
                 channel: num(2)? as u32,

@@ -32,7 +32,7 @@ fn synthetic_stream_writes_complete_stats() {
         "row_misses",
         "row_conflicts",
         "avg_read_latency_cycles",
-        "bandwidth_gbps",
+        "bandwidth_gb_per_s",
         "energy_pj",
         "energy_breakdown_pj",
         "commands",
@@ -65,7 +65,7 @@ fn synthetic_stream_writes_complete_stats() {
     let cycles = s["cycles"].as_f64().unwrap();
     let time_ns = s["time_ns"].as_f64().unwrap();
     assert!((time_ns - cycles * 0.833).abs() < 1e-6 * time_ns);
-    let bw = s["bandwidth_gbps"].as_f64().unwrap();
+    let bw = s["bandwidth_gb_per_s"].as_f64().unwrap();
     assert!((bw - 20000.0 * 64.0 / time_ns).abs() < 1e-9 * bw.max(1.0));
     // A DDR4-2400 x64 channel peaks at 19.2 GB/s. Within a row, bursts to one bank need
     // tCCD_L (6 tCK) instead of BL/2 (4): 4/6 of the peak. Only at row boundaries can
@@ -408,4 +408,193 @@ fn bench_dram_reports_median_and_best_of_its_runs() {
     let (code, _, e) = spikemem(&["bench", "dram", "--repeat", "0"], dir.path());
     assert_eq!(code, 2);
     assert!(e.contains("--repeat"), "{e}");
+}
+
+/// Issue 20: timings under which a request cannot be served between two refreshes
+/// livelocked the controller; they are refused naming the key and the constraint.
+#[test]
+fn timings_that_cannot_make_progress_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &[&str]); 3] = [
+        (&["dram.timing.RCD=9000"], &["REFI", "RFC + RCD", "9000"]),
+        (
+            &["dram.timing.REFI=10", "dram.timing.RFC=0"],
+            &["RFC = 0", "RFC >= 1"],
+        ),
+        (&["dram.timing.REFI=500"], &["REFI (500)", "must be >"]),
+    ];
+    for (sets, want) in cases {
+        let mut args = vec!["dram", "--synthetic", "random", "--requests", "100"];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        let (code, _, e) = spikemem(&args, dir.path());
+        assert_eq!(code, 2, "{sets:?}: {e}");
+        for w in want {
+            assert!(e.contains(w), "{sets:?}: `{w}` not in {e}");
+        }
+    }
+}
+
+/// A standard file (or override) with a value the models cannot use: exit 2 naming the
+/// file, the key and the accepted range.
+#[test]
+fn absurd_standard_values_are_refused_with_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/dram/ddr4-2400.toml"),
+    )
+    .unwrap();
+    let cases = [
+        ("IDD0 = ", "IDD0 = nan", "power.IDD0 = NaN"),
+        ("IDD4R = ", "IDD4R = inf", "power.IDD4R = inf"),
+        ("IDD5 = ", "IDD5 = -3", "power.IDD5 = -3"),
+        ("VDD = ", "VDD = nan", "power.VDD = NaN"),
+        (
+            "density_mbit = ",
+            "density_mbit = 0",
+            "organization.density_mbit = 0",
+        ),
+        (
+            "rows = ",
+            "rows = 1073741824",
+            "organization.rows = 1073741824",
+        ),
+        (
+            "bus_width = ",
+            "bus_width = 65536",
+            "organization.bus_width = 65536",
+        ),
+        ("tCK_ps = ", "tCK_ps = 0", "timing.tCK_ps = 0"),
+        ("CL = ", "CL = 0", "timing.CL = 0"),
+        ("RAS = ", "RAS = 0", "timing.RAS = 0"),
+        ("RP = ", "RP = 4000000", "timing.RP = 4000000"),
+    ];
+    for (key, line, want) in cases {
+        let text: String = base
+            .lines()
+            .map(|l| if l.starts_with(key) { line } else { l })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(dir.path().join("part.toml"), text).unwrap();
+        std::fs::write(
+            dir.path().join("c.toml"),
+            "[dram]\nstandard = \"part.toml\"\n",
+        )
+        .unwrap();
+        let args = ["dram", "--config", "c.toml", "--requests", "10"];
+        let (code, _, e) = spikemem(&args, dir.path());
+        assert_eq!(code, 2, "{line}: {e}");
+        assert!(e.contains("part.toml") && e.contains(want), "{line}: {e}");
+        assert!(
+            e.contains("not accepted") || e.contains("must"),
+            "{line}: {e}"
+        );
+    }
+    // The same through overrides.
+    for (set, want) in [
+        ("dram.timing.RC=0", "timing.RC = 0"),
+        ("dram.timing.BL=0", "timing.BL = 0"),
+        ("dram.timing.tCK_ps=4000000", "timing.tCK_ps = 4000000"),
+    ] {
+        let (code, _, e) = spikemem(&["dram", "--set", set, "--requests", "10"], dir.path());
+        assert_eq!(code, 2, "{set}: {e}");
+        assert!(
+            e.contains(want) && e.contains("[dram.timing]"),
+            "{set}: {e}"
+        );
+    }
+}
+
+/// Trace lines past the bounds: a cycle beyond 2^40, a huge bad token (echoed cut), a
+/// file without newlines; each exit 2 naming the file and line, quickly.
+#[test]
+fn trace_input_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = std::time::Instant::now();
+    std::fs::write(
+        dir.path().join("far.trace"),
+        "0x40 READ 10\n0x80 READ 18446744073709551615\n",
+    )
+    .unwrap();
+    let args = ["dram", "--trace", "far.trace", "--trace-format", "dramsim3"];
+    let (code, _, e) = spikemem(&args, dir.path());
+    assert_eq!(code, 2, "{e}");
+    assert!(
+        e.contains("far.trace:2") && e.contains("0..=1099511627776"),
+        "{e}"
+    );
+    // A 10 MB address is cut to 40 characters and its length.
+    let bad = format!("LD 0x{}\n", "g".repeat(4000));
+    std::fs::write(dir.path().join("bad.trace"), format!("LD 0x0\n{bad}")).unwrap();
+    let (code, _, e) = spikemem(&["dram", "--trace", "bad.trace"], dir.path());
+    assert_eq!(code, 2, "{e}");
+    assert!(
+        e.contains("bad.trace:2") && e.contains("... (4002 bytes)"),
+        "{e}"
+    );
+    assert!(e.len() < 400, "{e}");
+    let huge = format!("LD 0x{}\n", "9".repeat(10 << 20));
+    std::fs::write(dir.path().join("huge.trace"), huge).unwrap();
+    let (code, _, e) = spikemem(&["dram", "--trace", "huge.trace"], dir.path());
+    assert_eq!(code, 2, "{e}");
+    assert!(
+        e.contains("huge.trace:1") && e.contains("longer than 4096 bytes"),
+        "{e}"
+    );
+    assert!(e.len() < 400, "{e}");
+    // An empty trace (or one of comments only) is an empty run, at once.
+    std::fs::write(dir.path().join("empty.trace"), "# nothing\n").unwrap();
+    let (code, o, e) = spikemem(&["dram", "--trace", "empty.trace"], dir.path());
+    assert_eq!(code, 0, "{e}");
+    assert!(o.contains("0 requests"), "{o}");
+    // No newline at all.
+    let (code, _, e) = spikemem(&["dram", "--trace", "/dev/zero"], dir.path());
+    assert_eq!(code, 2, "{e}");
+    assert!(e.contains("/dev/zero:1") && e.contains("4096 bytes"), "{e}");
+    assert!(t0.elapsed().as_secs() < 60);
+}
+
+/// Files are written before anything is printed and atomically, and a closed stdout is
+/// neither a panic nor a lost file: `spikemem dram ... | head -0` and `>&-`.
+#[test]
+fn outputs_survive_a_closed_stdout() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_spikemem");
+    let args = "dram --synthetic random --requests 3000 --out s.json --command-trace c.csv";
+    for (shell, name) in [
+        (format!("{bin} {args} | head -c 0"), "pipe closed early"),
+        (format!("exec {bin} {args} >&-"), "stdout closed"),
+    ] {
+        for f in ["s.json", "c.csv"] {
+            let _ = std::fs::remove_file(dir.path().join(f));
+        }
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(&shell)
+            .current_dir(dir.path())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        assert_eq!(
+            read_json(&dir.path().join("s.json"))["requests"],
+            3000,
+            "{name}"
+        );
+        let csv = std::fs::read_to_string(dir.path().join("c.csv")).unwrap();
+        assert!(
+            csv.starts_with("cycle,command") && csv.lines().count() > 3000,
+            "{name}"
+        );
+        // No temporary file left beside them.
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "{name}: {left:?}");
+    }
 }

@@ -1051,7 +1051,7 @@ fn print_run_summary(s: &Value, path: &Path) {
         "  DRAM: {} reads, row-hit rate {:.3}, {:.2} GB/s; input synapses {} bits ({}{})",
         d["reads"],
         d["row_hit_rate"].as_f64().unwrap_or(0.0),
-        d["bandwidth_gbps"].as_f64().unwrap_or(0.0),
+        d["bandwidth_gb_per_s"].as_f64().unwrap_or(0.0),
         s["memory"]["footprint_bits"],
         s["memory"]["encoding"].as_str().unwrap_or("?"),
         match s["memory"]["delay_bits"].as_u64() {

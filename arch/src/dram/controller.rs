@@ -49,10 +49,14 @@ use super::queue::BankQueues;
 use super::scheduler::{Candidate, Policy, Scheduler};
 use super::stats::{BankStats, DramStats, Histogram};
 use super::timing::{lane, Target, TimingState, LANES, NCMD};
+pub use super::watchdog::Stall;
 use super::{
     Command, Completion, DramAddr, DramConfig, DramError, IssuedCommand, ReqKind, Request, Standard,
 };
 use std::collections::VecDeque;
+
+mod idle;
+mod stall;
 
 const NEVER: u64 = u64::MAX;
 const NOPOS: u32 = u32::MAX;
@@ -119,6 +123,12 @@ struct Params {
     /// Run streaks of row hits on the fast path (`Channel::streak_step`): the
     /// configuration is one under which its decisions are provably the scheduler's.
     streaks: bool,
+    /// The no-progress watchdog's bound (`super::watchdog::stall_cycles`): requests in
+    /// flight and none completed (or no queue slot freed) for this many cycles ends an
+    /// offer loop with a [`Stall`].
+    stall_cycles: u64,
+    /// Book idle refresh periods in closed form (`idle`); off only in its tests.
+    idle_skip: bool,
 }
 
 impl Params {
@@ -514,6 +524,13 @@ struct Channel {
     /// Self-refresh's first refresh, rank-cycles summed over periods, as
     /// `self_refresh_first_refresh` splits it (booked at the exit, like the periods).
     sr_first_ref: [u64; 4],
+    /// Set by the watchdog: the cycle at which this channel was found making no
+    /// progress (NEVER while it is fine).
+    stalled_at: u64,
+    /// The watchdog's view at refresh times: column commands issued so far, and the
+    /// cycle that count last changed (or the channel was idle).
+    wd_columns: u64,
+    wd_since: u64,
 }
 
 /// What computing a bank's candidates reads (the queues, requests, rows and timing):
@@ -892,6 +909,9 @@ impl Channel {
             sleep_logged: vec![0; p.ranks as usize],
             slept: [0; 3],
             sr_first_ref: [0; 4],
+            stalled_at: NEVER,
+            wd_columns: 0,
+            wd_since: 0,
             powerdowns: 0,
             self_refreshes: 0,
         }
@@ -1198,6 +1218,7 @@ impl Channel {
         tally: &mut Tally<F>,
         enough: impl Fn(&Tally<F>) -> bool,
     ) -> u64 {
+        let start = t;
         loop {
             self.run_events(t, p);
             self.report_completions(t, |d| tally.take(d));
@@ -1206,6 +1227,11 @@ impl Channel {
             }
             let next = self.next_command_event().min(self.next_completion());
             t = if next == NEVER {
+                // Nothing scheduled: stopped by the watchdog, or stuck for good.
+                if self.stalled_at != NEVER || t - start > p.stall_cycles {
+                    self.stalled_at = self.stalled_at.min(t);
+                    return t;
+                }
                 t + 1
             } else {
                 next.max(t + 1)
@@ -1224,7 +1250,7 @@ impl Channel {
             }
             self.now = t;
             if self.next_ref <= t {
-                self.refreshes_fall_due(t, p);
+                self.refreshes_fall_due(t, until, p);
             }
             if self.next_try <= t {
                 self.schedule(p);
@@ -1233,10 +1259,17 @@ impl Channel {
     }
 
     /// Every rank's refreshes due by `t` are owed (or lapse in self-refresh); the plan is
-    /// dropped.
+    /// dropped. An idle channel books the refreshes of whole periods up to about
+    /// `until` at once instead (`idle::skip_idle_refreshes`).
     #[cold]
     #[inline(never)]
-    fn refreshes_fall_due(&mut self, t: u64, p: &Params) {
+    fn refreshes_fall_due(&mut self, t: u64, until: u64, p: &Params) {
+        if self.watchdog_stops(t, p) {
+            return;
+        }
+        if until >= t + 8 * p.refi && self.skip_idle_refreshes(t, until, p) {
+            return;
+        }
         for r in 0..self.ref_due.len() {
             if self.ref_due[r] > t {
                 continue;
@@ -2227,6 +2260,12 @@ impl MemorySystem {
     pub fn new(cfg: &DramConfig, std: &Standard) -> Result<Self, DramError> {
         cfg.validate()?;
         std.validate()?;
+        Self::new_unvalidated(cfg, std)
+    }
+
+    /// `new` without the range checks of `cfg` and `std` (the watchdog's tests build
+    /// controllers validation would refuse).
+    pub(crate) fn new_unvalidated(cfg: &DramConfig, std: &Standard) -> Result<Self, DramError> {
         if cfg.self_refresh_after_cycles.is_some() {
             let (t, w) = (&std.timing, &std.power);
             if t.XS == 0 || t.XSDLL == 0 || t.CKESR == 0 || w.IDD6 <= 0.0 {
@@ -2296,6 +2335,8 @@ impl MemorySystem {
             streaks: false,
             bank_group_rules: false,
             one_rank_sweep: cfg.ranks == 1 && o.bank_groups <= 16,
+            stall_cycles: super::watchdog::stall_cycles(t),
+            idle_skip: true,
         };
         // The streak fast path assumes what these settings guarantee: a row stays open
         // after a column command and is closed only for a request (open policy, no
@@ -2407,12 +2448,67 @@ impl MemorySystem {
     /// polled, and completions are waited for only when the in-flight bound or the end
     /// needs them. Returns the cycle at which the last request completed (`start_cycle`
     /// when `n` is 0).
+    ///
+    /// Watchdog: with requests in flight and none completing for
+    /// `super::watchdog::stall_cycles` cycles (far beyond any legal gap), the loop ends
+    /// early and [`stall`](Self::stall) says where; callers check it after the call.
     pub fn offer_requests(
         &mut self,
         start_cycle: u64,
         n: usize,
         max_inflight: usize,
         mut request: impl FnMut(usize) -> (Request, u64),
+        done: &mut Vec<Completion>,
+        on_done: impl FnMut(&Completion),
+    ) -> u64 {
+        let next = |i: usize| if i < n { Some(request(i)) } else { None };
+        self.offer_inner(start_cycle, n, max_inflight, next, done, on_done)
+    }
+
+    /// `offer_requests` for a stream of unknown length: `next(i)` gives request `i` and
+    /// its earliest cycle, or None at the end (then it is not called again). Requests
+    /// are asked for one at a time, as they are offered, so a stream is never held in
+    /// memory.
+    pub fn offer_stream(
+        &mut self,
+        start_cycle: u64,
+        max_inflight: usize,
+        next: impl FnMut(usize) -> Option<(Request, u64)>,
+        done: &mut Vec<Completion>,
+        on_done: impl FnMut(&Completion),
+    ) -> u64 {
+        self.offer_inner(start_cycle, usize::MAX, max_inflight, next, done, on_done)
+    }
+
+    /// Step idle refresh periods one by one instead of booking them at once (the
+    /// closed form's tests compare both).
+    #[cfg(test)]
+    pub(crate) fn step_idle_time(&mut self) {
+        self.params.idle_skip = false;
+    }
+
+    /// The watchdog's finding of the last offer loop, if it ended one.
+    pub fn stall(&self) -> Option<Stall> {
+        let pending = self.pending();
+        self.channels
+            .iter()
+            .find(|c| c.stalled_at != NEVER)
+            .map(|c| Stall {
+                channel: c.idx,
+                cycle: c.stalled_at,
+                stall_cycles: self.params.stall_cycles,
+                pending,
+            })
+    }
+
+    /// `offer_requests` / `offer_stream`: at most `n_max` requests (`usize::MAX`: no
+    /// bound known).
+    fn offer_inner(
+        &mut self,
+        start_cycle: u64,
+        n_max: usize,
+        max_inflight: usize,
+        mut request: impl FnMut(usize) -> Option<(Request, u64)>,
         done: &mut Vec<Completion>,
         on_done: impl FnMut(&Completion),
     ) -> u64 {
@@ -2426,21 +2522,23 @@ impl MemorySystem {
             on_done,
         };
         if self.channels.len() == 1 {
-            return self.offer_one_channel(start_cycle, n, max_inflight, request, &mut tally);
+            return self.offer_one_channel(start_cycle, n_max, max_inflight, request, &mut tally);
         }
         let mut cycle = start_cycle;
         let mut next = 0usize;
         // The next request, its earliest cycle and its DRAM address, built and decoded
         // once however often it is offered.
         let mut build = |mem: &mut Self, i: usize| {
-            let (req, earliest) = request(i);
-            (req, earliest, mem.mapper.decode(req.addr))
+            let (req, earliest) = request(i)?;
+            Some((req, earliest, mem.mapper.decode(req.addr)))
         };
-        let mut pending = (n > 0).then(|| build(self, 0));
+        let mut pending = build(self, 0);
         // The pending request's queue was full after the last advance: it stays full
         // until the controller issues a command.
         let mut full = false;
-        while tally.completed < n {
+        // Watchdog: completions so far and the cycle the count last changed.
+        let mut progress = (0usize, cycle);
+        while pending.is_some() || tally.inflight > 0 {
             if let Some((req, earliest, addr)) = pending {
                 if !full
                     && earliest <= cycle
@@ -2449,7 +2547,7 @@ impl MemorySystem {
                 {
                     next += 1;
                     tally.inflight += 1;
-                    pending = (next < n).then(|| build(self, next));
+                    pending = build(self, next);
                 }
             }
             // Nothing due at `cycle` but completions, and none awaited: they are reported
@@ -2459,7 +2557,7 @@ impl MemorySystem {
                 self.advance_to(cycle, done);
             }
             done.drain(..).for_each(|d| tally.take(&d));
-            if tally.completed == n {
+            if pending.is_none() && tally.inflight == 0 {
                 break;
             }
             full = pending.is_some_and(|(req, _, addr)| {
@@ -2479,6 +2577,9 @@ impl MemorySystem {
                     done.drain(..).for_each(|d| tally.take(&d));
                     let ch = &self.channels[addr.channel as usize];
                     full = !ch.has_room(req.kind, &self.params);
+                    if full && self.watchdog(&mut progress, &tally, cycle) {
+                        return cycle;
+                    }
                 }
             }
             let offer_at = match pending {
@@ -2492,15 +2593,49 @@ impl MemorySystem {
             } else {
                 NEVER
             };
+            if offer_at != NEVER && completions == NEVER && offer_at > cycle + 1 {
+                // Waiting only for the pending request's earliest cycle (a gap in a
+                // DRAMsim3 trace): the events before it run in one advance, as the loop
+                // would run them one by one (completions are not awaited, so reporting
+                // them in one batch changes no decision), and an idle stretch is booked
+                // at once (`idle`).
+                self.advance_to(offer_at - 1, done);
+                done.drain(..).for_each(|d| tally.take(&d));
+                cycle = offer_at - 1;
+            }
             let t = self.next_command_cycle().min(offer_at).min(completions);
-            // Nothing scheduled while requests remain: retry next cycle (queues drain).
+            // Nothing scheduled while requests remain: retry next cycle (queues drain),
+            // unless the watchdog stopped a channel.
             cycle = if t == NEVER {
+                if self.channels.iter().any(|c| c.stalled_at != NEVER) {
+                    return cycle;
+                }
                 cycle + 1
             } else {
                 t.max(cycle + 1)
             };
+            if self.watchdog(&mut progress, &tally, cycle) {
+                return cycle;
+            }
         }
         cycle
+    }
+
+    /// The multi-channel offer loop's watchdog: true (and the stall recorded) when
+    /// requests were in flight all along and none completed from `progress.1` to `cycle`
+    /// for longer than the bound. (Time with nothing in flight, such as a gap in a
+    /// DRAMsim3 trace, restarts the count.)
+    #[inline]
+    fn watchdog<F>(&mut self, progress: &mut (usize, u64), tally: &Tally<F>, cycle: u64) -> bool {
+        if tally.completed != progress.0 || tally.inflight == 0 {
+            *progress = (tally.completed, cycle);
+            false
+        } else if cycle - progress.1 > self.params.stall_cycles {
+            self.channels[0].stalled_at = cycle;
+            true
+        } else {
+            false
+        }
     }
 
     /// `offer_requests` with one channel: the same rule, with the channel run straight
@@ -2512,12 +2647,12 @@ impl MemorySystem {
     fn offer_one_channel<F: FnMut(&Completion)>(
         &mut self,
         start_cycle: u64,
-        n: usize,
+        n_max: usize,
         max_inflight: usize,
-        mut request: impl FnMut(usize) -> (Request, u64),
+        mut request: impl FnMut(usize) -> Option<(Request, u64)>,
         tally: &mut Tally<F>,
     ) -> u64 {
-        if n == 0 {
+        if n_max == 0 {
             return start_cycle;
         }
         let Self {
@@ -2532,7 +2667,7 @@ impl MemorySystem {
         early.drain(..).for_each(|d| tally.take(&d));
         // With no bound on the requests in flight that matters, completions only end the
         // run: they may be reported late, in batches.
-        let defer = max_inflight > n;
+        let defer = max_inflight > n_max || max_inflight == usize::MAX;
         // The first cycle the next request may be offered at.
         let mut c = start_cycle;
         // The last request's address and its decoding (bit 63 is no address bit: the
@@ -2542,8 +2677,9 @@ impl MemorySystem {
         // (left candidates stale).
         let streaks = defer && p.streaks;
         let mut streak: Option<bool> = None;
-        for i in 0..n {
-            let (req, earliest) = request(i);
+        let mut i = 0;
+        while let Some((req, earliest)) = request(i) {
+            i += 1;
             let addr = mapper.decode_after(req.addr, last.0, &last.1);
             last = (req.addr, addr);
             if let Some(stepped) = streak {
@@ -2562,9 +2698,14 @@ impl MemorySystem {
             if tally.inflight >= max_inflight {
                 // Wait from the last acceptance's cycle for a completion.
                 let t = ch.run_until(c - 1, p, tally, |t| t.inflight < max_inflight);
+                if ch.stalled_at != NEVER {
+                    *now = (*now).max(t);
+                    return t;
+                }
                 c = c.max(t + 1);
             }
             c = c.max(earliest);
+            let c_first = c;
             loop {
                 if c > ch.now && ch.next_command_event() < c {
                     ch.run_events(c - 1, p);
@@ -2576,7 +2717,16 @@ impl MemorySystem {
                 // Full: commands from `c` on until one makes room; offered the cycle after.
                 match ch.advance_until_room(req.kind, defer, p, |d| tally.take(d)) {
                     Some(last) => c = last.max(c) + 1,
-                    None => c += 1,
+                    None => {
+                        // No event left with the queue full: stopped by the watchdog, or
+                        // stuck for good.
+                        if ch.stalled_at != NEVER || c - c_first > p.stall_cycles {
+                            ch.stalled_at = ch.stalled_at.min(c);
+                            *now = (*now).max(c);
+                            return c;
+                        }
+                        c += 1
+                    }
                 }
             }
             tally.inflight += 1;
@@ -2585,11 +2735,14 @@ impl MemorySystem {
                 streak = ch.streak_ready().then_some(false);
             }
         }
+        if i == 0 {
+            return start_cycle; // (an empty stream)
+        }
         if streak == Some(true) {
             ch.end_streak();
         }
         // All accepted: every completion, from the last acceptance's cycle on.
-        let t = ch.run_until(c - 1, p, tally, |t| t.completed >= n);
+        let t = ch.run_until(c - 1, p, tally, |t| t.inflight == 0);
         *now = (*now).max(t);
         t
     }

@@ -7,6 +7,7 @@ pub mod checker;
 pub mod config;
 pub mod controller;
 pub mod faults;
+pub mod histogram;
 pub mod mapping;
 pub mod power;
 pub mod queue;
@@ -15,6 +16,7 @@ pub mod standard;
 pub mod stats;
 pub mod timing;
 pub mod voltage;
+pub mod watchdog;
 
 pub use config::DramConfig;
 pub use standard::Standard;

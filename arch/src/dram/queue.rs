@@ -41,7 +41,7 @@ impl BankQueues {
         self.len[b] == 0
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn front(&self, b: usize) -> Option<u32> {
         (self.len[b] > 0).then(|| self.buf[self.at(b, 0)])
     }
@@ -63,8 +63,9 @@ impl BankQueues {
     }
 
     /// Remove `slot` from bank `b`'s queue: mostly its head (FR-FCFS serves the oldest
-    /// hit), else it is searched and the younger entries close the gap.
-    #[inline]
+    /// hit), else it is searched and the younger entries close the gap. Always inlined
+    /// (LTO left a call per request in the streaming path once the offer loop grew).
+    #[inline(always)]
     pub fn remove(&mut self, b: usize, slot: u32) {
         if self.front(b) == Some(slot) {
             self.head[b] = (self.head[b] + 1) & self.mask;

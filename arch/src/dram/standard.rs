@@ -5,6 +5,8 @@
 //! prefix (RCD, RP, ...), so `--set dram.timing.RFC=420` reads as the datasheet does.
 
 use super::DramError;
+
+pub mod bounds;
 use serde::{Deserialize, Serialize};
 
 /// Physical organization of one rank of one channel.
@@ -273,78 +275,10 @@ impl Standard {
             .join(", ")
     }
 
-    /// Checks that make the timing engine's assumptions hold.
+    /// Checks that make the timing engine's assumptions hold, with the bounds
+    /// [`bounds`] documents; each error names the key, its value and what is accepted.
     pub fn validate(&self) -> Result<(), DramError> {
-        let o = &self.organization;
-        let bad = |m: String| Err(DramError::InvalidStandard(format!("{}: {m}", self.name)));
-        for (k, v) in [
-            ("bank_groups", o.bank_groups),
-            ("banks_per_group", o.banks_per_group),
-            ("subarrays_per_bank", o.subarrays_per_bank),
-            ("rows", o.rows),
-            ("columns", o.columns),
-            ("device_width", o.device_width),
-            ("bus_width", o.bus_width),
-            ("burst_length", o.burst_length),
-        ] {
-            if v == 0 {
-                return bad(format!("organization.{k} must be > 0"));
-            }
-            if !v.is_power_of_two() {
-                return bad(format!(
-                    "organization.{k} = {v} must be a power of two (address bits)"
-                ));
-            }
-        }
-        if o.banks_per_rank() > 128 {
-            // (The controller numbers a channel's bank candidates in 12 bits: 16 ranks
-            // x 128 banks x 2.)
-            return bad(format!(
-                "organization.bank_groups x banks_per_group = {} must be <= 128",
-                o.banks_per_rank()
-            ));
-        }
-        if !o.rows.is_multiple_of(o.subarrays_per_bank) {
-            return bad(format!(
-                "organization.rows ({}) must be a multiple of subarrays_per_bank ({})",
-                o.rows, o.subarrays_per_bank
-            ));
-        }
-        if o.bus_width < o.device_width {
-            return bad("organization.bus_width must be >= device_width".into());
-        }
-        let t = &self.timing;
-        if t.tCK_ps == 0 {
-            return bad("timing.tCK_ps must be > 0".into());
-        }
-        if t.BL * 2 != o.burst_length {
-            return bad(format!(
-                "timing.BL ({} tCK) must equal burst_length/2 ({}) for a double-data-rate bus",
-                t.BL,
-                o.burst_length / 2
-            ));
-        }
-        // RC may fall below RAS + RP when a datasheet rounds each up from ns on its own
-        // (LPDDR2-1066: 32 < 23 + 10); RAS then RP governs the row cycle anyway, and RC
-        // enters the ACT+PRE energy as DRAMPower uses it.
-        if t.RC < t.RAS {
-            return bad(format!("timing.RC ({}) must be >= RAS ({})", t.RC, t.RAS));
-        }
-        if t.REFI != 0 && t.REFI <= t.RFC {
-            return bad(format!(
-                "timing.REFI ({}) must be > RFC ({})",
-                t.REFI, t.RFC
-            ));
-        }
-        let p = &self.power;
-        // (Written so that NaN fails too.)
-        if p.VDD.is_nan() || p.VDD <= 0.0 {
-            return bad("power.VDD must be > 0".into());
-        }
-        if p.IDD0 < p.IDD3N || p.IDD4R < p.IDD3N || p.IDD4W < p.IDD3N {
-            return bad("power: IDD0, IDD4R and IDD4W must be >= IDD3N".into());
-        }
-        Ok(())
+        bounds::check(self).map_err(|m| DramError::InvalidStandard(format!("{}: {m}", self.name)))
     }
 
     /// Clock period in picoseconds.

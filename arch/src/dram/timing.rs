@@ -337,8 +337,10 @@ impl Lanes {
         &self.pairs[..self.n as usize]
     }
 
-    /// Raise the constrained lanes of `node` to `c` + their latency.
-    #[inline]
+    /// Raise the constrained lanes of `node` to `c` + their latency. Always inlined:
+    /// LTO left a call per lane set in the streaming path (`streak_step`) once the
+    /// offer loop grew.
+    #[inline(always)]
     fn raise(&self, node: &mut Node, c: u64) {
         for &(cmd, l) in self.get() {
             let e = &mut node[cmd as usize];
