@@ -2461,7 +2461,8 @@ impl MemorySystem {
         done: &mut Vec<Completion>,
         on_done: impl FnMut(&Completion),
     ) -> u64 {
-        let next = |i: usize| if i < n { Some(request(i)) } else { None };
+        // (Called for i < n only: the Option is optimized away.)
+        let next = |i: usize| Some(request(i));
         self.offer_inner(start_cycle, n, max_inflight, next, done, on_done)
     }
 
@@ -2502,7 +2503,8 @@ impl MemorySystem {
     }
 
     /// `offer_requests` / `offer_stream`: at most `n_max` requests (`usize::MAX`: no
-    /// bound known).
+    /// bound known); `request(i)` is called for `i < n_max` only, in order, until it
+    /// gives None.
     fn offer_inner(
         &mut self,
         start_cycle: u64,
@@ -2529,6 +2531,9 @@ impl MemorySystem {
         // The next request, its earliest cycle and its DRAM address, built and decoded
         // once however often it is offered.
         let mut build = |mem: &mut Self, i: usize| {
+            if i >= n_max {
+                return None;
+            }
             let (req, earliest) = request(i)?;
             Some((req, earliest, mem.mapper.decode(req.addr)))
         };
@@ -2677,9 +2682,10 @@ impl MemorySystem {
         // (left candidates stale).
         let streaks = defer && p.streaks;
         let mut streak: Option<bool> = None;
-        let mut i = 0;
-        while let Some((req, earliest)) = request(i) {
-            i += 1;
+        for i in 0..n_max {
+            let Some((req, earliest)) = request(i) else {
+                break;
+            };
             let addr = mapper.decode_after(req.addr, last.0, &last.1);
             last = (req.addr, addr);
             if let Some(stepped) = streak {
@@ -2735,7 +2741,7 @@ impl MemorySystem {
                 streak = ch.streak_ready().then_some(false);
             }
         }
-        if i == 0 {
+        if tally.inflight + tally.completed == 0 {
             return start_cycle; // (an empty stream)
         }
         if streak == Some(true) {

@@ -2,14 +2,14 @@
 //!
 //! Validation (`Standard::validate`) makes every accepted timing set serve a request
 //! between two refreshes, so a controller always makes progress. The watchdog is the
-//! belt to those braces: an offer loop (`MemorySystem::offer_requests` /
-//! `offer_stream`) that has requests in flight and sees none complete (or, with a full
-//! queue, no queue slot free) for [`stall_cycles`] DRAM cycles stops and reports a
+//! belt to those braces: a channel with requests queued and no column command issued
+//! for [`stall_cycles`] DRAM cycles stops (checked where refreshes fall due, a cold path:
+//! `controller/stall.rs`; without refresh, where the offer loops find no event left),
+//! and the offer loop (`MemorySystem::offer_requests` / `offer_stream`) reports a
 //! [`Stall`] instead of spinning for ever. The bound is far above any legal gap between
-//! two completions (a few row cycles, a refresh and a power-down or self-refresh exit,
-//! all of them within `REFI` plus the sum of every timing), and the check is one
-//! comparison per scheduling event of the loops that wait, so it costs nothing
-//! measurable.
+//! two column commands (a few row cycles, a refresh and a power-down or self-refresh
+//! exit, all of them within `REFI` plus the sum of every timing), and nothing is added
+//! to the hot path.
 
 use super::standard::Timing;
 
