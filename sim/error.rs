@@ -37,3 +37,41 @@ pub fn check_output_path(path: &std::path::Path, what: &str) -> anyhow::Result<(
         _ => Ok(()),
     }
 }
+
+/// Longest line of an error message as printed; a longer line (a whole TOML line or a
+/// `--set` value of 100 kB quoted by a parser) is cut, saying how long it was.
+pub const MAX_MESSAGE_LINE_CHARS: usize = 300;
+
+/// `msg` with every line longer than [`MAX_MESSAGE_LINE_CHARS`] cut.
+pub fn bounded_message(msg: &str) -> String {
+    msg.lines()
+        .map(|l| match l.char_indices().nth(MAX_MESSAGE_LINE_CHARS) {
+            Some((at, _)) => format!("{}... ({} bytes)", &l[..at], l.len()),
+            None => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_cut_and_short_ones_kept() {
+        let long = "é".repeat(100_000);
+        let m = bounded_message(&format!("error: bad\n{long}\nend"));
+        let lines: Vec<&str> = m.lines().collect();
+        assert_eq!(lines[0], "error: bad");
+        assert_eq!(lines[2], "end");
+        assert!(
+            lines[1].ends_with("... (200000 bytes)"),
+            "{}",
+            &lines[1][600..]
+        );
+        assert_eq!(
+            lines[1].chars().count(),
+            MAX_MESSAGE_LINE_CHARS + "... (200000 bytes)".len()
+        );
+    }
+}

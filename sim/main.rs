@@ -31,7 +31,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!(
+                "{}",
+                spikemem::error::bounded_message(&format!("error: {e:#}"))
+            );
             if is_input_error(&e) {
                 ExitCode::from(2)
             } else {
