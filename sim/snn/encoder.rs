@@ -55,8 +55,10 @@ impl Schedule {
             let mut t: i64 = -1;
             loop {
                 let u = 1.0 - rng.next_f64(); // (0, 1]
-                let gap = 1 + (u.ln() * inv_log_q).floor() as i64;
-                t += gap;
+                                              // Saturating: with a tiny rate the gap's float can exceed i64 (the cast
+                                              // saturates), which ends the presentation like any gap past its end.
+                let gap = 1i64.saturating_add((u.ln() * inv_log_q).floor() as i64);
+                t = t.saturating_add(gap);
                 if t >= steps as i64 {
                     break;
                 }

@@ -307,7 +307,8 @@ impl OperatingPoint {
         t.RCD = stretch_ck(t.RCD, self.rcd_scale);
         t.RAS = stretch_ck(t.RAS, self.ras_scale);
         t.RP = stretch_ck(t.RP, self.rp_scale);
-        t.RC = t.RC.max(t.RAS + t.RP);
+        // Saturating: a huge stretched value is refused by the standard's bounds next.
+        t.RC = t.RC.max(t.RAS.saturating_add(t.RP));
     }
 }
 
