@@ -40,7 +40,7 @@ pub fn check_output_path(path: &std::path::Path, what: &str) -> anyhow::Result<(
 
 /// Longest line of an error message as printed; a longer line (a whole TOML line or a
 /// `--set` value of 100 kB quoted by a parser) is cut, saying how long it was.
-pub const MAX_MESSAGE_LINE_CHARS: usize = 300;
+pub const MAX_MESSAGE_LINE_CHARS: usize = 2000;
 
 /// `msg` with every line longer than [`MAX_MESSAGE_LINE_CHARS`] cut.
 pub fn bounded_message(msg: &str) -> String {
