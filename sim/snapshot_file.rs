@@ -7,7 +7,7 @@
 
 use anyhow::{Context, Result};
 use serde::{de::DeserializeOwned, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// "version:size:mtime_ns" of the running executable.
 pub fn binary_identity() -> String {
@@ -45,4 +45,33 @@ pub fn load<T: DeserializeOwned>(path: &Path, magic: &[u8; 8]) -> Result<Option<
     postcard::from_bytes(body)
         .map(Some)
         .map_err(|e| format!("unreadable ({e})"))
+}
+
+/// Where a checkpoint of `out` goes: `<out><suffix>`, in the same folder.
+pub fn beside(out: &Path, suffix: &str) -> PathBuf {
+    let mut s = out.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// A checkpoint this binary wrote for `config_toml`. `stamp` gives a checkpoint's
+/// (binary identity, config text). `Ok(None)`: no file; `Err(why)`: a file that is
+/// unreadable or was written by another build or for another config.
+pub fn load_own<T: DeserializeOwned>(
+    path: &Path,
+    magic: &[u8; 8],
+    config_toml: &str,
+    stamp: impl Fn(&T) -> (&str, &str),
+) -> Result<Option<T>, String> {
+    let Some(c) = load::<T>(path, magic)? else {
+        return Ok(None);
+    };
+    let (binary, config) = stamp(&c);
+    if binary != binary_identity() {
+        Err("written by another spikemem build".into())
+    } else if config != config_toml {
+        Err("written for another config".into())
+    } else {
+        Ok(Some(c))
+    }
 }

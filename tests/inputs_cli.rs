@@ -2,7 +2,6 @@
 //! IDX files. Each ends with exit 2 and a message naming the file or key, never with an
 //! abort or a hang.
 
-#[allow(dead_code)]
 mod common;
 use common::spikemem;
 use std::path::Path;

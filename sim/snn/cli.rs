@@ -140,20 +140,10 @@ struct TrainCheckpoint {
 
 const TRAIN_MAGIC: &[u8; 8] = b"SPKMTRN1";
 
-fn train_checkpoint_path(out: &Path) -> std::path::PathBuf {
-    let mut s = out.as_os_str().to_owned();
-    s.push(".ckpt");
-    s.into()
-}
-
 /// The checkpoint of an interrupted training of this config, if one is usable.
 fn load_train_checkpoint(path: &Path, config_toml: &str) -> Option<TrainCheckpoint> {
-    let usable = snapshot_file::load::<TrainCheckpoint>(path, TRAIN_MAGIC).and_then(|c| match c {
-        Some(c) if c.binary != snapshot_file::binary_identity() => {
-            Err("written by another spikemem build".to_string())
-        }
-        Some(c) if c.config_toml != config_toml => Err("written for another config".into()),
-        c => Ok(c),
+    let usable = snapshot_file::load_own(path, TRAIN_MAGIC, config_toml, |c: &TrainCheckpoint| {
+        (&c.binary, &c.config_toml)
     });
     usable.unwrap_or_else(|why| {
         tracing::warn!(checkpoint = %path.display(), "ignoring training checkpoint: {why}; training from the start");
@@ -171,7 +161,7 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
     let tr = tr.expect("training set loaded");
     let cfg = &l.config.snn;
     let mut net = Network::new(cfg, network::build(cfg, tr.rows, tr.cols))?;
-    let ckpt_path = train_checkpoint_path(&a.out);
+    let ckpt_path = snapshot_file::beside(&a.out, ".ckpt");
     if a.force {
         let _ = std::fs::remove_file(&ckpt_path);
     }

@@ -28,7 +28,7 @@
 //! - The side files are removed when the run finishes.
 
 use super::run::AccelState;
-use crate::snapshot_file::{self, binary_identity};
+use crate::snapshot_file;
 use crate::snn::engine::{NetState, Network};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -53,7 +53,7 @@ const NET_MAGIC: &[u8; 8] = b"SPKMNET1";
 /// Everything a rerun needs to continue a run at `samples_done`.
 #[derive(Serialize, Deserialize)]
 pub struct RunCheckpoint {
-    /// Identity of the binary that wrote it (see [`binary_identity`]).
+    /// Identity of the binary that wrote it (see [`snapshot_file::binary_identity`]).
     pub binary: String,
     pub config_toml: String,
     pub learn: bool,
@@ -75,39 +75,32 @@ pub struct CheckpointFiles {
     learned: PathBuf,
 }
 
-fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
-    let mut s = p.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
 impl CheckpointFiles {
     /// The files beside `trace`: `<trace>.ckpt`, `<trace>.ckpt-trained`,
     /// `<trace>.ckpt-learned`.
     pub fn beside(trace: &Path) -> Self {
         CheckpointFiles {
-            state: with_suffix(trace, ".ckpt"),
-            trained: with_suffix(trace, ".ckpt-trained"),
-            learned: with_suffix(trace, ".ckpt-learned"),
+            state: snapshot_file::beside(trace, ".ckpt"),
+            trained: snapshot_file::beside(trace, ".ckpt-trained"),
+            learned: snapshot_file::beside(trace, ".ckpt-learned"),
         }
     }
 
     /// The newest checkpoint if it is usable for this config and binary; `None`
     /// otherwise (logged: the run then starts from sample 0, which is exact too).
     pub fn load(&self, config_toml: &str, learn: bool) -> Option<RunCheckpoint> {
-        let usable = snapshot_file::load::<RunCheckpoint>(&self.state, MAGIC).and_then(|c| {
-            let Some(c) = c else { return Ok(None) };
-            if c.binary != binary_identity() {
-                Err("written by another spikemem build".to_string())
-            } else if c.config_toml != config_toml || c.learn != learn {
-                Err("written for another config".into())
-            } else if (c.trained_net && !self.trained.exists())
-                || (c.learned_net && !self.learned.exists())
+        let own = snapshot_file::load_own(&self.state, MAGIC, config_toml, |c: &RunCheckpoint| {
+            (&c.binary, &c.config_toml)
+        });
+        let usable = own.and_then(|c| match c {
+            Some(c) if c.learn != learn => Err("written for another config".to_string()),
+            Some(c)
+                if (c.trained_net && !self.trained.exists())
+                    || (c.learned_net && !self.learned.exists()) =>
             {
                 Err("its saved network is missing".into())
-            } else {
-                Ok(Some(c))
             }
+            c => Ok(c),
         });
         usable.unwrap_or_else(|why| {
             tracing::warn!(
