@@ -273,6 +273,20 @@ fn killed_training_resumes_to_the_same_model() {
         assert!(!d.join("m.h5.ckpt").exists());
         std::fs::remove_file(d.join("m.h5")).unwrap();
     }
+    // A rerun of the finished command leaves the model as it is and reports it.
+    let a = args("ref.h5", "again.json");
+    let before = std::fs::read(d.join("ref.h5")).unwrap();
+    let (code, o, e) = run(&a, None);
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(e.contains("is complete") && !e.contains("training N="), "{e}");
+    assert_eq!(std::fs::read(d.join("ref.h5")).unwrap(), before);
+    assert_eq!(without_wall_clock(&d.join("again.json")), ref_report);
+    // Another config trains anew.
+    let mut other = args("ref.h5", "again.json");
+    other.extend(["--set".to_string(), "snn.seed=5".to_string()]);
+    let (code, o, e) = run(&other, None);
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(e.contains("training N="), "{e}");
 }
 
 #[test]

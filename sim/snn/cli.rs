@@ -164,6 +164,8 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
     let ckpt_path = snapshot_file::beside(&a.out, ".ckpt");
     if a.force {
         let _ = std::fs::remove_file(&ckpt_path);
+    } else if let Some(report) = model_io::finished_training(&a.out, &l.text) {
+        return report_finished_training(a, &report);
     }
     let resume = match load_train_checkpoint(&ckpt_path, &l.text) {
         Some(c) => {
@@ -218,14 +220,14 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
         },
         Some(ckpt),
     )?;
-    model_io::save(&net, &a.out)?;
-    let _ = std::fs::remove_file(&ckpt_path);
     let e = eval_progress(&net, &te);
     let (ops, wall, ips) = (r.ops, r.wall_seconds, r.images_per_second);
     let (train_wall, train_ips, label_acc) =
         (r.wall_seconds, r.images_per_second, r.label_pass_accuracy);
     let rep = report("train", &l, &net, Some(r), e.clone(), ops, wall, ips);
     // Files first, then the report on stdout.
+    model_io::save_trained(&net, &a.out, &l.text, &serde_json::to_string(&rep)?)?;
+    let _ = std::fs::remove_file(&ckpt_path);
     write_json(a.json.as_deref(), &rep)?;
     println!(
         "trained in {:.1} s ({:.1} images/s); labeling-pass accuracy {:.2}%",
@@ -235,6 +237,28 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
     );
     println!("model: {}", a.out.display());
     summary(&e);
+    Ok(())
+}
+
+/// A rerun of a finished `train` (same --out, same config): the model is left as it
+/// is, its stored report printed and written to --json.
+fn report_finished_training(a: &TrainArgs, report_json: &str) -> Result<()> {
+    let rep: serde_json::Value = serde_json::from_str(report_json)
+        .with_context(|| format!("{}: attribute train_report", a.out.display()))?;
+    if let Some(p) = &a.json {
+        spikemem_traces::write_atomic(p, serde_json::to_string_pretty(&rep)? + "\n")
+            .with_context(|| format!("{}: cannot write report", p.display()))?;
+    }
+    eprintln!(
+        "{} is complete (trained with this config); not retraining (--force retrains)",
+        a.out.display()
+    );
+    println!("model: {}", a.out.display());
+    println!(
+        "test: accuracy {:.2}% (stored: {} samples)",
+        100.0 * rep["accuracy"].as_f64().unwrap_or(f64::NAN),
+        rep["samples"]
+    );
     Ok(())
 }
 

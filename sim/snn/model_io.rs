@@ -34,6 +34,36 @@ pub fn save(net: &Network, path: &Path) -> Result<()> {
     save_with(net, path, |_| Ok(()))
 }
 
+/// `save` for `spikemem train`: the model also records the config it was trained with
+/// (`train_config`, the whole config text) and the training report (`train_report`,
+/// JSON), so a rerun of the same command finds it complete ([`finished_training`]).
+pub fn save_trained(
+    net: &Network,
+    path: &Path,
+    config_text: &str,
+    report_json: &str,
+) -> Result<()> {
+    save_with(net, path, |f| {
+        h5str::write(f, "train_config", config_text)?;
+        h5str::write(f, "train_report", report_json)?;
+        Ok(())
+    })
+}
+
+/// The training report stored in `path` when it is a complete model trained with
+/// exactly `config_text` (see [`save_trained`]); None otherwise (no file, another
+/// config, a model from `save`, or a file that does not open).
+pub fn finished_training(path: &Path, config_text: &str) -> Option<String> {
+    if !path.exists() {
+        return None;
+    }
+    let f = open(path).ok()?;
+    if h5str::read(&f, "train_config").ok()? != config_text {
+        return None;
+    }
+    h5str::read(&f, "train_report").ok()
+}
+
 /// `save`, with a hook run after the content is written and before the commit (tests
 /// inject a failure there).
 fn save_with(

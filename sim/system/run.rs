@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use spikemem_arch::core::{Core, TimestepWork};
 use spikemem_arch::dram::controller::MemorySystem;
 use spikemem_arch::dram::faults::FaultMap;
+use spikemem_arch::dram::watchdog::Stall;
 use spikemem_arch::dram::{Command, ReqKind};
 use spikemem_arch::encoding::{
     self, AccessCost, DenseLayer, EncodingKind, Layer, SynapseEncoding, WordRange,
@@ -131,6 +132,8 @@ pub struct Accelerator {
     trace: Option<traces::TraceWriter>,
     trace_timesteps: bool,
     trace_error: Option<String>,
+    /// The DRAM watchdog's report, when the controller stopped making progress.
+    dram_stall: Option<Stall>,
     samples: Vec<traces::SampleRecord>,
     current_sample: u64,
     /// Samples before this one are in the trace already (a resume re-simulates them
@@ -200,6 +203,21 @@ impl Accelerator {
         self.bursts_requested = s.bursts_requested;
         self.sample_start = s.sample_start;
         self.step_energy_pj = s.step_energy_pj;
+    }
+
+    /// Ends the run at a sample's end when the trace writer failed or the DRAM
+    /// controller's watchdog stopped it (the figures after that point are not valid).
+    fn check_health(&self, trace: &Path) -> Result<()> {
+        if let Some(e) = &self.trace_error {
+            anyhow::bail!(
+                "trace {}: {e} (records written so far are kept)",
+                trace.display()
+            );
+        }
+        if let Some(stall) = &self.dram_stall {
+            anyhow::bail!("{stall}");
+        }
+        Ok(())
     }
 
     fn tracing_this_sample(&self) -> bool {
@@ -300,7 +318,12 @@ impl StepObserver for Accelerator {
                     &self.bursts,
                     self.max_inflight,
                     &mut self.arrivals,
-                );
+                )
+                .unwrap_or_else(|stall| {
+                    // Ends the run at the sample's end (`check_health`).
+                    self.dram_stall.get_or_insert(stall);
+                    t0
+                });
                 // Each burst passes through the weight buffer: written once, read once.
                 let buf_words =
                     self.placement.burst_bytes * 8 / self.sram_buffer.config().word_bits as u64;
@@ -589,6 +612,7 @@ fn build(
         trace: None,
         trace_timesteps: false,
         trace_error: None,
+        dram_stall: None,
         samples: Vec::new(),
         current_sample: 0,
         trace_from_sample: 0,
@@ -737,6 +761,7 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
                 &mut acc,
             );
             pb.inc(1);
+            acc.check_health(&path)?;
         }
         pb.finish_and_clear();
         acc.dram.advance_to(acc.now_ps);
@@ -878,12 +903,7 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
             }
         }
         pb.inc(1);
-        if let Some(e) = &acc.trace_error {
-            anyhow::bail!(
-                "trace {}: {e} (records written so far are kept)",
-                path.display()
-            );
-        }
+        acc.check_health(&path)?;
         let done = s as u64 + 1;
         if done >= in_trace
             && done.is_multiple_of(CHECKPOINT_EVERY_SAMPLES)

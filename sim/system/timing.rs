@@ -10,6 +10,7 @@
 
 use crate::kernel::{ClockDomain, Model, TimePs};
 use spikemem_arch::dram::controller::MemorySystem;
+use spikemem_arch::dram::watchdog::Stall;
 use spikemem_arch::dram::{Completion, ReqKind, Request};
 
 /// One burst of synapse data a timestep reads or writes.
@@ -58,7 +59,9 @@ impl Model for DramModel {
 
 /// Serve `bursts` starting at `t0_ps`. Pushes into `arrivals` the core cycle (from
 /// `t0_ps`, core clock `core`) at which each read burst's data arrived, in arrival
-/// order. Returns the time the last request (read or write) completed (>= t0_ps).
+/// order. Returns the time the last request (read or write) completed (>= t0_ps), or
+/// the controller's watchdog report if it stopped making progress (a timing set that
+/// validation would refuse; the run must then end, its figures are not valid).
 pub fn serve_from_dram(
     dram: &mut DramModel,
     core: ClockDomain,
@@ -66,10 +69,10 @@ pub fn serve_from_dram(
     bursts: &[Burst],
     max_inflight: usize,
     arrivals: &mut Vec<u64>,
-) -> TimePs {
+) -> Result<TimePs, Stall> {
     arrivals.clear();
     if bursts.is_empty() {
-        return t0_ps;
+        return Ok(t0_ps);
     }
     let start = dram.clock.ps_to_cycle_ceil(t0_ps).max(dram.cycle);
     let mut last_ps = t0_ps;
@@ -102,7 +105,46 @@ pub fn serve_from_dram(
         on_done,
     );
     dram.done = done;
+    if let Some(stall) = dram.mem.stall() {
+        return Err(stall);
+    }
     // Completions come channel by channel; the core consumes words in arrival order.
     arrivals.sort_unstable();
-    last_ps
+    Ok(last_ps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spikemem_arch::dram::{DramConfig, Standard};
+
+    /// A controller that stops making progress (timings validation refuses) is reported
+    /// to the accelerator, not taken for a finished transfer.
+    #[test]
+    fn a_stalled_controller_is_an_error_not_a_result() {
+        let mut s = Standard::preset("DDR4-2400").unwrap();
+        s.timing.RCD = 9000;
+        let mem = MemorySystem::new_unvalidated(&DramConfig::default(), &s).unwrap();
+        let mut dram = DramModel::new(mem, s.timing.tCK_ps as u64);
+        let bursts: Vec<Burst> = (0..4)
+            .map(|i| Burst {
+                addr: i * 64 * 1024 * 1024,
+                kind: ReqKind::Read,
+            })
+            .collect();
+        let core = ClockDomain::new(1000);
+        let mut arrivals = Vec::new();
+        // Past the first refresh, every ACT is closed by the next refresh before its RD.
+        let t0_ps = 10_000 * s.timing.tCK_ps as u64;
+        let r = serve_from_dram(&mut dram, core, t0_ps, &bursts, 4, &mut arrivals);
+        let stall = r.expect_err("the watchdog's stop is an error");
+        assert!(stall.pending > 0);
+        // A legal standard serves the same bursts.
+        let s = Standard::preset("DDR4-2400").unwrap();
+        let mem = MemorySystem::new(&DramConfig::default(), &s).unwrap();
+        let mut dram = DramModel::new(mem, s.timing.tCK_ps as u64);
+        let end = serve_from_dram(&mut dram, core, t0_ps, &bursts, 4, &mut arrivals).unwrap();
+        assert!(end > t0_ps);
+        assert_eq!(arrivals.len(), 4);
+    }
 }

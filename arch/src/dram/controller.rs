@@ -2265,7 +2265,8 @@ impl MemorySystem {
 
     /// `new` without the range checks of `cfg` and `std` (the watchdog's tests build
     /// controllers validation would refuse).
-    pub(crate) fn new_unvalidated(cfg: &DramConfig, std: &Standard) -> Result<Self, DramError> {
+    #[doc(hidden)]
+    pub fn new_unvalidated(cfg: &DramConfig, std: &Standard) -> Result<Self, DramError> {
         if cfg.self_refresh_after_cycles.is_some() {
             let (t, w) = (&std.timing, &std.power);
             if t.XS == 0 || t.XSDLL == 0 || t.CKESR == 0 || w.IDD6 <= 0.0 {
