@@ -765,6 +765,10 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
         }
         pb.finish_and_clear();
         acc.dram.advance_to(acc.now_ps);
+        // The synapse memory holds weight_bits-bit words: with post-training
+        // quantization the learned weights are put on its grid before labeling, as
+        // `train` does, so the network used below is the one a saved model would hold.
+        net.quantize_weights();
         let (resp, _) = train::respond(&net, &train_set, train::KEY_LABEL, 1, None);
         net.labels = train::assign_labels(&resp, &train_set.labels, net.n_excitatory());
         let e = acc.energy_now();
