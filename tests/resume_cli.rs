@@ -278,7 +278,10 @@ fn killed_training_resumes_to_the_same_model() {
     let before = std::fs::read(d.join("ref.h5")).unwrap();
     let (code, o, e) = run(&a, None);
     assert_eq!(code, 0, "{o}{e}");
-    assert!(e.contains("is complete") && !e.contains("training N="), "{e}");
+    assert!(
+        e.contains("is complete") && !e.contains("training N="),
+        "{e}"
+    );
     assert_eq!(std::fs::read(d.join("ref.h5")).unwrap(), before);
     assert_eq!(without_wall_clock(&d.join("again.json")), ref_report);
     // Another config trains anew.

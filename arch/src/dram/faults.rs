@@ -2,16 +2,34 @@
 //! (Koppula et al., MICRO 2019): 0 uniformly random weak cells, 1 weak cells clustered
 //! on bitlines, 2 clustered on wordlines, 3 data dependent.
 //!
-//! No map is stored. Whether a cell is weak is a pure function of (seed, cell), so the
-//! same seed and cell give the same fault whatever the access order. Cells are grouped
-//! in blocks: one row of one bank, `burst_length` aligned columns, every pin of the
-//! rank (the cells one aligned burst reads). Inside a block, bit j = beat x bus_width +
-//! pin, the order of a burst's bits (byte i of the data holds bits 8i..8i+7, LSB
-//! first). A burst that does not start on an aligned column reads parts of two blocks
-//! and sees the same cells.
+//! A weak cell is a location with a failure behaviour, not a coin flipped per read: it
+//! cannot hold one of its two values and always reads its *stuck value*. A read returns
+//! the stored data with every weak cell's bit replaced by that cell's stuck value, so
+//! the same stored data at the same location always reads the same, a bit errs only
+//! where the stored value differs from the stuck one, and a read-modify-write stores
+//! what the cells returned (reading it again returns the same: `apply_read` is
+//! idempotent). Which value a weak cell is stuck at:
+//! - models 0-2: a value drawn per cell (0 or 1, one hash bit), as EDEN's models 0-2
+//!   make errors independent of the data;
+//! - model 3: its discharged value. Cells of even subarrays are true cells (charged =
+//!   1: a weak one reads 0), cells of odd subarrays anti-cells (reads 1), since the
+//!   open-bitline array alternates the sense amplifier's true and complement side
+//!   between neighbouring subarrays. So errors depend on the data.
+//!
+//! The BER is the error rate on random data: weak cells have density 2 x BER (at most
+//! 1), half of them disagreeing with a random bit. Data that agrees with every stuck
+//! value sees no error, data that disagrees with all of them 2 x BER.
+//!
+//! No map is stored. Whether a cell is weak, and its stuck value, are pure functions of
+//! (seed, cell), so the same seed and cell give the same fault whatever the access
+//! order. Cells are grouped in blocks: one row of one bank, `burst_length` aligned
+//! columns, every pin of the rank (the cells one aligned burst reads). Inside a block,
+//! bit j = beat x bus_width + pin, the order of a burst's bits (byte i of the data holds
+//! bits 8i..8i+7, LSB first). A burst that does not start on an aligned column reads
+//! parts of two blocks and sees the same cells.
 //!
 //! Sampling, exact and without hashing every bit: the number of weak cells in a block
-//! of n cells at rate p is Binomial(n, p), drawn from one hash against a CDF table
+//! of n cells at density d is Binomial(n, d), drawn from one hash against a CDF table
 //! built once per map; that many distinct positions follow from further hashes. A block
 //! with no weak cell (the common case at low BER) costs one hash and one comparison.
 //! This replaces geometric gaps (one logarithm per weak cell): same distribution, no
@@ -20,17 +38,10 @@
 //! Models 1 and 2 split the lines (bitlines: one (column, device, DQ) of a bank's
 //! subarray; wordlines: one row of one device) into weak and normal ones: a fraction
 //! `phi` = max(`WEAK_LINE_FRACTION_MIN`, 2 x `CLUSTER_SHARE` x BER) of lines is weak and
-//! carries `CLUSTER_SHARE` of the weak cells, so a weak line's cells fail with
-//! `CLUSTER_SHARE` x BER / phi <= 0.5 and the rest with (1 - share) x BER / (1 - phi);
-//! the mean stays BER. These shares are our choice (EDEN fits them per device); they
-//! are public constants so studies can cite them.
-//!
-//! Model 3: a weak cell loses its charge, so it flips only when it holds its charged
-//! value. Rule: cells of even subarrays are true cells (charged = 1, they fail holding
-//! 1), cells of odd subarrays are anti-cells (fail holding 0), since the open-bitline
-//! array alternates the sense amplifier's true and complement side between neighbouring
-//! subarrays. Weak cells are uniform with density min(1, 2 x BER), so random data sees
-//! BER, data made only of vulnerable values 2 x BER, and the opposite data none.
+//! carries `CLUSTER_SHARE` of the errors, so a weak line's cells err (on random data)
+//! with `CLUSTER_SHARE` x BER / phi <= 0.5 and the rest with (1 - share) x BER /
+//! (1 - phi); the mean stays BER. These shares are our choice (EDEN fits them per
+//! device); they are public constants so studies can cite them.
 
 use super::config::ErrorModel;
 use super::{DramAddr, Standard};
@@ -46,6 +57,7 @@ const TAG_CELLS: u64 = 0x5EED_CE11_0000_0001;
 const TAG_BITLINE: u64 = 0x5EED_B171_0000_0002;
 const TAG_WEAK_CELL: u64 = 0x5EED_3EA4_0000_0003;
 const TAG_WORDLINE: u64 = 0x5EED_3041_0000_0004;
+const TAG_STUCK: u64 = 0x5EED_57C4_0000_0005;
 /// Odd multipliers: x -> x * K is a bijection, so distinct fields give distinct keys
 /// before the (bijective) mix64.
 const K_FIELDS: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -178,8 +190,11 @@ pub struct FaultMap {
     block_bits: u32,
     /// Fraction of weak lines (models 1, 2); 0 otherwise.
     phi: f64,
-    /// Failure probability of a cell on a weak line (models 1, 2).
+    /// Error rate (on random data) of a cell on a weak line (models 1, 2); its weak-cell
+    /// density is twice that.
     p_weak: f64,
+    /// Error rate (on random data) of any other cell.
+    p_cell: f64,
     /// Weak cells off weak lines (models 1, 2), or everywhere (models 0, 3).
     cells: Sampler,
     /// Weak bitlines among a block's bitlines (model 1).
@@ -209,15 +224,17 @@ impl FaultMap {
         } else {
             0.0
         };
+        // Error rates on random data; weak-cell densities are twice these (half of the
+        // weak cells agree with a random bit).
         let (p_weak, p_cell) = match model {
             ErrorModel::None => (0.0, 0.0),
-            ErrorModel::Uniform => (0.0, ber),
-            ErrorModel::DataDependent => (0.0, (2.0 * ber).min(1.0)),
+            ErrorModel::Uniform | ErrorModel::DataDependent => (0.0, ber),
             ErrorModel::Bitline | ErrorModel::Wordline => (
                 CLUSTER_SHARE * ber / phi,
                 (1.0 - CLUSTER_SHARE) * ber / (1.0 - phi),
             ),
         };
+        let density = |p: f64| (2.0 * p).min(1.0);
         let only = |m: ErrorModel, p: f64| if model == m { p } else { 0.0 };
         FaultMap {
             model,
@@ -232,14 +249,15 @@ impl FaultMap {
             block_bits,
             phi,
             p_weak,
-            cells: Sampler::new(p_cell, block_bits),
+            p_cell,
+            cells: Sampler::new(density(p_cell), block_bits),
             bitlines: Sampler::new(only(ErrorModel::Bitline, phi), block_bits),
-            weak_line_cells: Sampler::new(only(ErrorModel::Bitline, p_weak), block_bits),
+            weak_line_cells: Sampler::new(density(only(ErrorModel::Bitline, p_weak)), block_bits),
             wordlines: Sampler::new(
                 only(ErrorModel::Wordline, phi),
                 o.devices_per_rank().min(64 * MASK_WORDS as u32),
             ),
-            wordline_cells: Sampler::new(only(ErrorModel::Wordline, p_weak), device_bits),
+            wordline_cells: Sampler::new(density(only(ErrorModel::Wordline, p_weak)), device_bits),
         }
     }
 
@@ -256,14 +274,15 @@ impl FaultMap {
     pub fn weak_line_fraction(&self) -> f64 {
         self.phi
     }
-    /// Failure probability of a cell on a weak line (models 1, 2).
+    /// Error rate on random data of a cell on a weak line (models 1, 2); half its
+    /// weak-cell density.
     pub fn weak_line_cell_rate(&self) -> f64 {
         self.p_weak
     }
-    /// Failure probability of any other cell: off weak lines (models 1, 2), any cell
-    /// (model 0), or the weak-cell density before the data rule (model 3).
+    /// Error rate on random data of any other cell: off weak lines (models 1, 2), or
+    /// any cell (models 0, 3); half its weak-cell density.
     pub fn cell_rate(&self) -> f64 {
-        self.cells.p
+        self.p_cell
     }
 
     /// Key of a bank's subarray: every location field but row and column. The fields
@@ -279,10 +298,11 @@ impl FaultMap {
         mix64(self.seed_key ^ packed.wrapping_mul(K_FIELDS))
     }
 
-    /// Flip the weak bits of `data`, the bytes read from the burst that starts at `loc`
-    /// (loc.column = first column of the burst; byte i of data is at bit offset 8*i of
-    /// the burst, LSB first; beat b covers bits b x bus_width.. and column + b).
-    /// Returns the number of bits flipped.
+    /// Read `data` (the stored bytes of the burst that starts at `loc`) through the
+    /// weak cells: every weak cell's bit becomes its stuck value (loc.column = first
+    /// column of the burst; byte i of data is at bit offset 8*i of the burst, LSB first;
+    /// beat b covers bits b x bus_width.. and column + b). Returns the number of bits
+    /// that changed (the errors). Idempotent: reading what a read returned returns it.
     pub fn apply_read(&self, loc: &DramAddr, data: &mut [u8]) -> u32 {
         if self.model == ErrorModel::None || self.ber <= 0.0 || data.is_empty() {
             return 0;
@@ -291,8 +311,8 @@ impl FaultMap {
         let first_col = loc.column as i64;
         let last_col = first_col + ((bits + self.bus_width as i64 - 1) >> self.bus_shift) - 1;
         let sub_key = self.subarray_key(loc);
-        // True cells (even subarrays) fail holding 1, anti-cells holding 0.
-        let vulnerable = (loc.subarray & 1 == 0) as u8;
+        // Model 3: true cells (even subarrays) are stuck at 0, anti-cells at 1.
+        let discharged = (loc.subarray & 1) as u8;
         let data_dependent = self.model == ErrorModel::DataDependent;
         let words = (self.block_bits as usize).div_ceil(64);
         let mut flips = 0u32;
@@ -317,24 +337,30 @@ impl FaultMap {
             }
             // Block bit j is data bit j + offset.
             let offset = ((block << self.block_shift) - first_col) << self.bus_shift;
+            let stuck_key = block_key ^ TAG_STUCK;
             for_each_set(faulty, |j| {
                 let k = j as i64 + offset;
                 if k < 0 || k >= bits {
                     return;
                 }
                 let (byte, bit) = ((k >> 3) as usize, (k & 7) as u32);
-                if data_dependent && (data[byte] >> bit) & 1 != vulnerable {
-                    return;
+                let stuck = if data_dependent {
+                    discharged
+                } else {
+                    (draw(stuck_key, j as u64) & 1) as u8
+                };
+                if (data[byte] >> bit) & 1 != stuck {
+                    data[byte] ^= 1 << bit;
+                    flips += 1;
                 }
-                data[byte] ^= 1 << bit;
-                flips += 1;
             });
         }
         flips
     }
 
     /// Model 1: weak bitlines depend on the bank, subarray and column block only (not
-    /// the row); their cells fail at `p_weak`, the others at the background rate.
+    /// the row); their cells are weak at density 2 x `p_weak`, the others at the
+    /// background density.
     fn bitline_block(&self, sub_key: u64, block_key: u64, block: u64, faulty: &mut [u64]) {
         let words = faulty.len();
         let (mut cand_small, mut weak_small): (Mask, Mask) = ([0; MASK_WORDS], [0; MASK_WORDS]);
@@ -346,12 +372,14 @@ impl FaultMap {
             weak_large.resize(words, 0);
             (&mut cand_large, &mut weak_large)
         };
-        // A cell on a weak bitline fails when it is a candidate (rate p_weak, drawn per
+        // A cell on a weak bitline is weak when it is a candidate (drawn per
         // row); any other cell at the background rate. The weak set depends on the
         // column block, not the row.
         let line_key = mix64(sub_key ^ TAG_BITLINE ^ block.wrapping_mul(K_ROW));
         self.cells.fill(block_key ^ TAG_CELLS, faulty);
-        if self.p_weak <= 2.0 * self.phi {
+        // Weak-cell density on a weak bitline.
+        let d_weak = self.weak_line_cells.p;
+        if d_weak <= 2.0 * self.phi {
             // Few candidates (low BER): draw them first; the weak set is only needed when
             // some cell could fail.
             self.weak_line_cells.fill(block_key ^ TAG_WEAK_CELL, cand);
@@ -363,9 +391,8 @@ impl FaultMap {
             // Many candidates: test only the cells of the (few) weak bitlines.
             self.bitlines.fill(line_key, weak);
             let cell_key = block_key ^ TAG_WEAK_CELL;
-            let p_weak = self.p_weak;
             for_each_set(weak, |j| {
-                if unit_f64(draw(cell_key, j as u64)) < p_weak {
+                if unit_f64(draw(cell_key, j as u64)) < d_weak {
                     set(cand, j);
                 }
             });
@@ -376,7 +403,7 @@ impl FaultMap {
     }
 
     /// Model 2: a device's wordline (this row) is weak or not; a weak wordline's cells
-    /// fail at `p_weak`, the others at the background rate.
+    /// are weak at density 2 x `p_weak`, the others at the background density.
     fn wordline_block(&self, sub_key: u64, block_key: u64, row: u32, faulty: &mut [u64]) {
         let devices = self.bus_width >> self.dev_shift;
         let dw = self.device_width;
@@ -723,6 +750,72 @@ mod tests {
                 seen += aligned0.len();
             }
             assert!(seen > 100, "{model:?}: too few faults to test ({seen})");
+        }
+    }
+
+    /// A weak cell reads its stuck value whatever is stored: reading all-zero data
+    /// shows the cells stuck at 1 (s1), all-one data those stuck at 0 (s0), and any
+    /// stored word then reads (word & !s0) | s1; a read-modify-write stores what the
+    /// cells returned, and reading it again returns the same. Model 3's cells are stuck
+    /// at their discharged value: 0 in a true-cell (even) subarray, 1 in an anti-cell one.
+    #[test]
+    fn a_weak_cell_reads_its_stuck_value_whatever_is_stored() {
+        let s = ddr3();
+        for model in MODELS {
+            let m = FaultMap::new(model, 0.05, 41, &s);
+            let (mut s0_seen, mut s1_seen) = (0, 0);
+            for (sub, row) in [(0u32, 3u32), (1, 515), (2, 1030), (3, 1800)] {
+                let l = loc(1, sub, row, 8);
+                let mut zeros = [0u8; 64];
+                m.apply_read(&l, &mut zeros);
+                let mut ones = [0xFFu8; 64];
+                m.apply_read(&l, &mut ones);
+                let s1 = zeros;
+                let s0: Vec<u8> = ones.iter().map(|b| !b).collect();
+                for i in 0..64 {
+                    assert_eq!(s0[i] & s1[i], 0, "{model:?}: a cell stuck at 0 and 1");
+                    s0_seen += s0[i].count_ones();
+                    s1_seen += s1[i].count_ones();
+                }
+                if model == ErrorModel::DataDependent {
+                    let stuck = if sub % 2 == 0 { &s1[..] } else { &s0[..] };
+                    assert!(stuck.iter().all(|&b| b == 0), "{model:?} sub {sub}");
+                }
+                for word in [0xA5u8, 0x3C, 0x01, 0x80] {
+                    let stored = [word; 64];
+                    let mut read = stored;
+                    let errors = m.apply_read(&l, &mut read);
+                    let mut want_errors = 0;
+                    for i in 0..64 {
+                        let want = (word & !s0[i]) | s1[i];
+                        assert_eq!(read[i], want, "{model:?} byte {i} of {word:#x}");
+                        want_errors += (want ^ word).count_ones();
+                    }
+                    assert_eq!(errors, want_errors);
+                    // Read-modify-write: the update lands on what the cells returned.
+                    let mut again = read;
+                    assert_eq!(m.apply_read(&l, &mut again), 0, "{model:?}: idempotent");
+                    assert_eq!(again, read);
+                    let mut updated: Vec<u8> = read.iter().map(|b| b.wrapping_add(1)).collect();
+                    m.apply_read(&l, &mut updated);
+                    for i in 0..64 {
+                        let want = (read[i].wrapping_add(1) & !s0[i]) | s1[i];
+                        assert_eq!(updated[i], want);
+                    }
+                }
+            }
+            // At 5% BER (10% weak cells) 2048 cells hold both kinds.
+            if model == ErrorModel::DataDependent {
+                assert!(
+                    s0_seen > 20 && s1_seen > 20,
+                    "{model:?}: {s0_seen} {s1_seen}"
+                );
+            } else {
+                assert!(
+                    s0_seen > 40 && s1_seen > 40,
+                    "{model:?}: {s0_seen} {s1_seen}"
+                );
+            }
         }
     }
 
