@@ -478,6 +478,46 @@ fn sparse_encodings_run_and_take_faults_on_their_weight_fields() {
     assert_eq!(cb["memory"]["fault_bits_flipped"], 0);
 }
 
+/// On-chip learning in faulty DRAM: every update is read back through the weak cells,
+/// so bits flip during learning too and the learned network differs from the
+/// fault-free learning run's (before, faults were applied once at build and learning
+/// then wrote clean weights over them).
+#[test]
+fn on_chip_learning_reads_its_updates_through_the_weak_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    train(d, 20, 8);
+    let base = [
+        "snn.n_excitatory=20",
+        "snn.weight_bits=8",
+        "data.test_samples=40",
+        "data.train_samples=30",
+        "dram.ber=0.05",
+        "--learn",
+    ];
+    let mut clean = base.to_vec();
+    clean.push("dram.error_model=\"none\"");
+    let c = run(d, &clean, "c.h5");
+    let mut faulty = base.to_vec();
+    faulty.push("dram.error_model=\"uniform\"");
+    let f = run(d, &faulty, "f.h5");
+    assert_eq!(c["memory"]["fault_bits_flipped"], 0);
+    let total = f["memory"]["fault_bits_flipped"].as_u64().unwrap();
+    let learning = f["memory"]["fault_bits_flipped_learning"].as_u64().unwrap();
+    assert_eq!(
+        f["learning"]["fault_bits_flipped"].as_u64().unwrap(),
+        learning
+    );
+    assert!(learning > 0 && total > learning, "{total} {learning}");
+    // The learned networks differ: predictions of the test samples.
+    let preds = |h5: &str| -> Vec<i32> {
+        let f = hdf5::File::open(d.join(h5)).unwrap();
+        let s: Vec<SampleRecord> = f.dataset("samples").unwrap().read_raw().unwrap();
+        s.iter().map(|r| r.prediction).collect()
+    };
+    assert_ne!(preds("c.h5"), preds("f.h5"));
+}
+
 #[test]
 fn per_synapse_delays_widen_the_fields_and_fill_the_delay_ring() {
     let dir = tempfile::tempdir().unwrap();

@@ -32,8 +32,10 @@ use std::sync::Arc;
 
 mod masks;
 mod snapshot;
+mod weight_faults;
 use masks::{make_mask, structural_fans};
 pub use snapshot::NetState;
+pub use weight_faults::{StuckBits, WeightFaults};
 
 /// Operation counts (what the hardware has to do).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -310,6 +312,9 @@ pub struct Network {
     rest_steps: usize,
     k_adapt: f32,
     qrng: Rng,
+    /// The plastic projection's weights when they live in faulty DRAM (see
+    /// `weight_faults`): every update is read back through the weak cells.
+    weight_faults: Option<WeightFaults>,
     counts: Vec<u32>,
     pub ops: OpCounts,
     /// Neuron labels of the excitatory population (-1 = none).
@@ -548,6 +553,7 @@ impl Network {
             rest_steps: (cfg.rest_ms / cfg.dt_ms).round() as usize,
             k_adapt: 1.0,
             qrng: Rng::stream(cfg.seed, 0x5EED_0002),
+            weight_faults: None,
             counts: vec![0; n_exc],
             ops: OpCounts::default(),
             labels: vec![-1; n_exc],
@@ -834,6 +840,36 @@ impl Network {
         if let (Some(q), QuantMode::Training) = (self.quant, self.cfg.quantization) {
             q.fake_quantize(w, &mut self.qrng);
         }
+        if let Some((f, q)) = faulty_write(&mut self.weight_faults, k, self.quant) {
+            f.apply_all(w, q);
+        }
+    }
+
+    /// Put (or, with None, remove) the projection's weights in faulty DRAM: from now on
+    /// every update of them is read back through the weak cells, and they are read
+    /// through them at once (the weights as the memory holds them).
+    pub fn set_weight_faults(&mut self, faults: Option<WeightFaults>) -> Result<()> {
+        if let Some(f) = &faults {
+            let Some(s) = self.projs.get(f.proj) else {
+                bail!("weight faults: projection {} does not exist", f.proj)
+            };
+            if !s.plastic {
+                bail!("weight faults: projection {} is not plastic", s.name);
+            }
+        }
+        self.weight_faults = faults;
+        let quant = self.quant;
+        if let Some(f) = &mut self.weight_faults {
+            if let Weights::Dense(w) = &mut self.projs[f.proj].w {
+                f.apply_all(Arc::make_mut(w).as_mut_slice(), quant);
+            }
+        }
+        Ok(())
+    }
+
+    /// Bit errors read back from faulty DRAM since `set_weight_faults`.
+    pub fn weight_fault_bits_flipped(&self) -> u64 {
+        self.weight_faults.as_ref().map_or(0, |f| f.bits_flipped)
     }
 
     /// Present one sample: the "fewer than min_spikes -> raise the rate and repeat" rule,
@@ -1009,6 +1045,7 @@ impl Network {
             None
         };
         let qrng = &mut self.qrng;
+        let mut wf = faulty_write(&mut self.weight_faults, st.proj, self.quant);
         let timestep = self.sw.timestep_updates;
         let pre_spikes: &[u32] = if s.delay_steps == 0 {
             &self.spikes[s.pre]
@@ -1047,7 +1084,7 @@ impl Network {
                         }
                     }
                     let x = w[row + j] - c.nu_pre * st.post1_tab.at(now - st.post_last[j]);
-                    w[row + j] = clip(x, w_max, quant, qrng);
+                    w[row + j] = store(&mut wf, row + j, clip(x, w_max, quant, qrng));
                     self.ops.weight_updates += 1;
                 }
             }
@@ -1068,6 +1105,7 @@ impl Network {
             (w_max, quant, timestep),
             now,
             qrng,
+            &mut wf,
             &mut self.ops,
             |st, i, _| st.pre_tab.at(now - st.pre_last[i]),
         );
@@ -1107,6 +1145,7 @@ impl Network {
             None
         };
         let qrng = &mut self.qrng;
+        let mut wf = faulty_write(&mut self.weight_faults, st.proj, self.quant);
         let timestep = self.sw.timestep_updates;
         let hl = st.hist_len;
         // Record this step's presynaptic spikes (emission steps).
@@ -1137,6 +1176,7 @@ impl Network {
                 c.nu_pre,
                 (w_max, quant, timestep),
                 qrng,
+                &mut wf,
                 &mut self.ops,
             );
         }
@@ -1156,6 +1196,7 @@ impl Network {
             (w_max, quant, timestep),
             now,
             qrng,
+            &mut wf,
             &mut self.ops,
             |st, i, k| {
                 let d = sd.d[k] as i64;
@@ -1203,6 +1244,7 @@ impl Network {
         };
         let h = &self.hist[s.pre];
         let end = self.present_steps;
+        let mut wf = faulty_write(&mut self.weight_faults, st.proj, self.quant);
         for u in end.saturating_sub(sd.max)..end {
             depress_arrivals(
                 &h[u % h.len()],
@@ -1216,6 +1258,7 @@ impl Network {
                 self.cfg.stdp.nu_pre,
                 (self.cfg.stdp.w_max, quant, self.sw.timestep_updates),
                 &mut self.qrng,
+                &mut wf,
                 &mut self.ops,
             );
         }
@@ -1237,6 +1280,7 @@ impl Network {
             None
         };
         let w_max = self.cfg.stdp.w_max;
+        let mut wf = faulty_write(&mut self.weight_faults, st.proj, self.quant);
         for &j in &st.touched_cols {
             let j = j as usize;
             st.col_touched[j] = false;
@@ -1245,7 +1289,8 @@ impl Network {
                 if *d != 0.0 {
                     // One write with any depression pending on the same synapse.
                     let k = i * nt + j;
-                    w[k] = clip(w[k] + *d + st.delta[k], w_max, quant, &mut self.qrng);
+                    let x = clip(w[k] + *d + st.delta[k], w_max, quant, &mut self.qrng);
+                    w[k] = store(&mut wf, k, x);
                     *d = 0.0;
                     st.delta[k] = 0.0;
                     self.ops.weight_updates += 1;
@@ -1258,7 +1303,8 @@ impl Network {
             for &j in &st.active {
                 let k = i * nt + j as usize;
                 if st.delta[k] != 0.0 {
-                    w[k] = clip(w[k] + st.delta[k], w_max, quant, &mut self.qrng);
+                    let x = clip(w[k] + st.delta[k], w_max, quant, &mut self.qrng);
+                    w[k] = store(&mut wf, k, x);
                     st.delta[k] = 0.0;
                     self.ops.weight_updates += 1;
                 }
@@ -1324,6 +1370,7 @@ fn potentiate(
     (w_max, quant, timestep): (f32, Option<QuantSpec>, bool),
     now: i64,
     qrng: &mut Rng,
+    wf: &mut FaultyWrite,
     ops: &mut OpCounts,
     x_pre: impl Fn(&StdpState, usize, usize) -> f32,
 ) {
@@ -1347,7 +1394,7 @@ fn potentiate(
             if timestep {
                 st.delta_col[j * ns + i] += dw;
             } else {
-                w[k] = clip(w[k] + dw, w_max, quant, qrng);
+                w[k] = store(wf, k, clip(w[k] + dw, w_max, quant, qrng));
                 ops.weight_updates += 1;
             }
         }
@@ -1372,6 +1419,29 @@ fn potentiation(
         Some(nu * x_pre * post2)
     } else {
         None
+    }
+}
+
+/// The faults of the projection being updated, with the format of its memory words.
+type FaultyWrite<'a> = Option<(&'a mut WeightFaults, Option<QuantSpec>)>;
+
+fn faulty_write(
+    faults: &mut Option<WeightFaults>,
+    proj: usize,
+    quant: Option<QuantSpec>,
+) -> FaultyWrite<'_> {
+    faults
+        .as_mut()
+        .filter(|f| f.proj == proj)
+        .map(|f| (f, quant))
+}
+
+/// A weight just written, as its memory word returns it (faulty DRAM), else as is.
+#[inline]
+fn store(wf: &mut FaultyWrite, k: usize, x: f32) -> f32 {
+    match wf {
+        Some((f, q)) => f.read(k, x, *q),
+        None => x,
     }
 }
 
@@ -1513,6 +1583,7 @@ fn depress_arrivals(
     nu_pre: f32,
     (w_max, quant, timestep): (f32, Option<QuantSpec>, bool),
     qrng: &mut Rng,
+    wf: &mut FaultyWrite,
     ops: &mut OpCounts,
 ) {
     let hl = st.hist_len;
@@ -1537,7 +1608,7 @@ fn depress_arrivals(
             if timestep {
                 st.delta[row + j] -= dw;
             } else {
-                w[row + j] = clip(w[row + j] - dw, w_max, quant, qrng);
+                w[row + j] = store(wf, row + j, clip(w[row + j] - dw, w_max, quant, qrng));
                 ops.weight_updates += 1;
             }
         }

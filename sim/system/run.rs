@@ -1,6 +1,6 @@
 //! `spikemem run`: the SNN on the modelled accelerator, cycle by cycle, with traces.
 
-use super::fault_inject::{apply_dram_faults, stored_codes};
+use super::fault_inject::{apply_dram_faults, field_stuck_bits, stored_codes, weight_stuck_bits};
 use super::placement::{LayoutReport, Placement};
 use super::timing::{serve_from_dram, Burst, DramModel};
 use super::WeightHome;
@@ -9,10 +9,13 @@ use crate::config::{self, Config, Loaded};
 use crate::dramrun::{resolve_dram, stats_json, write_json, ResolvedDram};
 use crate::error::input_error;
 use crate::kernel::{ClockDomain, Model};
-use crate::snn::engine::{Network, SampleRecord as SnnSample, StepObserver, StepSpikes};
+use crate::snn::engine::{
+    Network, SampleRecord as SnnSample, StepObserver, StepSpikes, WeightFaults,
+};
 use anyhow::Result;
 use serde_json::{json, Value};
 use spikemem_arch::core::{Core, TimestepWork};
+use spikemem_arch::dram::config::ErrorModel;
 use spikemem_arch::dram::controller::MemorySystem;
 use spikemem_arch::dram::faults::FaultMap;
 use spikemem_arch::dram::watchdog::Stall;
@@ -510,10 +513,19 @@ fn build(
         .collect();
     // Bit errors of reduced-voltage DRAM reach the weights the network uses.
     let ber = cfg.dram.ber.unwrap_or(rd.op.ber);
+    if ber > 0.0 && cfg.dram.error_model == ErrorModel::None {
+        let from = match cfg.dram.ber {
+            Some(_) => "dram.ber".to_string(),
+            None => format!("dram.vdd = {} V", rd.op.vdd),
+        };
+        eprintln!(
+            "warning: {}: the DRAM's bit error rate is {ber:e} ({from}), but dram.error_model = \"none\": no bit will flip (set dram.error_model to uniform, bitline, wordline or data_dependent)",
+            loaded.source
+        );
+    }
     let faults = FaultMap::new(cfg.dram.error_model, ber, cfg.dram.fault_seed, &rd.standard);
-    let flipped = if cfg.system.weights_in == WeightHome::Dram {
-        apply_dram_faults(
-            net,
+    let stuck = if cfg.system.weights_in == WeightHome::Dram {
+        field_stuck_bits(
             dense,
             cfg.encoding.kind == EncodingKind::Crossbar,
             &placement,
@@ -521,8 +533,15 @@ fn build(
             mem.mapper(),
         )?
     } else {
-        0
+        Vec::new()
     };
+    let flipped = apply_dram_faults(net, dense, &stuck)?;
+    // On-chip learning reads and writes the weights where they live: every update is
+    // read back through the same stuck bits.
+    if learn && info.plastic && !stuck.is_empty() {
+        let wf = WeightFaults::new(p, n_pre * n_post, bits, &weight_stuck_bits(&stuck, bits));
+        net.set_weight_faults(Some(wf))?;
+    }
     let layout: LayoutReport = placement.report(mem.mapper());
     let core = Core::new(cfg.core.clone()).map_err(|e| input_error(e.to_string()))?;
     let core_clock = ClockDomain::new(core.period_ps());
@@ -739,7 +758,7 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
     if cfg.system.model.is_empty() && resume.is_none() {
         ckpt.save_trained(&net)?;
     }
-    let (mut acc, memory) = build(cfg, &loaded, &mut net, a.learn)?;
+    let (mut acc, mut memory) = build(cfg, &loaded, &mut net, a.learn)?;
 
     // On-chip learning first (hardware in the loop), then labels from a frozen pass.
     let mut learning = Value::Null;
@@ -769,6 +788,8 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
         // quantization the learned weights are put on its grid before labeling, as
         // `train` does, so the network used below is the one a saved model would hold.
         net.quantize_weights();
+        let learning_flips = net.weight_fault_bits_flipped();
+        net.set_weight_faults(None)?;
         let (resp, _) = train::respond(&net, &train_set, train::KEY_LABEL, 1, None);
         net.labels = train::assign_labels(&resp, &train_set.labels, net.n_excitatory());
         let e = acc.energy_now();
@@ -778,11 +799,19 @@ pub fn cmd_run(a: &RunArgs) -> Result<()> {
             "time_ns": acc.now_ps as f64 / 1000.0,
             "energy_pj": e.iter().sum::<f64>(),
             "energy_core_pj": e[0], "energy_sram_pj": e[1], "energy_dram_pj": e[2],
+            "fault_bits_flipped": learning_flips,
         });
         acc.learn = false;
         acc.sample_start = acc.mark();
         acc.step_energy_pj = acc.sample_start.energy.iter().sum();
         ckpt.save_learned(&net)?;
+    }
+
+    // Bit errors read back while learning add to those of the weights as built.
+    if let Some(n) = learning["fault_bits_flipped"].as_u64() {
+        let built = memory["fault_bits_flipped"].as_u64().unwrap_or(0);
+        memory["fault_bits_flipped"] = json!(built + n);
+        memory["fault_bits_flipped_learning"] = json!(n);
     }
 
     // Trace: continue an interrupted run of the same config, else start a new file.

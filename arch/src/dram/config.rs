@@ -45,7 +45,8 @@ pub enum ErrorModel {
     Bitline,
     /// Model 2: weak cells clustered on wordlines.
     Wordline,
-    /// Model 3: data dependent (a weak cell fails only when it holds its vulnerable value).
+    /// Model 3: data dependent (a weak cell is stuck at its discharged value, so it errs
+    /// only when it holds its charged one).
     DataDependent,
 }
 
