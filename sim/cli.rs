@@ -36,6 +36,9 @@ pub enum Command {
     /// Design-space sweep: run every point of a sweep file (config keys x values) as its
     /// own run / dram process, in parallel, resumable, splittable into cluster shards.
     Sweep(SweepArgs),
+    /// Pick a design point from a sweep's results.csv: the Pareto front over accuracy
+    /// (up), weight memory and DRAM energy (down), constraints, and an objective.
+    Select(SelectArgs),
 }
 
 /// Options every config-driven subcommand shares.
@@ -210,6 +213,48 @@ pub struct SweepArgs {
     /// Only gather the finished points into results.csv / results.jsonl.
     #[arg(long, conflicts_with = "dry_run")]
     pub collect: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SelectArgs {
+    /// Results table: the results.csv that `spikemem sweep` writes (any CSV with a
+    /// header row and the key columns will do).
+    #[arg(value_name = "RESULTS.csv")]
+    pub results: PathBuf,
+    /// Least accuracy a chosen point must have (same scale as the accuracy column,
+    /// e.g. 0.9 for 90%).
+    #[arg(long, value_name = "A")]
+    pub min_accuracy: f64,
+    /// Most weight memory a chosen point may use (in the memory column's unit, bits by
+    /// default).
+    #[arg(long, value_name = "B")]
+    pub max_memory_bits: Option<f64>,
+    /// Most DRAM energy a chosen point may use (in the energy column's unit, pJ by
+    /// default).
+    #[arg(long, value_name = "E")]
+    pub max_dram_energy_pj: Option<f64>,
+    /// Column to optimize among the points meeting the constraints: KEY or min:KEY
+    /// (minimize), max:KEY (maximize). Default: minimize the energy key.
+    #[arg(long, value_name = "KEY")]
+    pub objective: Option<String>,
+    /// Accuracy column (higher is better).
+    #[arg(long, value_name = "K", default_value = crate::select::DEFAULT_ACCURACY_KEY)]
+    pub accuracy_key: String,
+    /// Memory column (lower is better).
+    #[arg(long, value_name = "K", default_value = crate::select::DEFAULT_MEMORY_KEY)]
+    pub memory_key: String,
+    /// Energy column (lower is better).
+    #[arg(long, value_name = "K", default_value = crate::select::DEFAULT_ENERGY_KEY)]
+    pub energy_key: String,
+    /// Write the choice as JSON here (`point`: the chosen row's 0-based index among the
+    /// data rows, `front`: the front's indices, the row's values, keys, constraints),
+    /// and the front's rows as CSV beside it (chosen.json -> chosen.front.csv).
+    #[arg(long, value_name = "chosen.json")]
+    pub out: Option<PathBuf>,
+    /// Write a scatter plot here (PNG, or SVG for a .svg name): DRAM energy vs accuracy,
+    /// the Pareto front highlighted, the chosen point marked.
+    #[arg(long, value_name = "pareto.png")]
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => spikemem::snn::cli::cmd_eval(&a),
         Command::Bench(a) => spikemem::bench::cmd_bench(&a),
         Command::Sweep(a) => spikemem::sweep::cmd_sweep(&a),
+        Command::Select(a) => spikemem::select::cmd_select(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
