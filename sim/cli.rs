@@ -39,6 +39,9 @@ pub enum Command {
     /// Pick a design point from a sweep's results.csv: the Pareto front over accuracy
     /// (up), weight memory and DRAM energy (down), constraints, and an objective.
     Select(SelectArgs),
+    /// Error-tolerance analysis: a trained model's accuracy against the DRAM bit error
+    /// rate, per error model, over several fault maps (tol.csv, and a plot).
+    Tolerance(ToleranceArgs),
 }
 
 /// Options every config-driven subcommand shares.
@@ -180,6 +183,40 @@ pub struct EvalArgs {
     /// Write the evaluation report as JSON here.
     #[arg(long, value_name = "report.json")]
     pub json: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ToleranceArgs {
+    #[command(flatten)]
+    pub cfg: ConfigArgs,
+    /// Trained model (HDF5) from `spikemem train`.
+    #[arg(long, value_name = "model.h5")]
+    pub model: PathBuf,
+    /// Bit error rates, comma-separated (default: 0 and 1e-9 .. 1e-1 by decades).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub ber: Option<Vec<f64>>,
+    /// Error models, comma-separated: uniform, bitline, wordline, data_dependent (or
+    /// EDEN's 0-3). Default: all four.
+    #[arg(long = "error-models", value_delimiter = ',', value_name = "LIST")]
+    pub error_models: Option<Vec<String>>,
+    /// Fault maps per (BER, model): seeds dram.fault_seed, dram.fault_seed + 1, ...
+    #[arg(long = "fault-seeds", default_value_t = 3, value_name = "N")]
+    pub fault_seeds: u32,
+    /// Weight bits errors may reach, comma-separated sets: all, msb, lsb, N or A-B
+    /// (bit 0 = the weight's LSB). One row per set.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "all",
+        value_name = "LIST"
+    )]
+    pub bits: Vec<String>,
+    /// Results table (CSV: ber, error_model, fault_seed, bits, accuracy, bits_flipped).
+    #[arg(long, default_value = "tol.csv", value_name = "tol.csv")]
+    pub out: PathBuf,
+    /// Plot accuracy vs BER (mean and spread over fault maps) here (PNG, or SVG).
+    #[arg(long, value_name = "tol.png")]
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -16,3 +16,4 @@ pub mod snapshot_file;
 pub mod snn;
 pub mod sweep;
 pub mod system;
+pub mod tolerance;

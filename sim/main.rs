@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => spikemem::bench::cmd_bench(&a),
         Command::Sweep(a) => spikemem::sweep::cmd_sweep(&a),
         Command::Select(a) => spikemem::select::cmd_select(&a),
+        Command::Tolerance(a) => spikemem::tolerance::cmd_tolerance(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -43,7 +43,7 @@ struct Report {
     test: EvalResult,
 }
 
-fn load_sets(l: &Loaded, train: bool) -> Result<(Option<ImageSet>, ImageSet)> {
+pub(crate) fn load_sets(l: &Loaded, train: bool) -> Result<(Option<ImageSet>, ImageSet)> {
     let d = &l.config.data;
     let tr = if train {
         Some(load_pair(&d.train_images, &d.train_labels, &l.base_dir)?.truncated(d.train_samples))

@@ -14,7 +14,8 @@
 //!    update every neuron; the timestep ends when that work is done.
 
 mod checkpoint;
-mod fault_inject;
+pub(crate) mod deploy;
+pub(crate) mod fault_inject;
 pub mod placement;
 pub mod run;
 pub mod timing;

@@ -1,12 +1,13 @@
 //! `spikemem run`: the SNN on the modelled accelerator, cycle by cycle, with traces.
 
-use super::fault_inject::{apply_dram_faults, field_stuck_bits, stored_codes, weight_stuck_bits};
+use super::deploy::Deployment;
+use super::fault_inject::{apply_dram_faults, weight_stuck_bits};
 use super::placement::{LayoutReport, Placement};
 use super::timing::{serve_from_dram, Burst, DramModel};
 use super::WeightHome;
 use crate::cli::RunArgs;
 use crate::config::{self, Config, Loaded};
-use crate::dramrun::{resolve_dram, stats_json, write_json, ResolvedDram};
+use crate::dramrun::{stats_json, write_json, ResolvedDram};
 use crate::error::input_error;
 use crate::kernel::{ClockDomain, Model};
 use crate::snn::engine::{
@@ -16,13 +17,9 @@ use anyhow::Result;
 use serde_json::{json, Value};
 use spikemem_arch::core::{Core, TimestepWork};
 use spikemem_arch::dram::config::ErrorModel;
-use spikemem_arch::dram::controller::MemorySystem;
-use spikemem_arch::dram::faults::FaultMap;
 use spikemem_arch::dram::watchdog::Stall;
 use spikemem_arch::dram::{Command, ReqKind};
-use spikemem_arch::encoding::{
-    self, AccessCost, DenseLayer, EncodingKind, Layer, SynapseEncoding, WordRange,
-};
+use spikemem_arch::encoding::{AccessCost, EncodingKind, Layer, SynapseEncoding, WordRange};
 use spikemem_arch::energy::EnergyLedger;
 use spikemem_arch::sram::{Sram, SramConfig};
 use spikemem_traces as traces;
@@ -435,66 +432,29 @@ fn build(
     net: &mut Network,
     learn: bool,
 ) -> Result<(Accelerator, Value)> {
-    let rd = resolve_dram(&cfg.dram, &loaded.base_dir)?;
-    let mem = MemorySystem::new(&cfg.dram, &rd.standard)
-        .map_err(|e| input_error(format!("{}: {e}", loaded.source)))?;
-    let (codes, bits) = stored_codes(net)?;
-    let p = net.input_projection().expect("stored_codes checked it");
-    let info = net.projection_info(p);
-    let (n_pre, n_post) = (info.pre_size, info.post_size);
-    if cfg.encoding.kind.needs_geometry() {
-        return Err(input_error(format!(
-            "encoding.kind = \"{}\" needs a convolutional projection; the input projection of this network is dense (accepted here: crossbar, index, bitmap)",
-            cfg.encoding.kind.name()
-        )));
-    }
-    // Per-synapse delays are stored with each synapse, in the bits the configured
-    // maximum delay needs (5 at 0.5 ms steps up to 10 ms).
-    let mut dense = DenseLayer {
-        n_pre,
-        n_post,
-        weight_bits: bits,
-        codes,
-        delay_bits: 0,
-        delays: Vec::new(),
-    };
-    let mut delay_slots = 0u64;
-    if let Some(d) = net.delays(p) {
-        let max_steps = d
-            .iter()
-            .copied()
-            .max()
-            .unwrap_or(0)
-            .max((cfg.snn.input_delay_max_ms / cfg.snn.dt_ms).round() as u16)
-            as u64;
-        let delay_bits = (64 - max_steps.leading_zeros()).max(1);
-        // The ring holds the current step and every future one a delay can name.
-        delay_slots = (max_steps + 1).next_power_of_two();
-        dense = dense
-            .with_delays(delay_bits, d.to_vec())
-            .map_err(|e| input_error(format!("per-synapse delays: {e}")))?;
-    }
-    let layer = Layer::Dense(dense);
-    let Layer::Dense(dense) = &layer else {
-        unreachable!("built as a dense layer just above")
-    };
-    let enc = encoding::build(cfg.encoding.kind, &layer, cfg.encoding.word_bits)
-        .map_err(|e| input_error(format!("encoding: {e}")))?;
-    let footprint_bytes = enc
-        .footprint_bits()
-        .div_ceil(8)
-        .max(enc.total_words() * cfg.encoding.word_bits as u64 / 8);
-    let burst_bytes = mem.mapper().burst_bytes();
-    let placement = Placement::new(
-        cfg.system.placement,
+    let dep = Deployment::new(cfg, loaded, net)?;
+    let stuck = dep.stuck_bits(&dep.fault_map(
+        cfg.dram.error_model,
+        cfg.dram.ber.unwrap_or(dep.rd.op.ber),
+        cfg.dram.fault_seed,
+    ))?;
+    let Deployment {
+        rd,
+        mem,
+        proj: p,
+        info,
+        layer,
+        enc,
         footprint_bytes,
-        0,
-        mem.mapper(),
-        &rd.standard,
-        cfg.dram.channels,
-        cfg.dram.ranks,
-    )
-    .map_err(|e| input_error(format!("system.placement: {e}")))?;
+        placement,
+        delay_slots,
+        ..
+    } = dep;
+    let Layer::Dense(dense) = &layer else {
+        unreachable!("Deployment::new builds a dense layer")
+    };
+    let (n_pre, n_post, bits) = (info.pre_size, info.post_size, dense.weight_bits);
+    let burst_bytes = mem.mapper().burst_bytes();
     let wb = cfg.encoding.word_bits;
     let fwd = burst_lists(n_pre, wb, burst_bytes, |i, r| enc.forward(i, r));
     let bwd = if learn {
@@ -523,18 +483,6 @@ fn build(
             loaded.source
         );
     }
-    let faults = FaultMap::new(cfg.dram.error_model, ber, cfg.dram.fault_seed, &rd.standard);
-    let stuck = if cfg.system.weights_in == WeightHome::Dram {
-        field_stuck_bits(
-            dense,
-            cfg.encoding.kind == EncodingKind::Crossbar,
-            &placement,
-            &faults,
-            mem.mapper(),
-        )?
-    } else {
-        Vec::new()
-    };
     let flipped = apply_dram_faults(net, dense, &stuck)?;
     // On-chip learning reads and writes the weights where they live: every update is
     // read back through the same stuck bits.
