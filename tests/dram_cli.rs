@@ -555,6 +555,49 @@ fn trace_input_bounds() {
     assert!(t0.elapsed().as_secs() < 60);
 }
 
+/// A 2^40-cycle idle gap with power-down, self-refresh or both on is booked in closed
+/// form, as without them (stepped, it was 10^8 refresh periods: minutes of CPU). The
+/// harness kills a hang; no timing is asserted.
+#[test]
+fn far_gap_with_sleep_states_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("gap.trace"),
+        "0x40 READ 10\n0x80 WRITE 1099511627776\n",
+    )
+    .unwrap();
+    for sleep in [
+        &["dram.power_down_after_cycles=1"][..],
+        &["dram.self_refresh_after_cycles=1000"],
+        &[
+            "dram.power_down_after_cycles=20",
+            "dram.self_refresh_after_cycles=100000",
+        ],
+    ] {
+        let mut args = vec![
+            "dram",
+            "--trace",
+            "gap.trace",
+            "--trace-format",
+            "dramsim3",
+            "--set",
+            "dram.standard=\"LPDDR3-1600\"",
+            "--out",
+            "s.json",
+        ];
+        for s in sleep {
+            args.extend(["--set", s]);
+        }
+        let (code, o, e) = spikemem(&args, dir.path());
+        assert_eq!(code, 0, "{sleep:?}: {o}{e}");
+        let s = read_json(&dir.path().join("s.json"));
+        assert_eq!(s["requests"], 2, "{sleep:?}: {s}");
+        assert!(s["cycles"].as_u64().unwrap() > 1 << 40, "{sleep:?}: {s}");
+        let slept = s["powerdowns"].as_u64().unwrap() + s["self_refreshes"].as_u64().unwrap();
+        assert!(slept > 0, "{sleep:?}: {s}");
+    }
+}
+
 /// Files are written before anything is printed and atomically, and a closed stdout is
 /// neither a panic nor a lost file: `spikemem dram ... | head -0` and `>&-`.
 #[test]
