@@ -555,6 +555,57 @@ fn trace_input_bounds() {
     assert!(t0.elapsed().as_secs() < 60);
 }
 
+/// `spikemem check` streams its trace: a long one with a violation on every few lines
+/// prints the first 50 (with their file lines) and counts all; a bad line is an input
+/// error naming the file and line (exit 2), and so is one longer than 4096 bytes.
+#[test]
+fn check_streams_and_bounds_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    // ACT / RD pairs 10 cycles apart (tRCD is 16 on DDR4-2400) and a PRE after each.
+    let mut text = String::from(
+        "cycle,command,channel,rank,bank_group,bank,subarray,row,column\n# a comment\n\n",
+    );
+    let n = 20_000u64;
+    for i in 0..n {
+        let c = i * 100;
+        text += &format!(
+            "{c},ACT,0,0,0,0,0,7,0\n{},RD,0,0,0,0,0,7,0\n{},PRE,0,0,0,0,0,7,0\n",
+            c + 10,
+            c + 60
+        );
+    }
+    std::fs::write(dir.path().join("many.csv"), &text).unwrap();
+    let (code, o, e) = spikemem(&["check", "many.csv"], dir.path());
+    assert_eq!(code, 1, "{o}{e}");
+    assert!(o.contains(&format!("{} commands checked", 3 * n)), "{o}");
+    let shown: Vec<&str> = o.lines().filter(|l| l.starts_with("  line ")).collect();
+    assert_eq!(shown.len(), 50, "{o}");
+    // The first RD is on line 5 (header, comment, blank line, ACT).
+    assert!(shown[0].starts_with("  line 5: cycle 10 RD: tRCD"), "{o}");
+    assert!(e.contains(&format!("{n} timing violations")), "{e}");
+
+    std::fs::write(
+        dir.path().join("bad.csv"),
+        "cycle,command,channel,rank,bank_group,bank,subarray,row,column\n0,ACT,0,0,0,0,0,7,0\n5,ACT,0,0\n",
+    )
+    .unwrap();
+    let (code, _, e) = spikemem(&["check", "bad.csv"], dir.path());
+    assert_eq!(code, 2, "{e}");
+    assert!(
+        e.contains("bad.csv:3") && e.contains("4 fields") && e.contains("expected cycle,"),
+        "{e}"
+    );
+    let long = format!("0,ACT,0,0,0,0,0,7,{}\n", "0".repeat(5000));
+    std::fs::write(dir.path().join("long.csv"), long).unwrap();
+    let (code, _, e) = spikemem(&["check", "long.csv"], dir.path());
+    assert_eq!(code, 2, "{e}");
+    assert!(
+        e.contains("long.csv:1") && e.contains("longer than 4096 bytes"),
+        "{e}"
+    );
+    assert!(e.len() < 400, "{e}");
+}
+
 /// A 2^40-cycle idle gap with power-down, self-refresh or both on is booked in closed
 /// form, as without them (stepped, it was 10^8 refresh periods: minutes of CPU). The
 /// harness kills a hang; no timing is asserted.
