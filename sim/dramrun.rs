@@ -374,85 +374,128 @@ pub fn write_command_csv(path: &Path, cmds: &[IssuedCommand]) -> Result<()> {
     })
 }
 
-pub fn read_command_csv(path: &Path) -> Result<Vec<IssuedCommand>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        input_error(format!(
-            "{}: cannot read command trace: {e}",
-            path.display()
-        ))
-    })?;
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || (i == 0 && line.starts_with("cycle")) {
-            continue;
-        }
-        let bad = |m: String| {
-            input_error(format!(
-                "{}:{}: {m} (expected {COMMAND_CSV_HEADER})",
-                path.display(),
-                i + 1
-            ))
-        };
-        let f: Vec<&str> = line.split(',').map(str::trim).collect();
-        if f.len() != 9 {
-            return Err(bad(format!("{} fields", f.len())));
-        }
-        let num = |k: usize| {
-            f[k].parse::<u64>()
-                .map_err(|_| bad(format!("field {} `{}` is not a number", k + 1, echo(f[k]))))
-        };
-        let cmd =
-            Command::parse(f[1]).ok_or_else(|| bad(format!("unknown command `{}`", echo(f[1]))))?;
-        let cycle = num(0)?;
-        if cycle > crate::memtrace::MAX_TRACE_CYCLE {
-            return Err(bad(format!(
-                "cycle {cycle} is past the last accepted cycle, {}",
-                crate::memtrace::MAX_TRACE_CYCLE
-            )));
-        }
-        out.push(IssuedCommand {
-            cycle,
-            cmd,
-            addr: DramAddr {
-                channel: num(2)? as u32,
-                rank: num(3)? as u32,
-                bank_group: num(4)? as u32,
-                bank: num(5)? as u32,
-                subarray: num(6)? as u32,
-                row: num(7)? as u32,
-                column: num(8)? as u32,
-            },
-        });
-    }
-    Ok(out)
+/// A command trace (the CSV `spikemem dram --command-trace` writes) read one line at a
+/// time, each at most `memtrace::MAX_LINE_BYTES` bytes. An error names the file and the
+/// line and says what a line holds.
+pub struct CommandCsv<R> {
+    lines: memtrace::LineReader<R>,
 }
 
+impl CommandCsv<std::fs::File> {
+    pub fn open(path: &Path) -> Result<Self> {
+        let f = std::fs::File::open(path).map_err(|e| {
+            input_error(format!(
+                "{}: cannot read command trace: {e}",
+                path.display()
+            ))
+        })?;
+        Ok(CommandCsv {
+            lines: memtrace::LineReader::new(f, path),
+        })
+    }
+}
+
+impl<R: std::io::Read> CommandCsv<R> {
+    /// The next command and its 1-based line; None at the end of the file.
+    pub fn next_command(&mut self) -> Result<Option<(u64, IssuedCommand)>> {
+        loop {
+            let first = self.lines.line_no() == 0;
+            let Some(line) = self.lines.next_line()? else {
+                return Ok(None);
+            };
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || (first && line.starts_with("cycle")) {
+                continue;
+            }
+            let parsed = parse_command(line);
+            return match parsed {
+                Ok(c) => Ok(Some((self.lines.line_no(), c))),
+                Err(m) => Err(self
+                    .lines
+                    .error(format_args!("{m} (expected {COMMAND_CSV_HEADER})"))),
+            };
+        }
+    }
+}
+
+/// One line of a command trace: `cycle,command,channel,rank,bank_group,bank,subarray,row,column`.
+fn parse_command(line: &str) -> std::result::Result<IssuedCommand, String> {
+    let mut f = [""; 9];
+    let mut n = 0;
+    for x in line.split(',') {
+        if n < f.len() {
+            f[n] = x.trim();
+        }
+        n += 1;
+    }
+    if n != 9 {
+        return Err(format!("{n} fields"));
+    }
+    let num = |k: usize| {
+        f[k].parse::<u64>()
+            .map_err(|_| format!("field {} `{}` is not a number", k + 1, echo(f[k])))
+    };
+    let cmd = Command::parse(f[1]).ok_or_else(|| format!("unknown command `{}`", echo(f[1])))?;
+    let cycle = num(0)?;
+    if cycle > memtrace::MAX_TRACE_CYCLE {
+        return Err(format!(
+            "cycle {cycle} is past the last accepted cycle, {}",
+            memtrace::MAX_TRACE_CYCLE
+        ));
+    }
+    Ok(IssuedCommand {
+        cycle,
+        cmd,
+        addr: DramAddr {
+            channel: num(2)? as u32,
+            rank: num(3)? as u32,
+            bank_group: num(4)? as u32,
+            bank: num(5)? as u32,
+            subarray: num(6)? as u32,
+            row: num(7)? as u32,
+            column: num(8)? as u32,
+        },
+    })
+}
+
+/// Violations `spikemem check` prints (all are counted).
+const SHOWN_VIOLATIONS: usize = 50;
+
+/// `spikemem check`: stream the command trace through the checker, keeping the first
+/// `SHOWN_VIOLATIONS` violations (with their lines) and a count, so memory does not
+/// grow with the trace.
 pub fn cmd_check(a: &CheckArgs) -> Result<()> {
     let loaded = config::load(a.cfg.config.as_deref(), &a.cfg.sets)?;
     let rd = resolve_dram(&loaded.config.dram, &loaded.base_dir)?;
-    let cmds = read_command_csv(&a.commands)?;
-    let v = checker::check(&rd.standard, loaded.config.dram.salp, &cmds);
+    let mut csv = CommandCsv::open(&a.commands)?;
+    let mut checker = checker::Checker::new(&rd.standard, loaded.config.dram.salp);
+    let mut shown = Vec::new();
+    let mut count = 0u64;
+    while let Some((line, cmd)) = csv.next_command()? {
+        let v = checker.push(cmd);
+        count += v.len() as u64;
+        let room = SHOWN_VIOLATIONS - shown.len();
+        shown.extend(v.iter().take(room).map(|x| (line, x.clone())));
+    }
     println!(
         "{}: {} commands checked against {}",
         a.commands.display(),
-        cmds.len(),
+        checker.checked(),
         rd.standard.name
     );
-    for x in v.iter().take(50) {
+    for (line, x) in &shown {
         println!(
-            "  line {}: cycle {} {}: {} (earliest {})",
-            x.index + 2,
+            "  line {line}: cycle {} {}: {} (earliest {})",
             x.cycle,
             x.cmd.name(),
             x.rule,
             x.earliest_cycle
         );
     }
-    if v.is_empty() {
+    if count == 0 {
         println!("  no timing violation");
         Ok(())
     } else {
-        anyhow::bail!("{} timing violations", v.len())
+        anyhow::bail!("{count} timing violations")
     }
 }

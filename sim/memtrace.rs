@@ -136,41 +136,39 @@ pub fn parse_line(format: TraceFormat, line: &str) -> Result<Option<TraceRequest
     Ok(Some(TraceRequest { addr, kind, cycle }))
 }
 
-/// A trace file read one line at a time. An error names the file and the 1-based line.
-pub struct TraceReader<R> {
+/// A text file read one line at a time, each line at most [`MAX_LINE_BYTES`] bytes: the
+/// memory traces here and `spikemem check`'s command traces. An error names the file
+/// and the 1-based line.
+pub struct LineReader<R> {
     input: BufReader<R>,
     path: PathBuf,
-    format: TraceFormat,
     line_no: u64,
     buf: Vec<u8>,
 }
 
-impl TraceReader<std::fs::File> {
-    pub fn open(path: &Path, format: TraceFormat) -> Result<Self> {
-        let f = std::fs::File::open(path)
-            .map_err(|e| input_error(format!("{}: cannot open trace: {e}", path.display())))?;
-        Ok(TraceReader::new(f, path, format))
-    }
-}
-
-impl<R: Read> TraceReader<R> {
-    pub fn new(input: R, path: &Path, format: TraceFormat) -> Self {
-        TraceReader {
+impl<R: Read> LineReader<R> {
+    pub fn new(input: R, path: &Path) -> Self {
+        LineReader {
             input: BufReader::with_capacity(1 << 16, input),
             path: path.to_owned(),
-            format,
             line_no: 0,
             buf: Vec::with_capacity(256),
         }
     }
 
-    fn error(&self, msg: impl std::fmt::Display) -> anyhow::Error {
+    /// The 1-based number of the line last read.
+    pub fn line_no(&self) -> u64 {
+        self.line_no
+    }
+
+    /// An input error at the line last read.
+    pub fn error(&self, msg: impl std::fmt::Display) -> anyhow::Error {
         input_error(format!("{}:{}: {msg}", self.path.display(), self.line_no))
     }
 
-    /// The next line into `self.buf` (without its newline); false at the end. Reads at
-    /// most `MAX_LINE_BYTES` + 1 bytes of a line before refusing it.
-    fn next_line(&mut self) -> Result<bool> {
+    /// The next line (without its newline); None at the end. Reads at most
+    /// `MAX_LINE_BYTES` + 1 bytes of a line before refusing it.
+    pub fn next_line(&mut self) -> Result<Option<&str>> {
         self.buf.clear();
         self.line_no += 1;
         loop {
@@ -180,7 +178,10 @@ impl<R: Read> TraceReader<R> {
                 Err(e) => return Err(self.error(format_args!("cannot read: {e}"))),
             };
             if chunk.is_empty() {
-                return Ok(!self.buf.is_empty());
+                if self.buf.is_empty() {
+                    return Ok(None);
+                }
+                break;
             }
             let (take, end) = match memchr(chunk) {
                 Some(i) => (i, true),
@@ -195,25 +196,49 @@ impl<R: Read> TraceReader<R> {
                 )));
             }
             if end {
-                return Ok(true);
+                break;
             }
+        }
+        match std::str::from_utf8(&self.buf) {
+            Ok(l) => Ok(Some(l)),
+            Err(_) => Err(self.error("not UTF-8 text")),
+        }
+    }
+}
+
+/// A memory-trace file read one line at a time. An error names the file and the
+/// 1-based line.
+pub struct TraceReader<R> {
+    lines: LineReader<R>,
+    format: TraceFormat,
+}
+
+impl TraceReader<std::fs::File> {
+    pub fn open(path: &Path, format: TraceFormat) -> Result<Self> {
+        let f = std::fs::File::open(path)
+            .map_err(|e| input_error(format!("{}: cannot open trace: {e}", path.display())))?;
+        Ok(TraceReader::new(f, path, format))
+    }
+}
+
+impl<R: Read> TraceReader<R> {
+    pub fn new(input: R, path: &Path, format: TraceFormat) -> Self {
+        TraceReader {
+            lines: LineReader::new(input, path),
+            format,
         }
     }
 
     /// The next request; None at the end of the file.
     pub fn next_request(&mut self) -> Result<Option<TraceRequest>> {
-        while self.next_line()? {
-            let line = match std::str::from_utf8(&self.buf) {
-                Ok(l) => l,
-                Err(_) => return Err(self.error("not UTF-8 text")),
-            };
-            match parse_line(self.format, line) {
+        let format = self.format;
+        while let Some(line) = self.lines.next_line()? {
+            match parse_line(format, line) {
                 Ok(Some(r)) => return Ok(Some(r)),
                 Ok(None) => {}
                 Err(msg) => {
-                    return Err(self.error(format_args!(
-                        "{msg} (trace format {:?}; choose another with --trace-format)",
-                        self.format
+                    return Err(self.lines.error(format_args!(
+                        "{msg} (trace format {format:?}; choose another with --trace-format)"
                     )))
                 }
             }

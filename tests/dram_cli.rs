@@ -555,6 +555,100 @@ fn trace_input_bounds() {
     assert!(t0.elapsed().as_secs() < 60);
 }
 
+/// `spikemem check` streams its trace: a long one with a violation on every few lines
+/// prints the first 50 (with their file lines) and counts all; a bad line is an input
+/// error naming the file and line (exit 2), and so is one longer than 4096 bytes.
+#[test]
+fn check_streams_and_bounds_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    // ACT / RD pairs 10 cycles apart (tRCD is 16 on DDR4-2400) and a PRE after each.
+    let mut text = String::from(
+        "cycle,command,channel,rank,bank_group,bank,subarray,row,column\n# a comment\n\n",
+    );
+    let n = 20_000u64;
+    for i in 0..n {
+        let c = i * 100;
+        text += &format!(
+            "{c},ACT,0,0,0,0,0,7,0\n{},RD,0,0,0,0,0,7,0\n{},PRE,0,0,0,0,0,7,0\n",
+            c + 10,
+            c + 60
+        );
+    }
+    std::fs::write(dir.path().join("many.csv"), &text).unwrap();
+    let (code, o, e) = spikemem(&["check", "many.csv"], dir.path());
+    assert_eq!(code, 1, "{o}{e}");
+    assert!(o.contains(&format!("{} commands checked", 3 * n)), "{o}");
+    let shown: Vec<&str> = o.lines().filter(|l| l.starts_with("  line ")).collect();
+    assert_eq!(shown.len(), 50, "{o}");
+    // The first RD is on line 5 (header, comment, blank line, ACT).
+    assert!(shown[0].starts_with("  line 5: cycle 10 RD: tRCD"), "{o}");
+    assert!(e.contains(&format!("{n} timing violations")), "{e}");
+
+    std::fs::write(
+        dir.path().join("bad.csv"),
+        "cycle,command,channel,rank,bank_group,bank,subarray,row,column\n0,ACT,0,0,0,0,0,7,0\n5,ACT,0,0\n",
+    )
+    .unwrap();
+    let (code, _, e) = spikemem(&["check", "bad.csv"], dir.path());
+    assert_eq!(code, 2, "{e}");
+    assert!(
+        e.contains("bad.csv:3") && e.contains("4 fields") && e.contains("expected cycle,"),
+        "{e}"
+    );
+    let long = format!("0,ACT,0,0,0,0,0,7,{}\n", "0".repeat(5000));
+    std::fs::write(dir.path().join("long.csv"), long).unwrap();
+    let (code, _, e) = spikemem(&["check", "long.csv"], dir.path());
+    assert_eq!(code, 2, "{e}");
+    assert!(
+        e.contains("long.csv:1") && e.contains("longer than 4096 bytes"),
+        "{e}"
+    );
+    assert!(e.len() < 400, "{e}");
+}
+
+/// A 2^40-cycle idle gap with power-down, self-refresh or both on is booked in closed
+/// form, as without them (stepped, it was 10^8 refresh periods: minutes of CPU). The
+/// harness kills a hang; no timing is asserted.
+#[test]
+fn far_gap_with_sleep_states_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("gap.trace"),
+        "0x40 READ 10\n0x80 WRITE 1099511627776\n",
+    )
+    .unwrap();
+    for sleep in [
+        &["dram.power_down_after_cycles=1"][..],
+        &["dram.self_refresh_after_cycles=1000"],
+        &[
+            "dram.power_down_after_cycles=20",
+            "dram.self_refresh_after_cycles=100000",
+        ],
+    ] {
+        let mut args = vec![
+            "dram",
+            "--trace",
+            "gap.trace",
+            "--trace-format",
+            "dramsim3",
+            "--set",
+            "dram.standard=\"LPDDR3-1600\"",
+            "--out",
+            "s.json",
+        ];
+        for s in sleep {
+            args.extend(["--set", s]);
+        }
+        let (code, o, e) = spikemem(&args, dir.path());
+        assert_eq!(code, 0, "{sleep:?}: {o}{e}");
+        let s = read_json(&dir.path().join("s.json"));
+        assert_eq!(s["requests"], 2, "{sleep:?}: {s}");
+        assert!(s["cycles"].as_u64().unwrap() > 1 << 40, "{sleep:?}: {s}");
+        let slept = s["powerdowns"].as_u64().unwrap() + s["self_refreshes"].as_u64().unwrap();
+        assert!(slept > 0, "{sleep:?}: {s}");
+    }
+}
+
 /// Files are written before anything is printed and atomically, and a closed stdout is
 /// neither a panic nor a lost file: `spikemem dram ... | head -0` and `>&-`.
 #[test]

@@ -12,14 +12,31 @@
 //! durations (tCKE, tCKESR), the exit latencies (tXP; tXS, tXSDLL for column commands),
 //! the entry delays after a read or write (tRDPDEN, tWRPDEN), self-refresh only with
 //! every bank precharged (tRP, tRFC done) and with a REF since the last exit.
+//!
+//! It streams: a [`Checker`] takes one command at a time ([`Checker::push`]) and keeps
+//! only the commands within the look-back window of the latest cycle seen (at most
+//! [`MAX_RECENT`]) and per-bank and per-rank state, so its memory does not grow with
+//! the trace. Commands must come in cycle order (one that does not is flagged; the
+//! look-back then still covers the window of the latest cycle). A command naming a
+//! channel, rank, bank group, bank or (with SALP) subarray outside the organization
+//! is flagged and otherwise ignored (it would only add state).
 
 use super::config::SalpMode;
 use super::{Command, IssuedCommand, Standard};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+
+/// Most earlier commands a check looks back over. A trace the controller wrote has
+/// at most one command per channel and cycle plus power-state transitions within the
+/// look-back window (about 2,000 cycles); only a trace of many commands on the same
+/// cycles (each a command-bus violation) reaches it, and then loses its oldest.
+pub const MAX_RECENT: usize = 1 << 18;
+/// Channels and ranks a command may name (`DramConfig::validate`'s bounds).
+const MAX_CHANNELS: u32 = 64;
+const MAX_RANKS: u32 = 16;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
-    /// Position in the checked slice.
+    /// Position in the checked commands (0 for the first pushed).
     pub index: usize,
     pub cycle: u64,
     pub cmd: Command,
@@ -78,18 +95,117 @@ fn row_not_open(br: &BankRows, sa: u32, row: u32, what: &str) -> Option<String> 
     }
 }
 
+/// Check a whole command trace at once (tests; `spikemem check` streams with
+/// [`Checker`]): every violation, in order.
 pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Violation> {
-    let t = &std.timing;
-    let (cl, cwl, bl) = (t.CL as u64, t.CWL as u64, t.BL as u64);
-    let wr_rec = cwl + bl + t.WR as u64;
-    let window =
-        (t.RFC + t.RC + t.FAW + t.CL + t.CWL + t.BL + t.WR + t.RP + t.RAS + t.RTRS + 16) as u64;
-    let sub = |sa: u32| if salp == SalpMode::None { 0 } else { sa };
-    let mut banks: HashMap<BankKey, BankRows> = HashMap::new();
-    let mut power: HashMap<(u32, u32), RankPower> = HashMap::new();
+    let mut c = Checker::new(std, salp);
     let mut out = Vec::new();
+    for cmd in cmds {
+        out.extend_from_slice(c.push(*cmd));
+    }
+    out
+}
 
-    for (i, c) in cmds.iter().enumerate() {
+/// The checker's state between commands: see the module documentation.
+pub struct Checker<'a> {
+    std: &'a Standard,
+    salp: SalpMode,
+    /// Look-back window, in cycles: no rule spans more.
+    window: u64,
+    banks: HashMap<BankKey, BankRows>,
+    power: HashMap<(u32, u32), RankPower>,
+    /// The commands within `window` cycles of `latest`, oldest first.
+    recent: VecDeque<IssuedCommand>,
+    latest: u64,
+    prev_cycle: Option<u64>,
+    pushed: usize,
+    /// The last pushed command's violations.
+    out: Vec<Violation>,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(std: &'a Standard, salp: SalpMode) -> Self {
+        let t = &std.timing;
+        let window =
+            (t.RFC + t.RC + t.FAW + t.CL + t.CWL + t.BL + t.WR + t.RP + t.RAS + t.RTRS + 16) as u64;
+        Checker {
+            std,
+            salp,
+            window,
+            banks: HashMap::new(),
+            power: HashMap::new(),
+            recent: VecDeque::new(),
+            latest: 0,
+            prev_cycle: None,
+            pushed: 0,
+            out: Vec::new(),
+        }
+    }
+
+    /// Commands pushed so far.
+    pub fn checked(&self) -> usize {
+        self.pushed
+    }
+
+    /// Check the next command against the earlier ones: its violations (often none),
+    /// valid until the next push.
+    pub fn push(&mut self, c: IssuedCommand) -> &[Violation] {
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        let i = self.pushed;
+        self.pushed += 1;
+        let o = &self.std.organization;
+        let a = &c.addr;
+        if a.channel >= MAX_CHANNELS
+            || a.rank >= MAX_RANKS
+            || a.bank_group >= o.bank_groups
+            || a.bank >= o.banks_per_group
+            || (self.salp != SalpMode::None && a.subarray >= o.subarrays_per_bank)
+        {
+            out.push(Violation {
+                index: i,
+                cycle: c.cycle,
+                cmd: c.cmd,
+                rule: format!(
+                    "channel {} rank {} bank group {} bank {} subarray {} is outside the \
+                     organization ({MAX_CHANNELS} channels, {MAX_RANKS} ranks, {} bank groups \
+                     of {} banks, {} subarrays)",
+                    a.channel,
+                    a.rank,
+                    a.bank_group,
+                    a.bank,
+                    a.subarray,
+                    o.bank_groups,
+                    o.banks_per_group,
+                    o.subarrays_per_bank
+                ),
+                earliest_cycle: c.cycle,
+            });
+        } else {
+            self.check_one(i, &c, &mut out);
+            self.latest = self.latest.max(c.cycle);
+            self.recent.push_back(c);
+            while let Some(f) = self.recent.front() {
+                if f.cycle + self.window >= self.latest && self.recent.len() <= MAX_RECENT {
+                    break;
+                }
+                self.recent.pop_front();
+            }
+        }
+        self.prev_cycle = Some(c.cycle);
+        self.out = out;
+        &self.out
+    }
+
+    /// The rules for command `i`, `c`, into `out`.
+    fn check_one(&mut self, i: usize, c: &IssuedCommand, out: &mut Vec<Violation>) {
+        let (std, salp, window) = (self.std, self.salp, self.window);
+        let banks = &mut self.banks;
+        let power = &mut self.power;
+        let t = &std.timing;
+        let (cl, cwl, bl) = (t.CL as u64, t.CWL as u64, t.BL as u64);
+        let wr_rec = cwl + bl + t.WR as u64;
+        let sub = |sa: u32| if salp == SalpMode::None { 0 } else { sa };
         let a = &c.addr;
         let need = |earliest: u64, name: &str, prev: &IssuedCommand, out: &mut Vec<Violation>| {
             if c.cycle < earliest {
@@ -108,19 +224,18 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                 });
             }
         };
-        if i > 0 && cmds[i - 1].cycle > c.cycle {
+        if let Some(prev) = self.prev_cycle.filter(|&p| p > c.cycle) {
             out.push(Violation {
                 index: i,
                 cycle: c.cycle,
                 cmd: c.cmd,
                 rule: "trace not in cycle order".into(),
-                earliest_cycle: cmds[i - 1].cycle,
+                earliest_cycle: prev,
             });
         }
         let rank_cmd = matches!(c.cmd, Command::PREA | Command::REF) || c.cmd.is_power();
         let mut acts_in_faw: Vec<u64> = Vec::new();
-        for j in (0..i).rev() {
-            let p = &cmds[j];
+        for p in self.recent.iter().rev() {
             if p.cycle + window < c.cycle {
                 break;
             }
@@ -134,7 +249,7 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                     c.cycle + 1,
                     "command bus (one command per cycle)",
                     p,
-                    &mut out,
+                    &mut *out,
                 );
             }
             let same_rank = b.rank == a.rank;
@@ -151,7 +266,7 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                         acts_in_faw.push(pc);
                     }
                     if same_unit {
-                        need(pc + t.RC as u64, "tRC", p, &mut out);
+                        need(pc + t.RC as u64, "tRC", p, &mut *out);
                     }
                     if other_sa {
                         match salp {
@@ -159,35 +274,35 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                                 pc + t.RAS as u64,
                                 "tRAS (SALP-1, other subarray)",
                                 p,
-                                &mut out,
+                                &mut *out,
                             ),
                             _ => need(
                                 pc + t.RCD as u64,
                                 "tRCD (SALP-2/MASA, other subarray)",
                                 p,
-                                &mut out,
+                                &mut *out,
                             ),
                         }
                     }
                     if same_bg {
-                        need(pc + t.RRD_L as u64, "tRRD_L", p, &mut out);
+                        need(pc + t.RRD_L as u64, "tRRD_L", p, &mut *out);
                     } else if same_rank {
-                        need(pc + t.RRD_S as u64, "tRRD_S", p, &mut out);
+                        need(pc + t.RRD_S as u64, "tRRD_S", p, &mut *out);
                     }
                 }
-                (ACT, n) if is_cas(n) && same_unit => need(pc + t.RCD as u64, "tRCD", p, &mut out),
-                (ACT, PRE) if same_unit => need(pc + t.RAS as u64, "tRAS", p, &mut out),
-                (ACT, PREA) if same_rank => need(pc + t.RAS as u64, "tRAS", p, &mut out),
-                (ACT, REF) if same_rank => need(pc + t.RC as u64, "tRC (ACT to REF)", p, &mut out),
-                (PRE, ACT) if same_unit => need(pc + t.RP as u64, "tRP", p, &mut out),
-                (PREA, ACT) if same_rank => need(pc + t.RP as u64, "tRP (PREA)", p, &mut out),
+                (ACT, n) if is_cas(n) && same_unit => need(pc + t.RCD as u64, "tRCD", p, &mut *out),
+                (ACT, PRE) if same_unit => need(pc + t.RAS as u64, "tRAS", p, &mut *out),
+                (ACT, PREA) if same_rank => need(pc + t.RAS as u64, "tRAS", p, &mut *out),
+                (ACT, REF) if same_rank => need(pc + t.RC as u64, "tRC (ACT to REF)", p, &mut *out),
+                (PRE, ACT) if same_unit => need(pc + t.RP as u64, "tRP", p, &mut *out),
+                (PREA, ACT) if same_rank => need(pc + t.RP as u64, "tRP (PREA)", p, &mut *out),
                 (PRE | PREA, REF) if same_rank => {
-                    need(pc + t.RP as u64, "tRP (to REF)", p, &mut out)
+                    need(pc + t.RP as u64, "tRP (to REF)", p, &mut *out)
                 }
-                (RD, PRE) if same_unit => need(pc + t.RTP as u64, "tRTP", p, &mut out),
-                (RD, PREA) if same_rank => need(pc + t.RTP as u64, "tRTP", p, &mut out),
-                (WR, PRE) if same_unit => need(pc + wr_rec, "tWR", p, &mut out),
-                (WR, PREA) if same_rank => need(pc + wr_rec, "tWR", p, &mut out),
+                (RD, PRE) if same_unit => need(pc + t.RTP as u64, "tRTP", p, &mut *out),
+                (RD, PREA) if same_rank => need(pc + t.RTP as u64, "tRTP", p, &mut *out),
+                (WR, PRE) if same_unit => need(pc + wr_rec, "tWR", p, &mut *out),
+                (WR, PREA) if same_rank => need(pc + wr_rec, "tWR", p, &mut *out),
                 (pr, ACT | SASEL)
                     if is_rd(pr)
                         && other_sa
@@ -197,7 +312,7 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                         pc + t.RTP as u64,
                         &format!("tRTP (read to other subarray's {})", c.cmd.name()),
                         p,
-                        &mut out,
+                        &mut *out,
                     )
                 }
                 (pw, ACT | SASEL)
@@ -209,20 +324,20 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                         pc + cwl + bl,
                         &format!("CWL+BL (write to other subarray's {})", c.cmd.name()),
                         p,
-                        &mut out,
+                        &mut *out,
                     )
                 }
                 (REF, ACT | REF | PRE | PREA | SRE) if same_rank => {
-                    need(pc + t.RFC as u64, "tRFC", p, &mut out)
+                    need(pc + t.RFC as u64, "tRFC", p, &mut *out)
                 }
                 (pr, PDE) if is_rd(pr) && same_rank => {
-                    need(pc + cl + bl + 1, "tRDPDEN (RL+BL/2+1)", p, &mut out)
+                    need(pc + cl + bl + 1, "tRDPDEN (RL+BL/2+1)", p, &mut *out)
                 }
                 (pw, PDE) if is_wr(pw) && same_rank => {
-                    need(pc + wr_rec + 1, "tWRPDEN (WL+BL/2+tWR+1)", p, &mut out)
+                    need(pc + wr_rec + 1, "tWRPDEN (WL+BL/2+tWR+1)", p, &mut *out)
                 }
                 (PRE | PREA, SRE) if same_rank => {
-                    need(pc + t.RP as u64, "tRP (to SRE)", p, &mut out)
+                    need(pc + t.RP as u64, "tRP (to SRE)", p, &mut *out)
                 }
                 (pr, n) if is_cas(pr) && is_cas(n) => {
                     let gap = match (is_rd(pr), is_rd(n), same_rank) {
@@ -249,7 +364,7 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                         pc + gap,
                         "CAS to CAS (tCCD / tWTR / turnaround / tRTRS)",
                         p,
-                        &mut out,
+                        &mut *out,
                     );
                 }
                 _ => {}
@@ -297,31 +412,31 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
         // Power-down and self-refresh of the rank.
         let pw = power.entry((a.channel, a.rank)).or_default();
         if let Some(since) = pw.pd.filter(|_| c.cmd != Command::PDX) {
-            state_err(format!("rank in power-down since {since}"), &mut out);
+            state_err(format!("rank in power-down since {since}"), &mut *out);
         }
         if let Some(since) = pw.sr.filter(|_| c.cmd != Command::SRX) {
-            state_err(format!("rank in self-refresh since {since}"), &mut out);
+            state_err(format!("rank in self-refresh since {since}"), &mut *out);
         }
         if let Some(x) = pw.pdx {
             match c.cmd {
-                Command::PDE => at_least(x + t.CKE as u64, "tCKE after PDX", &mut out),
+                Command::PDE => at_least(x + t.CKE as u64, "tCKE after PDX", &mut *out),
                 Command::PDX | Command::SRX => {}
-                _ => at_least(x + t.XP as u64, "tXP after PDX", &mut out),
+                _ => at_least(x + t.XP as u64, "tXP after PDX", &mut *out),
             }
         }
         if let Some(x) = pw.srx {
             match c.cmd {
-                cmd if is_cas(cmd) => at_least(x + t.XSDLL as u64, "tXSDLL after SRX", &mut out),
+                cmd if is_cas(cmd) => at_least(x + t.XSDLL as u64, "tXSDLL after SRX", &mut *out),
                 Command::PDX | Command::SRX => {}
-                _ => at_least(x + t.XS as u64, "tXS after SRX", &mut out),
+                _ => at_least(x + t.XS as u64, "tXS after SRX", &mut *out),
             }
         }
         match c.cmd {
             Command::PDE => pw.pd = Some(c.cycle),
             Command::PDX => {
                 match pw.pd.take() {
-                    Some(e) => at_least(e + t.CKE as u64, "tCKE (power-down minimum)", &mut out),
-                    None => state_err("PDX without power-down".into(), &mut out),
+                    Some(e) => at_least(e + t.CKE as u64, "tCKE (power-down minimum)", &mut *out),
+                    None => state_err("PDX without power-down".into(), &mut *out),
                 }
                 pw.pdx = Some(c.cycle);
             }
@@ -329,7 +444,7 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                 if pw.srx.is_some() && !pw.ref_since_srx {
                     state_err(
                         "SRE without a REF since the last self-refresh exit".into(),
-                        &mut out,
+                        &mut *out,
                     );
                 }
                 pw.sr = Some(c.cycle);
@@ -339,9 +454,9 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                     Some(e) => at_least(
                         e + t.CKESR as u64,
                         "tCKESR (self-refresh minimum)",
-                        &mut out,
+                        &mut *out,
                     ),
-                    None => state_err("SRX without self-refresh".into(), &mut out),
+                    None => state_err("SRX without self-refresh".into(), &mut *out),
                 }
                 pw.srx = Some(c.cycle);
                 pw.ref_since_srx = false;
@@ -387,7 +502,7 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                 if !ok {
                     state_err(
                         format!("ACT to an open bank/subarray (open: {:?})", br.open),
-                        &mut out,
+                        &mut *out,
                     );
                 }
                 br.open.insert(sa, a.row);
@@ -399,17 +514,17 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
             Command::SASEL => {
                 let br = banks.entry(key).or_default();
                 if salp != SalpMode::Masa {
-                    state_err("SA_SEL without MASA".into(), &mut out);
+                    state_err("SA_SEL without MASA".into(), &mut *out);
                 }
                 if let Some(e) = row_not_open(br, sa, a.row, "SA_SEL") {
-                    state_err(e, &mut out);
+                    state_err(e, &mut *out);
                 }
                 br.selected = Some(sa);
             }
             cmd if is_cas(cmd) => {
                 let br = banks.entry(key).or_default();
                 if let Some(e) = row_not_open(br, sa, a.row, "column command") {
-                    state_err(e, &mut out);
+                    state_err(e, &mut *out);
                 }
                 if salp == SalpMode::Salp2
                     && br.order.last() != Some(&sa)
@@ -418,14 +533,14 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                     state_err(
                         "SALP-2: column command to a subarray that is not the newest activated"
                             .into(),
-                        &mut out,
+                        &mut *out,
                     );
                 }
                 if salp == SalpMode::Masa && br.selected != Some(sa) && br.open.contains_key(&sa) {
                     state_err(
                         "MASA: column command to a subarray that is not selected (needs SA_SEL)"
                             .into(),
-                        &mut out,
+                        &mut *out,
                     );
                 }
                 if matches!(cmd, Command::RDA | Command::WRA) {
@@ -446,7 +561,7 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
             Command::PRE => {
                 let br = banks.entry(key).or_default();
                 if br.open.remove(&sa).is_none() {
-                    state_err("PRE to a precharged bank/subarray".into(), &mut out);
+                    state_err("PRE to a precharged bank/subarray".into(), &mut *out);
                 }
                 br.order.retain(|&s| s != sa);
                 if br.selected == Some(sa) {
@@ -468,7 +583,7 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
                         if !br.open.is_empty() {
                             state_err(
                                 format!("{} with bank {}/{} open", c.cmd.name(), k.2, k.3),
-                                &mut out,
+                                &mut *out,
                             );
                         }
                         for &start in br.auto_pre.values() {
@@ -491,7 +606,6 @@ pub fn check(std: &Standard, salp: SalpMode, cmds: &[IssuedCommand]) -> Vec<Viol
             _ => {}
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -510,6 +624,28 @@ mod tests {
                 ..Default::default()
             },
         }
+    }
+
+    /// The streaming checker keeps only the look-back window: a long legal trace
+    /// leaves it a bounded history and no violation; an address outside the
+    /// organization is flagged and adds no state.
+    #[test]
+    fn streams_in_bounded_memory() {
+        let s = Standard::preset("DDR4-2400").unwrap();
+        let mut c = Checker::new(&s, SalpMode::None);
+        for i in 0..100_000u64 {
+            let at = i * 100;
+            for (d, k) in [(0, Command::ACT), (20, Command::RD), (60, Command::PRE)] {
+                assert_eq!(c.push(cmd(at + d, k, (i % 4) as u32, 0, 7)), &[], "{i}");
+            }
+            assert!(c.recent.len() <= 3 * (c.window as usize / 100 + 2), "{i}");
+        }
+        assert_eq!(c.checked(), 300_000);
+        let far = cmd(10_000_000, Command::ACT, 99, 0, 7);
+        let v = c.push(far);
+        assert_eq!(v.len(), 1);
+        assert!(v[0].rule.contains("outside the organization"), "{v:?}");
+        assert_eq!(c.banks.len(), 4);
     }
 
     #[test]
