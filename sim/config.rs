@@ -24,6 +24,7 @@ pub struct Config {
     pub core: spikemem_arch::core::CoreConfig,
     pub sram: SramTables,
     pub trace: TraceConfig,
+    pub fat: crate::snn::fat::FatConfig,
 }
 
 /// `[sram.weights]`, `[sram.buffer]`, `[sram.neurons]`, `[sram.delays]`: the on-chip memories. A
@@ -209,6 +210,7 @@ fn validate(c: &Config) -> Result<(), String> {
     c.data.validate().map_err(|e| e.to_string())?;
     c.encoding.validate().map_err(|e| e.to_string())?;
     c.core.validate().map_err(|e| e.to_string())?;
+    c.fat.validate()?;
     for (k, s) in [
         ("weights", &c.sram.weights),
         ("buffer", &c.sram.buffer),

@@ -86,8 +86,16 @@ fn tolerance_matches_eval_at_ber_0_and_falls_at_high_ber() {
             assert!(acc(row) < eval_acc, "{row:?} vs {eval_acc}");
         }
     }
-    let all: u64 = high.iter().filter(|r| r[3] == "all").map(|r| flipped(r)).sum();
-    let msb: u64 = high.iter().filter(|r| r[3] == "msb").map(|r| flipped(r)).sum();
+    let all: u64 = high
+        .iter()
+        .filter(|r| r[3] == "all")
+        .map(|r| flipped(r))
+        .sum();
+    let msb: u64 = high
+        .iter()
+        .filter(|r| r[3] == "msb")
+        .map(|r| flipped(r))
+        .sum();
     assert!(msb > 0 && msb < all / 4, "msb {msb}, all {all}");
     let png = std::fs::read(d.join("tol.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");

@@ -201,6 +201,14 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
             },
         )
     };
+    let fat =
+        super::fat::FatSchedule::new(&l.config, &l, &net, tr.len() as u64 * cfg.epochs as u64)?;
+    if fat.is_some() {
+        eprintln!(
+            "fault-aware training: {:?} weak cells, BER schedule {:?} ({:?} map)",
+            l.config.fat.error_model, l.config.fat.ber_schedule, l.config.fat.fault_map
+        );
+    }
     let ckpt = train::Checkpointing {
         every_samples: a.checkpoint_every,
         resume,
@@ -219,6 +227,7 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
             )
         },
         Some(ckpt),
+        fat.as_ref(),
     )?;
     let e = eval_progress(&net, &te);
     let (ops, wall, ips) = (r.ops, r.wall_seconds, r.images_per_second);
@@ -226,7 +235,19 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
         (r.wall_seconds, r.images_per_second, r.label_pass_accuracy);
     let rep = report("train", &l, &net, Some(r), e.clone(), ops, wall, ips);
     // Files first, then the report on stdout.
-    model_io::save_trained(&net, &a.out, &l.text, &serde_json::to_string(&rep)?)?;
+    let fat_json = l
+        .config
+        .fat
+        .enabled
+        .then(|| serde_json::to_string(&l.config.fat))
+        .transpose()?;
+    model_io::save_trained(
+        &net,
+        &a.out,
+        &l.text,
+        &serde_json::to_string(&rep)?,
+        fat_json.as_deref(),
+    )?;
     let _ = std::fs::remove_file(&ckpt_path);
     write_json(a.json.as_deref(), &rep)?;
     println!(

@@ -868,6 +868,10 @@ impl Network {
     }
 
     /// Bit errors read back from faulty DRAM since `set_weight_faults`.
+    pub fn weight_faults(&self) -> Option<&WeightFaults> {
+        self.weight_faults.as_ref()
+    }
+
     pub fn weight_fault_bits_flipped(&self) -> u64 {
         self.weight_faults.as_ref().map_or(0, |f| f.bits_flipped)
     }

@@ -51,6 +51,7 @@ pub mod config;
 pub mod dataset;
 pub mod encoder;
 pub mod engine;
+pub mod fat;
 mod h5str;
 pub mod model_io;
 pub mod network;

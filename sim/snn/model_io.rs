@@ -35,17 +35,22 @@ pub fn save(net: &Network, path: &Path) -> Result<()> {
 }
 
 /// `save` for `spikemem train`: the model also records the config it was trained with
-/// (`train_config`, the whole config text) and the training report (`train_report`,
-/// JSON), so a rerun of the same command finds it complete ([`finished_training`]).
+/// (`train_config`, the whole config text), the training report (`train_report`,
+/// JSON), so a rerun of the same command finds it complete ([`finished_training`]), and
+/// with fault-aware training its `[fat]` settings (`fat`, JSON).
 pub fn save_trained(
     net: &Network,
     path: &Path,
     config_text: &str,
     report_json: &str,
+    fat_json: Option<&str>,
 ) -> Result<()> {
     save_with(net, path, |f| {
         h5str::write(f, "train_config", config_text)?;
         h5str::write(f, "train_report", report_json)?;
+        if let Some(fat) = fat_json {
+            h5str::write(f, "fat", fat)?;
+        }
         Ok(())
     })
 }

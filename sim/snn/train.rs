@@ -372,6 +372,8 @@ pub struct TrainResult {
     pub wall_seconds: f64,
     pub images_per_second: f64,
     pub repeats: u64,
+    /// Fault-aware training: bit errors read back from the faulty DRAM (0 without FAT).
+    pub fat_bits_flipped: u64,
 }
 
 /// Where a training stands between two samples: with the network's state
@@ -411,19 +413,22 @@ pub fn train(
     show_progress: bool,
     on_window: &mut dyn FnMut(&WindowAccuracy),
 ) -> TrainResult {
-    train_with(net, set, show_progress, on_window, None)
-        .expect("training without checkpoints has nothing that can fail")
+    train_with(net, set, show_progress, on_window, None, None)
+        .expect("training without checkpoints or faults has nothing that can fail")
 }
 
-/// [`train`] with checkpoints. A resumed training gives the same network, labels and
+/// [`train`] with checkpoints, and with fault-aware training (`fat`: the weights in
+/// faulty DRAM, stage by stage). A resumed training gives the same network, labels and
 /// result (wall times aside) as one never interrupted, because every random stream is
-/// keyed by (epoch, sample) and the rest of the state is in the checkpoint.
+/// keyed by (epoch, sample) and the rest of the state (the weights' faults included)
+/// is in the checkpoint.
 pub fn train_with(
     net: &mut Network,
     set: &ImageSet,
     show_progress: bool,
     on_window: &mut dyn FnMut(&WindowAccuracy),
     mut ckpt: Option<Checkpointing>,
+    fat: Option<&super::fat::FatSchedule>,
 ) -> anyhow::Result<TrainResult> {
     let cfg = net.config().clone();
     let n = net.n_excitatory();
@@ -459,6 +464,9 @@ pub fn train_with(
         let epoch = p.epoch;
         for s in p.next_sample..set.len() {
             let key = KEY_TRAIN + ((epoch as u64) << 32) + s as u64;
+            if let Some(f) = fat {
+                f.before_sample(p.seen as u64, net)?;
+            }
             let (c, r) = net.run_sample(set.image(s), s, key, true, &mut NoObserver);
             p.repeats += r as u64;
             let f = p.fill;
@@ -510,6 +518,9 @@ pub fn train_with(
     pb.finish_and_clear();
     let ops = net.ops.since(&p.start_ops);
     let wall = p.wall_before_s + t0.elapsed().as_secs_f64();
+    // The trained weights are what the faulty memory returned; no more writes follow.
+    let fat_bits_flipped = net.weight_fault_bits_flipped();
+    net.set_weight_faults(None)?;
     // Quantize (post-training) before labeling, so labels match the deployed weights.
     net.quantize_weights();
     let lab = set.clone().truncated(cfg.label_samples);
@@ -530,6 +541,7 @@ pub fn train_with(
         wall_seconds: wall,
         images_per_second: total as f64 / wall.max(1e-9),
         repeats: p.repeats,
+        fat_bits_flipped,
     })
 }
 

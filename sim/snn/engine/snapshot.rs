@@ -7,7 +7,7 @@
 //! the config by [`Network::new`], which is deterministic; [`Network::restore_state`]
 //! then requires every restored vector to have the length the rebuilt network expects.
 
-use super::{Network, OpCounts, PopState, StdpState, Weights};
+use super::{Network, OpCounts, PopState, StdpState, WeightFaults, Weights};
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use spikemem_arch::rng::Rng;
@@ -36,6 +36,8 @@ pub struct NetState {
     counts: Vec<u32>,
     ops: OpCounts,
     labels: Vec<i16>,
+    /// Weights in faulty DRAM during learning (fault-aware training, `run --learn`).
+    weight_faults: Option<WeightFaults>,
 }
 
 fn same_len<T>(what: &str, got: &[T], want: usize) -> Result<()> {
@@ -78,6 +80,7 @@ impl Network {
             counts: self.counts.clone(),
             ops: self.ops,
             labels: self.labels.clone(),
+            weight_faults: self.weight_faults.clone(),
         }
     }
 
@@ -135,6 +138,13 @@ impl Network {
                 d.ring = r;
             }
         }
+        if let Some(f) = &s.weight_faults {
+            match self.projs.get(f.proj) {
+                Some(p) if matches!(&p.w, Weights::Dense(w) if w.len() == f.synapses()) => {}
+                _ => bail!("checkpoint: weight faults of another projection shape"),
+            }
+        }
+        self.weight_faults = s.weight_faults;
         self.stdp = s.stdp;
         self.spikes = s.spikes;
         self.hist = s.hist;

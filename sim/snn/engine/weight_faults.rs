@@ -45,6 +45,7 @@ pub struct WeightFaults {
     /// Bit errors read back since the faults were set: bits where the word returned
     /// differs from the value written.
     pub bits_flipped: u64,
+    tag: u64,
 }
 
 impl WeightFaults {
@@ -76,7 +77,23 @@ impl WeightFaults {
             faulty,
             bits,
             bits_flipped: 0,
+            tag: 0,
         }
+    }
+
+    /// Synapses of the projection (faulty or not).
+    pub fn synapses(&self) -> usize {
+        self.and.len()
+    }
+
+    /// A tag the owner sets (fault-aware training: the stage whose map this is).
+    pub fn tag(&self) -> u64 {
+        self.tag
+    }
+
+    pub fn with_tag(mut self, tag: u64) -> WeightFaults {
+        self.tag = tag;
+        self
     }
 
     pub fn faulty_synapses(&self) -> usize {
