@@ -209,6 +209,7 @@ fn validate(c: &Config) -> Result<(), String> {
     c.data.validate().map_err(|e| e.to_string())?;
     c.encoding.validate().map_err(|e| e.to_string())?;
     c.core.validate().map_err(|e| e.to_string())?;
+    c.system.validate()?;
     for (k, s) in [
         ("weights", &c.sram.weights),
         ("buffer", &c.sram.buffer),
