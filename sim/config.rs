@@ -69,7 +69,16 @@ pub struct TraceConfig {
 }
 
 /// Config presets embedded in the binary: (name, TOML text).
-pub const CONFIG_PRESETS: &[(&str, &str)] = &[("default", include_str!("../configs/default.toml"))];
+/// `dram` is `spikemem dram`'s default: every key at its default, i.e. the DRAM as
+/// validated against DRAMsim3 and Ramulator (no power-down), whatever the accelerator's
+/// default run sets.
+pub const CONFIG_PRESETS: &[(&str, &str)] = &[
+    ("default", include_str!("../configs/default.toml")),
+    (
+        "dram",
+        "# spikemem dram's default: every key at its default (no power-down).\n",
+    ),
+];
 
 /// A loaded config and where it came from (for messages and relative paths).
 #[derive(Clone, Debug)]

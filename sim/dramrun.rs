@@ -238,7 +238,9 @@ fn drive_requests(a: &DramArgs, mem: &mut MemorySystem) -> Result<DriveOutcome> 
 }
 
 pub fn cmd_dram(a: &DramArgs) -> Result<()> {
-    let loaded: Loaded = config::load(a.cfg.config.as_deref(), &a.cfg.sets)?;
+    // Without --config, every [dram] key at its default (the embedded `dram` preset):
+    // the DRAM as validated, not the accelerator's default run (which powers down).
+    let loaded: Loaded = config::load(a.cfg.config.as_deref().or(Some("dram")), &a.cfg.sets)?;
     let rd = resolve_dram(&loaded.config.dram, &loaded.base_dir)?;
     let mut mem = MemorySystem::new(&loaded.config.dram, &rd.standard)
         .map_err(|e| input_error(format!("{}: {e}", loaded.source)))?;
