@@ -23,7 +23,8 @@ import sys
 SAMPLE_FIELDS = [
     "sample", "label", "prediction", "cycles", "time_ns", "input_spikes", "output_spikes",
     "synaptic_ops", "neuron_updates", "dram_reads", "dram_writes", "dram_row_hits",
-    "energy_core_pj", "energy_sram_pj", "energy_dram_pj", "energy_total_pj",
+    "energy_core_pj", "energy_sram_pj", "energy_dram_pj",
+    "energy_dram_access_pj", "energy_dram_background_pj", "energy_total_pj",
 ]
 
 

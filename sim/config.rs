@@ -70,7 +70,16 @@ pub struct TraceConfig {
 }
 
 /// Config presets embedded in the binary: (name, TOML text).
-pub const CONFIG_PRESETS: &[(&str, &str)] = &[("default", include_str!("../configs/default.toml"))];
+/// `dram` is `spikemem dram`'s default: every key at its default, i.e. the DRAM as
+/// validated against DRAMsim3 and Ramulator (no power-down), whatever the accelerator's
+/// default run sets.
+pub const CONFIG_PRESETS: &[(&str, &str)] = &[
+    ("default", include_str!("../configs/default.toml")),
+    (
+        "dram",
+        "# spikemem dram's default: every key at its default (no power-down).\n",
+    ),
+];
 
 /// A loaded config and where it came from (for messages and relative paths).
 #[derive(Clone, Debug)]
@@ -211,6 +220,7 @@ fn validate(c: &Config) -> Result<(), String> {
     c.encoding.validate().map_err(|e| e.to_string())?;
     c.core.validate().map_err(|e| e.to_string())?;
     c.fat.validate()?;
+    c.system.validate()?;
     for (k, s) in [
         ("weights", &c.sram.weights),
         ("buffer", &c.sram.buffer),

@@ -177,6 +177,10 @@ pub fn stats_json(mem: &MemorySystem, rd: &ResolvedDram, cycles: u64, wall_secon
     let total = (stats.row_hits + stats.row_misses + stats.row_conflicts).max(1) as f64;
     o.insert("row_hit_rate".into(), json!(hits / total));
     o.insert("energy_pj".into(), json!(energy.total_pj()));
+    // Access (ACT+PRE, RD, WR) + background (refresh, standby, power-down,
+    // self-refresh) = energy_pj: EnforceSNN's split of DRAM energy.
+    o.insert("energy_access_pj".into(), json!(energy.access_pj()));
+    o.insert("energy_background_pj".into(), json!(energy.background_pj()));
     let breakdown: serde_json::Map<String, Value> = energy
         .entries()
         .iter()
@@ -234,7 +238,9 @@ fn drive_requests(a: &DramArgs, mem: &mut MemorySystem) -> Result<DriveOutcome> 
 }
 
 pub fn cmd_dram(a: &DramArgs) -> Result<()> {
-    let loaded: Loaded = config::load(a.cfg.config.as_deref(), &a.cfg.sets)?;
+    // Without --config, every [dram] key at its default (the embedded `dram` preset):
+    // the DRAM as validated, not the accelerator's default run (which powers down).
+    let loaded: Loaded = config::load(a.cfg.config.as_deref().or(Some("dram")), &a.cfg.sets)?;
     let rd = resolve_dram(&loaded.config.dram, &loaded.base_dir)?;
     let mut mem = MemorySystem::new(&loaded.config.dram, &rd.standard)
         .map_err(|e| input_error(format!("{}: {e}", loaded.source)))?;
@@ -297,8 +303,10 @@ fn write_summary(w: &mut impl Write, s: &Value) -> std::io::Result<()> {
     )?;
     writeln!(
         w,
-        "  energy {:.1} nJ; simulated {:.2} M requests/s",
+        "  energy {:.1} nJ (access {:.1} nJ, background {:.1} nJ); simulated {:.2} M requests/s",
         f("energy_pj") / 1000.0,
+        f("energy_access_pj") / 1000.0,
+        f("energy_background_pj") / 1000.0,
         f("requests_per_second") / 1e6
     )?;
     if f("powerdowns") > 0.0 || f("self_refreshes") > 0.0 {

@@ -692,3 +692,66 @@ fn outputs_survive_a_closed_stdout() {
         assert!(left.is_empty(), "{name}: {left:?}");
     }
 }
+
+/// The access / background split of DRAM energy, by hand: 10 reads to one DDR4-2400 row
+/// (refresh off) cost one ACT+PRE pair and 10 RD bursts, from the preset's IDD values
+/// (Micron MT40A1G8-083E: VDD 1.2 V, VPP 2.5 V, tCK 0.833 ns, 8 x8 devices per rank);
+/// everything else the run costs is background, and the two add up to the total.
+#[test]
+fn dram_energy_splits_into_access_and_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace: String = (0..10u64)
+        .map(|i| format!("0x{:x} READ 0\n", i * 64))
+        .collect();
+    std::fs::write(dir.path().join("row.trace"), trace).unwrap();
+    let (code, o, e) = spikemem(
+        &[
+            "dram",
+            "--trace",
+            "row.trace",
+            "--trace-format",
+            "dramsim3",
+            "--set",
+            "dram.refresh=false",
+            "--out",
+            "s.json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(o.contains("access") && o.contains("background"), "{o}");
+    let s = read_json(&dir.path().join("s.json"));
+    let f = |v: &serde_json::Value| v.as_f64().unwrap();
+    assert_eq!(s["commands"]["ACT"], 1);
+    assert_eq!(s["commands"]["RD"], 10);
+    let (vdd, vpp, tck, dev) = (1.2, 2.5, 0.833, 8.0);
+    // ACT+PRE: VDD x (IDD0 48 x tRC 55 - IDD3N 43 x tRAS 39 - IDD2N 34 x 16) x tCK, plus
+    // the VPP rail's (3 x 55 - 3 x 39 - 3 x 16) = 0.
+    let act_pre = dev
+        * (vdd * (48.0 * 55.0 - 43.0 * 39.0 - 34.0 * 16.0)
+            + vpp * (3.0 * 55.0 - 3.0 * 39.0 - 3.0 * 16.0))
+        * tck;
+    // RD: VDD x (IDD4R 135 - IDD3N 43) x BL/2 = 4 tCK (VPP: 3 - 3 = 0).
+    let rd = dev * (vdd * (135.0 - 43.0) + vpp * (3.0 - 3.0)) * 4.0 * tck;
+    let access = act_pre + 10.0 * rd;
+    let got = f(&s["energy_access_pj"]);
+    assert!((got - access).abs() <= 1e-9 * access, "{got} vs {access}");
+    let b = &s["energy_breakdown_pj"];
+    let named = f(&b["act_pre"]) + f(&b["rd"]) + f(&b["wr"]);
+    assert!((named - got).abs() <= 1e-9 * got);
+    let background: f64 = [
+        "refresh",
+        "active_standby",
+        "precharged_standby",
+        "active_powerdown",
+        "precharged_powerdown",
+        "self_refresh",
+    ]
+    .iter()
+    .map(|k| f(&b[*k]))
+    .sum();
+    assert!((f(&s["energy_background_pj"]) - background).abs() <= 1e-9 * background);
+    assert!(background > 0.0 && f(&b["refresh"]) == 0.0);
+    let total = f(&s["energy_pj"]);
+    assert!((got + background - total).abs() <= 1e-9 * total);
+}

@@ -173,6 +173,13 @@ fn killed_learning_run_resumes_to_the_uninterrupted_result() {
     check_kills_resume_exactly(&["--learn"]);
 }
 
+/// Weights on chip: the system has no DRAM (`dram` null); its checkpoint still holds
+/// the (never advanced) DRAM model, and a resume ends exactly as the uninterrupted run.
+#[test]
+fn killed_run_without_dram_resumes_to_the_uninterrupted_result() {
+    check_kills_resume_exactly(&["--set", "system.weights_in=\"sram\""]);
+}
+
 #[test]
 fn rerun_of_a_complete_trace_touches_nothing() {
     let dir = tempfile::tempdir().unwrap();

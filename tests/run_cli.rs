@@ -76,7 +76,40 @@ fn default_run_trace_adds_up_and_matches_eval() {
         let parts = r.energy_core_pj + r.energy_sram_pj + r.energy_dram_pj;
         assert!((parts - r.energy_total_pj).abs() <= 1e-9 * parts.max(1.0));
         assert!(r.energy_dram_pj > 0.0 && r.energy_core_pj > 0.0 && r.cycles > 0);
+        // DRAM energy = access (ACT/PRE, RD, WR) + background (refresh, standby, ...).
+        let split = r.energy_dram_access_pj + r.energy_dram_background_pj;
+        assert!((split - r.energy_dram_pj).abs() <= 1e-9 * split.max(1.0));
+        assert!(r.energy_dram_access_pj > 0.0 && r.energy_dram_background_pj > 0.0);
     }
+    // The summary's split: the samples' sums, and the DRAM stats' own (the run has no
+    // learning, so both cover the same time).
+    let g = |v: &serde_json::Value| v.as_f64().unwrap();
+    let (acc_pj, bg_pj) = (
+        g(&s["energy_dram_access_pj"]),
+        g(&s["energy_dram_background_pj"]),
+    );
+    let dram_e = g(&s["energy_by_component_pj"]["dram"]);
+    assert!((acc_pj + bg_pj - dram_e).abs() <= 1e-9 * dram_e);
+    let ds = &s["dram"];
+    assert!((g(&ds["energy_access_pj"]) - acc_pj).abs() <= 1e-6 * acc_pj);
+    assert!((g(&ds["energy_background_pj"]) - bg_pj).abs() <= 1e-6 * bg_pj);
+    let b = &ds["energy_breakdown_pj"];
+    let named = g(&b["act_pre"]) + g(&b["rd"]) + g(&b["wr"]);
+    assert!((named - g(&ds["energy_access_pj"])).abs() <= 1e-9 * named);
+    // Weight data per second of DRAM busy time: at most the channel's 19.2 GB/s, and
+    // at least the average over the whole run.
+    let tput = g(&ds["data_throughput_gb_per_s"]);
+    assert_eq!(
+        ds["inference_weight_bytes_read"].as_u64().unwrap(),
+        64 * s["dram_reads"].as_u64().unwrap()
+    );
+    assert!(
+        tput > g(&ds["bandwidth_gb_per_s"]) && tput <= 19.2,
+        "{tput}"
+    );
+    let ips = g(&s["memory_bound_images_per_second"]);
+    assert!((ips - 40.0 / (g(&ds["inference_busy_ns"]) * 1e-9)).abs() <= 1e-9 * ips);
+    assert_eq!(s["dram_present"], true);
     // The whole run's energy ledger agrees with the per-sample sum.
     let ledger: f64 = s["energy_breakdown_pj"]
         .as_object()
@@ -355,6 +388,76 @@ fn eight_bit_weights_cut_dram_traffic_about_four_times() {
     };
     let e = dynamic(&f32run) / dynamic(&q8);
     assert!((3.0..=4.2).contains(&e), "dynamic DRAM energy ratio {e}");
+    // EnforceSNN's DRAM throughput (images/s if DRAM transfer time were the only cost):
+    // 8-bit weights need a quarter of the bytes, so well over twice the images/s.
+    let ips = |s: &serde_json::Value| s["memory_bound_images_per_second"].as_f64().unwrap();
+    let r = ips(&q8) / ips(&f32run);
+    assert!(r > 2.0, "memory-bound images/s ratio {r}");
+}
+
+/// Every weight on chip: no DRAM unless `system.dram_present` keeps one, and then it
+/// only idles (background energy, no access energy).
+#[test]
+fn weights_on_chip_have_no_dram() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    train(d, 50, 8);
+    let base = [
+        "snn.n_excitatory=50",
+        "data.test_samples=10",
+        "system.weights_in=\"sram\"",
+    ];
+    let s = run(d, &base, "sram.h5");
+    assert!(s["dram"].is_null(), "{}", s["dram"]);
+    assert_eq!(s["dram_present"], false);
+    assert_eq!(s["dram_reads"], 0);
+    assert_eq!(s["energy_by_component_pj"]["dram"].as_f64().unwrap(), 0.0);
+    assert_eq!(s["energy_dram_background_pj"].as_f64().unwrap(), 0.0);
+    assert!(s["energy_breakdown_pj"].get("dram").is_none());
+    assert!(s["energy_breakdown_pj"]["sram.weights"].is_object());
+    let f = hdf5::File::open(d.join("sram.h5")).unwrap();
+    let recs: Vec<SampleRecord> = f.dataset("samples").unwrap().read_raw().unwrap();
+    assert!(recs.iter().all(|r| r.energy_dram_pj == 0.0
+        && r.energy_dram_background_pj == 0.0
+        && r.energy_total_pj > 0.0));
+    // The console report has no DRAM rows (rerun on the finished trace prints it).
+    let (code, o, e) = spikemem(
+        &[
+            "run",
+            "--set",
+            "system.model=\"m.h5\"",
+            "--set",
+            base[0],
+            "--set",
+            base[1],
+            "--set",
+            base[2],
+            "--out",
+            "sram.h5",
+        ],
+        d,
+    );
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(!o.contains("DRAM:") && !o.contains("DRAM 0"), "{o}");
+    assert_eq!(o.matches("DRAM").count(), 1, "{o}");
+    assert!(o.contains("no DRAM"), "{o}");
+    // A DRAM kept beside the chip: it idles (refresh and standby), serves nothing.
+    let mut kept = base.to_vec();
+    kept.push("system.dram_present=true");
+    let k = run(d, &kept, "kept.h5");
+    let g = |v: &serde_json::Value| v.as_f64().unwrap();
+    assert_eq!(k["dram_present"], true);
+    assert_eq!(k["dram"]["reads"], 0);
+    assert_eq!(g(&k["energy_dram_access_pj"]), 0.0);
+    assert!(g(&k["energy_dram_background_pj"]) > 0.0);
+    assert_eq!(k["cycles"], s["cycles"]);
+    // Weights in DRAM need the DRAM.
+    let (code, _, e) = spikemem(
+        &["run", "--set", "system.dram_present=false", "--out", "x.h5"],
+        d,
+    );
+    assert_eq!(code, 2, "{e}");
+    assert!(e.contains("system.dram_present"), "{e}");
 }
 
 #[test]

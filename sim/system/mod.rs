@@ -43,6 +43,29 @@ pub struct SystemConfig {
     /// A trained model (HDF5 from `spikemem train`), or "" to train one on the training
     /// split first (`snn.epochs`, `data.train_samples`).
     pub model: String,
+    /// Whether the system has a DRAM at all. None (absent) = only when the weights live
+    /// there: an organization with every weight on chip (`weights_in = "sram"`) has no
+    /// DRAM, so no DRAM background energy, unless this is true (a DRAM kept for other
+    /// data, idling beside the accelerator). `false` with `weights_in = "dram"` is refused.
+    pub dram_present: Option<bool>,
+}
+
+impl SystemConfig {
+    /// Whether the system has a DRAM (see `dram_present`).
+    pub fn has_dram(&self) -> bool {
+        self.dram_present
+            .unwrap_or(self.weights_in == WeightHome::Dram)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.weights_in == WeightHome::Dram && self.dram_present == Some(false) {
+            return Err(
+                "system.dram_present = false is not accepted with system.weights_in = \"dram\": the weights need the DRAM (set weights_in = \"sram\", or leave dram_present out)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
 }
 
 impl Default for SystemConfig {
@@ -51,6 +74,7 @@ impl Default for SystemConfig {
             weights_in: WeightHome::Dram,
             placement: placement::PlacementPolicy::Drmap,
             model: String::new(),
+            dram_present: None,
         }
     }
 }

@@ -139,6 +139,15 @@ pub struct Accelerator {
     /// Samples before this one are in the trace already (a resume re-simulates them
     /// from a checkpoint without writing them again).
     trace_from_sample: u64,
+    /// DRAM busy time and read bursts of the inference samples (see `DramModel::busy_ps`).
+    infer_dram: DramWork,
+}
+
+/// DRAM work of the inference samples: busy time (ps) and read bursts delivered.
+#[derive(Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
+struct DramWork {
+    busy_ps: u64,
+    read_bursts: u64,
 }
 
 /// The part of the accelerator that changes as it runs: what a checkpoint holds. The
@@ -157,6 +166,7 @@ pub struct AccelState {
     bursts_requested: u64,
     sample_start: SampleMark,
     step_energy_pj: f64,
+    infer_dram: DramWork,
 }
 
 /// Cumulative figures at a sample's start (per-sample values are differences).
@@ -164,6 +174,9 @@ pub struct AccelState {
 struct SampleMark {
     time_ps: u64,
     energy: [f64; 3],
+    /// The access part of `energy[2]` (DRAM).
+    dram_access_pj: f64,
+    dram: DramWork,
     dram_reads: u64,
     dram_writes: u64,
     row_hits: u64,
@@ -185,6 +198,7 @@ impl Accelerator {
             bursts_requested: self.bursts_requested,
             sample_start: self.sample_start,
             step_energy_pj: self.step_energy_pj,
+            infer_dram: self.infer_dram,
         }
     }
 
@@ -203,6 +217,7 @@ impl Accelerator {
         self.bursts_requested = s.bursts_requested;
         self.sample_start = s.sample_start;
         self.step_energy_pj = s.step_energy_pj;
+        self.infer_dram = s.infer_dram;
     }
 
     /// Ends the run at a sample's end when the trace writer failed or the DRAM
@@ -232,8 +247,15 @@ impl Accelerator {
             + self.sram_neurons.energy_pj(t)
             + self.sram_weights.as_ref().map_or(0.0, |s| s.energy_pj(t))
             + self.sram_delays.as_ref().map_or(0.0, |s| s.energy_pj(t));
-        let dram = self.rd.power.energy(&self.dram.mem.activity()).total_pj();
+        let dram = self.dram_energy().map_or(0.0, |e| e.total_pj());
         [core, sram, dram]
+    }
+
+    /// The DRAM's energy so far; None when the system has no DRAM.
+    fn dram_energy(&self) -> Option<spikemem_arch::dram::power::EnergyBreakdown> {
+        self.dram
+            .present
+            .then(|| self.rd.power.energy(&self.dram.mem.activity()))
     }
 
     fn mark(&self) -> SampleMark {
@@ -241,6 +263,11 @@ impl Accelerator {
         SampleMark {
             time_ps: self.now_ps,
             energy: self.energy_now(),
+            dram_access_pj: self.dram_energy().map_or(0.0, |e| e.access_pj()),
+            dram: DramWork {
+                busy_ps: self.dram.busy_ps,
+                read_bursts: self.dram.read_bursts,
+            },
             dram_reads: s.reads,
             dram_writes: s.writes,
             row_hits: s.row_hits,
@@ -261,8 +288,10 @@ impl Accelerator {
         if let Some(s) = &self.sram_delays {
             s.book(&mut l, "sram.delays", t);
         }
-        for (k, e) in self.rd.power.energy(&self.dram.mem.activity()).entries() {
-            l.book("dram", k, e);
+        if let Some(e) = self.dram_energy() {
+            for (k, e) in e.entries() {
+                l.book("dram", k, e);
+            }
         }
         l
     }
@@ -396,6 +425,9 @@ impl StepObserver for Accelerator {
         let s0 = self.sample_start;
         let e: Vec<f64> = (0..3).map(|k| m.energy[k] - s0.energy[k]).collect();
         let core_cycles = self.core_clock.ps_to_cycle_ceil(m.time_ps - s0.time_ps);
+        let dram_access = m.dram_access_pj - s0.dram_access_pj;
+        self.infer_dram.busy_ps += m.dram.busy_ps - s0.dram.busy_ps;
+        self.infer_dram.read_bursts += m.dram.read_bursts - s0.dram.read_bursts;
         let r = traces::SampleRecord {
             sample: rec.index as u64,
             label: rec.label as i32,
@@ -412,6 +444,8 @@ impl StepObserver for Accelerator {
             energy_core_pj: e[0],
             energy_sram_pj: e[1],
             energy_dram_pj: e[2],
+            energy_dram_access_pj: dram_access,
+            energy_dram_background_pj: e[2] - dram_access,
             energy_total_pj: e[0] + e[1] + e[2],
         };
         if let (Some(w), true) = (&self.trace, self.tracing_this_sample()) {
@@ -556,7 +590,7 @@ fn build(
         home: cfg.system.weights_in,
         learn,
         decoder: cfg.encoding.decoder.clone(),
-        dram: DramModel::new(mem, tck),
+        dram: DramModel::new(mem, tck).with_present(cfg.system.has_dram()),
         rd,
         placement,
         max_inflight,
@@ -583,6 +617,7 @@ fn build(
         samples: Vec::new(),
         current_sample: 0,
         trace_from_sample: 0,
+        infer_dram: DramWork::default(),
     };
     Ok((acc, memory))
 }
@@ -969,14 +1004,38 @@ fn summarize(
     let n = recs.len() as f64;
     let correct = recs.iter().filter(|r| r.prediction == r.label).count() as f64;
     let sum = |f: fn(&traces::SampleRecord) -> f64| recs.iter().map(f).sum::<f64>();
-    let dram_cycles = acc.dram.cycle;
-    let mut dram = stats_json(&acc.dram.mem, &acc.rd, dram_cycles, infer_wall_seconds);
-    // DRAM stats cover the whole run (learning included); say so.
-    dram["covers"] = json!(if learning.is_null() {
-        "inference"
+    // Weight data the DRAM delivered during inference, per second it was busy
+    // delivering it (busy: from a timestep's first request to its last completion, see
+    // `DramModel::busy_ps`), and the images/s the DRAM alone would allow.
+    let w = acc.infer_dram;
+    let weight_bytes = w.read_bursts * acc.placement.burst_bytes;
+    let busy_ns = w.busy_ps as f64 / 1000.0;
+    let memory_bound_ips = if w.busy_ps > 0 {
+        n / (busy_ns * 1e-9)
     } else {
-        "learning + inference"
-    });
+        0.0
+    };
+    let dram = if acc.dram.present {
+        let dram_cycles = acc.dram.cycle;
+        let mut dram = stats_json(&acc.dram.mem, &acc.rd, dram_cycles, infer_wall_seconds);
+        // DRAM stats cover the whole run (learning included); say so.
+        dram["covers"] = json!(if learning.is_null() {
+            "inference"
+        } else {
+            "learning + inference"
+        });
+        dram["inference_weight_bytes_read"] = json!(weight_bytes);
+        dram["inference_busy_ns"] = json!(busy_ns);
+        dram["data_throughput_gb_per_s"] = json!(if busy_ns > 0.0 {
+            weight_bytes as f64 / busy_ns
+        } else {
+            0.0
+        });
+        dram
+    } else {
+        // No DRAM in this system (`system.dram_present`): nothing to report.
+        Value::Null
+    };
     let ledger = acc.ledger();
     let srams: Vec<(&str, &Sram)> = [
         ("buffer", Some(&acc.sram_buffer)),
@@ -1009,7 +1068,10 @@ fn summarize(
         "time_ns": sum(|r| r.time_ns),
         "energy_pj": sum(|r| r.energy_total_pj),
         "energy_by_component_pj": { "core": sum(|r| r.energy_core_pj), "sram": sum(|r| r.energy_sram_pj), "dram": sum(|r| r.energy_dram_pj) },
+        "energy_dram_access_pj": sum(|r| r.energy_dram_access_pj),
+        "energy_dram_background_pj": sum(|r| r.energy_dram_background_pj),
         "energy_breakdown_pj": ledger.breakdown_pj(),
+        "dram_present": acc.dram.present,
         "dram": dram,
         "sram": sram,
         "spikes": sum(|r| (r.input_spikes + r.output_spikes) as f64) as u64,
@@ -1025,6 +1087,7 @@ fn summarize(
         "model": model_info,
         "learning": learning,
         "wall_seconds": wall_seconds,
+        "memory_bound_images_per_second": memory_bound_ips,
         "images_per_second": if infer_wall_seconds > 0.0 { (n - simulated_from as f64) / infer_wall_seconds } else { 0.0 },
         "dram_requests_per_second": if infer_wall_seconds > 0.0 { recs[simulated_from as usize..].iter().map(|r| (r.dram_reads + r.dram_writes) as f64).sum::<f64>() / infer_wall_seconds } else { 0.0 },
     })
@@ -1041,18 +1104,28 @@ fn print_run_summary(s: &Value, path: &Path) {
         f("energy_pj") / 1e6
     );
     let c = &s["energy_by_component_pj"];
-    println!(
-        "  energy by component: core {:.3} uJ, SRAM {:.3} uJ, DRAM {:.3} uJ",
-        c["core"].as_f64().unwrap_or(0.0) / 1e6,
-        c["sram"].as_f64().unwrap_or(0.0) / 1e6,
-        c["dram"].as_f64().unwrap_or(0.0) / 1e6
-    );
+    let uj = |v: &Value| v.as_f64().unwrap_or(0.0) / 1e6;
     let d = &s["dram"];
-    println!(
-        "  DRAM: {} reads, row-hit rate {:.3}, {:.2} GB/s; input synapses {} bits ({}{})",
-        d["reads"],
-        d["row_hit_rate"].as_f64().unwrap_or(0.0),
-        d["bandwidth_gb_per_s"].as_f64().unwrap_or(0.0),
+    // A finished trace of an older build has no `dram_present`: it had a DRAM.
+    let has_dram = !d.is_null();
+    if has_dram {
+        println!(
+            "  energy by component: core {:.3} uJ, SRAM {:.3} uJ, DRAM {:.3} uJ (access {:.3} uJ, background {:.3} uJ)",
+            uj(&c["core"]),
+            uj(&c["sram"]),
+            uj(&c["dram"]),
+            uj(&s["energy_dram_access_pj"]),
+            uj(&s["energy_dram_background_pj"])
+        );
+    } else {
+        println!(
+            "  energy by component: core {:.3} uJ, SRAM {:.3} uJ",
+            uj(&c["core"]),
+            uj(&c["sram"])
+        );
+    }
+    let synapses = format!(
+        "input synapses {} bits ({}{})",
         s["memory"]["footprint_bits"],
         s["memory"]["encoding"].as_str().unwrap_or("?"),
         match s["memory"]["delay_bits"].as_u64() {
@@ -1060,6 +1133,18 @@ fn print_run_summary(s: &Value, path: &Path) {
             _ => String::new(),
         }
     );
+    if has_dram {
+        println!(
+            "  DRAM: {} reads, row-hit rate {:.3}, {:.2} GB/s; weight data {:.2} GB/s while busy ({:.1} images/s memory-bound); {synapses}",
+            d["reads"],
+            d["row_hit_rate"].as_f64().unwrap_or(0.0),
+            d["bandwidth_gb_per_s"].as_f64().unwrap_or(0.0),
+            d["data_throughput_gb_per_s"].as_f64().unwrap_or(0.0),
+            f("memory_bound_images_per_second"),
+        );
+    } else {
+        println!("  no DRAM (weights on chip); {synapses}");
+    }
     println!(
         "  {:.1} images/s; trace: {}",
         f("images_per_second"),

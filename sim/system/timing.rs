@@ -30,6 +30,16 @@ pub struct DramModel {
     /// Last DRAM cycle the controller was advanced to.
     pub cycle: u64,
     done: Vec<Completion>,
+    /// False when the system has no DRAM (`system.dram_present`): the model is never
+    /// advanced (no refresh, no background energy) and no request may reach it.
+    pub present: bool,
+    /// Time the DRAM was busy serving the accelerator, ps: per [`serve_from_dram`] call,
+    /// from the cycle its first request was offered to the last completion. A
+    /// timestep's memory work ends before the next one starts, so this is the union of
+    /// the intervals with a request outstanding (idle gaps between timesteps excluded).
+    pub busy_ps: u64,
+    /// Read bursts completed by [`serve_from_dram`] (the data delivered to the core).
+    pub read_bursts: u64,
 }
 
 impl DramModel {
@@ -39,17 +49,32 @@ impl DramModel {
             clock: ClockDomain::new(tck_ps),
             cycle: 0,
             done: Vec::with_capacity(256),
+            present: true,
+            busy_ps: 0,
+            read_bursts: 0,
         }
+    }
+
+    /// A DRAM the system does not have (`present = false`): never advanced.
+    pub fn with_present(mut self, present: bool) -> Self {
+        self.present = present;
+        self
     }
 }
 
 impl Model for DramModel {
     fn next_event_ps(&self) -> Option<TimePs> {
+        if !self.present {
+            return None;
+        }
         self.mem
             .next_event_cycle()
             .map(|c| self.clock.cycle_to_ps(c.max(self.cycle)))
     }
     fn advance_to(&mut self, t_ps: TimePs) {
+        if !self.present {
+            return;
+        }
         let c = self.clock.ps_to_cycle_floor(t_ps).max(self.cycle);
         self.mem.advance_to(c, &mut self.done);
         self.done.clear();
@@ -74,7 +99,9 @@ pub fn serve_from_dram(
     if bursts.is_empty() {
         return Ok(t0_ps);
     }
+    assert!(dram.present, "requests for a DRAM the system does not have");
     let start = dram.clock.ps_to_cycle_ceil(t0_ps).max(dram.cycle);
+    let start_ps = dram.clock.cycle_to_ps(start);
     let mut last_ps = t0_ps;
     let mut done = std::mem::take(&mut dram.done);
     let clock = dram.clock;
@@ -108,6 +135,8 @@ pub fn serve_from_dram(
     if let Some(stall) = dram.mem.stall() {
         return Err(stall);
     }
+    dram.busy_ps += last_ps.saturating_sub(start_ps);
+    dram.read_bursts += arrivals.len() as u64;
     // Completions come channel by channel; the core consumes words in arrival order.
     arrivals.sort_unstable();
     Ok(last_ps)

@@ -30,7 +30,7 @@
 //! Tables are resizable, chunked (`TraceOptions::chunk_rows` rows a chunk; at most 512
 //! for `/samples`) and deflate-compressed (`TraceOptions::compression_level`, 0 = none).
 //! Field names and units are those of the record structs (`energy_dram_pj`,
-//! `time_ns`, ...). Record layouts are `#[repr(C)]`: `SampleRecord` is 120 bytes,
+//! `time_ns`, ...). Record layouts are `#[repr(C)]`: `SampleRecord` is 136 bytes,
 //! `TimestepRecord` 40, `CommandRecord` 24, none with padding bytes (so identical runs
 //! give identical files). In Python:
 //!

@@ -90,6 +90,11 @@ record!(
         energy_core_pj: f64 => "pJ",
         energy_sram_pj: f64 => "pJ",
         energy_dram_pj: f64 => "pJ",
+        /// The part of `energy_dram_pj` spent serving requests: ACT+PRE pairs, RD and WR
+        /// bursts.
+        energy_dram_access_pj: f64 => "pJ",
+        /// The rest of `energy_dram_pj`: refresh, standby, power-down, self-refresh.
+        energy_dram_background_pj: f64 => "pJ",
         energy_total_pj: f64 => "pJ",
     }
 );
@@ -196,7 +201,7 @@ mod tests {
     #[test]
     fn layouts_have_the_expected_sizes() {
         // h5py builds its numpy dtype from these offsets; a change here changes the file schema.
-        assert_eq!(std::mem::size_of::<SampleRecord>(), 120);
+        assert_eq!(std::mem::size_of::<SampleRecord>(), 136);
         assert_eq!(std::mem::size_of::<TimestepRecord>(), 40);
         assert_eq!(std::mem::size_of::<CommandRecord>(), 24);
     }

@@ -34,6 +34,8 @@ fn sample(i: u64) -> SampleRecord {
         energy_core_pj: frac(h(12)) * 1e9,
         energy_sram_pj: frac(h(13)) * 1e-3,
         energy_dram_pj: frac(h(14)),
+        energy_dram_access_pj: frac(h(16)) * 1e6,
+        energy_dram_background_pj: frac(h(17)) * 1e-6,
         energy_total_pj: frac(h(15)) * 1e12,
     }
 }
@@ -443,7 +445,11 @@ print(json.dumps(out))
     // Every float survives exactly (JSON float text round-trips f64).
     let first: Vec<f64> = serde_json::from_value(v["first_sample"].clone()).unwrap();
     assert_eq!(first[4], s[0].time_ns);
-    assert_eq!(first[15], s[0].energy_total_pj);
+    let total_at = SampleRecord::FIELDS
+        .iter()
+        .position(|f| *f == "energy_total_pj")
+        .unwrap();
+    assert_eq!(first[total_at], s[0].energy_total_pj);
     assert_eq!(v["names"][2], "RD");
     assert_eq!(v["config"], CONFIG);
     assert_eq!(v["accuracy"], 0.875);

@@ -103,6 +103,21 @@ impl EnergyBreakdown {
     pub fn dynamic_pj(&self) -> f64 {
         self.act_pre_pj + self.rd_pj + self.wr_pj + self.refresh_pj
     }
+    /// Access energy: what serving requests costs on top of keeping the DRAM alive,
+    /// ACT+PRE pairs and RD / WR bursts. `access_pj() + background_pj() == total_pj()`.
+    pub fn access_pj(&self) -> f64 {
+        self.act_pre_pj + self.rd_pj + self.wr_pj
+    }
+    /// Background energy: what the DRAM costs whether or not it is accessed, refresh
+    /// (REF commands, and self-refresh) and standby / power-down time.
+    pub fn background_pj(&self) -> f64 {
+        self.refresh_pj
+            + self.active_standby_pj
+            + self.precharged_standby_pj
+            + self.active_powerdown_pj
+            + self.precharged_powerdown_pj
+            + self.self_refresh_pj
+    }
     /// (kind, pJ) pairs, named as in stats.json's `energy_breakdown_pj`.
     pub fn entries(&self) -> [(&'static str, f64); 9] {
         [
@@ -365,6 +380,11 @@ mod tests {
         // 56250 + 67500 + 35250 + 163200 + 337500 + 630000
         close(e.total_pj(), 1_289_700.0);
         close(e.dynamic_pj(), 56_250.0 + 67_500.0 + 35_250.0 + 163_200.0);
+        // Access: the 3 ACT/PRE pairs and the 15 bursts; background: the REF and the
+        // standby time.
+        close(e.access_pj(), 56_250.0 + 67_500.0 + 35_250.0);
+        close(e.background_pj(), 163_200.0 + 337_500.0 + 630_000.0);
+        close(e.access_pj() + e.background_pj(), e.total_pj());
         // The pair is booked per ACT: the PRE count carries no extra energy.
         assert_eq!(p.energy(&ActivityCounts { pre: 99, ..a }), e);
     }
@@ -545,6 +565,7 @@ mod tests {
                 + e.precharged_powerdown_pj
                 + e.self_refresh_pj,
         );
+        close(e.access_pj() + e.background_pj(), e.total_pj());
         assert!(e.active_powerdown_pj > 0.0 && e.precharged_powerdown_pj > 0.0);
         let names: Vec<&str> = e.entries().iter().map(|(n, _)| *n).collect();
         assert_eq!(
