@@ -120,11 +120,12 @@ fn train_then_eval_beats_chance_and_is_deterministic() {
         784 * 50 * 4 + 4 + 4
     );
 
-    // h5py-compatible layout (when the system python has h5py).
+    // h5py-compatible layout (when the system python has h5py). String attributes are
+    // fixed-length UTF-8, which h5py returns as bytes.
     let py = std::path::Path::new("/usr/bin/python3");
     if py.exists() {
         let script = format!(
-            "import h5py,sys\nf=h5py.File('{}','r')\nw=f['projections/input_exc/weights']\nassert w.shape==(784,50), w.shape\nassert f['labels'].shape==(50,)\nassert f.attrs['format']=='spikemem-snn-model'\nprint('ok')",
+            "import h5py,sys\nf=h5py.File('{}','r')\nw=f['projections/input_exc/weights']\nassert w.shape==(784,50), w.shape\nassert f['labels'].shape==(50,)\na=f.attrs['format']\na=a.decode() if isinstance(a,bytes) else a\nassert a=='spikemem-snn-model', a\nprint('ok')",
             model.display()
         );
         let o = Command::new(py).arg("-c").arg(&script).output().unwrap();
