@@ -12,7 +12,7 @@ const SETS: [&str; 4] = [
     "data.test_samples=60",
 ];
 
-fn with_sets<'a>(mut args: Vec<&'a str>) -> Vec<&'a str> {
+fn with_sets(mut args: Vec<&str>) -> Vec<&str> {
     for s in SETS {
         args.extend(["--set", s]);
     }

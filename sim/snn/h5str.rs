@@ -17,7 +17,7 @@ pub fn write(loc: &Location, name: &str, s: &str) -> hdf5::Result<()> {
     let len = s.len().max(1);
     let attr = loc
         .new_attr_builder()
-        .empty_as(&TypeDescriptor::FixedUnicode(len))
+        .empty_as(TypeDescriptor::FixedUnicode(len))
         .create(name)?;
     let mut buf = s.as_bytes().to_vec();
     buf.resize(len, 0);
