@@ -368,36 +368,71 @@ impl Sweep {
         if self.command != SweepCommand::Run || !self.share_model {
             return Ok((vec![None; n], Vec::new()));
         }
-        let training: Vec<usize> = (0..self.keys.len())
-            .filter(|&k| trains(&self.keys[k]))
-            .collect();
-        // Group points by their training axes' values.
-        let mut group_of = Vec::with_capacity(n);
-        let mut groups: HashMap<Vec<String>, usize> = HashMap::new();
-        let mut first: Vec<usize> = Vec::new();
-        let mut size: Vec<usize> = Vec::new();
-        for i in 0..n {
+        let axes = |f: fn(&str) -> bool| -> Vec<usize> {
+            (0..self.keys.len()).filter(|&k| f(&self.keys[k])).collect()
+        };
+        let (training, deployment) = (axes(trains), axes(places_weights));
+        // Group points by their training axes' values; a group whose config trains with
+        // FAT is split further by the axes that place the weights (its fault map).
+        let values = |i: usize, ks: &[usize]| -> Vec<String> {
             let p = self.point(i);
-            let t: Vec<String> = training.iter().map(|&k| p[k].to_string()).collect();
-            let g = *groups.entry(t).or_insert_with(|| {
-                first.push(i);
-                size.push(0);
-                first.len() - 1
-            });
-            size[g] += 1;
-            group_of.push(g);
+            ks.iter().map(|&k| p[k].to_string()).collect()
+        };
+        let mut groups: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
+        let mut order: Vec<Vec<String>> = Vec::new();
+        for i in 0..n {
+            let t = values(i, &training);
+            groups
+                .entry(t.clone())
+                .or_insert_with(|| {
+                    order.push(t);
+                    Vec::new()
+                })
+                .push(i);
         }
-        // What each shared group trains: the network and learning config, the training
-        // data (paths as resolved against the config's directory).
-        let mut key_of: Vec<Option<String>> = vec![None; first.len()];
+        let mut units: Vec<Vec<usize>> = Vec::new();
+        for t in &order {
+            let points = &groups[t];
+            let fat = points.len() > 1
+                && config::load(self.config.as_deref(), &self.sets(points[0]))?
+                    .config
+                    .fat
+                    .enabled;
+            if !fat || deployment.is_empty() {
+                units.push(points.clone());
+                continue;
+            }
+            let mut sub: HashMap<Vec<String>, usize> = HashMap::new();
+            for &i in points {
+                let d = values(i, &deployment);
+                let u = *sub.entry(d).or_insert_with(|| {
+                    units.push(Vec::new());
+                    units.len() - 1
+                });
+                units[u].push(i);
+            }
+        }
+        // What each unit trains: the network and learning config, the training data
+        // (paths as resolved against the config's directory), and with FAT the
+        // deployment (its fault map).
+        let mut key_of: Vec<Option<String>> = vec![None; units.len()];
         let mut count: HashMap<String, usize> = HashMap::new();
-        for g in (0..first.len()).filter(|&g| size[g] > 1) {
-            let l = config::load(self.config.as_deref(), &self.sets(first[g]))?;
+        for (u, points) in units.iter().enumerate().filter(|(_, p)| p.len() > 1) {
+            let l = config::load(self.config.as_deref(), &self.sets(points[0]))?;
             let (c, d) = (&l.config, &l.config.data);
             if !c.system.model.is_empty() {
                 continue;
             }
+            let fat = c.fat.enabled.then(|| {
+                json!({
+                    "fat": serde_json::to_value(&c.fat).unwrap_or(Value::Null),
+                    "dram": serde_json::to_value(&c.dram).unwrap_or(Value::Null),
+                    "system": serde_json::to_value(&c.system).unwrap_or(Value::Null),
+                    "encoding": serde_json::to_value(&c.encoding).unwrap_or(Value::Null),
+                })
+            });
             let key = json!({
+                "fat": fat,
                 "snn": serde_json::to_value(&c.snn).unwrap_or(Value::Null),
                 "dataset": serde_json::to_value(d.dataset).unwrap_or(Value::Null),
                 "images": d.train_images,
@@ -406,14 +441,20 @@ impl Sweep {
                 "dir": l.base_dir.display().to_string(),
             })
             .to_string();
-            *count.entry(key.clone()).or_default() += size[g];
-            key_of[g] = Some(key);
+            *count.entry(key.clone()).or_default() += points.len();
+            key_of[u] = Some(key);
         }
         let mut models: Vec<(String, usize)> = Vec::new();
         let mut of_key: HashMap<&str, usize> = HashMap::new();
         let mut which = vec![None; n];
-        for (i, &g) in group_of.iter().enumerate() {
-            let Some(k) = key_of[g].as_deref().filter(|k| count[*k] > 1) else {
+        let mut unit_of = vec![0usize; n];
+        for (u, points) in units.iter().enumerate() {
+            for &i in points {
+                unit_of[i] = u;
+            }
+        }
+        for i in 0..n {
+            let Some(k) = key_of[unit_of[i]].as_deref().filter(|k| count[*k] > 1) else {
                 continue;
             };
             let m = *of_key.entry(k).or_insert_with(|| {
@@ -488,19 +529,29 @@ impl Sweep {
 }
 
 /// Whether an axis key can change what a point trains: `[snn]`, the training data,
-/// `system.model` (or a whole table holding them).
+/// `system.model`, `[fat]` (or a whole table holding them).
 fn trains(key: &str) -> bool {
     matches!(
         key,
         "snn"
             | "data"
             | "system"
+            | "fat"
             | "data.dataset"
             | "data.train_images"
             | "data.train_labels"
             | "data.train_samples"
             | "system.model"
     ) || key.starts_with("snn.")
+        || key.starts_with("fat.")
+}
+
+/// Whether an axis key can change where the weights sit in DRAM, hence the fault map
+/// fault-aware training learns on.
+fn places_weights(key: &str) -> bool {
+    ["dram", "system", "encoding"]
+        .iter()
+        .any(|t| key == *t || key.starts_with(&format!("{t}.")))
 }
 
 /// Axis keys and values from `[axes]`: a key's value is an array of values, or a table
@@ -965,7 +1016,13 @@ mod tests {
         let dram = "command = \"dram\"\n[axes]\n\"dram.vdd\" = [1.2, 1.1]\n";
         assert_eq!(models(dram).0, [None, None]);
         let named = "set = [\"system.model=\\\"m.h5\\\"\"]\n[axes]\n\"dram.vdd\" = [1.2, 1.1]\n";
-        assert_eq!(models(named).0, [None, None]);
+        assert_eq!(models(named).0, [None, None]);        // Fault-aware training learns on the deployment's fault map: points whose DRAM
+        // differs train their own models; the voltage alone does not move the map.
+        let fat = "set = [\"fat.enabled=true\"]\n[axes]\n\"dram.fault_seed\" = [1, 2]\n\"snn.seed\" = [1, 1]\n";
+        let (of, m) = models(fat);
+        assert_eq!((of, m.len()), (vec![Some(0), Some(0), Some(1), Some(1)], 2));
+        let fat_off = "[axes]\n\"dram.fault_seed\" = [1, 2]\n";
+        assert_eq!(models(fat_off).0, [Some(0), Some(0)]);
     }
 
     #[test]

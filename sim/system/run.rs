@@ -654,7 +654,15 @@ fn obtain_network(
         net.restore_state(state)?;
         return Ok((net, info));
     }
-    let r = train::train(&mut net, &train_set, true, &mut |_| {});
+    // Fault-aware training ([fat]) as `spikemem train` does it, so a network trained
+    // inside a run equals the model `train` saves from the same config.
+    let fat = crate::snn::fat::FatSchedule::new(
+        cfg,
+        loaded,
+        &net,
+        train_set.len() as u64 * cfg.snn.epochs as u64,
+    )?;
+    let r = train::train_with(&mut net, &train_set, true, &mut |_| {}, None, fat.as_ref())?;
     tracing::info!(
         samples = r.samples,
         accuracy = r.label_pass_accuracy,
@@ -668,6 +676,7 @@ fn obtain_network(
             "epochs": r.epochs,
             "label_pass_accuracy": r.label_pass_accuracy,
             "train_wall_seconds": r.wall_seconds,
+            "fat_bits_flipped": r.fat_bits_flipped,
         }),
     ))
 }
