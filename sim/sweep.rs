@@ -426,7 +426,7 @@ impl Sweep {
             let fat = c.fat.enabled.then(|| {
                 json!({
                     "fat": serde_json::to_value(&c.fat).unwrap_or(Value::Null),
-                    "dram": serde_json::to_value(&c.dram).unwrap_or(Value::Null),
+                    "dram": placing_dram(&c.dram),
                     "system": serde_json::to_value(&c.system).unwrap_or(Value::Null),
                     "encoding": serde_json::to_value(&c.encoding).unwrap_or(Value::Null),
                 })
@@ -546,9 +546,27 @@ fn trains(key: &str) -> bool {
         || key.starts_with("fat.")
 }
 
+/// `[dram]` keys that do not move the weights or their weak cells' locations (FAT takes
+/// its BERs and error model from `[fat]`; the supply voltage changes timing and energy).
+const DRAM_KEYS_NOT_PLACING: [&str; 4] = ["vdd", "voltage_table", "ber", "error_model"];
+
+/// `[dram]` without the keys that do not place the weights.
+fn placing_dram(dram: &spikemem_arch::dram::DramConfig) -> Value {
+    let mut d = serde_json::to_value(dram).unwrap_or(Value::Null);
+    if let Some(o) = d.as_object_mut() {
+        for k in DRAM_KEYS_NOT_PLACING {
+            o.remove(k);
+        }
+    }
+    d
+}
+
 /// Whether an axis key can change where the weights sit in DRAM, hence the fault map
 /// fault-aware training learns on.
 fn places_weights(key: &str) -> bool {
+    if let Some(k) = key.strip_prefix("dram.") {
+        return !DRAM_KEYS_NOT_PLACING.contains(&k);
+    }
     ["dram", "system", "encoding"]
         .iter()
         .any(|t| key == *t || key.starts_with(&format!("{t}.")))
@@ -1016,11 +1034,13 @@ mod tests {
         let dram = "command = \"dram\"\n[axes]\n\"dram.vdd\" = [1.2, 1.1]\n";
         assert_eq!(models(dram).0, [None, None]);
         let named = "set = [\"system.model=\\\"m.h5\\\"\"]\n[axes]\n\"dram.vdd\" = [1.2, 1.1]\n";
-        assert_eq!(models(named).0, [None, None]);        // Fault-aware training learns on the deployment's fault map: points whose DRAM
-        // differs train their own models; the voltage alone does not move the map.
+        assert_eq!(models(named).0, [None, None]); // Fault-aware training learns on the deployment's fault map: points whose DRAM
+                                                   // differs train their own models; the voltage alone does not move the map.
         let fat = "set = [\"fat.enabled=true\"]\n[axes]\n\"dram.fault_seed\" = [1, 2]\n\"snn.seed\" = [1, 1]\n";
         let (of, m) = models(fat);
         assert_eq!((of, m.len()), (vec![Some(0), Some(0), Some(1), Some(1)], 2));
+        let fat_vdd = "set = [\"fat.enabled=true\"]\n[axes]\n\"dram.vdd\" = [1.2, 1.1]\n";
+        assert_eq!(models(fat_vdd).0, [Some(0), Some(0)]);
         let fat_off = "[axes]\n\"dram.fault_seed\" = [1, 2]\n";
         assert_eq!(models(fat_off).0, [Some(0), Some(0)]);
     }
