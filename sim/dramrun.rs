@@ -262,6 +262,14 @@ pub fn cmd_dram(a: &DramArgs) -> Result<()> {
         write_json(p, &stats)?;
     }
     if let Some(p) = &a.command_trace {
+        if mem.command_log_overflowed() {
+            return Err(input_error(format!(
+                "--command-trace {}: the run issued more than {} commands on a channel, the most a command trace holds (the statistics{} are complete; trace a shorter span)",
+                p.display(),
+                spikemem_arch::dram::controller::MAX_LOGGED_COMMANDS,
+                if a.out.is_some() { " written to --out" } else { "" }
+            )));
+        }
         write_command_csv(p, &mem.take_command_log())?;
     }
     print_summary(&mut std::io::stdout().lock(), &stats);

@@ -649,6 +649,36 @@ fn far_gap_with_sleep_states_finishes() {
     }
 }
 
+/// A command trace of a 2^40-cycle run would hold 10^8 refreshes: the log stops at
+/// MAX_LOGGED_COMMANDS (memory stays bounded, idle time is skipped again) and the run
+/// ends with exit 2 naming the bound, its statistics written.
+#[test]
+fn a_command_trace_past_its_bound_is_refused_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("gap.trace"),
+        "0x40 READ 10\n0x80 WRITE 1099511627776\n",
+    )
+    .unwrap();
+    let args = [
+        "dram",
+        "--trace",
+        "gap.trace",
+        "--trace-format",
+        "dramsim3",
+        "--out",
+        "s.json",
+        "--command-trace",
+        "c.csv",
+    ];
+    let (code, o, e) = spikemem(&args, dir.path());
+    assert_eq!(code, 2, "{o}{e}");
+    assert!(e.contains("more than 16777216 commands"), "{e}");
+    assert!(!dir.path().join("c.csv").exists());
+    let s = read_json(&dir.path().join("s.json"));
+    assert_eq!(s["requests"], 2);
+}
+
 /// Files are written before anything is printed and atomically, and a closed stdout is
 /// neither a panic nor a lost file: `spikemem dram ... | head -0` and `>&-`.
 #[test]

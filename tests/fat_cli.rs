@@ -58,7 +58,10 @@ fn fat_beats_the_baseline_where_the_baseline_degrades() {
     let mut fat_sets = SETS.to_vec();
     fat_sets.extend(FAT);
     let (code, o, e) = spikemem(
-        &args(&["train", "--out", "fat.h5", "--json", "fat.json"], &fat_sets),
+        &args(
+            &["train", "--out", "fat.h5", "--json", "fat.json"],
+            &fat_sets,
+        ),
         d,
     );
     assert_eq!(code, 0, "{o}{e}");

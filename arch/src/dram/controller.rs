@@ -59,6 +59,10 @@ mod idle;
 mod stall;
 
 const NEVER: u64 = u64::MAX;
+/// Most commands a channel's command log holds at once (2^24: 400 MB of records); a run
+/// issuing more is refused by `spikemem dram --command-trace` rather than exhausting
+/// memory (a 2^40-cycle trace logs over 10^8 refreshes).
+pub const MAX_LOGGED_COMMANDS: usize = 1 << 24;
 const NOPOS: u32 = u32::MAX;
 /// Completions `advance_until_room` may hold back (well within the FIFOs' capacity).
 const DEFERRED_COMPLETIONS: usize = 64;
@@ -501,6 +505,8 @@ struct Channel {
     writes: u64,
     requests: u64,
     log: Option<Vec<IssuedCommand>>,
+    /// The log reached [`MAX_LOGGED_COMMANDS`] and dropped commands.
+    log_overflowed: bool,
     /// Per rank: queued requests, and the cycle its last command's work ends.
     rank_pending: Vec<u32>,
     busy_until: Vec<u64>,
@@ -900,6 +906,7 @@ impl Channel {
             writes: 0,
             requests: 0,
             log: None,
+            log_overflowed: false,
             rank_pending: vec![0; p.ranks as usize],
             busy_until: vec![0; p.ranks as usize],
             work_until: vec![0; p.ranks as usize],
@@ -2014,8 +2021,20 @@ impl Channel {
     #[cold]
     fn log_command(&mut self, cmd: Command, addr: DramAddr) {
         let cycle = self.now;
+        self.log_push(IssuedCommand { cycle, cmd, addr });
+    }
+
+    /// Appends to the command log, up to [`MAX_LOGGED_COMMANDS`] held at once. Beyond,
+    /// the log is dropped and marked overflowed: its memory stays bounded, and idle
+    /// spans are booked in closed form again (a log keeps them stepped).
+    fn log_push(&mut self, c: IssuedCommand) {
         if let Some(log) = self.log.as_mut() {
-            log.push(IssuedCommand { cycle, cmd, addr });
+            if log.len() < MAX_LOGGED_COMMANDS {
+                log.push(c);
+            } else {
+                self.log = None;
+                self.log_overflowed = true;
+            }
         }
     }
 
@@ -2078,9 +2097,7 @@ impl Channel {
             rank,
             ..DramAddr::default()
         };
-        if let Some(log) = self.log.as_mut() {
-            log.push(IssuedCommand { cycle, cmd, addr });
-        }
+        self.log_push(IssuedCommand { cycle, cmd, addr });
     }
 
     /// Idle rank `rank` is needed at cycle `at` (a request, a refresh, a housekeeping
@@ -2780,6 +2797,16 @@ impl MemorySystem {
     /// for a rank asleep now those so far are logged first; an exit dated after the
     /// current cycle (the rank waking up) waits for a later call.
     pub fn take_command_log(&mut self) -> Vec<IssuedCommand> {
+        self.take_log()
+    }
+
+    /// Whether a channel's command log reached [`MAX_LOGGED_COMMANDS`] commands held at
+    /// once and dropped the rest (the log is then incomplete).
+    pub fn command_log_overflowed(&self) -> bool {
+        self.channels.iter().any(|c| c.log_overflowed)
+    }
+
+    fn take_log(&mut self) -> Vec<IssuedCommand> {
         let p = &self.params;
         let mut all: Vec<IssuedCommand> = Vec::new();
         for ch in &mut self.channels {
