@@ -3,7 +3,7 @@
 //! [fat] table; a killed FAT training resumes to the same model.
 
 mod common;
-use common::{json, spikemem};
+use common::{json, model_state, spikemem};
 use std::path::Path;
 use std::process::Command;
 
@@ -76,14 +76,6 @@ fn fat_beats_the_baseline_where_the_baseline_degrades() {
     let fat = accuracy_at_5e2(d, "fat.h5");
     // Measured: baseline 0.22, FAT 0.435 (N50, 600 digits, seed 1).
     assert!(fat > base + 0.1, "FAT {fat} vs baseline {base}");
-}
-
-/// A model's whole dynamic state as bytes.
-fn model_state(p: &Path, sets: &[&str]) -> Vec<u8> {
-    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let l = spikemem::config::load(None, &sets).unwrap();
-    let net = spikemem::snn::model_io::load(p, &l.config.snn).unwrap();
-    postcard::to_stdvec(&net.state()).unwrap()
 }
 
 #[test]

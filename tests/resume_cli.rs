@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::json;
+use common::{json, model_state};
 
 /// Fields that measure the host, not the simulation.
 const WALL_CLOCK: &[&str] = &[
@@ -214,14 +214,6 @@ fn rerun_of_a_complete_trace_touches_nothing() {
     let (code, o, e) = spikemem_at(&other, d, None);
     assert_eq!(code, 0, "{o}{e}");
     assert_ne!(std::fs::read(d.join("r.h5")).unwrap(), before);
-}
-
-/// A model's whole dynamic state (weights, thresholds, labels, ...) as bytes.
-fn model_state(p: &Path, sets: &[&str]) -> Vec<u8> {
-    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let l = spikemem::config::load(None, &sets).unwrap();
-    let net = spikemem::snn::model_io::load(p, &l.config.snn).unwrap();
-    postcard::to_stdvec(&net.state()).unwrap()
 }
 
 #[test]

@@ -21,3 +21,12 @@ pub fn spikemem(args: &[&str], dir: &Path) -> (i32, String, String) {
 pub fn json(p: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
+
+/// A model file's whole dynamic state (weights, thresholds, labels, ...) as bytes,
+/// loaded with the embedded default config and `sets`.
+pub fn model_state(p: &Path, sets: &[&str]) -> Vec<u8> {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let l = spikemem::config::load(None, &sets).unwrap();
+    let net = spikemem::snn::model_io::load(p, &l.config.snn).unwrap();
+    postcard::to_stdvec(&net.state()).unwrap()
+}
