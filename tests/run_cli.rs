@@ -581,6 +581,42 @@ fn sparse_encodings_run_and_take_faults_on_their_weight_fields() {
     assert_eq!(cb["memory"]["fault_bits_flipped"], 0);
 }
 
+/// A DRAM below its error-free voltage with error_model = "none" runs fault-free and
+/// says so; with an error model it flips bits and does not warn.
+#[test]
+fn reduced_voltage_without_an_error_model_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    train(d, 20, 8);
+    let base = [
+        "run",
+        "--set",
+        "system.model=\"m.h5\"",
+        "--set",
+        "snn.n_excitatory=20",
+        "--set",
+        "data.test_samples=2",
+        "--set",
+        "dram.standard=\"DDR3L-1600\"",
+        "--set",
+        "dram.vdd=1.025",
+        "--out",
+        "w.h5",
+        "--force",
+    ];
+    let (code, o, e) = spikemem(&base, d);
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(
+        e.contains("warning") && e.contains("dram.vdd = 1.025 V") && e.contains("no bit will flip"),
+        "{e}"
+    );
+    let mut with_model = base.to_vec();
+    with_model.extend(["--set", "dram.error_model=\"uniform\""]);
+    let (code, o, e) = spikemem(&with_model, d);
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(!e.contains("no bit will flip"), "{e}");
+}
+
 /// On-chip learning in faulty DRAM: every update is read back through the weak cells,
 /// so bits flip during learning too and the learned network differs from the
 /// fault-free learning run's (before, faults were applied once at build and learning
