@@ -353,6 +353,14 @@ impl SnnConfig {
         if self.present_ms / self.dt_ms > 1e6 {
             return Err("snn.present_ms / snn.dt_ms is not accepted: at most 1e6 steps".into());
         }
+        // The rest is booked in closed form, but its steps add to the step counter.
+        if self.rest_ms / self.dt_ms > 1e9 {
+            return Err(format!(
+                "snn.rest_ms = {}: accepted: at most 1e9 steps of snn.dt_ms ({} ms)",
+                self.rest_ms,
+                1e9 * self.dt_ms as f64
+            ));
+        }
         pos("input_rate_div", self.input_rate_div)?;
         pos("rate_increase_div", self.rate_increase_div)?;
         nonneg("input_norm_mean", self.input_norm_mean)?;
@@ -530,6 +538,17 @@ impl DataConfig {
 #[allow(clippy::field_reassign_with_default)]
 mod tests {
     use super::*;
+
+    /// A rest of 1e20 ms overflowed the step counter (fuzz): refused with its key.
+    #[test]
+    fn an_absurd_rest_period_is_refused() {
+        let mut c = SnnConfig::default();
+        c.rest_ms = 1e20;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("snn.rest_ms") && e.contains("1e9 steps"), "{e}");
+        c.rest_ms = 1e6;
+        assert!(c.validate().is_ok());
+    }
 
     #[test]
     fn input_delay_max_is_validated_with_its_key_and_range() {
