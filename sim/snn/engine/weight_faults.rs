@@ -42,6 +42,8 @@ pub struct WeightFaults {
     faulty: Vec<u32>,
     /// Word width: the fixed-point width, or 32 for f32 weights.
     bits: u32,
+    /// Every bit of a word (the `and` mask of a healthy word).
+    all: u32,
     /// Bit errors read back since the faults were set: bits where the word returned
     /// differs from the value written.
     pub bits_flipped: u64,
@@ -76,6 +78,7 @@ impl WeightFaults {
             or,
             faulty,
             bits,
+            all,
             bits_flipped: 0,
             tag: 0,
         }
@@ -105,7 +108,7 @@ impl WeightFaults {
     #[inline]
     pub fn read(&mut self, k: usize, x: f32, quant: Option<QuantSpec>) -> f32 {
         let (and, or) = (self.and[k], self.or[k]);
-        if or == 0 && (and == u32::MAX || (self.bits < 32 && and == (1 << self.bits) - 1)) {
+        if and == self.all && or == 0 {
             return x;
         }
         self.read_word(x, and, or, quant)
