@@ -252,13 +252,12 @@ pub fn cmd_tolerance(a: &ToleranceArgs) -> Result<()> {
                     );
                 }
             }
-            // Rows so far stay readable if the command is stopped.
+            // Rows so far stay readable if the command is stopped; the last write holds
+            // every row.
             spikemem_traces::write_atomic(&a.out, csv(&rows))
                 .with_context(|| format!("{}: cannot write", a.out.display()))?;
         }
     }
-    spikemem_traces::write_atomic(&a.out, csv(&rows))
-        .with_context(|| format!("{}: cannot write", a.out.display()))?;
     if let Some(p) = &a.plot {
         line_plot(p, &figure(&rows, &bit_sets, &a.model.display().to_string()))?;
     }

@@ -15,9 +15,8 @@
 
 use crate::config::{Config, Loaded};
 use crate::error::input_error;
-use crate::snn::engine::{Network, WeightFaults};
+use crate::snn::engine::Network;
 use crate::system::deploy::Deployment;
-use crate::system::fault_inject::weight_stuck_bits;
 use crate::system::WeightHome;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -137,15 +136,7 @@ impl FatSchedule {
         let seed = self.fat.seed_of(stage, self.fault_seed);
         let map = self.dep.fault_map(self.fat.error_model, ber, seed);
         let stuck = self.dep.stuck_bits(&map)?;
-        let bits = self.dep.dense().weight_bits;
-        let info = &self.dep.info;
-        let mut wf = WeightFaults::new(
-            self.dep.proj,
-            info.pre_size * info.post_size,
-            bits,
-            &weight_stuck_bits(&stuck, bits),
-        )
-        .with_tag(stage as u64 + 1);
+        let mut wf = self.dep.weight_faults(&stuck).with_tag(stage as u64 + 1);
         wf.bits_flipped = net.weight_fault_bits_flipped();
         tracing::info!(stage, ber, seed, faulty = wf.faulty_synapses(), "FAT stage");
         net.set_weight_faults(Some(wf))

@@ -4,13 +4,13 @@
 //! hardware on it; `tolerance` and fault-aware training use it to find which stored
 //! bits sit in weak cells (the deployment's fault map).
 
-use super::fault_inject::{field_stuck_bits, stored_codes, FieldStuck};
+use super::fault_inject::{field_stuck_bits, stored_codes, weight_stuck_bits, FieldStuck};
 use super::placement::Placement;
 use super::WeightHome;
 use crate::config::{Config, Loaded};
 use crate::dramrun::{resolve_dram, ResolvedDram};
 use crate::error::input_error;
-use crate::snn::engine::{Network, ProjectionInfo};
+use crate::snn::engine::{Network, ProjectionInfo, WeightFaults};
 use anyhow::Result;
 use spikemem_arch::dram::config::ErrorModel;
 use spikemem_arch::dram::controller::MemorySystem;
@@ -116,6 +116,18 @@ impl Deployment {
     /// The weak-cell map of this DRAM for `model` at `ber`, drawn with `seed`.
     pub fn fault_map(&self, model: ErrorModel, ber: f64, seed: u64) -> FaultMap {
         FaultMap::new(model, ber, seed, &self.rd.standard)
+    }
+
+    /// The engine's view of `stuck` (from [`stuck_bits`](Self::stuck_bits)): the weight
+    /// bits of every synapse of the stored projection, for learning in faulty DRAM.
+    pub fn weight_faults(&self, stuck: &[FieldStuck]) -> WeightFaults {
+        let bits = self.dense().weight_bits;
+        WeightFaults::new(
+            self.proj,
+            self.info.pre_size * self.info.post_size,
+            bits,
+            &weight_stuck_bits(stuck, bits),
+        )
     }
 
     /// The stored synapse fields that sit in weak cells of `faults`, with their stuck

@@ -1,7 +1,7 @@
 //! `spikemem run`: the SNN on the modelled accelerator, cycle by cycle, with traces.
 
 use super::deploy::Deployment;
-use super::fault_inject::{apply_dram_faults, weight_stuck_bits};
+use super::fault_inject::apply_dram_faults;
 use super::placement::{LayoutReport, Placement};
 use super::timing::{serve_from_dram, Burst, DramModel};
 use super::WeightHome;
@@ -10,9 +10,7 @@ use crate::config::{self, Config, Loaded};
 use crate::dramrun::{stats_json, write_json, ResolvedDram};
 use crate::error::input_error;
 use crate::kernel::{ClockDomain, Model};
-use crate::snn::engine::{
-    Network, SampleRecord as SnnSample, StepObserver, StepSpikes, WeightFaults,
-};
+use crate::snn::engine::{Network, SampleRecord as SnnSample, StepObserver, StepSpikes};
 use anyhow::Result;
 use serde_json::{json, Value};
 use spikemem_arch::core::{Core, TimestepWork};
@@ -241,14 +239,22 @@ impl Accelerator {
 
     /// Energy so far by component: [core (compute + decoder), SRAM (all), DRAM].
     fn energy_now(&self) -> [f64; 3] {
+        self.energy_with_dram_access().0
+    }
+
+    /// `energy_now` and the access part of its DRAM energy, from one evaluation of the
+    /// DRAM's energy.
+    fn energy_with_dram_access(&self) -> ([f64; 3], f64) {
         let t = self.now_ps;
         let core = self.core.energy_pj(t) + self.decoder_pj;
         let sram = self.sram_buffer.energy_pj(t)
             + self.sram_neurons.energy_pj(t)
             + self.sram_weights.as_ref().map_or(0.0, |s| s.energy_pj(t))
             + self.sram_delays.as_ref().map_or(0.0, |s| s.energy_pj(t));
-        let dram = self.dram_energy().map_or(0.0, |e| e.total_pj());
-        [core, sram, dram]
+        let (dram, access) = self
+            .dram_energy()
+            .map_or((0.0, 0.0), |e| (e.total_pj(), e.access_pj()));
+        ([core, sram, dram], access)
     }
 
     /// The DRAM's energy so far; None when the system has no DRAM.
@@ -260,10 +266,11 @@ impl Accelerator {
 
     fn mark(&self) -> SampleMark {
         let s = self.dram.mem.stats();
+        let (energy, dram_access_pj) = self.energy_with_dram_access();
         SampleMark {
             time_ps: self.now_ps,
-            energy: self.energy_now(),
-            dram_access_pj: self.dram_energy().map_or(0.0, |e| e.access_pj()),
+            energy,
+            dram_access_pj,
             dram: DramWork {
                 busy_ps: self.dram.busy_ps,
                 read_bursts: self.dram.read_bursts,
@@ -472,10 +479,13 @@ fn build(
         cfg.dram.ber.unwrap_or(dep.rd.op.ber),
         cfg.dram.fault_seed,
     ))?;
+    // On-chip learning reads and writes the weights where they live: every update is
+    // read back through the same stuck bits.
+    let learning_faults =
+        (learn && dep.info.plastic && !stuck.is_empty()).then(|| dep.weight_faults(&stuck));
     let Deployment {
         rd,
         mem,
-        proj: p,
         info,
         layer,
         enc,
@@ -518,11 +528,8 @@ fn build(
         );
     }
     let flipped = apply_dram_faults(net, dense, &stuck)?;
-    // On-chip learning reads and writes the weights where they live: every update is
-    // read back through the same stuck bits.
-    if learn && info.plastic && !stuck.is_empty() {
-        let wf = WeightFaults::new(p, n_pre * n_post, bits, &weight_stuck_bits(&stuck, bits));
-        net.set_weight_faults(Some(wf))?;
+    if learning_faults.is_some() {
+        net.set_weight_faults(learning_faults)?;
     }
     let layout: LayoutReport = placement.report(mem.mapper());
     let core = Core::new(cfg.core.clone()).map_err(|e| input_error(e.to_string()))?;
