@@ -35,7 +35,7 @@ mod snapshot;
 mod weight_faults;
 use masks::{make_mask, structural_fans};
 pub use snapshot::NetState;
-pub use weight_faults::{StuckBits, WeightFaults};
+pub use weight_faults::{float_word_weight, StuckBits, WeightFaults};
 
 /// Operation counts (what the hardware has to do).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,7 +8,7 @@
 //! every updated weight back through them (`WeightFaults`).
 
 use super::placement::Placement;
-use crate::snn::engine::{Network, StuckBits};
+use crate::snn::engine::{float_word_weight, Network, StuckBits};
 use anyhow::{Context, Result};
 use spikemem_arch::dram::faults::FaultMap;
 use spikemem_arch::encoding::DenseLayer;
@@ -156,19 +156,7 @@ pub(crate) fn apply_dram_faults(
     }
     let p = net.input_projection().context("no input projection")?;
     if layer.weight_bits == 32 && net.codes(p).is_none() {
-        // Float weights: a flipped exponent bit can give inf/NaN; the datapath clamps
-        // to the representable weight range [0, 1] (NaN -> 0).
-        let w: Vec<f32> = read
-            .iter()
-            .map(|&c| {
-                let f = f32::from_bits(c);
-                if f.is_nan() {
-                    0.0
-                } else {
-                    f.clamp(0.0, 1.0)
-                }
-            })
-            .collect();
+        let w: Vec<f32> = read.iter().map(|&c| float_word_weight(c)).collect();
         net.set_weights(p, &w)?;
     } else {
         net.set_codes(p, &read)?;

@@ -138,14 +138,7 @@ impl WeightFaults {
                     return x;
                 }
                 self.bits_flipped += (got ^ code).count_ones() as u64;
-                // The datapath clamps to the weight range [0, 1] (NaN -> 0), as the
-                // inference path does.
-                let f = f32::from_bits(got);
-                if f.is_nan() {
-                    0.0
-                } else {
-                    f.clamp(0.0, 1.0)
-                }
+                float_word_weight(got)
             }
         }
     }
@@ -157,6 +150,17 @@ impl WeightFaults {
             let k = self.faulty[i] as usize;
             w[k] = self.read(k, w[k], quant);
         }
+    }
+}
+
+/// The weight an f32 word read from faulty DRAM gives: a stuck exponent bit can make it
+/// huge, infinite or NaN, and the datapath clamps to the weight range [0, 1] (NaN -> 0).
+pub fn float_word_weight(word: u32) -> f32 {
+    let f = f32::from_bits(word);
+    if f.is_nan() {
+        0.0
+    } else {
+        f.clamp(0.0, 1.0)
     }
 }
 
