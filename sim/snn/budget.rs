@@ -79,6 +79,13 @@ pub fn network_bytes(cfg: &SnnConfig, desc: &NetworkDesc) -> Estimate {
             e.add(format!("{}: fan counts", p.name), 4 * (ns + nt));
             continue;
         }
+        if let Some(c) = crate::snn::engine::conv::Conv::of(&p.connectivity) {
+            e.add(
+                format!("{}: kernel and fan counts", p.name),
+                4 * (ns + nt) + 4 * c.kernel_len() as u128 * copies,
+            );
+            continue;
+        }
         let syn = ns * nt;
         // Weights, plus a transient copy (model save / load, read-out).
         let mut shared = 8u128;

@@ -17,6 +17,14 @@ pub enum PopKind {
     AdaptiveLif,
     /// Conductance-based LIF (the inhibitory layer).
     Lif,
+    /// Current-based LIF with reset by subtraction (Schaefer et al.; surrogate-gradient
+    /// networks): per step, decays `alpha` (synaptic current) and `beta` (membrane).
+    CurrentLif {
+        alpha: f32,
+        beta: f32,
+        threshold: f32,
+        reset: f32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -45,6 +53,17 @@ pub enum Connectivity {
         cols: usize,
         kernel: usize,
         stride: usize,
+    },
+    /// A convolution with shared kernels: pre is in_channels x rows x cols, post is
+    /// out_channels x out_rows x out_cols (see `engine::conv`); only the kernel is stored.
+    Conv {
+        in_channels: usize,
+        rows: usize,
+        cols: usize,
+        out_channels: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
     },
 }
 
@@ -140,22 +159,40 @@ impl NetworkDesc {
         Ok(d)
     }
 
-    /// Structural checks: sizes agree with connectivity; exactly one Poisson and one
-    /// adaptive-LIF population (the engine's label/readout layer); plastic projections
-    /// are per-synapse.
+    /// Structural checks: sizes agree with connectivity; exactly one Poisson input
+    /// population and one readout (see [`readout`](Self::readout)); plastic
+    /// projections are per-synapse and excitatory.
     pub fn check(&self) -> Result<(), String> {
         let n_in = self
             .populations()
             .filter(|(_, p)| matches!(p.kind, PopKind::Poisson { .. }))
             .count();
-        let n_exc = self
-            .populations()
-            .filter(|(_, p)| p.kind == PopKind::AdaptiveLif)
-            .count();
-        if n_in != 1 || n_exc != 1 {
+        if n_in != 1 {
             return Err(format!(
-                "network needs exactly one Poisson input and one adaptive-LIF population (found {n_in} and {n_exc})"
+                "network needs exactly one Poisson input population (found {n_in})"
             ));
+        }
+        self.readout()?;
+        for (_, p) in self.populations() {
+            if let PopKind::CurrentLif {
+                alpha,
+                beta,
+                threshold,
+                reset,
+            } = p.kind
+            {
+                let ok = (0.0..=1.0).contains(&alpha)
+                    && (0.0..=1.0).contains(&beta)
+                    && threshold.is_finite()
+                    && reset.is_finite();
+                if !ok {
+                    return Err(format!(
+                        "population {}: alpha {alpha}, beta {beta}, threshold {threshold}, reset {reset} \
+                         (accepted: alpha and beta in [0, 1], finite threshold and reset)",
+                        p.name
+                    ));
+                }
+            }
         }
         for (_, a, b, p) in self.projections() {
             let (pa, pb) = (&self.graph[a], &self.graph[b]);
@@ -188,6 +225,31 @@ impl NetworkDesc {
                          (accepted: rows x cols = pre size, 1 <= kernel <= rows, cols, stride >= 1)",
                         p.name
                     ));
+                }
+                Connectivity::Conv { .. } => {
+                    let c = crate::snn::engine::conv::Conv::of(&p.connectivity)
+                        .expect("a conv connectivity");
+                    if c.out_dims().is_none()
+                        || c.in_channels == 0
+                        || c.out_channels == 0
+                        || c.pre_size() != pa.size
+                        || c.post_size() != pb.size
+                    {
+                        return Err(format!(
+                            "projection {}: convolution {c:?} does not fit {} -> {} neurons \
+                             (accepted: in_channels x rows x cols = pre size, out_channels x \
+                             out_rows x out_cols = post size, 1 <= kernel <= rows + 2 padding, \
+                             stride >= 1)",
+                            p.name, pa.size, pb.size
+                        ));
+                    }
+                    if p.plasticity == Plasticity::Stdp || p.delay_max_ms != 0.0 {
+                        return Err(format!(
+                            "projection {}: a convolution has no STDP or per-synapse delays \
+                             (its synapses share kernel weights)",
+                            p.name
+                        ));
+                    }
                 }
                 Connectivity::Sparse { density } if !(*density > 0.0 && *density <= 1.0) => {
                     return Err(format!(
@@ -237,14 +299,47 @@ impl NetworkDesc {
                     p.name
                 ));
             }
-            if p.plasticity == Plasticity::Stdp && !matches!(pa.kind, PopKind::Poisson { .. }) {
+            if p.plasticity == Plasticity::Stdp && p.target != Target::Excitatory {
                 return Err(format!(
-                    "projection {}: STDP is supported on the input projection only",
+                    "projection {}: STDP is for excitatory projections only",
                     p.name
                 ));
             }
         }
         Ok(())
+    }
+}
+
+impl NetworkDesc {
+    /// The readout population (whose spike counts label and classify): the adaptive-LIF
+    /// population if there is exactly one, else the one non-input population without
+    /// outgoing projections (the last layer).
+    pub fn readout(&self) -> Result<NodeIndex, String> {
+        let adaptive: Vec<NodeIndex> = self
+            .populations()
+            .filter(|(_, p)| p.kind == PopKind::AdaptiveLif)
+            .map(|(i, _)| i)
+            .collect();
+        if let [one] = adaptive[..] {
+            return Ok(one);
+        }
+        let last: Vec<NodeIndex> = self
+            .populations()
+            .filter(|(i, p)| {
+                !matches!(p.kind, PopKind::Poisson { .. })
+                    && self.graph.edges(*i).next().is_none()
+            })
+            .map(|(i, _)| i)
+            .collect();
+        match (adaptive.len(), &last[..]) {
+            (0, [one]) => Ok(*one),
+            _ => Err(format!(
+                "network needs one readout population: exactly one adaptive-LIF population, \
+                 or none and exactly one last layer (found {} adaptive-LIF, {} last layers)",
+                adaptive.len(),
+                last.len()
+            )),
+        }
     }
 }
 

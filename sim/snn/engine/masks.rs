@@ -24,7 +24,8 @@ pub(super) fn make_mask(
     rng: &mut Rng,
 ) -> Option<Vec<f32>> {
     match c {
-        Connectivity::AllToAll => None,
+        // A convolution stores its kernel, not a matrix (`conv`).
+        Connectivity::AllToAll | Connectivity::Conv { .. } => None,
         Connectivity::OneToOne => Some(
             (0..pre * post)
                 .map(|k| (k / post == k % post) as u8 as f32)
@@ -82,7 +83,7 @@ impl Network {
     pub fn shared_weight(&self, p: ProjId) -> Option<f32> {
         match self.projs.get(p)?.w {
             Weights::Shared(x) => Some(x),
-            Weights::Dense(_) => None,
+            Weights::Dense(_) | Weights::Kernel(_) => None,
         }
     }
 
@@ -96,7 +97,9 @@ impl Network {
         }
         match &mut s.w {
             Weights::Shared(w) => *w = x,
-            Weights::Dense(_) => bail!("projection {}: has per-synapse weights", s.name),
+            Weights::Dense(_) | Weights::Kernel(_) => {
+                bail!("projection {}: has per-synapse weights", s.name)
+            }
         }
         Ok(())
     }

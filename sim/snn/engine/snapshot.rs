@@ -1,37 +1,29 @@
 //! The network's dynamic state, for training checkpoints that resume bit for bit.
 //!
 //! A [`NetState`] holds everything that changes while a network runs or learns: neuron
-//! state, weights, delay rings, STDP traces and pending updates, the step counter, the
-//! quantization RNG, the adaptive-potentiation factor, counters and labels. The rest
+//! state (each model's state vectors), weights, delay rings, the learning rules' state
+//! (traces, pending updates), the step counter, the quantization RNG, counters and labels. The rest
 //! (populations, connectivity, masks, per-synapse delays, parameters) is rebuilt from
 //! the config by [`Network::new`], which is deterministic; [`Network::restore_state`]
 //! then requires every restored vector to have the length the rebuilt network expects.
 
-use super::{Network, OpCounts, PopState, StdpState, WeightFaults, Weights};
+use super::{Network, OpCounts, WeightFaults, Weights};
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use spikemem_arch::rng::Rng;
 
-#[derive(Serialize, Deserialize)]
-struct PopDyn {
-    v: Vec<f32>,
-    ge: Vec<f32>,
-    gi: Vec<f32>,
-    theta: Vec<f32>,
-    refr: Vec<f32>,
-}
-
 /// See the module docs.
 #[derive(Serialize, Deserialize)]
 pub struct NetState {
-    pops: Vec<PopDyn>,
+    /// Per population, its model's state vectors (none for a spike source).
+    pops: Vec<Vec<Vec<f32>>>,
     weights: Vec<Weights>,
     rings: Vec<Option<Vec<f32>>>,
-    stdp: Option<StdpState>,
+    /// Each learning rule's state, as the rule serializes it.
+    rules: Vec<Vec<u8>>,
     spikes: Vec<Vec<u32>>,
     hist: Vec<Vec<Vec<u32>>>,
     now: i64,
-    k_adapt: f32,
     qrng: Rng,
     counts: Vec<u32>,
     ops: OpCounts,
@@ -57,12 +49,10 @@ impl Network {
             pops: self
                 .pops
                 .iter()
-                .map(|p| PopDyn {
-                    v: p.v.clone(),
-                    ge: p.ge.clone(),
-                    gi: p.gi.clone(),
-                    theta: p.theta.clone(),
-                    refr: p.refr.clone(),
+                .map(|p| {
+                    p.model.as_ref().map_or(Vec::new(), |m| {
+                        m.state_vectors().iter().map(|(_, v)| v.to_vec()).collect()
+                    })
                 })
                 .collect(),
             weights: self.projs.iter().map(|s| s.w.clone()).collect(),
@@ -71,11 +61,10 @@ impl Network {
                 .iter()
                 .map(|s| s.syn_delay.as_ref().map(|d| d.ring.clone()))
                 .collect(),
-            stdp: self.stdp.clone(),
+            rules: self.rules.iter().map(|r| r.save()).collect(),
             spikes: self.spikes.clone(),
             hist: self.hist.clone(),
             now: self.now,
-            k_adapt: self.k_adapt,
             qrng: self.qrng.clone(),
             counts: self.counts.clone(),
             ops: self.ops,
@@ -91,24 +80,17 @@ impl Network {
         same_len("projections", &s.weights, self.projs.len())?;
         same_len("delay rings", &s.rings, self.projs.len())?;
         for (p, d) in self.pops.iter().zip(&s.pops) {
-            let PopState {
-                v,
-                ge,
-                gi,
-                theta,
-                refr,
-                ..
-            } = p;
-            same_len("v", &d.v, v.len())?;
-            same_len("ge", &d.ge, ge.len())?;
-            same_len("gi", &d.gi, gi.len())?;
-            same_len("theta", &d.theta, theta.len())?;
-            same_len("refractory", &d.refr, refr.len())?;
+            let vectors = p.model.as_ref().map_or(Vec::new(), |m| m.state_vectors());
+            same_len("neuron state vectors", d, vectors.len())?;
+            for ((name, v), got) in vectors.iter().zip(d) {
+                same_len(name, got, v.len())?;
+            }
         }
         for (p, (w, r)) in self.projs.iter().zip(s.weights.iter().zip(&s.rings)) {
             match (&p.w, w) {
                 (Weights::Dense(a), Weights::Dense(b)) => same_len("weights", b, a.len())?,
                 (Weights::Shared(_), Weights::Shared(_)) => {}
+                (Weights::Kernel(a), Weights::Kernel(b)) => same_len("kernel", b, a.len())?,
                 _ => bail!(
                     "checkpoint: projection `{}` stores its weights differently",
                     p.name
@@ -120,13 +102,18 @@ impl Network {
                 _ => bail!("checkpoint: projection `{}` has delays differently", p.name),
             }
         }
-        if s.stdp.is_some() != self.stdp.is_some() {
-            bail!("checkpoint: STDP state present in one network only");
-        }
+        same_len("learning rules", &s.rules, self.rules.len())?;
         same_len("spike counts", &s.counts, self.counts.len())?;
         same_len("labels", &s.labels, self.labels.len())?;
+        for (r, bytes) in self.rules.iter_mut().zip(&s.rules) {
+            r.restore(bytes)?;
+        }
         for (p, d) in self.pops.iter_mut().zip(s.pops) {
-            (p.v, p.ge, p.gi, p.theta, p.refr) = (d.v, d.ge, d.gi, d.theta, d.refr);
+            if let Some(m) = &mut p.model {
+                for ((_, v), x) in m.state_vectors_mut().into_iter().zip(d) {
+                    *v = x;
+                }
+            }
         }
         for (p, (w, r)) in self
             .projs
@@ -145,11 +132,9 @@ impl Network {
             }
         }
         self.weight_faults = s.weight_faults;
-        self.stdp = s.stdp;
         self.spikes = s.spikes;
         self.hist = s.hist;
         self.now = s.now;
-        self.k_adapt = s.k_adapt;
         self.qrng = s.qrng;
         self.counts = s.counts;
         self.ops = s.ops;
