@@ -90,8 +90,12 @@ pub fn network_bytes(cfg: &SnnConfig, desc: &NetworkDesc) -> Estimate {
         // Weights, plus a transient copy (model save / load, read-out).
         let mut shared = 8u128;
         let mut per_copy = 0u128;
-        if p.connectivity != Connectivity::AllToAll {
-            per_copy += 4; // mask
+        if matches!(
+            p.connectivity,
+            Connectivity::Sparse { .. } | Connectivity::Local { .. }
+        ) {
+            // One presence bit per pair, shared by clones.
+            e.add(format!("{}: synapse bits", p.name), syn.div_ceil(8));
         }
         if p.delay_max_ms > 0.0 {
             shared += 2;

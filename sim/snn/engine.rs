@@ -46,7 +46,6 @@ mod projection;
 mod snapshot;
 mod weight_faults;
 use learning::{LearnCtx, LearningRule};
-use masks::make_mask;
 use neuron::NeuronModel;
 use projection::{ProjState, SynDelays, Weights};
 pub use snapshot::NetState;
@@ -95,11 +94,14 @@ impl OpCounts {
     }
 }
 
-/// The spikes of one timestep, per population (ids ascending). Borrowed from the
-/// engine's buffers: no allocation per step.
+/// The spikes of one timestep, per population (ids ascending), and per projection.
+/// Borrowed from the engine's buffers: no allocation per step.
 pub struct StepSpikes<'a> {
     spikes: &'a [Vec<u32>],
     names: &'a [String],
+    projs: &'a [ProjState],
+    hist: &'a [Vec<Vec<u32>>],
+    step: usize,
 }
 
 impl<'a> StepSpikes<'a> {
@@ -112,6 +114,12 @@ impl<'a> StepSpikes<'a> {
     }
     pub fn name(&self, pop: usize) -> &'a str {
         &self.names[pop]
+    }
+    /// The pre spikes projection `p` delivers in this step: its pre population's spikes
+    /// of `delay_steps` ago (with per-synapse delays: this step's, at emission, when
+    /// their weight rows are read).
+    pub fn projection(&self, p: ProjId) -> &'a [u32] {
+        self.projs[p].pre_spikes(self.step, self.spikes, self.hist)
     }
 }
 
@@ -371,12 +379,9 @@ impl Network {
         match &s.w {
             Weights::Dense(w) => w.to_vec(),
             Weights::Kernel(k) => s.conv.map(|c| c.unroll(k)).unwrap_or_default(),
-            Weights::Shared(x) => {
-                let mut rng = Rng::new(0);
-                make_mask(&s.connectivity, s.pre_size, s.post_size, &mut rng)
-                    .map(|m| m.iter().map(|k| k * x).collect())
-                    .unwrap_or_else(|| vec![*x; s.pre_size * s.post_size])
-            }
+            Weights::Shared(x) => (0..s.pre_size * s.post_size)
+                .map(|k| if s.presence.has(k, s.post_size) { *x } else { 0.0 })
+                .collect(),
         }
     }
     /// Fixed-point codes of the weight matrix (row-major pre x post) and the bit width;
@@ -423,27 +428,18 @@ impl Network {
             return Ok(());
         }
         if let Weights::Shared(_) = s.w {
-            let mut rng = Rng::new(0);
-            let m = make_mask(&s.connectivity, s.pre_size, s.post_size, &mut rng);
-            let present: Vec<f32> = match &m {
-                Some(m) => w
-                    .iter()
-                    .zip(m)
-                    .filter(|(_, &k)| k != 0.0)
-                    .map(|(x, _)| *x)
-                    .collect(),
-                None => w.to_vec(),
-            };
+            let nt = s.post_size;
+            let present: Vec<f32> = (0..w.len())
+                .filter(|&k| s.presence.has(k, nt))
+                .map(|k| w[k])
+                .collect();
             if present.iter().all(|&x| x == present[0]) {
                 s.w = Weights::Shared(present[0]);
                 return Ok(());
             }
-            s.mask = m;
         }
         let mut v = w.to_vec();
-        if let Some(m) = &s.mask {
-            v.iter_mut().zip(m).for_each(|(x, k)| *x *= k);
-        }
+        s.presence.clear_absent(&mut v, s.post_size);
         s.w = Weights::Dense(Arc::new(v));
         Ok(())
     }
@@ -732,6 +728,9 @@ impl Network {
                 &StepSpikes {
                     spikes: &self.spikes,
                     names: &self.names,
+                    projs: &self.projs,
+                    hist: &self.hist,
+                    step: t,
                 },
             );
             // keep delayed spikes

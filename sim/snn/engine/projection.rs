@@ -3,14 +3,14 @@
 //! or per-synapse delays.
 //!
 //! Invariants: a dense weight matrix is row-major pre x post, and an absent synapse
-//! (mask 0) has weight 0 and is never updated; `fan_out` / `fan_in` count existing
+//! (see `masks::Presence`) has weight 0 and is never updated; `fan_out` / `fan_in` count existing
 //! synapses; a one-to-one or all-but-one projection with one shared weight has no
-//! pre x post matrix or mask (see `masks`). Delivery adds to the post input in the
+//! pre x post matrix (see `masks`). Delivery adds to the post input in the
 //! step of the spike (projection-wide delay d: the spike of step t - d), and the post
 //! population sees it from the next step.
 
 use super::conv::Conv;
-use super::masks::{make_mask, structural_fans};
+use super::masks::Presence;
 use super::OpCounts;
 use crate::snn::config::{SnnConfig, MAX_SYNAPSE_DELAY_STEPS};
 use crate::snn::network::{Connectivity, Plasticity, Projection, Target, WeightInit};
@@ -69,8 +69,8 @@ pub(super) struct ProjState {
     pub(super) syn_delay: Option<SynDelays>,
     pub(super) plastic: bool,
     pub(super) w: Weights,
-    /// 1.0 where a synapse exists (masked connectivities only).
-    pub(super) mask: Option<Vec<f32>>,
+    /// Which pre x post pairs are synapses.
+    pub(super) presence: Presence,
     /// Synapses per presynaptic neuron (for the synaptic-op count).
     pub(super) fan_out: Vec<u32>,
     /// Synapses per postsynaptic neuron (normalization target scales with it).
@@ -97,15 +97,9 @@ impl ProjState {
             Connectivity::OneToOne | Connectivity::AllButOne
         );
         // A shared one-to-one / all-but-one projection is delivered structurally
-        // (`deliver`): no N x N mask. (Neither connectivity draws from `rng`, so
-        // skipping them leaves every later draw as it was.)
-        let structural = shared_ok && matches!(p.init, WeightInit::Shared(_));
+        // (`deliver`): no N x N matrix.
         let conv = Conv::of(&p.connectivity);
-        let mask = if structural {
-            None
-        } else {
-            make_mask(&p.connectivity, ns, nt, rng)
-        };
+        let presence = Presence::of(&p.connectivity, ns, nt, rng);
         let w = match (&p.init, shared_ok) {
             _ if conv.is_some() => {
                 let n = conv.map_or(0, |c| c.kernel_len());
@@ -117,37 +111,22 @@ impl ProjState {
                 }))
             }
             (WeightInit::Shared(x), true) => Weights::Shared(*x),
-            (WeightInit::Shared(x), false) => Weights::Dense(Arc::new(match &mask {
-                Some(m) => m.iter().map(|&k| k * x).collect(),
-                None => vec![*x; ns * nt],
-            })),
+            (WeightInit::Shared(x), false) => {
+                let mut w = vec![*x; ns * nt];
+                presence.clear_absent(&mut w, nt);
+                Weights::Dense(Arc::new(w))
+            }
             (WeightInit::Uniform { scale, offset }, _) => {
                 let mut w: Vec<f32> = (0..ns * nt)
                     .map(|_| (rng.next_f32() + offset) * scale)
                     .collect();
-                if let Some(m) = &mask {
-                    w.iter_mut().zip(m).for_each(|(x, k)| *x *= k);
-                }
+                presence.clear_absent(&mut w, nt);
                 Weights::Dense(Arc::new(w))
             }
         };
-        let (fan_out, fan_in) = match &mask {
-            None if conv.is_some() => conv.map(|c| c.fans()).unwrap_or_default(),
-            None if structural => structural_fans(&p.connectivity, ns, nt),
-            None => (vec![nt as u32; ns], vec![ns as u32; nt]),
-            Some(m) => {
-                let mut fo = vec![0u32; ns];
-                let mut fi = vec![0u32; nt];
-                for i in 0..ns {
-                    for j in 0..nt {
-                        if m[i * nt + j] != 0.0 {
-                            fo[i] += 1;
-                            fi[j] += 1;
-                        }
-                    }
-                }
-                (fo, fi)
-            }
+        let (fan_out, fan_in) = match conv {
+            Some(c) => c.fans(),
+            None => presence.fans(ns, nt),
         };
         let synapses = fan_out.iter().map(|&x| x as u64).sum();
         let mut delay_steps = (p.delay_ms / cfg.dt_ms).round() as usize;
@@ -177,7 +156,7 @@ impl ProjState {
             syn_delay,
             plastic: p.plasticity == Plasticity::Stdp,
             w,
-            mask,
+            presence,
             fan_out,
             fan_in,
             synapses,

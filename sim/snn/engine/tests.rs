@@ -482,11 +482,15 @@ fn input_norm_mean_scales_rates_to_a_common_mean() {
     assert!((n - 2058.0).abs() < 5.0 * 2058f64.sqrt(), "{n}");
 }
 
-/// Records every population's spikes of every step.
+/// Records every population's spikes of every step, and checks that each projection
+/// delivers its pre population's spikes (no delays here).
 #[derive(Default)]
 struct Raster(Vec<Vec<Vec<u32>>>);
 impl StepObserver for Raster {
     fn on_step(&mut self, _step: u32, sp: &StepSpikes<'_>) {
+        for (p, pre) in [(0, 0), (1, 1), (2, 2)] {
+            assert_eq!(sp.projection(p), sp.population(pre));
+        }
         self.0
             .push((0..sp.num_populations()).map(|p| sp.population(p).to_vec()).collect());
     }
@@ -602,4 +606,32 @@ fn a_network_without_one_readout_is_refused() {
     d.graph.add_edge(c1, extra, p);
     let err = Network::new(&SnnConfig::default(), d).unwrap_err().to_string();
     assert!(err.contains("readout"), "{err}");
+}
+
+#[test]
+fn the_observer_sees_each_projection_deliver_its_delayed_spikes() {
+    // Input -> excitatory with a 2 ms (4-step) delay: the projection delivers the input
+    // spikes of 4 steps ago, and nothing in the first 4 steps.
+    #[derive(Default)]
+    struct Obs {
+        input: Vec<Vec<u32>>,
+        delivered: Vec<Vec<u32>>,
+    }
+    impl StepObserver for Obs {
+        fn on_step(&mut self, _step: u32, sp: &StepSpikes<'_>) {
+            self.input.push(sp.population(0).to_vec());
+            self.delivered.push(sp.projection(0).to_vec());
+        }
+    }
+    let mut cfg = SnnConfig::default();
+    cfg.n_excitatory = 5;
+    cfg.input_delay_ms = 2.0;
+    cfg.max_repeats = 0;
+    let mut n = net(&cfg);
+    assert_eq!(n.projection_info(0).name, "input_exc");
+    let mut o = Obs::default();
+    n.run_sample(&vec![200u8; 784], 0, 1, false, &mut o);
+    assert!(o.delivered[..4].iter().all(|d| d.is_empty()));
+    assert_eq!(o.delivered[4..], o.input[..o.input.len() - 4]);
+    assert!(o.input.iter().map(Vec::len).sum::<usize>() > 100);
 }

@@ -5,13 +5,14 @@
 //! sample's spike count). Traces are nearest-spike (see `snn::stdp`).
 //!
 //! Order within a step: the presynaptic pathway (depression), then the postsynaptic one
-//! (potentiation), as Brian. Invariants: an absent synapse (mask 0) is never written;
+//! (potentiation), as Brian. Invariants: an absent synapse is never written;
 //! every weight write is clipped to [0, w_max], quantized when training in fixed point,
 //! and read back through faulty DRAM when the weights live there; in timestep mode a
 //! synapse with both pending depression and potentiation is written once.
 
 use super::{LearnCtx, LearningRule};
 use crate::snn::config::{QuantMode, SnnConfig, StdpConfig, Switches};
+use crate::snn::engine::masks::Presence;
 use crate::snn::engine::projection::{ProjState, Weights};
 use crate::snn::engine::{OpCounts, ProjId, WeightFaults};
 use crate::snn::quant::QuantSpec;
@@ -182,7 +183,7 @@ impl StdpRule {
                 st,
                 &sd.d,
                 w,
-                s.mask.as_deref(),
+                &s.presence,
                 nt,
                 c.nu_pre,
                 (w_max, quant, timestep),
@@ -197,7 +198,7 @@ impl StdpRule {
             post_spikes,
             st,
             w,
-            s.mask.as_deref(),
+            &s.presence,
             (ns, nt),
             (self.sw, c),
             (w_max, quant, timestep),
@@ -255,7 +256,7 @@ impl StdpRule {
                 st,
                 &sd.d,
                 w,
-                s.mask.as_deref(),
+                &s.presence,
                 s.post_size,
                 self.c.nu_pre,
                 (self.c.w_max, self.train_quant, self.sw.timestep_updates),
@@ -355,7 +356,7 @@ impl LearningRule for StdpRule {
             if timestep {
                 for &j in &st.active {
                     let j = j as usize;
-                    if s.mask.as_ref().is_some_and(|m| m[row + j] == 0.0) {
+                    if !s.presence.has(row + j, nt) {
                         continue;
                     }
                     st.delta[row + j] -= c.nu_pre * st.post1_tab.at(now - st.post_last[j]);
@@ -367,10 +368,8 @@ impl LearningRule for StdpRule {
             } else {
                 for &j in &st.active {
                     let j = j as usize;
-                    if let Some(m) = &s.mask {
-                        if m[row + j] == 0.0 {
-                            continue;
-                        }
+                    if !s.presence.has(row + j, nt) {
+                        continue;
                     }
                     let x = w[row + j] - c.nu_pre * st.post1_tab.at(now - st.post_last[j]);
                     w[row + j] = store(&mut wf, row + j, clip(x, w_max, quant, qrng));
@@ -383,7 +382,7 @@ impl LearningRule for StdpRule {
             &cx.spikes[s.post],
             st,
             w,
-            s.mask.as_deref(),
+            &s.presence,
             (s.pre_size, nt),
             (self.sw, c),
             (w_max, quant, timestep),
@@ -445,7 +444,7 @@ impl LearningRule for StdpRule {
 }
 
 /// Potentiation at this step's post spikes: every synapse (i, j) of a spiking post
-/// neuron j (mask permitting) gains `potentiation` of its pre trace `x_pre(st, i, k)`
+/// neuron j (that exists) gains `potentiation` of its pre trace `x_pre(st, i, k)`
 /// (k = i * post_size + j), into the weight at once or the timestep buffer; the post
 /// spike is then noted. The same for projection-wide and per-synapse delays: only the
 /// pre trace at the synapse differs.
@@ -454,7 +453,7 @@ fn potentiate(
     post_spikes: &[u32],
     st: &mut StdpState,
     w: &mut [f32],
-    mask: Option<&[f32]>,
+    presence: &Presence,
     (ns, nt): (usize, usize),
     (sw, c): (Switches, &StdpConfig),
     (w_max, quant, timestep): (f32, Option<QuantSpec>, bool),
@@ -475,7 +474,7 @@ fn potentiate(
         let post2 = st.post2_tab.at(now - st.post_last[j]);
         for i in 0..ns {
             let k = i * nt + j;
-            if mask.is_some_and(|m| m[k] == 0.0) {
+            if !presence.has(k, nt) {
                 continue;
             }
             let Some(dw) = potentiation(sw.single_trace, nu, x_pre(st, i, k), post2, c) else {
@@ -571,7 +570,7 @@ fn depress_arrivals(
     st: &mut StdpState,
     delays: &[u16],
     w: &mut [f32],
-    mask: Option<&[f32]>,
+    presence: &Presence,
     nt: usize,
     nu_pre: f32,
     (w_max, quant, timestep): (f32, Option<QuantSpec>, bool),
@@ -585,7 +584,7 @@ fn depress_arrivals(
         let row = i * nt;
         for &j in &st.active {
             let j = j as usize;
-            if mask.is_some_and(|m| m[row + j] == 0.0) {
+            if !presence.has(row + j, nt) {
                 continue;
             }
             let arrival = emitted + delays[row + j] as i64;
