@@ -1,7 +1,8 @@
 //! `spikemem bench dram|snn`: speed benchmarks that print and write their figures.
 
 use crate::cli::{BenchArgs, BenchKind, SyntheticKind};
-use crate::dramrun::{drive, resolve_dram, stats_json, write_json};
+use crate::dram_setup::{resolve_dram, stats_json};
+use crate::dramrun::{drive, write_json};
 use crate::memtrace::{self, SyntheticSpec};
 use anyhow::Result;
 use serde_json::json;

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod dram_setup;
 pub mod dramrun;
 pub mod error;
 pub mod failpoint;
@@ -11,6 +12,7 @@ pub mod kernel;
 pub mod memtrace;
 pub mod plot;
 pub mod progress;
+pub mod run_command;
 pub mod select;
 pub mod snapshot_file;
 pub mod snn;

@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(a) => spikemem::system::run::cmd_run(&a),
+        Command::Run(a) => spikemem::run_command::cmd_run(&a),
         Command::Dram(a) => spikemem::dramrun::cmd_dram(&a),
         Command::Check(a) => spikemem::dramrun::cmd_check(&a),
         Command::Presets => spikemem::dramrun::cmd_presets(),

@@ -247,7 +247,7 @@ impl Sweep {
         let c = &loaded.config;
         // The DRAM as the command builds it: standard, timing overrides, the voltage
         // table lookup at dram.vdd, the controller's own checks.
-        let rd = crate::dramrun::resolve_dram(&c.dram, &loaded.base_dir)?;
+        let rd = crate::dram_setup::resolve_dram(&c.dram, &loaded.base_dir)?;
         spikemem_arch::dram::controller::MemorySystem::new(&c.dram, &rd.standard)
             .map_err(|e| input_error(format!("{}: {e}", loaded.source)))?;
         if self.command == SweepCommand::Run {

@@ -27,7 +27,7 @@
 //!   is an error, never a silently mixed result), then continues at n.
 //! - The side files are removed when the run finishes.
 
-use super::run::AccelState;
+use super::accelerator::AccelState;
 use crate::snapshot_file;
 use crate::snn::engine::{NetState, Network};
 use anyhow::Result;

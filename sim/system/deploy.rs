@@ -8,7 +8,7 @@ use super::fault_inject::{field_stuck_bits, stored_codes, weight_stuck_bits, Fie
 use super::placement::Placement;
 use super::WeightHome;
 use crate::config::{Config, Loaded};
-use crate::dramrun::{resolve_dram, ResolvedDram};
+use crate::dram_setup::{resolve_dram, ResolvedDram};
 use crate::error::input_error;
 use crate::snn::engine::{Network, ProjectionInfo, WeightFaults};
 use anyhow::Result;

@@ -13,11 +13,14 @@
 //!    the synapse lanes process the weights as they arrive, then the neuron units
 //!    update every neuron; the timestep ends when that work is done.
 
+mod accelerator;
+mod assemble;
 mod checkpoint;
 pub(crate) mod deploy;
 pub(crate) mod fault_inject;
 pub mod placement;
 pub mod run;
+pub mod summary;
 pub mod timing;
 
 use serde::{Deserialize, Serialize};
