@@ -761,6 +761,16 @@ impl Network {
 
     /// Every learning rule's step `t` of the presentation (after delivery).
     fn learn_step(&mut self, t: usize) {
+        self.for_each_rule(t, |r, cx| r.step(cx));
+    }
+
+    /// Every learning rule's end of the presentation (deferred and pending updates).
+    fn learn_end_presentation(&mut self) {
+        self.for_each_rule(self.present_steps, |r, cx| r.end_presentation(cx));
+    }
+
+    /// Call `f` on every learning rule with the context of step `t`.
+    fn for_each_rule(&mut self, t: usize, f: impl Fn(&mut dyn LearningRule, &mut LearnCtx<'_>)) {
         let mut cx = LearnCtx {
             projs: &mut self.projs,
             spikes: &self.spikes,
@@ -773,25 +783,7 @@ impl Network {
             ops: &mut self.ops,
         };
         for r in &mut self.rules {
-            r.step(&mut cx);
-        }
-    }
-
-    /// Every learning rule's end of the presentation (deferred and pending updates).
-    fn learn_end_presentation(&mut self) {
-        let mut cx = LearnCtx {
-            projs: &mut self.projs,
-            spikes: &self.spikes,
-            hist: &self.hist,
-            now: self.now,
-            t: self.present_steps,
-            present_steps: self.present_steps,
-            qrng: &mut self.qrng,
-            faults: &mut self.weight_faults,
-            ops: &mut self.ops,
-        };
-        for r in &mut self.rules {
-            r.end_presentation(&mut cx);
+            f(r.as_mut(), &mut cx);
         }
     }
 

@@ -3,6 +3,7 @@
 //! the engine (`engine.rs`) interprets any such graph.
 
 use super::config::{InputConnectivity, SnnConfig, MAX_SYNAPSE_DELAY_MS};
+pub use super::engine::conv::Conv;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use serde::{Deserialize, Serialize};
@@ -56,15 +57,7 @@ pub enum Connectivity {
     },
     /// A convolution with shared kernels: pre is in_channels x rows x cols, post is
     /// out_channels x out_rows x out_cols (see `engine::conv`); only the kernel is stored.
-    Conv {
-        in_channels: usize,
-        rows: usize,
-        cols: usize,
-        out_channels: usize,
-        kernel: usize,
-        stride: usize,
-        padding: usize,
-    },
+    Conv(Conv),
 }
 
 /// Initial weights.
@@ -226,9 +219,7 @@ impl NetworkDesc {
                         p.name
                     ));
                 }
-                Connectivity::Conv { .. } => {
-                    let c = crate::snn::engine::conv::Conv::of(&p.connectivity)
-                        .expect("a conv connectivity");
+                Connectivity::Conv(c) => {
                     if c.out_dims().is_none()
                         || c.in_channels == 0
                         || c.out_channels == 0

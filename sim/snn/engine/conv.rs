@@ -12,9 +12,10 @@
 //! (one addition per (spike, synapse)), so the two give bit-identical inputs.
 
 use crate::snn::network::Connectivity;
+use serde::{Deserialize, Serialize};
 
 /// A convolution's geometry (see the module docs).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Conv {
     pub in_channels: usize,
     pub rows: usize,
@@ -27,24 +28,8 @@ pub struct Conv {
 
 impl Conv {
     pub fn of(c: &Connectivity) -> Option<Conv> {
-        match *c {
-            Connectivity::Conv {
-                in_channels,
-                rows,
-                cols,
-                out_channels,
-                kernel,
-                stride,
-                padding,
-            } => Some(Conv {
-                in_channels,
-                rows,
-                cols,
-                out_channels,
-                kernel,
-                stride,
-                padding,
-            }),
+        match c {
+            Connectivity::Conv(g) => Some(*g),
             _ => None,
         }
     }

@@ -38,7 +38,7 @@ impl Presence {
     /// in row-major order).
     pub(super) fn of(c: &Connectivity, pre: usize, post: usize, rng: &mut Rng) -> Presence {
         match c {
-            Connectivity::AllToAll | Connectivity::Conv { .. } => Presence::All,
+            Connectivity::AllToAll | Connectivity::Conv(_) => Presence::All,
             Connectivity::OneToOne => Presence::Diagonal,
             Connectivity::AllButOne => Presence::OffDiagonal,
             Connectivity::Sparse { density } => {

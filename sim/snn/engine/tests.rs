@@ -521,14 +521,16 @@ fn layered(unrolled: bool) -> NetworkDesc {
         pop("c2", 48, lif.clone()),
         pop("out", 10, lif),
     ];
-    let conv = |in_channels, rows, out_channels, stride| Connectivity::Conv {
-        in_channels,
-        rows,
-        cols: rows,
-        out_channels,
-        kernel: 3,
-        stride,
-        padding: 1,
+    let conv = |in_channels, rows, out_channels, stride| {
+        Connectivity::Conv(conv::Conv {
+            in_channels,
+            rows,
+            cols: rows,
+            out_channels,
+            kernel: 3,
+            stride,
+            padding: 1,
+        })
     };
     let proj = |name: &str, connectivity| Projection {
         name: name.into(),
