@@ -441,6 +441,7 @@ impl Network {
         let mut v = w.to_vec();
         s.presence.clear_absent(&mut v, s.post_size);
         s.w = Weights::Dense(Arc::new(v));
+        self.read_through_faults(p);
         Ok(())
     }
     /// Set weights from fixed-point codes (decoded with the network's precision).
@@ -607,9 +608,7 @@ impl Network {
         if let (Some(q), QuantMode::Training) = (self.quant, self.cfg.quantization) {
             q.fake_quantize(w, &mut self.qrng);
         }
-        if let Some(f) = self.weight_faults.as_mut().filter(|f| f.proj == k) {
-            f.apply_all(w, self.quant);
-        }
+        self.read_through_faults(k);
     }
 
     /// Put (or, with None, remove) the projection's weights in faulty DRAM: from now on
@@ -624,14 +623,35 @@ impl Network {
                 bail!("weight faults: projection {} is not plastic", s.name);
             }
         }
+        for s in &mut self.projs {
+            s.w_read = None;
+        }
         self.weight_faults = faults;
-        let quant = self.quant;
-        if let Some(f) = &mut self.weight_faults {
-            if let Weights::Dense(w) = &mut self.projs[f.proj].w {
-                f.apply_all(Arc::make_mut(w).as_mut_slice(), quant);
-            }
+        if let Some(p) = self.weight_faults.as_ref().map(|f| f.proj) {
+            self.read_through_faults(p);
         }
         Ok(())
+    }
+
+    /// After a write of all of projection `p`'s weights: read them through the faults
+    /// (in place: into the weights; on read: into the read view beside the master).
+    fn read_through_faults(&mut self, p: ProjId) {
+        let quant = self.quant;
+        let Some(f) = self.weight_faults.as_mut().filter(|f| f.proj == p) else {
+            return;
+        };
+        let s = &mut self.projs[p];
+        let Weights::Dense(w) = &mut s.w else { return };
+        if f.reads_a_master() {
+            // Reuse the view's buffer: this runs after every normalization.
+            let view = s.w_read.get_or_insert_with(|| Arc::new(Vec::new()));
+            let view = Arc::make_mut(view);
+            view.clear();
+            view.extend_from_slice(w);
+            f.apply_all(view, quant);
+        } else {
+            f.apply_all(Arc::make_mut(w).as_mut_slice(), quant);
+        }
     }
 
     /// Bit errors read back from faulty DRAM since `set_weight_faults`.

@@ -6,7 +6,10 @@
 //! the input projection's weights sit in the deployment's DRAM (the same standard,
 //! mapping, encoding and placement as `run` with this config) with the weak cells of
 //! `error_model` at `ber_schedule[s]`: every weight the rule updates is read back through
-//! the stuck bits of its word (`engine::WeightFaults`), exactly as `run --learn` does.
+//! the stuck bits of its word (`engine::WeightFaults`).
+//! With `master_copy` (the default) the trainer keeps a fault-free master copy that the
+//! rule updates and the network reads through the faults (EDEN's FAT; the saved model is
+//! the master); without it every update stores what the cells return.
 //! `fault_map = "deployment"` draws every stage's map with `dram.fault_seed` (the map the
 //! deployed run will have, at each stage's BER); `"per_stage"` draws stage s with
 //! `dram.fault_seed + 1 + s`, so the network never sees the deployment's map (robustness
@@ -45,6 +48,11 @@ pub struct FatConfig {
     pub error_model: ErrorModel,
     /// The deployment's fault map, or a new one per stage.
     pub fault_map: FaultMapChoice,
+    /// The trainer keeps a fault-free master copy of the weights that the rule updates,
+    /// and the network computes with them as the faulty DRAM returns them (EDEN's FAT;
+    /// the saved model is the master). false: the weights live only in the faulty DRAM
+    /// and every update stores what the cells return (as on-chip learning, `run --learn`).
+    pub master_copy: bool,
 }
 
 impl Default for FatConfig {
@@ -54,6 +62,7 @@ impl Default for FatConfig {
             ber_schedule: vec![1e-5, 1e-4, 1e-3],
             error_model: ErrorModel::Uniform,
             fault_map: FaultMapChoice::Deployment,
+            master_copy: true,
         }
     }
 }
@@ -136,7 +145,11 @@ impl FatSchedule {
         let seed = self.fat.seed_of(stage, self.fault_seed);
         let map = self.dep.fault_map(self.fat.error_model, ber, seed);
         let stuck = self.dep.stuck_bits(&map)?;
-        let mut wf = self.dep.weight_faults(&stuck).with_tag(stage as u64 + 1);
+        let mut wf = self
+            .dep
+            .weight_faults(&stuck)
+            .with_tag(stage as u64 + 1)
+            .on_read(self.fat.master_copy);
         wf.bits_flipped = net.weight_fault_bits_flipped();
         tracing::info!(stage, ber, seed, faulty = wf.faulty_synapses(), "FAT stage");
         net.set_weight_faults(Some(wf))

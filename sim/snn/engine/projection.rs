@@ -69,6 +69,9 @@ pub(super) struct ProjState {
     pub(super) syn_delay: Option<SynDelays>,
     pub(super) plastic: bool,
     pub(super) w: Weights,
+    /// The dense weights as faulty DRAM returns them, when the learner keeps `w` as a
+    /// fault-free master (`WeightFaults::on_read`); delivery uses them.
+    pub(super) w_read: Option<Arc<Vec<f32>>>,
     /// Which pre x post pairs are synapses.
     pub(super) presence: Presence,
     /// Synapses per presynaptic neuron (for the synaptic-op count).
@@ -156,6 +159,7 @@ impl ProjState {
             syn_delay,
             plastic: p.plasticity == Plasticity::Stdp,
             w,
+            w_read: None,
             presence,
             fan_out,
             fan_in,
@@ -200,6 +204,7 @@ impl ProjState {
         ops: &mut OpCounts,
     ) {
         if let (Some(sd), Weights::Dense(w)) = (&mut self.syn_delay, &self.w) {
+            let w = self.w_read.as_ref().unwrap_or(w);
             let pre = &spikes[self.pre];
             ops.synaptic_ops += pre
                 .iter()
@@ -276,6 +281,7 @@ fn deliver(s: &ProjState, pre_spikes: &[u32], g: &mut [f32], ops: &mut OpCounts)
             }
         }
         (Weights::Dense(w), _) => {
+            let w = s.w_read.as_ref().unwrap_or(w);
             for &i in pre_spikes {
                 let i = i as usize;
                 let row = &w[i * nt..(i + 1) * nt];

@@ -18,6 +18,8 @@ pub struct NetState {
     /// Per population, its model's state vectors (none for a spike source).
     pops: Vec<Vec<Vec<f32>>>,
     weights: Vec<Weights>,
+    /// Per projection, the weights as faulty DRAM returns them (faults on read).
+    read_views: Vec<Option<Vec<f32>>>,
     rings: Vec<Option<Vec<f32>>>,
     /// Each learning rule's state, as the rule serializes it.
     rules: Vec<Vec<u8>>,
@@ -56,6 +58,11 @@ impl Network {
                 })
                 .collect(),
             weights: self.projs.iter().map(|s| s.w.clone()).collect(),
+            read_views: self
+                .projs
+                .iter()
+                .map(|s| s.w_read.as_ref().map(|v| v.to_vec()))
+                .collect(),
             rings: self
                 .projs
                 .iter()
@@ -79,11 +86,17 @@ impl Network {
         same_len("populations", &s.pops, self.pops.len())?;
         same_len("projections", &s.weights, self.projs.len())?;
         same_len("delay rings", &s.rings, self.projs.len())?;
+        same_len("read views", &s.read_views, self.projs.len())?;
         for (p, d) in self.pops.iter().zip(&s.pops) {
             let vectors = p.model.as_ref().map_or(Vec::new(), |m| m.state_vectors());
             same_len("neuron state vectors", d, vectors.len())?;
             for ((name, v), got) in vectors.iter().zip(d) {
                 same_len(name, got, v.len())?;
+            }
+        }
+        for (p, v) in self.projs.iter().zip(&s.read_views) {
+            if let (Weights::Dense(a), Some(v)) = (&p.w, v) {
+                same_len("read view", v, a.len())?;
             }
         }
         for (p, (w, r)) in self.projs.iter().zip(s.weights.iter().zip(&s.rings)) {
@@ -115,12 +128,13 @@ impl Network {
                 }
             }
         }
-        for (p, (w, r)) in self
+        for (p, ((w, r), v)) in self
             .projs
             .iter_mut()
-            .zip(s.weights.into_iter().zip(s.rings))
+            .zip(s.weights.into_iter().zip(s.rings).zip(s.read_views))
         {
             p.w = w;
+            p.w_read = v.map(std::sync::Arc::new);
             if let (Some(d), Some(r)) = (&mut p.syn_delay, r) {
                 d.ring = r;
             }

@@ -637,3 +637,59 @@ fn the_observer_sees_each_projection_deliver_its_delayed_spikes() {
     assert_eq!(o.delivered[4..], o.input[..o.input.len() - 4]);
     assert!(o.input.iter().map(Vec::len).sum::<usize>() > 100);
 }
+
+#[test]
+fn faults_on_read_keep_a_clean_master_and_compute_with_what_the_dram_returns() {
+    // 8-bit weights; synapse 5 of the input projection has its MSB stuck at 1 (reads
+    // >= 0.5), synapse 9 its MSB stuck at 0.
+    let mut cfg = SnnConfig::default();
+    cfg.n_excitatory = 4;
+    cfg.weight_bits = 8;
+    let stuck = [
+        StuckBits {
+            synapse: 5,
+            and: 0xff,
+            or: 0x80,
+        },
+        StuckBits {
+            synapse: 9,
+            and: 0x7f,
+            or: 0,
+        },
+    ];
+    let build = |on_read: bool| {
+        let mut n = net(&cfg);
+        let k = n.input_projection().unwrap();
+        let mut w = vec![0.25f32; 784 * 4];
+        w[9] = 0.75;
+        n.set_weights(k, &w).unwrap();
+        n.set_weight_faults(Some(
+            WeightFaults::new(k, 784 * 4, 8, &stuck).on_read(on_read),
+        ))
+        .unwrap();
+        (n, k)
+    };
+    let (master, k) = build(true);
+    let (in_place, _) = build(false);
+    // On read the master keeps what was written; in place the weights are what the
+    // cells return (0.25 | MSB = 0.75; 0.75 & ~MSB = 0.25).
+    assert_eq!((master.weights(k)[5], master.weights(k)[9]), (0.25, 0.75));
+    assert_eq!((in_place.weights(k)[5], in_place.weights(k)[9]), (0.75, 0.25));
+    assert_eq!(master.weight_fault_bits_flipped(), 2);
+    // Both compute with the faulty values: the same responses to a sample.
+    let image: Vec<u8> = (0..784).map(|p| ((p * 7) % 256) as u8).collect();
+    let (mut a, mut b) = (master.clone(), in_place.clone());
+    let ra = a.run_sample(&image, 0, 5, false, &mut NoObserver).0.to_vec();
+    let rb = b.run_sample(&image, 0, 5, false, &mut NoObserver).0.to_vec();
+    assert_eq!(ra, rb);
+    // Learning: the rule updates the master, which never takes a stuck value as its
+    // own; removing the faults leaves the master.
+    let (mut m, _) = build(true);
+    for s in 0..3 {
+        m.run_sample(&image, s, s as u64, true, &mut NoObserver);
+    }
+    let learned = m.weights(k);
+    m.set_weight_faults(None).unwrap();
+    assert_eq!(m.weights(k), learned);
+    assert!(m.projs[k].w_read.is_none());
+}

@@ -11,8 +11,15 @@
 //! every stuck bit is left exactly as the rule computed it, so with post-training
 //! quantization (full-precision learning) only the words that err are put on the grid.
 //!
+//! Two semantics ([`WeightFaults::on_read`]): in place (the default; on-chip learning in
+//! the DRAM, `run --learn`), the DRAM holds the only copy, so each update stores what the
+//! cells returned; on read (fault-aware training as EDEN does it), the trainer keeps a
+//! fault-free master copy that the rule updates, and the network computes with the
+//! weights as the faulty DRAM returns them (the engine keeps that read view beside the
+//! master). A saved model is the master.
+//!
 //! Invariant: after `apply_all` and after every `read` of an updated weight, each weight
-//! of the projection is a value its word can return. Only words with a weak cell are
+//! the network computes with is a value its word can return. Only words with a weak cell are
 //! listed (`faulty`), and the per-synapse masks are checked in O(1), so an update of a
 //! healthy synapse costs two loads and a compare.
 
@@ -48,6 +55,8 @@ pub struct WeightFaults {
     /// differs from the value written.
     pub bits_flipped: u64,
     tag: u64,
+    /// The learner keeps a fault-free master copy (see the module docs).
+    on_read: bool,
 }
 
 impl WeightFaults {
@@ -81,6 +90,7 @@ impl WeightFaults {
             all,
             bits_flipped: 0,
             tag: 0,
+            on_read: false,
         }
     }
 
@@ -97,6 +107,16 @@ impl WeightFaults {
     pub fn with_tag(mut self, tag: u64) -> WeightFaults {
         self.tag = tag;
         self
+    }
+
+    /// Faults read, not stored: the learner keeps a fault-free master copy.
+    pub fn on_read(mut self, on_read: bool) -> WeightFaults {
+        self.on_read = on_read;
+        self
+    }
+
+    pub fn reads_a_master(&self) -> bool {
+        self.on_read
     }
 
     pub fn faulty_synapses(&self) -> usize {

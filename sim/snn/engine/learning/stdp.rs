@@ -157,7 +157,7 @@ impl StdpRule {
         let w_max = c.w_max;
         let quant = self.train_quant;
         let qrng = &mut *cx.qrng;
-        let mut wf = faulty_write(cx.faults, st.proj, self.word_quant);
+        let mut wf = faulty_write(cx.faults, st.proj, self.word_quant, s.w_read.as_mut());
         let timestep = self.sw.timestep_updates;
         let hl = st.hist_len;
         // Record this step's presynaptic spikes (emission steps).
@@ -247,7 +247,7 @@ impl StdpRule {
         let w = Arc::make_mut(w);
         let h = &cx.hist[s.pre];
         let end = cx.present_steps;
-        let mut wf = faulty_write(cx.faults, st.proj, self.word_quant);
+        let mut wf = faulty_write(cx.faults, st.proj, self.word_quant, s.w_read.as_mut());
         for u in end.saturating_sub(sd.max)..end {
             depress_arrivals(
                 &h[u % h.len()],
@@ -279,7 +279,7 @@ impl StdpRule {
         let (ns, nt) = (s.pre_size, s.post_size);
         let quant = self.train_quant;
         let w_max = self.c.w_max;
-        let mut wf = faulty_write(cx.faults, st.proj, self.word_quant);
+        let mut wf = faulty_write(cx.faults, st.proj, self.word_quant, s.w_read.as_mut());
         for &j in &st.touched_cols {
             let j = j as usize;
             st.col_touched[j] = false;
@@ -343,7 +343,7 @@ impl LearningRule for StdpRule {
         let w_max = c.w_max;
         let quant = self.train_quant;
         let qrng = &mut *cx.qrng;
-        let mut wf = faulty_write(cx.faults, st.proj, self.word_quant);
+        let mut wf = faulty_write(cx.faults, st.proj, self.word_quant, s.w_read.as_mut());
         let timestep = self.sw.timestep_updates;
         // Presynaptic pathway: depression by post trace 1 (two-trace rule only).
         for &i in pre_spikes {
@@ -459,7 +459,7 @@ fn potentiate(
     (w_max, quant, timestep): (f32, Option<QuantSpec>, bool),
     now: i64,
     qrng: &mut Rng,
-    wf: &mut FaultyWrite,
+    wf: &mut Option<FaultyWrite>,
     ops: &mut OpCounts,
     x_pre: impl Fn(&StdpState, usize, usize) -> f32,
 ) {
@@ -511,25 +511,43 @@ fn potentiation(
     }
 }
 
-/// The faults of the projection being updated, with the format of its memory words.
-type FaultyWrite<'a> = Option<(&'a mut WeightFaults, Option<QuantSpec>)>;
-
-fn faulty_write(
-    faults: &mut Option<WeightFaults>,
-    proj: usize,
+/// The faults of the projection being updated, the format of its memory words, and
+/// (faults on read) the read view the network computes with.
+struct FaultyWrite<'a> {
+    faults: &'a mut WeightFaults,
     quant: Option<QuantSpec>,
-) -> FaultyWrite<'_> {
-    faults
-        .as_mut()
-        .filter(|f| f.proj == proj)
-        .map(|f| (f, quant))
+    view: Option<&'a mut [f32]>,
 }
 
-/// A weight just written, as its memory word returns it (faulty DRAM), else as is.
+fn faulty_write<'a>(
+    faults: &'a mut Option<WeightFaults>,
+    proj: usize,
+    quant: Option<QuantSpec>,
+    view: Option<&'a mut Arc<Vec<f32>>>,
+) -> Option<FaultyWrite<'a>> {
+    let faults = faults.as_mut().filter(|f| f.proj == proj)?;
+    let view = view.map(|v| Arc::make_mut(v).as_mut_slice());
+    Some(FaultyWrite {
+        faults,
+        quant,
+        view,
+    })
+}
+
+/// The weight to store after writing `x` to synapse `k`: in place, what the memory word
+/// returns; on read, `x` itself (the master), with the view set to what the word returns.
 #[inline]
-fn store(wf: &mut FaultyWrite, k: usize, x: f32) -> f32 {
+fn store(wf: &mut Option<FaultyWrite>, k: usize, x: f32) -> f32 {
     match wf {
-        Some((f, q)) => f.read(k, x, *q),
+        Some(FaultyWrite {
+            faults,
+            quant,
+            view: Some(v),
+        }) => {
+            v[k] = faults.read(k, x, *quant);
+            x
+        }
+        Some(FaultyWrite { faults, quant, .. }) => faults.read(k, x, *quant),
         None => x,
     }
 }
@@ -575,7 +593,7 @@ fn depress_arrivals(
     nu_pre: f32,
     (w_max, quant, timestep): (f32, Option<QuantSpec>, bool),
     qrng: &mut Rng,
-    wf: &mut FaultyWrite,
+    wf: &mut Option<FaultyWrite>,
     ops: &mut OpCounts,
 ) {
     let hl = st.hist_len;
