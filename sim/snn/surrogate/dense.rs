@@ -50,22 +50,13 @@ impl Projection for Dense {
         }
     }
 
-    fn backward(&self, w: &[f32], x: &[f32], grad_out: &[f32], grad_w: &mut [f32], mut grad_x: Option<&mut [f32]>) {
+    fn backward(&self, w: &[f32], x: &[f32], grad_out: &[f32], grad_w: &mut [f32], grad_x: Option<&mut [f32]>) {
         let (ni, no) = (self.n_in, self.n_out);
-        for (t, (xr, gr)) in x.chunks_exact(ni).zip(grad_out.chunks_exact(no)).enumerate() {
-            let silent = gr.iter().all(|&g| g == 0.0);
-            if let Some(gx) = grad_x.as_deref_mut() {
-                let gxr = &mut gx[t * ni..(t + 1) * ni];
-                if silent {
-                    gxr.fill(0.0);
-                } else {
-                    for (i, v) in gxr.iter_mut().enumerate() {
-                        let wr = &w[i * no..(i + 1) * no];
-                        *v = dot(wr, gr);
-                    }
-                }
-            }
-            if silent {
+        if let Some(gx) = grad_x {
+            input_gradient(&transpose(w, ni, no), grad_out, ni, no, gx);
+        }
+        for (xr, gr) in x.chunks_exact(ni).zip(grad_out.chunks_exact(no)) {
+            if gr.iter().all(|&g| g == 0.0) {
                 continue;
             }
             for (i, &xi) in xr.iter().enumerate() {
@@ -78,15 +69,27 @@ impl Projection for Dense {
     }
 }
 
-/// Dot product in 8 independent lanes (so the compiler vectorizes it).
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
+/// dL/dx[t] = sum_j grad_out[t, j] W^T[j] for all steps (`wt` = W^T, n_out x n_in),
+/// as axpys over the rows of W^T: the compiler vectorizes an axpy, while it left a
+/// dot product's reduction scalar (2.4x slower; register-blocked variants were no faster).
+fn input_gradient(wt: &[f32], grad_out: &[f32], ni: usize, no: usize, gx: &mut [f32]) {
+    for (row, g) in gx.chunks_exact_mut(ni).zip(grad_out.chunks_exact(no)) {
+        row.fill(0.0);
+        for (&x, wr) in g.iter().zip(wt.chunks_exact(ni)) {
+            if x != 0.0 {
+                row.iter_mut().zip(wr).for_each(|(o, &v)| *o += x * v);
+            }
         }
     }
-    acc.iter().sum::<f32>() + tail
+}
+
+/// `w` (rows x cols, row-major) transposed.
+fn transpose(w: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut t = vec![0.0f32; w.len()];
+    for (r, row) in w.chunks_exact(cols).enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            t[c * rows + r] = v;
+        }
+    }
+    t
 }

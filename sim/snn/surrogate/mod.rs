@@ -29,8 +29,9 @@
 //! # Files
 //! `config.rs` (`[surrogate]`), `neuron.rs`, `projection.rs` + `dense.rs` + `conv.rs`,
 //! `loss.rs`, `wage.rs`, `optim.rs`, `task.rs` (inputs and targets), `network.rs`,
-//! `train.rs`, `model.rs` (HDF5), `cli.rs` (`train` / `eval`).
+//! `train.rs`, `model.rs` (HDF5), `cli.rs` (`train` / `eval`), `bench.rs` (`bench snn`).
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod conv;

@@ -8,7 +8,7 @@
 use super::config::SurrogateConfig;
 use super::neuron::{CurrentLif, NeuronModel};
 use super::projection::{self, Projection, Shape};
-use super::wage::{clip_bound, nearest_power_of_two, quantize};
+use super::wage::{clip_bound, nearest_power_of_two, quantizer};
 use spikemem_arch::rng::Rng;
 
 /// Largest number of f32 a network's weights and per-sample state may take (4 GiB).
@@ -104,10 +104,10 @@ impl SurrogateNet {
 
     /// Recomputes the effective weights from the master weights.
     pub fn refresh(&mut self) {
-        let wb = self.cfg.weight_bits;
+        let q = quantizer(self.cfg.weight_bits);
         for l in &mut self.layers {
             for (e, &w) in l.effective.iter_mut().zip(&l.weights) {
-                *e = quantize(w, wb) * l.scale;
+                *e = q(w) * l.scale;
             }
         }
     }

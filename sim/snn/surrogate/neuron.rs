@@ -4,7 +4,7 @@
 //! A new model is one more implementation of [`NeuronModel`] (and a registration in
 //! `train.rs`); the projections and the training loop do not change.
 
-use super::wage::quantize;
+use super::wage::quantizer;
 
 /// Arrays are step-major: element (t, i) of a population of n is at t * n + i.
 pub trait NeuronModel: Send + Sync {
@@ -51,7 +51,7 @@ impl NeuronModel for CurrentLif {
         let mut syn = vec![0.0f32; n];
         let mut mem = vec![0.0f32; n];
         let mut count = 0u64;
-        let ab = self.activation_bits;
+        let q = quantizer(self.activation_bits);
         for t in 0..steps {
             let row = t * n..(t + 1) * n;
             let (cur, spk, tr) = (&current[row.clone()], &mut spikes[row.clone()], &mut trace[row]);
@@ -61,9 +61,9 @@ impl NeuronModel for CurrentLif {
                 spk[i] = s as u8 as f32;
                 count += s as u64;
                 tr[i] = superspike(u, self.surrogate_scale);
-                let new_syn = quantize(self.alpha * syn[i] + cur[i], ab);
+                let new_syn = q(self.alpha * syn[i] + cur[i]);
                 let reset = if s { self.reset } else { 0.0 };
-                mem[i] = quantize(self.beta * mem[i] + syn[i] - reset, ab);
+                mem[i] = q(self.beta * mem[i] + syn[i] - reset);
                 syn[i] = new_syn;
             }
         }

@@ -36,6 +36,12 @@ pub fn quantize(x: f32, bits: u32) -> f32 {
     ((x * s).round() / s).clamp(-c, c)
 }
 
+/// `quantize` for a fixed width, with S(b) and the bound computed once (for hot loops).
+pub fn quantizer(bits: u32) -> impl Fn(f32) -> f32 {
+    let (s, c, float) = (steps_per_unit(bits.min(FLOAT_BITS - 1)), clip_bound(bits), bits >= FLOAT_BITS);
+    move |x| if float { x } else { ((x * s).round() / s).clamp(-c, c) }
+}
+
 /// The power of two nearest `x` (> 0) on a log scale; 1 for x = 0.
 pub fn nearest_power_of_two(x: f32) -> f32 {
     if x > 0.0 && x.is_finite() {
@@ -89,6 +95,12 @@ mod tests {
         assert_eq!(quantize(0.33, 4), 0.375);
         assert_eq!(quantize(-2.0, 4), -0.875);
         assert_eq!(quantize(0.123, 32), 0.123);
+        for b in [2, 5, 32] {
+            let q = quantizer(b);
+            for x in [-1.3, -0.26, 0.0, 0.1, 0.33, 0.9] {
+                assert_eq!(q(x), quantize(x, b));
+            }
+        }
         assert_eq!(clip_bound(3), 0.75);
         assert_eq!(nearest_power_of_two(0.0655), 0.0625);
         assert_eq!(nearest_power_of_two(3.0), 4.0);
