@@ -43,7 +43,10 @@ fn bench_snn(a: &BenchArgs) -> Result<()> {
         _ => println!("surrogate gradient: NumPy port skipped: {}", s.numpy_skipped.as_deref().unwrap_or("?")),
     }
     if let Some(p) = &a.out {
-        write_json(p, &json!({ "benchmark": "snn", "cases": cases, "surrogate": s }))?;
+        write_json(
+            p,
+            &json!({ "benchmark": "snn", "cases": cases, "surrogate": s }),
+        )?;
     }
     Ok(())
 }

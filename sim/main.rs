@@ -3,6 +3,21 @@ use spikemem::cli::{Cli, Command};
 use spikemem::error::is_input_error;
 use std::process::ExitCode;
 
+/// `run` and `tolerance` simulate Diehl & Cook / FSpiNN networks only: a config with
+/// `snn.model = "surrogate_gradient"` is bad input for them (exit 2), not a silent
+/// Diehl & Cook run. (Surrogate model files are refused where models are opened.)
+fn refuse_surrogate(command: &str, config: Option<&str>, sets: &[String]) -> anyhow::Result<()> {
+    let l = spikemem::config::load(config, sets)?;
+    if l.config.snn.model == spikemem::snn::config::SnnModel::SurrogateGradient {
+        return Err(spikemem::error::input_error(format!(
+            "{}: snn.model = \"surrogate_gradient\" is not accepted by `spikemem {command}` yet; \
+             accepted: diehl_cook, fspinn (train and evaluate it with `spikemem train` / `spikemem eval`)",
+            l.source
+        )));
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     // `spikemem ... | head` must end quietly when the reader goes away, not panic on a
     // failed print: restore the default SIGPIPE action that Rust's runtime ignores.
@@ -19,7 +34,8 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(a) => spikemem::system::run::cmd_run(&a),
+        Command::Run(a) => refuse_surrogate("run", a.config(), &a.sets)
+            .and_then(|_| spikemem::system::run::cmd_run(&a)),
         Command::Dram(a) => spikemem::dramrun::cmd_dram(&a),
         Command::Check(a) => spikemem::dramrun::cmd_check(&a),
         Command::Presets => spikemem::dramrun::cmd_presets(),
@@ -28,7 +44,10 @@ fn main() -> ExitCode {
         Command::Bench(a) => spikemem::bench::cmd_bench(&a),
         Command::Sweep(a) => spikemem::sweep::cmd_sweep(&a),
         Command::Select(a) => spikemem::select::cmd_select(&a),
-        Command::Tolerance(a) => spikemem::tolerance::cmd_tolerance(&a),
+        Command::Tolerance(a) => {
+            refuse_surrogate("tolerance", a.cfg.config.as_deref(), &a.cfg.sets)
+                .and_then(|_| spikemem::tolerance::cmd_tolerance(&a))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

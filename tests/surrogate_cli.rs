@@ -28,17 +28,38 @@ size = 20
 fn train_reports_a_falling_van_rossum_distance_and_eval_reads_the_model() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("tiny.toml"), TINY).unwrap();
-    let (code, out, err) = spikemem(&["train", "--config", "tiny.toml", "--out", "m.h5", "--json", "r.json"], dir.path());
+    let (code, out, err) = spikemem(
+        &[
+            "train",
+            "--config",
+            "tiny.toml",
+            "--out",
+            "m.h5",
+            "--json",
+            "r.json",
+        ],
+        dir.path(),
+    );
     assert_eq!(code, 0, "{out}\n{err}");
     let r = json(&dir.path().join("r.json"));
-    let vr: Vec<f64> = r["van_rossum"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let vr: Vec<f64> = r["van_rossum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
     assert_eq!(vr.len(), 30);
-    let (first, last) = (r["van_rossum_initial"].as_f64().unwrap(), r["van_rossum_final"].as_f64().unwrap());
+    let (first, last) = (
+        r["van_rossum_initial"].as_f64().unwrap(),
+        r["van_rossum_final"].as_f64().unwrap(),
+    );
     assert_eq!(first, vr[0]);
     assert!(last < 0.8 * first, "van Rossum {first} -> {last}");
     let density = r["weight_density"].as_array().unwrap();
     assert_eq!(density.len(), 2);
-    assert!(density.iter().all(|d| (0.0..=1.0).contains(&d.as_f64().unwrap())));
+    assert!(density
+        .iter()
+        .all(|d| (0.0..=1.0).contains(&d.as_f64().unwrap())));
     assert!(r["wall_seconds"].as_f64().unwrap() > 0.0);
     assert_eq!(r["epochs"].as_u64(), Some(30));
     assert_eq!(r["steps"].as_u64(), Some(30 * 50));
@@ -52,19 +73,58 @@ fn train_reports_a_falling_van_rossum_distance_and_eval_reads_the_model() {
     let (code, _, err) = spikemem(&["tolerance", "--model", "m.h5"], dir.path());
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("surrogate-gradient model"), "{err}");
+    let (code, _, err) = spikemem(&["run", "--config", "tiny.toml"], dir.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not accepted by `spikemem run`"), "{err}");
 }
 
 #[test]
 fn a_bad_surrogate_key_exits_2_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("tiny.toml"), TINY).unwrap();
-    let (code, _, err) = spikemem(&["train", "--config", "tiny.toml", "--out", "m.h5", "--set", "surrogate.bogus=1"], dir.path());
+    let (code, _, err) = spikemem(
+        &[
+            "train",
+            "--config",
+            "tiny.toml",
+            "--out",
+            "m.h5",
+            "--set",
+            "surrogate.bogus=1",
+        ],
+        dir.path(),
+    );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("bogus"), "{err}");
-    let (code, _, err) = spikemem(&["train", "--config", "tiny.toml", "--out", "m.h5", "--set", "surrogate.weight_bits=40"], dir.path());
+    let (code, _, err) = spikemem(
+        &[
+            "train",
+            "--config",
+            "tiny.toml",
+            "--out",
+            "m.h5",
+            "--set",
+            "surrogate.weight_bits=40",
+        ],
+        dir.path(),
+    );
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("surrogate.weight_bits = 40") && err.contains("32 for float"), "{err}");
-    let (code, _, err) = spikemem(&["train", "--config", "tiny.toml", "--out", "m.h5", "--set", "snn.model=surrogate"], dir.path());
+    assert!(
+        err.contains("surrogate.weight_bits = 40") && err.contains("32 for float"),
+        "{err}"
+    );
+    let (code, _, err) = spikemem(
+        &[
+            "train",
+            "--config",
+            "tiny.toml",
+            "--out",
+            "m.h5",
+            "--set",
+            "snn.model=surrogate",
+        ],
+        dir.path(),
+    );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("surrogate_gradient"), "{err}");
 }

@@ -38,19 +38,31 @@ pub struct SurrogateBench {
 }
 
 fn timed(cfg: &SurrogateConfig) -> Result<(f64, Vec<f64>, SurrogateNet, RasterTask)> {
-    let shape = Shape { channels: cfg.inputs, height: 1, width: 1 };
+    let shape = Shape {
+        channels: cfg.inputs,
+        height: 1,
+        width: 1,
+    };
     let mut net = SurrogateNet::new(cfg, shape).map_err(anyhow::Error::msg)?;
     let t = task::raster(cfg, net.n_outputs())?;
     let fresh = SurrogateNet::new(cfg, shape).map_err(anyhow::Error::msg)?;
     let t0 = Instant::now();
     let h = train::train_raster(&mut net, &t, |_, _| {});
-    Ok((t0.elapsed().as_secs_f64() / cfg.epochs as f64, h.loss, fresh, t))
+    Ok((
+        t0.elapsed().as_secs_f64() / cfg.epochs as f64,
+        h.loss,
+        fresh,
+        t,
+    ))
 }
 
 /// Writes a float32 C-order .npy file.
 fn write_npy(path: &Path, shape: &[usize], data: &[f32]) -> Result<()> {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}", dims.join(", "));
+    let mut header = format!(
+        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}",
+        dims.join(", ")
+    );
     while (header.len() + 11) % 64 != 0 {
         header.push(' ');
     }
@@ -65,13 +77,26 @@ fn write_npy(path: &Path, shape: &[usize], data: &[f32]) -> Result<()> {
     Ok(f.flush()?)
 }
 
-fn run_port(dir: &Path, cfg: &SurrogateConfig, net: &SurrogateNet, t: &RasterTask) -> Result<(f64, f64)> {
+fn run_port(
+    dir: &Path,
+    cfg: &SurrogateConfig,
+    net: &SurrogateNet,
+    t: &RasterTask,
+) -> Result<(f64, f64)> {
     std::fs::write(dir.join("schaefer_numpy.py"), PORT)?;
     write_npy(&dir.join("input.npy"), &[cfg.steps, cfg.inputs], &t.input)?;
-    write_npy(&dir.join("target.npy"), &[cfg.steps, net.n_outputs()], &t.target)?;
+    write_npy(
+        &dir.join("target.npy"),
+        &[cfg.steps, net.n_outputs()],
+        &t.target,
+    )?;
     for (i, l) in net.layers.iter().enumerate() {
         let w: Vec<f32> = l.weights.iter().map(|&w| w * l.scale).collect();
-        write_npy(&dir.join(format!("w{i}.npy")), &[l.proj.n_in(), l.proj.n_out()], &w)?;
+        write_npy(
+            &dir.join(format!("w{i}.npy")),
+            &[l.proj.n_in(), l.proj.n_out()],
+            &w,
+        )?;
     }
     let params = serde_json::json!({
         "alpha": cfg.alpha, "beta": cfg.beta, "threshold": cfg.threshold, "reset": cfg.reset,
@@ -87,10 +112,18 @@ fn run_port(dir: &Path, cfg: &SurrogateConfig, net: &SurrogateNet, t: &RasterTas
         .output()
         .context("python3 does not run")?;
     if !out.status.success() {
-        anyhow::bail!("{}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("failed"));
+        anyhow::bail!(
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("failed")
+        );
     }
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).context("the port's output")?;
-    let secs = v["seconds_per_epoch"].as_f64().context("seconds_per_epoch")?;
+    let secs = v["seconds_per_epoch"]
+        .as_f64()
+        .context("seconds_per_epoch")?;
     let first = v["van_rossum"][0].as_f64().context("van_rossum")?;
     Ok((secs, first))
 }
@@ -107,7 +140,10 @@ pub fn bench(epochs: u32) -> Result<SurrogateBench> {
         ..SurrogateConfig::default()
     };
     let (float_secs, loss, fresh, t) = timed(&float)?;
-    let wage = SurrogateConfig { epochs, ..SurrogateConfig::default() };
+    let wage = SurrogateConfig {
+        epochs,
+        ..SurrogateConfig::default()
+    };
     let (wage_secs, _, _, _) = timed(&wage)?;
     let dir = std::env::temp_dir().join(format!("spikemem-surrogate-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;

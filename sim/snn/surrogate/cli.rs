@@ -68,7 +68,13 @@ struct Report {
     layers: Vec<LayerInfo>,
 }
 
-fn report(command: &'static str, source: &str, net: &SurrogateNet, h: &History, wall: f64) -> Report {
+fn report(
+    command: &'static str,
+    source: &str,
+    net: &SurrogateNet,
+    h: &History,
+    wall: f64,
+) -> Report {
     let c = &net.cfg;
     Report {
         command,
@@ -86,7 +92,11 @@ fn report(command: &'static str, source: &str, net: &SurrogateNet, h: &History, 
         train_accuracy: None,
         accuracy: None,
         test_samples: None,
-        weight_density: net.layers.iter().map(|l| density(&l.weights, c.weight_bits)).collect(),
+        weight_density: net
+            .layers
+            .iter()
+            .map(|l| density(&l.weights, c.weight_bits))
+            .collect(),
         wall_seconds: wall,
         epochs: h.loss.len() as u32,
         updates: h.updates,
@@ -112,7 +122,8 @@ fn report(command: &'static str, source: &str, net: &SurrogateNet, h: &History, 
 fn write_json(path: Option<&Path>, r: &Report) -> Result<()> {
     if let Some(p) = path {
         let text = serde_json::to_string_pretty(r)? + "\n";
-        spikemem_traces::write_atomic(p, text).with_context(|| format!("{}: cannot write report", p.display()))?;
+        spikemem_traces::write_atomic(p, text)
+            .with_context(|| format!("{}: cannot write report", p.display()))?;
     }
     Ok(())
 }
@@ -126,9 +137,22 @@ pub fn cmd_train(a: &TrainArgs, l: &Loaded) -> Result<()> {
     let start = Instant::now();
     let (net, rep) = if train::is_raster(c) {
         let outputs = c.layers.last().map_or(0, |s| s.size);
-        let mut net = SurrogateNet::new(c, Shape { channels: c.inputs, height: 1, width: 1 }).map_err(|e| bad(l, e))?;
+        let mut net = SurrogateNet::new(
+            c,
+            Shape {
+                channels: c.inputs,
+                height: 1,
+                width: 1,
+            },
+        )
+        .map_err(|e| bad(l, e))?;
         let t = task::raster(c, net.n_outputs().max(outputs))?;
-        eprintln!("training the raster task: {} epochs, {} steps, layers {:?}", c.epochs, c.steps, c.layers.iter().map(|s| s.size).collect::<Vec<_>>());
+        eprintln!(
+            "training the raster task: {} epochs, {} steps, layers {:?}",
+            c.epochs,
+            c.steps,
+            c.layers.iter().map(|s| s.size).collect::<Vec<_>>()
+        );
         let every = (c.epochs / 10).max(1);
         let h = train::train_raster(&mut net, &t, |e, d| {
             if e % every == 0 || e == 1 {
@@ -145,9 +169,16 @@ pub fn cmd_train(a: &TrainArgs, l: &Loaded) -> Result<()> {
         let (tr, te) = crate::snn::cli::load_sets(l, true)?;
         let tr = tr.expect("training set loaded");
         let mut net = SurrogateNet::new(c, train::image_shape(&tr)).map_err(|e| bad(l, e))?;
-        eprintln!("training the classifier on {} samples x {} epochs", tr.len(), c.epochs);
+        eprintln!(
+            "training the classifier on {} samples x {} epochs",
+            tr.len(),
+            c.epochs
+        );
         let h = train::train_classify(&mut net, &tr, |e, loss, acc| {
-            eprintln!("epoch {e}: cross-entropy {loss:.3}, training accuracy {:.2}%", 100.0 * acc)
+            eprintln!(
+                "epoch {e}: cross-entropy {loss:.3}, training accuracy {:.2}%",
+                100.0 * acc
+            )
         });
         let (acc, _, _) = train::evaluate_classify(&net, &te);
         let mut rep = report("train", &l.source, &net, &h, start.elapsed().as_secs_f64());
@@ -166,10 +197,17 @@ pub fn cmd_train(a: &TrainArgs, l: &Loaded) -> Result<()> {
 
 fn summary(r: &Report) {
     if let (Some(i), Some(f)) = (r.van_rossum_initial, r.van_rossum_final) {
-        println!("van Rossum distance: {i:.3} -> {f:.3} ({} epochs, {:.2} s)", r.epochs, r.wall_seconds);
+        println!(
+            "van Rossum distance: {i:.3} -> {f:.3} ({} epochs, {:.2} s)",
+            r.epochs, r.wall_seconds
+        );
     }
     if let Some(acc) = r.accuracy {
-        println!("test: accuracy {:.2}% ({} samples)", 100.0 * acc, r.test_samples.unwrap_or(0));
+        println!(
+            "test: accuracy {:.2}% ({} samples)",
+            100.0 * acc,
+            r.test_samples.unwrap_or(0)
+        );
     }
     println!("weight density per layer: {:?}", r.weight_density);
 }
@@ -184,8 +222,19 @@ pub fn cmd_eval(a: &EvalArgs) -> Result<()> {
     if train::is_raster(&net.cfg) {
         let t = task::raster(&net.cfg, net.n_outputs())?;
         let (d, spikes) = train::raster_distance(net, &t, &mut net.work());
-        let h = History { spikes, samples: 1, steps: net.cfg.steps as u64, ..History::default() };
-        rep = report("eval", &a.model.display().to_string(), net, &h, start.elapsed().as_secs_f64());
+        let h = History {
+            spikes,
+            samples: 1,
+            steps: net.cfg.steps as u64,
+            ..History::default()
+        };
+        rep = report(
+            "eval",
+            &a.model.display().to_string(),
+            net,
+            &h,
+            start.elapsed().as_secs_f64(),
+        );
         rep.van_rossum_final = Some(d);
         println!("van Rossum distance: {d:.3}");
     } else {
@@ -200,9 +249,18 @@ pub fn cmd_eval(a: &EvalArgs) -> Result<()> {
             }
         };
         let (_, te) = crate::snn::cli::load_sets(&l, false)?;
-        crate::snn::dataset::check_inputs(&a.model.display().to_string(), net.input_shape.len(), &te)?;
+        crate::snn::dataset::check_inputs(
+            &a.model.display().to_string(),
+            net.input_shape.len(),
+            &te,
+        )?;
         let (acc, _, spikes) = train::evaluate_classify(net, &te);
-        let h = History { spikes, samples: te.len() as u64, steps: (te.len() * net.cfg.steps) as u64, ..History::default() };
+        let h = History {
+            spikes,
+            samples: te.len() as u64,
+            steps: (te.len() * net.cfg.steps) as u64,
+            ..History::default()
+        };
         rep = report("eval", &l.source, net, &h, start.elapsed().as_secs_f64());
         rep.accuracy = Some(acc);
         rep.test_samples = Some(te.len());

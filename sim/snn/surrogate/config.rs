@@ -178,16 +178,46 @@ impl SurrogateConfig {
     pub fn validate(&self) -> Result<(), String> {
         let unit = |v: f32| v.is_finite() && (0.0..1.0).contains(&v);
         let pos = |v: f32| v.is_finite() && v > 0.0;
-        check((1..=MAX_NEURONS).contains(&self.inputs), "inputs", self.inputs, "1..=1048576")?;
-        check((1..=MAX_STEPS).contains(&self.steps), "steps", self.steps, "1..=100000")?;
+        check(
+            (1..=MAX_NEURONS).contains(&self.inputs),
+            "inputs",
+            self.inputs,
+            "1..=1048576",
+        )?;
+        check(
+            (1..=MAX_STEPS).contains(&self.steps),
+            "steps",
+            self.steps,
+            "1..=100000",
+        )?;
         check(pos(self.dt_ms), "dt_ms", self.dt_ms, "a finite number > 0")?;
         check(unit(self.alpha), "alpha", self.alpha, "0 <= alpha < 1")?;
         check(unit(self.beta), "beta", self.beta, "0 <= beta < 1")?;
-        check(pos(self.threshold), "threshold", self.threshold, "a finite number > 0")?;
+        check(
+            pos(self.threshold),
+            "threshold",
+            self.threshold,
+            "a finite number > 0",
+        )?;
         check(pos(self.reset), "reset", self.reset, "a finite number > 0")?;
-        check(pos(self.surrogate_scale), "surrogate_scale", self.surrogate_scale, "a finite number > 0")?;
-        check(unit(self.van_rossum_decay), "van_rossum_decay", self.van_rossum_decay, "0 <= decay < 1")?;
-        check(pos(self.van_rossum_tau_ms), "van_rossum_tau_ms", self.van_rossum_tau_ms, "a finite number > 0")?;
+        check(
+            pos(self.surrogate_scale),
+            "surrogate_scale",
+            self.surrogate_scale,
+            "a finite number > 0",
+        )?;
+        check(
+            unit(self.van_rossum_decay),
+            "van_rossum_decay",
+            self.van_rossum_decay,
+            "0 <= decay < 1",
+        )?;
+        check(
+            pos(self.van_rossum_tau_ms),
+            "van_rossum_tau_ms",
+            self.van_rossum_tau_ms,
+            "a finite number > 0",
+        )?;
         for (k, b) in [
             ("weight_bits", self.weight_bits),
             ("activation_bits", self.activation_bits),
@@ -195,29 +225,109 @@ impl SurrogateConfig {
         ] {
             check(bits_ok(b), k, b, "2..=16, or 32 for float")?;
         }
-        check(pos(self.init_range) && self.init_range <= 1.0, "init_range", self.init_range, "0 < range <= 1")?;
-        check(pos(self.learning_rate), "learning_rate", self.learning_rate, "a finite number > 0")?;
-        check(unit(self.adamax_beta1), "adamax_beta1", self.adamax_beta1, "0 <= beta1 < 1")?;
-        check(unit(self.adamax_beta2), "adamax_beta2", self.adamax_beta2, "0 <= beta2 < 1")?;
-        check((1..=100_000).contains(&self.epochs), "epochs", self.epochs, "1..=100000")?;
-        check((1..=100_000).contains(&self.batch_size), "batch_size", self.batch_size, "1..=100000")?;
+        check(
+            pos(self.init_range) && self.init_range <= 1.0,
+            "init_range",
+            self.init_range,
+            "0 < range <= 1",
+        )?;
+        check(
+            pos(self.learning_rate),
+            "learning_rate",
+            self.learning_rate,
+            "a finite number > 0",
+        )?;
+        check(
+            unit(self.adamax_beta1),
+            "adamax_beta1",
+            self.adamax_beta1,
+            "0 <= beta1 < 1",
+        )?;
+        check(
+            unit(self.adamax_beta2),
+            "adamax_beta2",
+            self.adamax_beta2,
+            "0 <= beta2 < 1",
+        )?;
+        check(
+            (1..=100_000).contains(&self.epochs),
+            "epochs",
+            self.epochs,
+            "1..=100000",
+        )?;
+        check(
+            (1..=100_000).contains(&self.batch_size),
+            "batch_size",
+            self.batch_size,
+            "1..=100000",
+        )?;
         let prob = |v: f32| v.is_finite() && (0.0..=1.0).contains(&v);
-        check(prob(self.input_spike_prob), "input_spike_prob", self.input_spike_prob, "0..=1")?;
-        check(prob(self.target_spike_prob), "target_spike_prob", self.target_spike_prob, "0..=1")?;
-        check(prob(self.max_rate_prob), "max_rate_prob", self.max_rate_prob, "0..=1")?;
-        check(self.target_digit < 200, "target_digit", self.target_digit, "0..=199 (the embedded test digits)")?;
-        check(!self.layers.is_empty() && self.layers.len() <= 16, "layers", self.layers.len(), "1..=16 [[surrogate.layers]] tables")?;
+        check(
+            prob(self.input_spike_prob),
+            "input_spike_prob",
+            self.input_spike_prob,
+            "0..=1",
+        )?;
+        check(
+            prob(self.target_spike_prob),
+            "target_spike_prob",
+            self.target_spike_prob,
+            "0..=1",
+        )?;
+        check(
+            prob(self.max_rate_prob),
+            "max_rate_prob",
+            self.max_rate_prob,
+            "0..=1",
+        )?;
+        check(
+            self.target_digit < 200,
+            "target_digit",
+            self.target_digit,
+            "0..=199 (the embedded test digits)",
+        )?;
+        check(
+            !self.layers.is_empty() && self.layers.len() <= 16,
+            "layers",
+            self.layers.len(),
+            "1..=16 [[surrogate.layers]] tables",
+        )?;
         for (i, l) in self.layers.iter().enumerate() {
             let key = |k: &str| format!("layers[{i}].{k}");
             match l.kind {
                 LayerKind::Dense => {
-                    check((1..=MAX_NEURONS).contains(&l.size), &key("size"), l.size, "1..=1048576 (dense layers need a size)")?;
+                    check(
+                        (1..=MAX_NEURONS).contains(&l.size),
+                        &key("size"),
+                        l.size,
+                        "1..=1048576 (dense layers need a size)",
+                    )?;
                 }
                 LayerKind::Conv => {
-                    check((1..=1024).contains(&l.out_channels), &key("out_channels"), l.out_channels, "1..=1024 (conv layers need out_channels)")?;
-                    check((1..=64).contains(&l.kernel), &key("kernel"), l.kernel, "1..=64")?;
-                    check((1..=64).contains(&l.stride), &key("stride"), l.stride, "1..=64")?;
-                    check(l.padding < l.kernel, &key("padding"), l.padding, "0..kernel")?;
+                    check(
+                        (1..=1024).contains(&l.out_channels),
+                        &key("out_channels"),
+                        l.out_channels,
+                        "1..=1024 (conv layers need out_channels)",
+                    )?;
+                    check(
+                        (1..=64).contains(&l.kernel),
+                        &key("kernel"),
+                        l.kernel,
+                        "1..=64",
+                    )?;
+                    check(
+                        (1..=64).contains(&l.stride),
+                        &key("stride"),
+                        l.stride,
+                        "1..=64",
+                    )?;
+                    check(
+                        l.padding < l.kernel,
+                        &key("padding"),
+                        l.padding,
+                        "0..kernel",
+                    )?;
                 }
             }
         }
@@ -226,6 +336,8 @@ impl SurrogateConfig {
 }
 
 #[cfg(test)]
+// Tests start from the defaults and change the fields under test, one per line.
+#[allow(clippy::field_reassign_with_default)]
 mod tests {
     use super::*;
 
@@ -234,7 +346,10 @@ mod tests {
         let c = SurrogateConfig::default();
         c.validate().unwrap();
         assert_eq!((c.inputs, c.steps), (700, 250));
-        assert_eq!(c.layers.iter().map(|l| l.size).collect::<Vec<_>>(), [400, 250]);
+        assert_eq!(
+            c.layers.iter().map(|l| l.size).collect::<Vec<_>>(),
+            [400, 250]
+        );
         assert_eq!((c.alpha, c.beta, c.threshold), (0.75, 0.875, 0.9));
     }
 
@@ -243,7 +358,10 @@ mod tests {
         let mut c = SurrogateConfig::default();
         c.weight_bits = 1;
         let e = c.validate().unwrap_err();
-        assert!(e.contains("surrogate.weight_bits = 1") && e.contains("32 for float"), "{e}");
+        assert!(
+            e.contains("surrogate.weight_bits = 1") && e.contains("32 for float"),
+            "{e}"
+        );
         let mut c = SurrogateConfig::default();
         c.layers[1].kind = LayerKind::Conv;
         let e = c.validate().unwrap_err();

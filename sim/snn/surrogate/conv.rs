@@ -16,10 +16,30 @@ pub struct Conv {
 
 impl Conv {
     /// None when the kernel does not fit the padded input.
-    pub fn new(input: Shape, out_channels: usize, kernel: usize, stride: usize, padding: usize) -> Option<Self> {
-        let span = |n: usize| (n + 2 * padding).checked_sub(kernel).map(|r| r / stride + 1);
-        let output = Shape { channels: out_channels, height: span(input.height)?, width: span(input.width)? };
-        Some(Conv { input, output, kernel, stride, padding })
+    pub fn new(
+        input: Shape,
+        out_channels: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    ) -> Option<Self> {
+        let span = |n: usize| {
+            (n + 2 * padding)
+                .checked_sub(kernel)
+                .map(|r| r / stride + 1)
+        };
+        let output = Shape {
+            channels: out_channels,
+            height: span(input.height)?,
+            width: span(input.width)?,
+        };
+        Some(Conv {
+            input,
+            output,
+            kernel,
+            stride,
+            padding,
+        })
     }
 
     /// Calls f(input index, output index, weight index) for every synapse of one step.
@@ -80,9 +100,20 @@ impl Projection for Conv {
         }
     }
 
-    fn backward(&self, w: &[f32], x: &[f32], grad_out: &[f32], grad_w: &mut [f32], mut grad_x: Option<&mut [f32]>) {
+    fn backward(
+        &self,
+        w: &[f32],
+        x: &[f32],
+        grad_out: &[f32],
+        grad_w: &mut [f32],
+        mut grad_x: Option<&mut [f32]>,
+    ) {
         let (ni, no) = (self.n_in(), self.n_out());
-        for (t, (xr, gr)) in x.chunks_exact(ni).zip(grad_out.chunks_exact(no)).enumerate() {
+        for (t, (xr, gr)) in x
+            .chunks_exact(ni)
+            .zip(grad_out.chunks_exact(no))
+            .enumerate()
+        {
             let gx = grad_x.as_deref_mut().map(|g| &mut g[t * ni..(t + 1) * ni]);
             if let Some(g) = gx {
                 g.fill(0.0);
@@ -108,22 +139,40 @@ mod tests {
     /// dense one summed over the synapses sharing each kernel entry.
     #[test]
     fn conv_equals_its_dense_unrolling_forward_and_backward() {
-        let input = Shape { channels: 2, height: 5, width: 6 };
+        let input = Shape {
+            channels: 2,
+            height: 5,
+            width: 6,
+        };
         let conv = Conv::new(input, 3, 3, 2, 1).unwrap();
-        assert_eq!(conv.out_shape(), Shape { channels: 3, height: 3, width: 3 });
+        assert_eq!(
+            conv.out_shape(),
+            Shape {
+                channels: 3,
+                height: 3,
+                width: 3
+            }
+        );
         let (ni, no, steps) = (conv.n_in(), conv.n_out(), 4);
         let mut seed = 12345u64;
         let mut rnd = move || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
         };
         let w: Vec<f32> = (0..conv.n_weights()).map(|_| rnd()).collect();
-        let x: Vec<f32> = (0..steps * ni).map(|_| if rnd() > 0.1 { 1.0 } else { 0.0 }).collect();
+        let x: Vec<f32> = (0..steps * ni)
+            .map(|_| if rnd() > 0.1 { 1.0 } else { 0.0 })
+            .collect();
         let g: Vec<f32> = (0..steps * no).map(|_| rnd()).collect();
         // Unroll: which kernel entry each (input, output) synapse uses.
         let mut entry = vec![usize::MAX; ni * no];
         conv.each_synapse(|i, o, k| entry[i * no + o] = k);
-        let wd: Vec<f32> = entry.iter().map(|&k| if k == usize::MAX { 0.0 } else { w[k] }).collect();
+        let wd: Vec<f32> = entry
+            .iter()
+            .map(|&k| if k == usize::MAX { 0.0 } else { w[k] })
+            .collect();
         let dense = Dense::new(ni, no);
         let (mut oc, mut od) = (vec![0.0; steps * no], vec![0.0; steps * no]);
         conv.forward(&w, &x, &mut oc);
@@ -153,7 +202,11 @@ mod tests {
 
     #[test]
     fn a_kernel_larger_than_the_padded_input_is_refused() {
-        let input = Shape { channels: 1, height: 3, width: 3 };
+        let input = Shape {
+            channels: 1,
+            height: 3,
+            width: 3,
+        };
         assert!(Conv::new(input, 1, 6, 1, 1).is_none());
         assert_eq!(Conv::new(input, 1, 5, 1, 1).unwrap().out_shape().height, 1);
     }

@@ -30,7 +30,11 @@ impl Projection for Dense {
         self.n_in
     }
     fn out_shape(&self) -> Shape {
-        Shape { channels: self.n_out, height: 1, width: 1 }
+        Shape {
+            channels: self.n_out,
+            height: 1,
+            width: 1,
+        }
     }
 
     fn forward(&self, w: &[f32], x: &[f32], out: &mut [f32]) {
@@ -50,7 +54,14 @@ impl Projection for Dense {
         }
     }
 
-    fn backward(&self, w: &[f32], x: &[f32], grad_out: &[f32], grad_w: &mut [f32], grad_x: Option<&mut [f32]>) {
+    fn backward(
+        &self,
+        w: &[f32],
+        x: &[f32],
+        grad_out: &[f32],
+        grad_w: &mut [f32],
+        grad_x: Option<&mut [f32]>,
+    ) {
         let (ni, no) = (self.n_in, self.n_out);
         if let Some(gx) = grad_x {
             input_gradient(&transpose(w, ni, no), grad_out, ni, no, gx);

@@ -10,7 +10,14 @@
 //! L = -log softmax(logits)[label]; dL/ds[t, i] = softmax_i - [i = label] for every t.
 
 /// van Rossum distance of `out` and `target` (steps x n); writes dD/dout to `grad`.
-pub fn van_rossum(out: &[f32], target: &[f32], n: usize, decay: f32, tau_s: f32, grad: &mut [f32]) -> f64 {
+pub fn van_rossum(
+    out: &[f32],
+    target: &[f32],
+    n: usize,
+    decay: f32,
+    tau_s: f32,
+    grad: &mut [f32],
+) -> f64 {
     let steps = out.len() / n.max(1);
     let mut fo = vec![0.0f32; n];
     let mut ft = vec![0.0f32; n];
@@ -85,7 +92,10 @@ mod tests {
         }
         // Equal rasters: distance 0, no gradient. tau 5 ms: one lone spike, 3 steps of
         // decay .875 -> sqrt((1 + .875^2 + .875^4) / .005).
-        assert_eq!(van_rossum(&[1.0, 0.0], &[1.0, 0.0], 1, 0.5, 1.0, &mut g[..2]), 0.0);
+        assert_eq!(
+            van_rossum(&[1.0, 0.0], &[1.0, 0.0], 1, 0.5, 1.0, &mut g[..2]),
+            0.0
+        );
         assert_eq!(g[..2], [0.0, 0.0]);
         let d = van_rossum(&[1.0, 0.0, 0.0], &[0.0; 3], 1, 0.875, 0.005, &mut g);
         let want = ((1.0 + 0.875f64.powi(2) + 0.875f64.powi(4)) / 0.005).sqrt();
@@ -100,7 +110,10 @@ mod tests {
         assert!((l - (1.0 + 2f64.exp()).ln()).abs() < 1e-9);
         assert_eq!(pred, 0);
         let p0 = (2f64.exp() / (1.0 + 2f64.exp())) as f32;
-        assert!((g[0] - p0).abs() < 1e-6 && (g[1] - (1.0 - p0 - 1.0)).abs() < 1e-6, "{g:?}");
+        assert!(
+            (g[0] - p0).abs() < 1e-6 && (g[1] - (1.0 - p0 - 1.0)).abs() < 1e-6,
+            "{g:?}"
+        );
         assert_eq!(g[..2], g[2..]);
     }
 }

@@ -66,12 +66,13 @@ impl SurrogateNet {
             let proj = projection::build(i, spec, shape)?;
             // Weights x 4 (master, effective, gradient, optimizer) + 5 arrays over time.
             floats = floats.saturating_add(proj.n_weights().saturating_mul(4));
-            floats = floats.saturating_add(proj.n_out().max(proj.n_in()).saturating_mul(cfg.steps * 5));
+            floats =
+                floats.saturating_add(proj.n_out().max(proj.n_in()).saturating_mul(cfg.steps * 5));
             if floats > MAX_STATE_FLOATS {
                 return Err(format!(
                     "surrogate.layers[..={i}] with surrogate.steps = {} need more than {} GiB of state",
                     cfg.steps,
-                    MAX_STATE_FLOATS * 4 >> 30
+                    (MAX_STATE_FLOATS * 4) >> 30
                 ));
             }
             let r = cfg.init_range;
@@ -81,20 +82,37 @@ impl SurrogateNet {
             shape = proj.out_shape();
             layers.push(Layer::new(proj, weights));
         }
-        let mut net = SurrogateNet { cfg: cfg.clone(), input_shape, layers, neuron: neuron_model(cfg) };
+        let mut net = SurrogateNet {
+            cfg: cfg.clone(),
+            input_shape,
+            layers,
+            neuron: neuron_model(cfg),
+        };
         net.refresh();
         Ok(net)
     }
 
     /// A network with the given master weights (from a model file); lengths must match.
-    pub fn with_weights(cfg: &SurrogateConfig, input_shape: Shape, weights: Vec<Vec<f32>>) -> Result<Self, String> {
+    pub fn with_weights(
+        cfg: &SurrogateConfig,
+        input_shape: Shape,
+        weights: Vec<Vec<f32>>,
+    ) -> Result<Self, String> {
         let mut net = Self::new(cfg, input_shape)?;
         if weights.len() != net.layers.len() {
-            return Err(format!("{} weight arrays for {} layers", weights.len(), net.layers.len()));
+            return Err(format!(
+                "{} weight arrays for {} layers",
+                weights.len(),
+                net.layers.len()
+            ));
         }
         for (i, (l, w)) in net.layers.iter_mut().zip(weights).enumerate() {
             if w.len() != l.weights.len() {
-                return Err(format!("layer {i}: {} weights, the geometry needs {}", w.len(), l.weights.len()));
+                return Err(format!(
+                    "layer {i}: {} weights, the geometry needs {}",
+                    w.len(),
+                    l.weights.len()
+                ));
             }
             l.weights = w;
         }
@@ -118,8 +136,18 @@ impl SurrogateNet {
 
     pub fn work(&self) -> Work {
         let st = self.cfg.steps;
-        let per = |f: &dyn Fn(&Layer) -> usize| self.layers.iter().map(|l| vec![0.0f32; f(l)]).collect::<Vec<_>>();
-        let widest = self.layers.iter().map(|l| l.proj.n_in().max(l.proj.n_out())).max().unwrap_or(0);
+        let per = |f: &dyn Fn(&Layer) -> usize| {
+            self.layers
+                .iter()
+                .map(|l| vec![0.0f32; f(l)])
+                .collect::<Vec<_>>()
+        };
+        let widest = self
+            .layers
+            .iter()
+            .map(|l| l.proj.n_in().max(l.proj.n_out()))
+            .max()
+            .unwrap_or(0);
         Work {
             current: per(&|l| st * l.proj.n_out()),
             spikes: per(&|l| st * l.proj.n_out()),
@@ -138,7 +166,12 @@ impl SurrogateNet {
             let (before, rest) = work.spikes.split_at_mut(i);
             let x = if i == 0 { input } else { &before[i - 1] };
             l.proj.forward(&l.effective, x, &mut work.current[i]);
-            counts.push(self.neuron.forward(l.proj.n_out(), &work.current[i], &mut rest[0], &mut work.trace[i]));
+            counts.push(self.neuron.forward(
+                l.proj.n_out(),
+                &work.current[i],
+                &mut rest[0],
+                &mut work.trace[i],
+            ));
         }
         counts
     }
@@ -154,10 +187,21 @@ impl SurrogateNet {
             let (no, ni) = (l.proj.n_out(), l.proj.n_in());
             let st = self.cfg.steps;
             // grad_a: dL/dspikes of layer i -> grad_b: dL/dcurrent.
-            self.neuron.backward(no, &work.grad_a[..st * no], &work.trace[i], &mut work.grad_b[..st * no]);
+            self.neuron.backward(
+                no,
+                &work.grad_a[..st * no],
+                &work.trace[i],
+                &mut work.grad_b[..st * no],
+            );
             let x = if i == 0 { input } else { &work.spikes[i - 1] };
             let gx = (i > 0).then_some(&mut work.grad_a[..st * ni]);
-            l.proj.backward(&l.effective, x, &work.grad_b[..st * no], &mut work.grad_w[i], gx);
+            l.proj.backward(
+                &l.effective,
+                x,
+                &work.grad_b[..st * no],
+                &mut work.grad_w[i],
+                gx,
+            );
         }
     }
 }
@@ -166,6 +210,11 @@ impl Layer {
     fn new(proj: Box<dyn Projection>, weights: Vec<f32>) -> Self {
         let scale = nearest_power_of_two((3.0 / proj.fan_in().max(1) as f32).sqrt());
         let effective = vec![0.0; weights.len()];
-        Layer { proj, weights, scale, effective }
+        Layer {
+            proj,
+            weights,
+            scale,
+            effective,
+        }
     }
 }

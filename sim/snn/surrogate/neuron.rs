@@ -54,7 +54,11 @@ impl NeuronModel for CurrentLif {
         let q = quantizer(self.activation_bits);
         for t in 0..steps {
             let row = t * n..(t + 1) * n;
-            let (cur, spk, tr) = (&current[row.clone()], &mut spikes[row.clone()], &mut trace[row]);
+            let (cur, spk, tr) = (
+                &current[row.clone()],
+                &mut spikes[row.clone()],
+                &mut trace[row],
+            );
             for i in 0..n {
                 let u = mem[i] - self.threshold;
                 let s = u > 0.0;
@@ -77,7 +81,11 @@ impl NeuronModel for CurrentLif {
         let mut g_syn = vec![0.0f32; n];
         for t in (0..steps).rev() {
             let row = t * n..(t + 1) * n;
-            let (gs, tr, gi) = (&grad_spikes[row.clone()], &trace[row.clone()], &mut grad_current[row]);
+            let (gs, tr, gi) = (
+                &grad_spikes[row.clone()],
+                &trace[row.clone()],
+                &mut grad_current[row],
+            );
             for i in 0..n {
                 gi[i] = g_syn[i];
                 let syn_t = self.alpha * g_syn[i] + g_mem[i];
@@ -93,7 +101,14 @@ mod tests {
     use super::*;
 
     fn lif(bits: u32) -> CurrentLif {
-        CurrentLif { alpha: 0.75, beta: 0.875, threshold: 0.9, reset: 1.0, surrogate_scale: 100.0, activation_bits: bits }
+        CurrentLif {
+            alpha: 0.75,
+            beta: 0.875,
+            threshold: 0.9,
+            reset: 1.0,
+            surrogate_scale: 100.0,
+            activation_bits: bits,
+        }
     }
 
     #[test]
@@ -106,7 +121,11 @@ mod tests {
         assert_eq!(m.forward(1, &cur, &mut s, &mut tr), 1);
         assert_eq!(s, [0.0, 0.0, 1.0, 0.0]);
         // u[3] = .625 - .9.
-        assert!((tr[3] - 1.0 / (27.5f32 + 1.0).powi(2)).abs() < 1e-7, "{}", tr[3]);
+        assert!(
+            (tr[3] - 1.0 / (27.5f32 + 1.0).powi(2)).abs() < 1e-7,
+            "{}",
+            tr[3]
+        );
         // u[2] = 0.1 -> 1 / (10 + 1)^2.
         assert!((tr[2] - 1.0 / 121.0).abs() < 1e-6, "{}", tr[2]);
         assert_eq!(superspike(-0.9, 100.0), 1.0 / (91.0 * 91.0));
@@ -142,7 +161,11 @@ mod tests {
             a[t] += h;
             b[t] -= h;
             let fd = (loss(&a) - loss(&b)) / (2.0 * h as f64);
-            assert!((fd - g[t] as f64).abs() < 1e-3 * fd.abs().max(1e-4), "t {t}: fd {fd} vs {}", g[t]);
+            assert!(
+                (fd - g[t] as f64).abs() < 1e-3 * fd.abs().max(1e-4),
+                "t {t}: fd {fd} vs {}",
+                g[t]
+            );
         }
         // The last step's current reaches no spike within the window.
         assert_eq!(g[5], 0.0);

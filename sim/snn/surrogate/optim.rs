@@ -20,7 +20,15 @@ pub struct OptimState {
 impl OptimState {
     pub fn new(kind: Optimizer, lr: f32, b1: f32, b2: f32, n: usize) -> Self {
         let moments = if kind == Optimizer::Adamax { n } else { 0 };
-        OptimState { kind, lr, b1, b2, step: 0, m: vec![0.0; moments], u: vec![0.0; moments] }
+        OptimState {
+            kind,
+            lr,
+            b1,
+            b2,
+            step: 0,
+            m: vec![0.0; moments],
+            u: vec![0.0; moments],
+        }
     }
 
     /// One update of `w` by gradient `g`, then clip to +-`bound`.
@@ -58,6 +66,9 @@ mod tests {
         let mut a = OptimState::new(Optimizer::Adamax, 0.01, 0.9, 0.999, 2);
         let mut w = [0.0, 0.0];
         a.step(&mut w, &[2.0, -0.5], 1.0);
-        assert!((w[0] + 0.01).abs() < 1e-6 && (w[1] - 0.01).abs() < 1e-6, "{w:?}");
+        assert!(
+            (w[0] + 0.01).abs() < 1e-6 && (w[1] - 0.01).abs() < 1e-6,
+            "{w:?}"
+        );
     }
 }

@@ -19,7 +19,14 @@ pub trait Projection: Send + Sync {
     /// out[t] = W x[t] for every step (out is overwritten).
     fn forward(&self, w: &[f32], x: &[f32], out: &mut [f32]);
     /// grad_w += dL/dW; grad_x (when asked) = dL/dx, both from grad_out = dL/dout.
-    fn backward(&self, w: &[f32], x: &[f32], grad_out: &[f32], grad_w: &mut [f32], grad_x: Option<&mut [f32]>);
+    fn backward(
+        &self,
+        w: &[f32],
+        x: &[f32],
+        grad_out: &[f32],
+        grad_w: &mut [f32],
+        grad_x: Option<&mut [f32]>,
+    );
     /// The output as channels x height x width (dense: size x 1 x 1).
     fn out_shape(&self) -> Shape;
 }
@@ -35,6 +42,9 @@ pub struct Shape {
 impl Shape {
     pub fn len(&self) -> usize {
         self.channels * self.height * self.width
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -55,7 +65,10 @@ pub fn build(index: usize, spec: &LayerSpec, input: Shape) -> Result<Box<dyn Pro
                     )
                 })?;
             if c.out_shape().len() > super::config::MAX_NEURONS {
-                return Err(format!("surrogate.layers[{index}]: more than {} neurons", super::config::MAX_NEURONS));
+                return Err(format!(
+                    "surrogate.layers[{index}]: more than {} neurons",
+                    super::config::MAX_NEURONS
+                ));
             }
             Ok(Box::new(c))
         }

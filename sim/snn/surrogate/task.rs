@@ -25,14 +25,20 @@ pub struct RasterTask {
 
 /// The embedded MNIST test digits (200).
 pub fn builtin_digits() -> Result<ImageSet> {
-    load_pair("builtin:mnist-sample/test-images", "builtin:mnist-sample/test-labels", Path::new("."))
+    load_pair(
+        "builtin:mnist-sample/test-images",
+        "builtin:mnist-sample/test-labels",
+        Path::new("."),
+    )
 }
 
 pub fn raster(cfg: &SurrogateConfig, outputs: usize) -> Result<RasterTask> {
     let steps = cfg.steps;
     let mut rng = Rng::stream(cfg.seed, 1);
     let p = cfg.input_spike_prob as f64;
-    let input = (0..steps * cfg.inputs).map(|_| rng.bernoulli(p) as u8 as f32).collect();
+    let input = (0..steps * cfg.inputs)
+        .map(|_| rng.bernoulli(p) as u8 as f32)
+        .collect();
     let digits = builtin_digits()?;
     let img = digits.image(cfg.target_digit.min(digits.len() - 1));
     let mut rng = Rng::stream(cfg.seed, 2);

@@ -43,15 +43,31 @@ impl Trainer {
         let opt = net
             .layers
             .iter()
-            .map(|l| OptimState::new(c.optimizer, c.learning_rate, c.adamax_beta1, c.adamax_beta2, l.weights.len()))
+            .map(|l| {
+                OptimState::new(
+                    c.optimizer,
+                    c.learning_rate,
+                    c.adamax_beta1,
+                    c.adamax_beta2,
+                    l.weights.len(),
+                )
+            })
             .collect();
-        Trainer { opt, rng: Rng::stream(c.seed, 4) }
+        Trainer {
+            opt,
+            rng: Rng::stream(c.seed, 4),
+        }
     }
 
     /// Applies and clears the gradients accumulated in `work`.
     pub fn update(&mut self, net: &mut SurrogateNet, work: &mut Work) {
         let (gb, bound) = (net.cfg.gradient_bits, clip_bound(net.cfg.weight_bits));
-        for ((l, g), o) in net.layers.iter_mut().zip(&mut work.grad_w).zip(&mut self.opt) {
+        for ((l, g), o) in net
+            .layers
+            .iter_mut()
+            .zip(&mut work.grad_w)
+            .zip(&mut self.opt)
+        {
             g.iter_mut().for_each(|v| *v *= l.scale);
             let rng = &mut self.rng;
             quantize_gradient(g, gb, || rng.next_f32());
@@ -72,12 +88,23 @@ pub fn raster_distance(net: &SurrogateNet, t: &RasterTask, work: &mut Work) -> (
     let counts = net.forward(&t.input, work);
     let mut g = vec![0.0; t.target.len()];
     let c = &net.cfg;
-    let d = loss::van_rossum(work.spikes.last().unwrap(), &t.target, net.n_outputs(), c.van_rossum_decay, c.van_rossum_tau_ms / 1000.0, &mut g);
+    let d = loss::van_rossum(
+        work.spikes.last().unwrap(),
+        &t.target,
+        net.n_outputs(),
+        c.van_rossum_decay,
+        c.van_rossum_tau_ms / 1000.0,
+        &mut g,
+    );
     (d, counts)
 }
 
 /// Trains on the raster task; `epoch_done(epoch, distance)` after each epoch.
-pub fn train_raster(net: &mut SurrogateNet, t: &RasterTask, mut epoch_done: impl FnMut(u32, f64)) -> History {
+pub fn train_raster(
+    net: &mut SurrogateNet,
+    t: &RasterTask,
+    mut epoch_done: impl FnMut(u32, f64),
+) -> History {
     let mut h = History::default();
     let mut work = net.work();
     let mut trainer = Trainer::new(net);
@@ -85,7 +112,14 @@ pub fn train_raster(net: &mut SurrogateNet, t: &RasterTask, mut epoch_done: impl
     let mut grad = vec![0.0; t.target.len()];
     for e in 0..net.cfg.epochs {
         let counts = net.forward(&t.input, &mut work);
-        let d = loss::van_rossum(work.spikes.last().unwrap(), &t.target, net.n_outputs(), decay, tau_s, &mut grad);
+        let d = loss::van_rossum(
+            work.spikes.last().unwrap(),
+            &t.target,
+            net.n_outputs(),
+            decay,
+            tau_s,
+            &mut grad,
+        );
         net.backward(&t.input, &grad, &mut work);
         trainer.update(net, &mut work);
         add(&mut h.spikes, &counts);
@@ -100,20 +134,41 @@ pub fn train_raster(net: &mut SurrogateNet, t: &RasterTask, mut epoch_done: impl
 
 /// Input shape of the classify task for images of `set`.
 pub fn image_shape(set: &ImageSet) -> Shape {
-    Shape { channels: 1, height: set.rows, width: set.cols }
+    Shape {
+        channels: 1,
+        height: set.rows,
+        width: set.cols,
+    }
 }
 
 /// Cross-entropy and prediction of one image (forward only).
-fn classify_one(net: &SurrogateNet, img: &[u8], label: u8, key: u64, input: &mut [f32], work: &mut Work, grad: &mut [f32]) -> (f64, usize, Vec<u64>) {
+fn classify_one(
+    net: &SurrogateNet,
+    img: &[u8],
+    label: u8,
+    key: u64,
+    input: &mut [f32],
+    work: &mut Work,
+    grad: &mut [f32],
+) -> (f64, usize, Vec<u64>) {
     task::encode_image(&net.cfg, img, key, input);
     let counts = net.forward(input, work);
     let n = net.n_outputs();
-    let (l, p) = loss::count_cross_entropy(work.spikes.last().unwrap(), n, (label as usize).min(n - 1), grad);
+    let (l, p) = loss::count_cross_entropy(
+        work.spikes.last().unwrap(),
+        n,
+        (label as usize).min(n - 1),
+        grad,
+    );
     (l, p, counts)
 }
 
 /// Trains the classifier; `epoch_done(epoch, mean loss, training accuracy)`.
-pub fn train_classify(net: &mut SurrogateNet, set: &ImageSet, mut epoch_done: impl FnMut(u32, f64, f64)) -> History {
+pub fn train_classify(
+    net: &mut SurrogateNet,
+    set: &ImageSet,
+    mut epoch_done: impl FnMut(u32, f64, f64),
+) -> History {
     let mut h = History::default();
     let mut work = net.work();
     let mut trainer = Trainer::new(net);
@@ -129,7 +184,15 @@ pub fn train_classify(net: &mut SurrogateNet, set: &ImageSet, mut epoch_done: im
         let (mut sum, mut correct) = (0.0, 0usize);
         for (k, &s) in order.iter().enumerate() {
             let key = ((e as u64) << 32) | s as u64;
-            let (l, p, counts) = classify_one(net, set.image(s), set.labels[s], key, &mut input, &mut work, &mut grad);
+            let (l, p, counts) = classify_one(
+                net,
+                set.image(s),
+                set.labels[s],
+                key,
+                &mut input,
+                &mut work,
+                &mut grad,
+            );
             net.backward(&input, &grad, &mut work);
             add(&mut h.spikes, &counts);
             sum += l;
@@ -157,7 +220,15 @@ pub fn evaluate_classify(net: &SurrogateNet, set: &ImageSet) -> (f64, f64, Vec<u
     let mut grad = vec![0.0; net.cfg.steps * net.n_outputs()];
     let (mut sum, mut correct, mut spikes) = (0.0, 0usize, Vec::new());
     for s in 0..set.len() {
-        let (l, p, counts) = classify_one(net, set.image(s), set.labels[s], u64::MAX - s as u64, &mut input, &mut work, &mut grad);
+        let (l, p, counts) = classify_one(
+            net,
+            set.image(s),
+            set.labels[s],
+            u64::MAX - s as u64,
+            &mut input,
+            &mut work,
+            &mut grad,
+        );
         sum += l;
         correct += (p == set.labels[s] as usize) as usize;
         add(&mut spikes, &counts);
@@ -172,6 +243,8 @@ pub fn is_raster(cfg: &SurrogateConfig) -> bool {
 }
 
 #[cfg(test)]
+// Tests start from the defaults and change the fields under test, one per line.
+#[allow(clippy::field_reassign_with_default)]
 mod tests {
     use super::super::config::{LayerKind, LayerSpec};
     use super::*;
@@ -195,11 +268,23 @@ mod tests {
             let mut c = small();
             c.weight_bits = bits;
             let t = task::raster(&c, 20).unwrap();
-            let mut net = SurrogateNet::new(&c, Shape { channels: c.inputs, height: 1, width: 1 }).unwrap();
+            let mut net = SurrogateNet::new(
+                &c,
+                Shape {
+                    channels: c.inputs,
+                    height: 1,
+                    width: 1,
+                },
+            )
+            .unwrap();
             let h = train_raster(&mut net, &t, |_, _| {});
             let first = h.loss[0];
             let last = h.loss[h.loss.len() - 5..].iter().sum::<f64>() / 5.0;
-            assert!(last < 0.8 * first, "bits {bits}: {first} -> {last} ({:?})", h.loss);
+            assert!(
+                last < 0.8 * first,
+                "bits {bits}: {first} -> {last} ({:?})",
+                h.loss
+            );
         }
     }
 
@@ -215,8 +300,22 @@ mod tests {
         c.init_range = 0.25;
         c.optimizer = super::super::config::Optimizer::Adamax;
         c.layers = vec![
-            LayerSpec { kind: LayerKind::Conv, size: 0, out_channels: 4, kernel: 5, stride: 3, padding: 0 },
-            LayerSpec { kind: LayerKind::Dense, size: 10, out_channels: 0, kernel: 1, stride: 1, padding: 0 },
+            LayerSpec {
+                kind: LayerKind::Conv,
+                size: 0,
+                out_channels: 4,
+                kernel: 5,
+                stride: 3,
+                padding: 0,
+            },
+            LayerSpec {
+                kind: LayerKind::Dense,
+                size: 10,
+                out_channels: 0,
+                kernel: 1,
+                stride: 1,
+                padding: 0,
+            },
         ];
         let set = task::builtin_digits().unwrap().truncated(100);
         let mut net = SurrogateNet::new(&c, image_shape(&set)).unwrap();

@@ -38,8 +38,18 @@ pub fn quantize(x: f32, bits: u32) -> f32 {
 
 /// `quantize` for a fixed width, with S(b) and the bound computed once (for hot loops).
 pub fn quantizer(bits: u32) -> impl Fn(f32) -> f32 {
-    let (s, c, float) = (steps_per_unit(bits.min(FLOAT_BITS - 1)), clip_bound(bits), bits >= FLOAT_BITS);
-    move |x| if float { x } else { ((x * s).round() / s).clamp(-c, c) }
+    let (s, c, float) = (
+        steps_per_unit(bits.min(FLOAT_BITS - 1)),
+        clip_bound(bits),
+        bits >= FLOAT_BITS,
+    );
+    move |x| {
+        if float {
+            x
+        } else {
+            ((x * s).round() / s).clamp(-c, c)
+        }
+    }
 }
 
 /// The power of two nearest `x` (> 0) on a log scale; 1 for x = 0.
