@@ -298,6 +298,8 @@ mod tests {
         c.epochs = 3;
         c.surrogate_scale = 10.0;
         c.init_range = 0.25;
+        // At the default 2 bits every weight within +-0.25 rounds to 0: a silent network.
+        c.weight_bits = 8;
         c.optimizer = super::super::config::Optimizer::Adamax;
         c.layers = vec![
             LayerSpec {
