@@ -27,8 +27,27 @@ fn bench_snn(a: &BenchArgs) -> Result<()> {
             c.mode, c.threads, c.images_per_second, c.ms_per_image, c.input_spikes_per_image, c.synaptic_ops_per_image
         );
     }
+    let s = crate::snn::surrogate::bench::bench(20)?;
+    println!(
+        "surrogate gradient (700-400-250, 250 steps, {} epochs): spikemem {:.1} ms/epoch float, {:.1} ms/epoch WAGE 2/8/8",
+        s.epochs,
+        1e3 * s.float_seconds_per_epoch,
+        1e3 * s.wage_seconds_per_epoch
+    );
+    match (s.numpy_seconds_per_epoch, s.speedup_vs_numpy) {
+        (Some(n), Some(x)) => println!(
+            "surrogate gradient: NumPy port {:.1} ms/epoch (float, one core): spikemem is {x:.1}x faster (first-epoch van Rossum {:.3} vs {:.3})",
+            1e3 * n,
+            s.van_rossum_first_epoch.0,
+            s.van_rossum_first_epoch.1.unwrap_or(f64::NAN)
+        ),
+        _ => println!("surrogate gradient: NumPy port skipped: {}", s.numpy_skipped.as_deref().unwrap_or("?")),
+    }
     if let Some(p) = &a.out {
-        write_json(p, &json!({ "benchmark": "snn", "cases": cases }))?;
+        write_json(
+            p,
+            &json!({ "benchmark": "snn", "cases": cases, "surrogate": s }),
+        )?;
     }
     Ok(())
 }

@@ -25,6 +25,8 @@ pub struct Config {
     pub sram: SramTables,
     pub trace: TraceConfig,
     pub fat: crate::snn::fat::FatConfig,
+    /// Surrogate-gradient training, used when `snn.model = "surrogate_gradient"`.
+    pub surrogate: crate::snn::surrogate::SurrogateConfig,
 }
 
 /// `[sram.weights]`, `[sram.buffer]`, `[sram.neurons]`, `[sram.delays]`: the on-chip memories. A
@@ -216,6 +218,9 @@ fn is_path_key(key: &str, value: &str) -> bool {
 fn validate(c: &Config) -> Result<(), String> {
     c.dram.validate().map_err(|e| e.to_string())?;
     c.snn.validate().map_err(|e| e.to_string())?;
+    if c.snn.model == crate::snn::config::SnnModel::SurrogateGradient {
+        c.surrogate.validate()?;
+    }
     c.data.validate().map_err(|e| e.to_string())?;
     c.encoding.validate().map_err(|e| e.to_string())?;
     c.core.validate().map_err(|e| e.to_string())?;

@@ -3,6 +3,9 @@ use spikemem::cli::{Cli, Command};
 use spikemem::error::is_input_error;
 use std::process::ExitCode;
 
+/// `run` and `tolerance` simulate Diehl & Cook / FSpiNN networks only: a config with
+/// `snn.model = "surrogate_gradient"` is bad input for them (exit 2), not a silent
+/// Diehl & Cook run. (Surrogate model files are refused where models are opened.)
 fn main() -> ExitCode {
     // `spikemem ... | head` must end quietly when the reader goes away, not panic on a
     // failed print: restore the default SIGPIPE action that Rust's runtime ignores.

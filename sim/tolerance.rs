@@ -155,6 +155,7 @@ pub fn cmd_tolerance(a: &ToleranceArgs) -> Result<()> {
         check_output_path(p, "--plot")?;
     }
     let l = config::load(a.cfg.config.as_deref(), &a.cfg.sets)?;
+    crate::snn::surrogate::refuse(&l, "tolerance")?;
     let cfg = &l.config;
     if cfg.system.weights_in != WeightHome::Dram {
         return Err(input_error(format!(

@@ -227,6 +227,10 @@ pub fn check_network(cfg: &SnnConfig, desc: &NetworkDesc) -> Result<()> {
 /// config says "all"), plus the accelerator's copies and the response matrices.
 pub fn check_config(config: &crate::config::Config, base_dir: &std::path::Path) -> Result<()> {
     let (snn, d) = (&config.snn, &config.data);
+    if snn.model == super::config::SnnModel::SurrogateGradient {
+        // Sized when its network is built (surrogate::network::SurrogateNet::new).
+        return Ok(());
+    }
     let peek = |f: &str| super::dataset::peek_dims(f, base_dir);
     let dims = peek(&d.train_images).filter(|v| v.len() == 3);
     let (rows, cols) = dims.as_ref().map_or((28, 28), |v| (v[1], v[2]));

@@ -157,6 +157,9 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
         crate::error::check_output_path(j, "--json")?;
     }
     let l = config::load(a.cfg.config.as_deref(), &a.cfg.sets)?;
+    if l.config.snn.model == super::config::SnnModel::SurrogateGradient {
+        return super::surrogate::cli::cmd_train(a, &l);
+    }
     let (tr, te) = load_sets(&l, true)?;
     let tr = tr.expect("training set loaded");
     let cfg = &l.config.snn;
@@ -284,6 +287,9 @@ fn report_finished_training(a: &TrainArgs, report_json: &str) -> Result<()> {
 }
 
 pub fn cmd_eval(a: &EvalArgs) -> Result<()> {
+    if super::surrogate::model::is_surrogate_model(&a.model) {
+        return super::surrogate::cli::cmd_eval(a);
+    }
     let l = config::load(a.cfg.config.as_deref(), &a.cfg.sets)?;
     let (_, te) = load_sets(&l, false)?;
     let net = model_io::load(&a.model, &l.config.snn)?;

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 pub enum SnnModel {
     DiehlCook,
     Fspinn,
+    /// Schaefer et al.'s surrogate-gradient network, configured by `[surrogate]`
+    /// (`train` and `eval` only; the `[snn]` keys of Diehl & Cook do not apply).
+    SurrogateGradient,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -315,6 +318,10 @@ impl SnnConfig {
     }
 
     pub fn validate(&self) -> Result<(), String> {
+        if self.model == SnnModel::SurrogateGradient {
+            // None of the Diehl & Cook keys below is used; `[surrogate]` is validated on its own.
+            return Ok(());
+        }
         if self.n_excitatory == 0 || self.n_excitatory > 100_000 {
             return Err(format!(
                 "snn.n_excitatory = {} is not accepted: 1..=100000",

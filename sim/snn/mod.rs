@@ -8,6 +8,7 @@
 //! - [`engine`]: [`engine::Network`] simulates any such graph (conductance LIF neurons,
 //!   adaptive threshold, Poisson input, STDP, normalization, the rate-raising repeat rule).
 //! - [`train`]: STDP training, label assignment, prediction, (parallel) evaluation.
+//! - [`surrogate`]: surrogate-gradient BPTT (Schaefer et al. 2020), dense and conv layers.
 //! - [`quant`]: fixed-point weights; [`dataset`]: IDX loaders and the embedded sample;
 //!   [`model_io`]: HDF5 models; [`bench`]: speed figures.
 //!
@@ -57,6 +58,7 @@ pub mod model_io;
 pub mod network;
 pub mod quant;
 pub mod stdp;
+pub mod surrogate;
 pub mod train;
 
 pub use config::{DataConfig, SnnConfig};

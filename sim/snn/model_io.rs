@@ -213,6 +213,13 @@ fn open(path: &Path) -> Result<hdf5::File> {
     let f = hdf5::File::open(path)
         .map_err(|e| input_error(format!("{}: cannot open as HDF5: {e}", path.display())))?;
     let fmt = h5str::read(&f, "format").ok();
+    if fmt.as_deref() == Some(super::surrogate::model::FORMAT) {
+        return Err(input_error(format!(
+            "{}: a surrogate-gradient model; only `spikemem eval` can use it yet \
+             (run, tolerance and their sweeps simulate Diehl & Cook / FSpiNN models)",
+            path.display()
+        )));
+    }
     if fmt.as_deref() != Some(FORMAT) {
         return Err(input_error(format!(
             "{}: not a spikemem model (attribute format != {FORMAT})",

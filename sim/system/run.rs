@@ -58,6 +58,7 @@ impl RunOutcome {
 
 /// Run `loaded` as `opts` says (see the module docs).
 pub fn run(loaded: &Loaded, opts: &RunOptions) -> Result<RunOutcome> {
+    crate::snn::surrogate::refuse(loaded, "run")?;
     let wall = Instant::now();
     let cfg = &loaded.config;
     let (path, format) = (&opts.trace, opts.format);
