@@ -28,13 +28,17 @@ impl StepObserver for Recorder {
     }
     fn on_step(&mut self, _step: u32, s: &StepSpikes<'_>) {
         self.names = (0..s.num_populations()).map(|p| s.name(p).into()).collect();
-        self.steps
-            .push((0..s.num_populations()).map(|p| s.population(p).to_vec()).collect());
+        self.steps.push(
+            (0..s.num_populations())
+                .map(|p| s.population(p).to_vec())
+                .collect(),
+        );
     }
 }
 
 fn brian2_python() -> Option<String> {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../reference-sims/brian2-venv/bin/python");
+    let venv =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("../reference-sims/brian2-venv/bin/python");
     let candidates = [
         std::env::var("SPIKEMEM_BRIAN2_PYTHON").ok(),
         Some(venv.to_string_lossy().into_owned()),
@@ -53,13 +57,14 @@ fn brian2_python() -> Option<String> {
 }
 
 fn config() -> SnnConfig {
-    let mut cfg = SnnConfig::default();
-    cfg.n_excitatory = 16;
-    cfg.integration = Integration::Reference;
-    cfg.input_delay_max_ms = 0.0;
-    // One presentation, whatever the spike count.
-    cfg.min_spikes = 0;
-    cfg
+    SnnConfig {
+        n_excitatory: 16,
+        integration: Integration::Reference,
+        input_delay_max_ms: 0.0,
+        // One presentation, whatever the spike count.
+        min_spikes: 0,
+        ..SnnConfig::default()
+    }
 }
 
 /// Run one presentation of digit `digit` in spikemem and in Brian2; compare.
@@ -138,7 +143,10 @@ fn compare(py: &str, learn: bool, digit: usize) {
         total += ours.iter().map(Vec::len).sum::<usize>();
         if name == "exc" {
             let c: usize = ours.iter().map(Vec::len).sum();
-            assert!(c >= 5, "learn = {learn}: only {c} excitatory spikes, too few to compare");
+            assert!(
+                c >= 5,
+                "learn = {learn}: only {c} excitatory spikes, too few to compare"
+            );
             println!("learn = {learn}: {c} excitatory spikes agree step for step");
         }
     }
@@ -152,7 +160,10 @@ fn compare(py: &str, learn: bool, digit: usize) {
         changed += (ours != 0.0) as usize;
     }
     println!("learn = {learn}: {changed} weights changed, largest difference {worst:.2e}");
-    assert!(worst < 1e-6, "learn = {learn}: weight change differs by {worst:e}");
+    assert!(
+        worst < 1e-6,
+        "learn = {learn}: weight change differs by {worst:e}"
+    );
     assert_eq!(changed > 0, learn, "weights change exactly when learning");
 }
 

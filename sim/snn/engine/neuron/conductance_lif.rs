@@ -106,8 +106,7 @@ impl ConductanceLif {
         // Diehl & Cook's timer gains timer_ms_per_s / 1000 ms per ms: it exceeds
         // refractory_ms after refractory_ms / (dt rate) steps (rounded to 1e-6, so that an
         // integer ratio counts as one, as Brian's float64 sum of 0.05 ms steps does).
-        let lock = (e.refractory_ms as f64 * 1000.0 / (dt as f64 * e.timer_ms_per_s as f64)
-            * 1e6)
+        let lock = (e.refractory_ms as f64 * 1000.0 / (dt as f64 * e.timer_ms_per_s as f64) * 1e6)
             .round()
             / 1e6;
         let p = Params {
@@ -479,7 +478,7 @@ mod tests {
     /// 0.5 ms, tau 100 ms, tau_ge 1 ms, v_rest -65, E_exc 0), computed by hand:
     /// exact:     g = ge 2 (1 - e^-0.5) = 0.786939 ge, v += (A - B v)(1 - e^(-B/200)) / B
     ///            with B = 1 + g, A = -65; ge *= e^-0.5.
-    ///            step 1: g = 15.738774, v = -65 + 1023.0203 x 0.0047963 = -60.093101
+    ///            step 1: g = 15.738774, v = -65 + 1023.0203 x 0.0047963 = -60.0931
     /// reference: v += (-65 - v - g v) / 200 with g = ge; ge *= 0.5.
     ///            step 1: v = -65 + (20 x 65) / 200 = -58.5; step 2: ge = 10 + 20 = 30,
     ///            v = -58.5 + (-6.5 + 30 x 58.5) / 200 = -49.7575.
@@ -488,11 +487,11 @@ mod tests {
         let cases = [
             (
                 Integration::Exact,
-                [-65.0, -60.093101, -52.996933, -49.152291, -47.001385, -45.785810],
+                [-65.0, -60.0931, -52.99693, -49.15229, -47.00139, -45.78581],
             ),
             (
                 Integration::Reference,
-                [-65.0, -58.5, -49.7575, -46.1019, -44.467569, -43.736464],
+                [-65.0, -58.5, -49.7575, -46.1019, -44.46757, -43.73646],
             ),
         ];
         for (scheme, want) in cases {
@@ -502,7 +501,11 @@ mod tests {
             let mut n = one(&cfg, 40.0);
             for (t, w) in want.iter().enumerate() {
                 assert!(!fires(&mut n));
-                assert!((n.v[0] - w).abs() < 2e-4, "{scheme:?} step {t}: {} vs {w}", n.v[0]);
+                assert!(
+                    (n.v[0] - w).abs() < 2e-4,
+                    "{scheme:?} step {t}: {} vs {w}",
+                    n.v[0]
+                );
                 if t < 2 {
                     n.ge[0] += 20.0;
                 }
