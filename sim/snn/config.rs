@@ -43,6 +43,25 @@ pub enum InputConnectivity {
     Local,
 }
 
+/// How the conductance-based LIF populations are integrated over a dt step (see the
+/// engine's neuron module for the equations).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Integration {
+    /// Exponential Euler for v with each conductance's step average; exact exponential
+    /// decay of the conductances: the charge per input spike is the continuous
+    /// equations' (w tau_g).
+    #[default]
+    Exact,
+    /// Diehl & Cook's Brian code: forward Euler for v and the conductances
+    /// (g <- g (1 - dt/tau_g)); the excitatory `timer` refractory on by default.
+    Reference,
+    /// The engine's scheme before issue 22 (figures measured before 2026-12-07): as
+    /// `exact`, but the membrane sees each conductance's start-of-step value, which
+    /// delivers 1.27x (tau_g 1 ms) / 1.13x (2 ms) the continuous charge per spike.
+    Held,
+}
+
 /// Excitatory (adaptive LIF, conductance-based) neuron constants; mV and ms.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -61,6 +80,12 @@ pub struct ExcConfig {
     pub theta_offset_mv: f32,
     pub theta_plus_mv: f32,
     pub tau_theta_ms: f32,
+    /// Diehl & Cook's `timer` refractory: a timer runs at `timer_ms_per_s` ms per s,
+    /// restarts at 0 on a spike, and a neuron fires only while timer > refractory_ms
+    /// (with the defaults: not within 50 ms of its last spike). Unset = on with
+    /// `snn.integration = "reference"`, off with `"exact"`.
+    pub timer_refractory: Option<bool>,
+    pub timer_ms_per_s: f32,
 }
 
 impl Default for ExcConfig {
@@ -79,6 +104,8 @@ impl Default for ExcConfig {
             theta_offset_mv: 20.0,
             theta_plus_mv: 0.05,
             tau_theta_ms: 1e7,
+            timer_refractory: None,
+            timer_ms_per_s: 100.0,
         }
     }
 }
@@ -164,6 +191,9 @@ pub struct SnnConfig {
     pub epochs: u32,
     pub seed: u64,
     pub dt_ms: f32,
+    /// Integration scheme of the LIF populations: `exact` (default) or Diehl & Cook's
+    /// `reference` (forward Euler, timer refractory).
+    pub integration: Integration,
     pub present_ms: f32,
     pub rest_ms: f32,
     /// Input rate = pixel / input_rate_div Hz (pixel 0..255).
@@ -225,6 +255,7 @@ impl Default for SnnConfig {
             epochs: 1,
             seed: 1,
             dt_ms: 0.5,
+            integration: Integration::Exact,
             present_ms: 350.0,
             rest_ms: 150.0,
             input_rate_div: 4.0,
@@ -310,6 +341,14 @@ impl SnnConfig {
             single_trace: self.single_trace.unwrap_or(f),
             adaptive_potentiation: self.adaptive_potentiation.unwrap_or(f),
         }
+    }
+
+    /// Whether the excitatory `timer` refractory is modelled (`snn.exc.timer_refractory`,
+    /// unset: on for the reference integration).
+    pub fn timer_refractory(&self) -> bool {
+        self.exc
+            .timer_refractory
+            .unwrap_or(self.integration == Integration::Reference)
     }
 
     /// Fraction bits in effect (None for float weights).
@@ -447,6 +486,7 @@ impl SnnConfig {
             ("exc.tau_ge_ms", e.tau_ge_ms),
             ("exc.tau_gi_ms", e.tau_gi_ms),
             ("exc.tau_theta_ms", e.tau_theta_ms),
+            ("exc.timer_ms_per_s", e.timer_ms_per_s),
         ] {
             pos(k, v)?;
         }
@@ -471,6 +511,13 @@ impl SnnConfig {
         nonneg("inh.refractory_ms", i.refractory_ms)?;
         if e.tau_mem_ms < self.dt_ms || i.tau_mem_ms < self.dt_ms {
             return Err("snn.exc.tau_mem_ms and snn.inh.tau_mem_ms are not accepted below snn.dt_ms (Euler would be unstable)".into());
+        }
+        let tau_g = [e.tau_ge_ms, e.tau_gi_ms, i.tau_ge_ms, i.tau_gi_ms];
+        if self.integration == Integration::Reference && tau_g.iter().any(|&t| t < self.dt_ms) {
+            return Err(format!(
+                "snn.integration = \"reference\" is not accepted with a conductance time constant (snn.exc / snn.inh tau_ge_ms, tau_gi_ms) below snn.dt_ms ({}): forward Euler's g (1 - dt/tau) would turn negative",
+                self.dt_ms
+            ));
         }
         let s = &self.stdp;
         nonneg("stdp.nu_pre", s.nu_pre)?;

@@ -256,14 +256,22 @@ fn fingerprint(cfg: &SnnConfig) -> u64 {
 
 #[test]
 fn zero_max_delay_is_bit_identical_to_the_engine_without_delays() {
-    // Golden fingerprints recorded with the engine before per-synapse delays existed
-    // (commit 7111f5b): Diehl & Cook and FSpiNN, N 20, 4 training + 2 test samples.
+    // Golden fingerprints: Diehl & Cook and FSpiNN, N 20, 4 training + 2 test samples.
+    // Recorded before per-synapse delays existed (commit 7111f5b: 0x8c63_d660_d3ba_bcfa,
+    // 0x3ec7_42c8_f52a_9a69), re-recorded when the exact integration began to use the
+    // conductances' step averages (issue 22), which changes every trajectory.
     let mut cfg = SnnConfig::default();
     cfg.n_excitatory = 20;
     let dc = fingerprint(&cfg);
     cfg.model = super::super::config::SnnModel::Fspinn;
     let fs = fingerprint(&cfg);
-    assert_eq!((dc, fs), (0x8c63_d660_d3ba_bcfa, 0x3ec7_42c8_f52a_9a69));
+    assert_eq!((dc, fs), (0x38da_cc22_1822_344e, 0x3926_e6b8_40cf_f554));
+    // The `held` scheme is the engine before issue 22, bit for bit: the old golden values.
+    cfg.integration = super::super::config::Integration::Held;
+    let fs_held = fingerprint(&cfg);
+    cfg.model = super::super::config::SnnModel::DiehlCook;
+    let dc_held = fingerprint(&cfg);
+    assert_eq!((dc_held, fs_held), (0x8c63_d660_d3ba_bcfa, 0x3ec7_42c8_f52a_9a69));
 }
 
 /// A schedule with the given (step, pixel) input spikes.
@@ -407,7 +415,7 @@ fn equal_per_synapse_delays_match_one_projection_delay() {
     assert_eq!(strip(oa), strip(ob));
     assert!(oa.synaptic_ops > ob.synaptic_ops);
     assert!(oa.weight_updates >= ob.weight_updates);
-    assert!(oa.weight_updates - ob.weight_updates < ob.weight_updates / 1000);
+    assert!(oa.weight_updates - ob.weight_updates < ob.weight_updates / 500);
     for (x, y) in wa.iter().zip(&wb) {
         assert!((x - y).abs() < 1e-5, "{x} vs {y}");
     }

@@ -6,13 +6,37 @@
 //! dgi/dt = -gi/tau_gi; fire when v > v_thresh - theta_offset + theta, then v = v_reset,
 //! theta += theta_plus (when learning) and the neuron is refractory for `refractory_ms`.
 //!
-//! Integration: exponential Euler for the membrane with the conductances held at their
-//! start-of-step value (exact while they are held, and stable however large they get),
-//! exact exponential decay for the conductances. The rest period is applied in closed
-//! form (v relaxes as exp(-t/tau) with no input; conductances decay; no spikes).
+//! Two integration schemes (`snn.integration`), one step of dt each:
+//! - `exact` (default): the conductances decay exactly, g <- g exp(-dt/tau_g), and the
+//!   membrane takes an exponential-Euler step (exact for a conductance constant over the
+//!   step, stable however large the conductances get) with each conductance's *step
+//!   average* g tau_g/dt (1 - exp(-dt/tau_g)), not its start-of-step value. Holding the
+//!   start value over the step (as this engine did before) delivers
+//!   dt / (tau_g (1 - exp(-dt/tau_g))) times the continuous charge per input spike: 1.27x
+//!   at tau_g 1 ms, 1.13x at 2 ms (dt 0.5 ms); with the average it is the continuous
+//!   w tau_g, as the continuous equations (and the reference) give.
+//! - `reference`: Diehl & Cook's Brian code, forward Euler for everything:
+//!   v += dt/tau ((v_rest - v) + ge (E_exc - v) + gi (E_inh - v)), g <- g (1 - dt/tau_g)
+//!   (whose charge per spike, dt w sum (1 - dt/tau_g)^k, is w tau_g too). It follows Brian
+//!   step for step (tests/brian2_reference.rs); like Brian it can overshoot when
+//!   dt (1 + ge + gi)/tau > 2 (a burst of inhibitory spikes).
+//!
+//! Diehl & Cook's excitatory `timer` refractory (`snn.exc.timer_refractory`, on by
+//! default with the reference scheme, off with exact): a timer runs at `timer_ms_per_s`
+//! (100 ms/s), restarts at 0 on a spike, and the threshold also requires timer >
+//! refractory_ms, so a neuron cannot fire within 50 ms of its spike; kept here as the
+//! steps since the last spike. Besides it, v is clamped at reset for `refractory_ms`
+//! (Brian's `refractory`), in both schemes.
+//!
+//! The rest period is applied in closed form, each scheme in its own terms: v relaxes by
+//! its per-step factor with no input (exp(-dt/tau) or 1 - dt/tau) over the steps it is
+//! not refractory, conductances decay by theirs, the timer runs on, no spikes. theta
+//! decays once per sample, over presentation and rest (exp(-t/tau_theta), or forward
+//! Euler's (1 - dt/tau_theta)^steps): within a presentation it is held (3.5e-5 of theta
+//! over 350 ms; a per-step factor 1 - 5e-8 is below f32's resolution).
 
 use super::NeuronModel;
-use crate::snn::config::SnnConfig;
+use crate::snn::config::{Integration, SnnConfig};
 use crate::snn::network::Target;
 
 #[derive(Clone, Debug)]
@@ -23,10 +47,21 @@ pub(crate) struct Params {
     pub(crate) e_exc: f32,
     pub(crate) e_inh: f32,
     pub(crate) dt_tau: f32,
+    /// Per-step conductance decay: exp(-dt/tau_g) (exact), 1 - dt/tau_g (reference).
     pub(crate) ge_decay: f32,
     pub(crate) gi_decay: f32,
+    /// What the membrane sees of a conductance over a step, as a factor of its value at
+    /// the step's start: its step average tau_g/dt (1 - exp(-dt/tau_g)) (exact), 1
+    /// (reference: forward Euler holds it).
+    pub(crate) ge_avg: f32,
+    pub(crate) gi_avg: f32,
+    /// Forward Euler for v (the reference scheme), else exponential Euler.
+    pub(crate) euler: bool,
     /// Refractory steps, as f32 so the update loop vectorizes.
     pub(crate) refrac_steps: f32,
+    /// Timer refractory: a neuron fires only when more than this many steps have passed
+    /// since its last spike (-1 = off).
+    pub(crate) timer_lock: f32,
     pub(crate) theta_offset: f32,
     pub(crate) theta_plus: f32,
     pub(crate) adaptive: bool,
@@ -44,6 +79,23 @@ pub struct ConductanceLif {
     pub(crate) theta: Vec<f32>,
     /// Refractory steps left (a fresh spike is marked by +0.5 within a step).
     pub(crate) refr: Vec<f32>,
+    /// Steps since the last spike, saturating at [`TIMER_FREE`] (the timer refractory).
+    pub(crate) timer: Vec<f32>,
+}
+
+/// A timer this far past the last spike is free whatever the lockout (f32 still counts
+/// it exactly).
+const TIMER_FREE: f32 = 1e6;
+
+/// (per-step decay, step-average factor) of a conductance with time constant `tau_ms`.
+fn conductance(tau_ms: f32, cfg: &SnnConfig) -> (f32, f32) {
+    let x = (cfg.dt_ms / tau_ms) as f64;
+    match cfg.integration {
+        Integration::Reference => ((1.0 - x) as f32, 1.0),
+        Integration::Exact => ((-x).exp() as f32, (-(-x).exp_m1() / x) as f32),
+        // In f32, as the engine computed it then: bit for bit the old results.
+        Integration::Held => ((-(cfg.dt_ms / tau_ms)).exp(), 1.0),
+    }
 }
 
 impl ConductanceLif {
@@ -51,6 +103,14 @@ impl ConductanceLif {
     pub fn excitatory(size: usize, cfg: &SnnConfig) -> Self {
         let e = &cfg.exc;
         let dt = cfg.dt_ms;
+        let ((ge_decay, ge_avg), (gi_decay, gi_avg)) =
+            (conductance(e.tau_ge_ms, cfg), conductance(e.tau_gi_ms, cfg));
+        // Diehl & Cook's timer gains timer_ms_per_s / 1000 ms per ms: it exceeds
+        // refractory_ms after refractory_ms / (dt rate) steps (rounded to 1e-6, so that an
+        // integer ratio counts as one, as Brian's float64 sum of 0.05 ms steps does).
+        let lock = (e.refractory_ms as f64 * 1000.0 / (dt as f64 * e.timer_ms_per_s as f64) * 1e6)
+            .round()
+            / 1e6;
         let p = Params {
             v_rest: e.v_rest_mv,
             v_reset: e.v_reset_mv,
@@ -58,9 +118,17 @@ impl ConductanceLif {
             e_exc: e.e_exc_mv,
             e_inh: e.e_inh_mv,
             dt_tau: dt / e.tau_mem_ms,
-            ge_decay: (-(dt / e.tau_ge_ms)).exp(),
-            gi_decay: (-(dt / e.tau_gi_ms)).exp(),
+            ge_decay,
+            gi_decay,
+            ge_avg,
+            gi_avg,
+            euler: cfg.integration == Integration::Reference,
             refrac_steps: (e.refractory_ms / dt).round() as u32 as f32,
+            timer_lock: if cfg.timer_refractory() {
+                lock.min(TIMER_FREE as f64 / 2.0) as f32
+            } else {
+                -1.0
+            },
             theta_offset: e.theta_offset_mv,
             theta_plus: e.theta_plus_mv,
             adaptive: true,
@@ -74,6 +142,8 @@ impl ConductanceLif {
     pub fn inhibitory(size: usize, cfg: &SnnConfig) -> Self {
         let i = &cfg.inh;
         let dt = cfg.dt_ms;
+        let ((ge_decay, ge_avg), (gi_decay, gi_avg)) =
+            (conductance(i.tau_ge_ms, cfg), conductance(i.tau_gi_ms, cfg));
         let p = Params {
             v_rest: i.v_rest_mv,
             v_reset: i.v_reset_mv,
@@ -81,9 +151,13 @@ impl ConductanceLif {
             e_exc: i.e_exc_mv,
             e_inh: i.e_inh_mv,
             dt_tau: dt / i.tau_mem_ms,
-            ge_decay: (-(dt / i.tau_ge_ms)).exp(),
-            gi_decay: (-(dt / i.tau_gi_ms)).exp(),
+            ge_decay,
+            gi_decay,
+            ge_avg,
+            gi_avg,
+            euler: cfg.integration == Integration::Reference,
             refrac_steps: (i.refractory_ms / dt).round() as u32 as f32,
+            timer_lock: -1.0,
             theta_offset: 0.0,
             theta_plus: 0.0,
             adaptive: false,
@@ -100,6 +174,7 @@ impl ConductanceLif {
             gi: vec![0.0; n],
             theta: vec![theta0; n],
             refr: vec![0.0; n],
+            timer: vec![TIMER_FREE; n],
             p,
         }
     }
@@ -129,8 +204,13 @@ impl NeuronModel for ConductanceLif {
             gi,
             theta,
             refr,
+            timer,
         } = self;
-        update_lif(v.len(), v, ge, gi, theta, refr, p, learn, out);
+        if p.euler {
+            update_lif::<true>(v.len(), v, ge, gi, theta, refr, timer, p, learn, out);
+        } else {
+            update_lif::<false>(v.len(), v, ge, gi, theta, refr, timer, p, learn, out);
+        }
     }
     fn rest(&mut self, n: usize) {
         let q = &self.p;
@@ -138,8 +218,14 @@ impl NeuronModel for ConductanceLif {
         let dgi = q.gi_decay.powi(n as i32);
         for j in 0..self.v.len() {
             let free = n.saturating_sub(self.refr[j] as usize);
-            self.v[j] = q.v_rest + (self.v[j] - q.v_rest) * (-(q.dt_tau * free as f32)).exp();
+            let keep = if q.euler {
+                (1.0 - q.dt_tau as f64).powi(free as i32) as f32
+            } else {
+                (-(q.dt_tau * free as f32)).exp()
+            };
+            self.v[j] = q.v_rest + (self.v[j] - q.v_rest) * keep;
             self.refr[j] = (self.refr[j] - n as f32).max(0.0);
+            self.timer[j] = (self.timer[j] + n as f32).min(TIMER_FREE);
             self.ge[j] *= dge;
             self.gi[j] *= dgi;
         }
@@ -149,10 +235,15 @@ impl NeuronModel for ConductanceLif {
         self.ge.fill(0.0);
         self.gi.fill(0.0);
         self.refr.fill(0.0);
+        self.timer.fill(TIMER_FREE);
     }
     fn decay_adaptation(&mut self, steps: usize) {
         if self.p.adaptive {
-            let f = (-(steps as f32 * self.p.dt_ms) / self.p.tau_theta_ms).exp();
+            let f = if self.p.euler {
+                (1.0 - self.p.dt_ms as f64 / self.p.tau_theta_ms as f64).powf(steps as f64) as f32
+            } else {
+                (-(steps as f32 * self.p.dt_ms) / self.p.tau_theta_ms).exp()
+            };
             self.theta.iter_mut().for_each(|x| *x *= f);
         }
     }
@@ -169,6 +260,7 @@ impl NeuronModel for ConductanceLif {
             ("gi", &self.gi),
             ("theta", &self.theta),
             ("refractory", &self.refr),
+            ("timer", &self.timer),
         ]
     }
     fn state_vectors_mut(&mut self) -> Vec<(&'static str, &mut Vec<f32>)> {
@@ -178,6 +270,7 @@ impl NeuronModel for ConductanceLif {
             ("gi", &mut self.gi),
             ("theta", &mut self.theta),
             ("refractory", &mut self.refr),
+            ("timer", &mut self.timer),
         ]
     }
     fn clone_box(&self) -> Box<dyn NeuronModel> {
@@ -185,53 +278,72 @@ impl NeuronModel for ConductanceLif {
     }
 }
 
-/// One step of a population. Exponential Euler: exact for conductances held over
-/// the step, and stable for any conductance (forward Euler diverges once
-/// dt(1+ge+gi)/tau > 2, which happens when hundreds of inhibitory spikes arrive together):
-/// dv/dt = (A - B v)/tau  ->  v += (A - B v) (1 - exp(-k)) / B,  k = B dt/tau.
-/// When every k is below 0.1, (1 - e^-k)/B is its Taylor series (error < k^4/120 < 1e-6
-/// relative) and the loop is branch-free (it vectorizes); otherwise a scalar loop calls exp.
+/// One step of a population; `EULER` picks the scheme (see the module docs).
+/// - exact (`EULER` false): exponential Euler with the conductances' step averages,
+///   stable for any conductance (forward Euler diverges once dt(1+ge+gi)/tau > 2, which
+///   happens when hundreds of inhibitory spikes arrive together):
+///   dv/dt = (A - B v)/tau  ->  v += (A - B v) (1 - exp(-k)) / B,  k = B dt/tau.
+///   When every k is below 0.1, (1 - e^-k)/B is its Taylor series (error < k^4/120 < 1e-6
+///   relative) and the loop is branch-free (it vectorizes); otherwise a scalar loop
+///   calls exp.
+/// - reference (`EULER` true): forward Euler, v += dt/tau (A - B v) with the conductances
+///   at the step's start; always the branch-free loop.
+///
+/// Both then decay the conductances by their per-step factor; a neuron fires when not
+/// refractory, v > threshold + theta and (timer refractory) more than `timer_lock` steps
+/// have passed since its last spike.
 /// The state comes in as separate slices and the constants by shared reference: as
 /// function arguments they are known not to alias, so the constants stay in registers
 /// and the loop vectorizes (borrowed from one `&mut self` they would be reloaded).
 #[allow(clippy::too_many_arguments)]
 #[inline]
-pub(crate) fn update_lif(
+pub(crate) fn update_lif<const EULER: bool>(
     n: usize,
     v: &mut [f32],
     ge: &mut [f32],
     gi: &mut [f32],
     theta: &mut [f32],
     refr: &mut [f32],
+    timer: &mut [f32],
     p: &Params,
     learn: bool,
     out: &mut Vec<u32>,
 ) {
     out.clear();
-    let (v, ge, gi, theta, refr) = (
+    let (v, ge, gi, theta, refr, timer) = (
         &mut v[..n],
         &mut ge[..n],
         &mut gi[..n],
         &mut theta[..n],
         &mut refr[..n],
+        &mut timer[..n],
     );
-    // k < 0.1  <=>  ge + gi < 0.1 / (dt/tau) - 1
+    // k < 0.1  <=>  g_e + g_i < 0.1 / (dt/tau) - 1; the step averages are below the
+    // start-of-step values, so testing these is on the safe side.
     let g_small = 0.1 / p.dt_tau - 1.0;
     let mut big = 0u32;
-    for j in 0..n {
-        big |= (ge[j] + gi[j] >= g_small) as u32;
+    if !EULER {
+        for j in 0..n {
+            big |= (ge[j] + gi[j] >= g_small) as u32;
+        }
     }
     let thr0 = p.v_thresh - p.theta_offset;
     let mut fired = 0u32;
     if big == 0 {
         for j in 0..n {
-            let (x, g_e, g_i, r) = (v[j], ge[j], gi[j], refr[j]);
-            let k = p.dt_tau * (1.0 + g_e + g_i);
-            let coef = p.dt_tau * (1.0 - k * (0.5 - k * (1.0 / 6.0 - k * (1.0 / 24.0))));
+            let (x, r) = (v[j], refr[j]);
+            let (g_e, g_i) = (ge[j] * p.ge_avg, gi[j] * p.gi_avg);
+            let coef = if EULER {
+                p.dt_tau
+            } else {
+                let k = p.dt_tau * (1.0 + g_e + g_i);
+                p.dt_tau * (1.0 - k * (0.5 - k * (1.0 / 6.0 - k * (1.0 / 24.0))))
+            };
             let nv = x + coef * ((p.v_rest - x) + g_e * (p.e_exc - x) + g_i * (p.e_inh - x));
             let r1 = if r > 1.0 { r - 1.0 } else { 0.0 };
             let active = r1 == 0.0;
-            let fire = active & (nv > thr0 + theta[j]);
+            let tm = timer[j] + 1.0;
+            let fire = active & (nv > thr0 + theta[j]) & (tm > p.timer_lock);
             v[j] = if fire {
                 p.v_reset
             } else if active {
@@ -242,15 +354,18 @@ pub(crate) fn update_lif(
             refr[j] = if fire { p.refrac_steps } else { r1 };
             // Mark a spike by a refractory count no update can produce: +0.5.
             refr[j] += if fire { 0.5 } else { 0.0 };
+            timer[j] = if fire { 0.0 } else { tm.min(TIMER_FREE) };
             fired += fire as u32;
-            ge[j] = g_e * p.ge_decay;
-            gi[j] = g_i * p.gi_decay;
+            ge[j] *= p.ge_decay;
+            gi[j] *= p.gi_decay;
         }
     } else {
         for j in 0..n {
-            let (x, g_e, g_i, r) = (v[j], ge[j], gi[j], refr[j]);
+            let (x, r) = (v[j], refr[j]);
+            let (g_e, g_i) = (ge[j] * p.ge_avg, gi[j] * p.gi_avg);
             let r1 = if r > 1.0 { r - 1.0 } else { 0.0 };
             refr[j] = r1;
+            timer[j] = (timer[j] + 1.0).min(TIMER_FREE);
             if r1 == 0.0 {
                 let b = 1.0 + g_e + g_i;
                 let k = p.dt_tau * b;
@@ -260,16 +375,17 @@ pub(crate) fn update_lif(
                     (1.0 - (-k).exp()) / b
                 };
                 let nv = x + coef * ((p.v_rest - x) + g_e * (p.e_exc - x) + g_i * (p.e_inh - x));
-                if nv > thr0 + theta[j] {
+                if nv > thr0 + theta[j] && timer[j] > p.timer_lock {
                     v[j] = p.v_reset;
                     refr[j] = p.refrac_steps + 0.5;
+                    timer[j] = 0.0;
                     fired += 1;
                 } else {
                     v[j] = nv;
                 }
             }
-            ge[j] = g_e * p.ge_decay;
-            gi[j] = g_i * p.gi_decay;
+            ge[j] *= p.ge_decay;
+            gi[j] *= p.gi_decay;
         }
     }
     if fired > 0 {
@@ -345,5 +461,110 @@ mod tests {
         pop.ge[1] = 1000.0;
         pop.step(true, &mut out);
         assert_eq!(out, vec![1]);
+    }
+
+    /// One excitatory neuron of `cfg` with the given theta (threshold -72 mV + theta).
+    fn one(cfg: &SnnConfig, theta: f32) -> ConductanceLif {
+        let mut n = ConductanceLif::excitatory(1, cfg);
+        n.theta[0] = theta;
+        n
+    }
+
+    fn fires(n: &mut ConductanceLif) -> bool {
+        let mut out = Vec::new();
+        n.step(false, &mut out);
+        !out.is_empty()
+    }
+
+    /// v over six steps, an input spike of w = 20 delivered after steps 0 and 1 (dt
+    /// 0.5 ms, tau 100 ms, tau_ge 1 ms, v_rest -65, E_exc 0), computed by hand:
+    /// exact:     g = ge 2 (1 - e^-0.5) = 0.786939 ge, v += (A - B v)(1 - e^(-B/200)) / B
+    ///            with B = 1 + g, A = -65; ge *= e^-0.5.
+    ///            step 1: g = 15.738774, v = -65 + 1023.0203 x 0.0047963 = -60.0931
+    /// reference: v += (-65 - v - g v) / 200 with g = ge; ge *= 0.5.
+    ///            step 1: v = -65 + (20 x 65) / 200 = -58.5; step 2: ge = 10 + 20 = 30,
+    ///            v = -58.5 + (-6.5 + 30 x 58.5) / 200 = -49.7575.
+    #[test]
+    fn each_scheme_follows_its_hand_computed_trajectory() {
+        let cases = [
+            (
+                Integration::Exact,
+                [-65.0, -60.0931, -52.99693, -49.15229, -47.00139, -45.78581],
+            ),
+            (
+                Integration::Reference,
+                [-65.0, -58.5, -49.7575, -46.1019, -44.46757, -43.73646],
+            ),
+        ];
+        for (scheme, want) in cases {
+            let mut cfg = SnnConfig::default();
+            cfg.integration = scheme;
+            // theta 40: threshold -32 mV, out of reach.
+            let mut n = one(&cfg, 40.0);
+            for (t, w) in want.iter().enumerate() {
+                assert!(!fires(&mut n));
+                assert!(
+                    (n.v[0] - w).abs() < 2e-4,
+                    "{scheme:?} step {t}: {} vs {w}",
+                    n.v[0]
+                );
+                if t < 2 {
+                    n.ge[0] += 20.0;
+                }
+            }
+        }
+    }
+
+    /// The charge one input spike delivers, the sum over steps of dt x the conductance
+    /// the membrane sees, read off v: with tau_mem 1e8 ms, v_rest = v = 0 and E_exc = 1 mV,
+    /// v ends at charge / tau_mem (to 1e-6). Both schemes deliver the continuous w tau_g
+    /// (exact by the step average; forward Euler because dt sum (1 - dt/tau)^k = tau).
+    #[test]
+    fn the_charge_per_spike_is_w_tau_g() {
+        for scheme in [Integration::Exact, Integration::Reference] {
+            for tau_g in [1.0f32, 2.0] {
+                let mut cfg = SnnConfig::default();
+                cfg.integration = scheme;
+                cfg.exc.tau_mem_ms = 1e8;
+                cfg.exc.v_rest_mv = 0.0;
+                cfg.exc.e_exc_mv = 1.0;
+                cfg.exc.tau_ge_ms = tau_g;
+                let mut n = one(&cfg, 1e3);
+                n.v[0] = 0.0;
+                let w = 0.5;
+                n.ge[0] = w;
+                for _ in 0..200 {
+                    fires(&mut n);
+                }
+                let charge = n.v[0] as f64 * 1e8;
+                let want = w as f64 * tau_g as f64;
+                assert!(
+                    (charge / want - 1.0).abs() < 1e-4,
+                    "{scheme:?}, tau_g {tau_g}: {charge} vs {want}"
+                );
+            }
+        }
+    }
+
+    /// Diehl & Cook's timer: after a spike at step 0, a neuron held above threshold fires
+    /// again at step 101 (timer 101 x 0.05 ms > 5 ms), not at step 10 (the 5 ms
+    /// refractory period alone); without the timer, at step 10. A rest counts.
+    #[test]
+    fn the_timer_refractory_locks_out_50_ms() {
+        for (timer, next) in [(Some(true), 101), (Some(false), 10)] {
+            let mut cfg = SnnConfig::default();
+            cfg.exc.timer_refractory = timer;
+            // theta -20: threshold -92 mV, below the reset: fires whenever it may.
+            let mut n = one(&cfg, -20.0);
+            let fired: Vec<usize> = (0..150).filter(|_| fires(&mut n)).collect();
+            assert_eq!(&fired[..2], &[0, next], "timer {timer:?}");
+            while !fires(&mut n) {}
+            n.rest(100);
+            assert!(fires(&mut n), "timer {timer:?}: free after a rest of 50 ms");
+        }
+        assert!(!SnnConfig::default().timer_refractory());
+        let mut cfg = SnnConfig::default();
+        cfg.integration = Integration::Reference;
+        assert!(cfg.timer_refractory());
     }
 }
