@@ -76,10 +76,20 @@ fn save_with(
     path: &Path,
     before_commit: impl FnOnce(&hdf5::File) -> Result<()>,
 ) -> Result<()> {
+    save_h5(path, |f| {
+        write_model(net, f).with_context(|| format!("{}: writing the model", path.display()))?;
+        f.flush()?;
+        before_commit(f)
+    })
+}
+
+/// Write an HDF5 model file atomically: `write` fills a temporary file beside `path`,
+/// which then replaces `path` (a failure leaves `path` as it was). The 1.10 file format
+/// checksums every metadata block (superblock, object headers, B-trees, heaps), so a
+/// damaged model is refused by libhdf5 with an error instead of being parsed
+/// (byte-damaged files in the older format crashed or hung libhdf5).
+pub(crate) fn save_h5(path: &Path, write: impl FnOnce(&hdf5::File) -> Result<()>) -> Result<()> {
     let pending = PendingFile::new(path);
-    // The 1.10 file format checksums every metadata block (superblock, object headers,
-    // B-trees, heaps), so a damaged model is refused by libhdf5 with an error instead of
-    // being parsed (byte-damaged files in the older format crashed or hung libhdf5).
     let f = hdf5::File::with_options()
         .with_fapl(|p| p.libver_v110())
         .create(pending.tmp_path())
@@ -90,9 +100,7 @@ fn save_with(
                 pending.tmp_path().display()
             )
         })?;
-    write_model(net, &f).with_context(|| format!("{}: writing the model", path.display()))?;
-    f.flush()?;
-    before_commit(&f)?;
+    write(&f)?;
     f.close()
         .with_context(|| format!("{}: closing the model file", path.display()))?;
     pending

@@ -21,7 +21,6 @@ use crate::config::Config;
 use crate::error::input_error;
 use crate::snn::h5str;
 use anyhow::{Context, Result};
-use spikemem_traces::PendingFile;
 use std::path::Path;
 
 pub const FORMAT: &str = "spikemem-surrogate-model";
@@ -29,24 +28,10 @@ pub const VERSION: u32 = 1;
 
 /// Saves `net` with the config text and report it was trained with.
 pub fn save(net: &SurrogateNet, path: &Path, config_text: &str, report_json: &str) -> Result<()> {
-    let pending = PendingFile::new(path);
-    let f = hdf5::File::with_options()
-        .with_fapl(|p| p.libver_v110())
-        .create(pending.tmp_path())
-        .with_context(|| {
-            format!(
-                "{}: cannot create HDF5 file {}",
-                path.display(),
-                pending.tmp_path().display()
-            )
-        })?;
-    write(net, &f, config_text, report_json)
-        .with_context(|| format!("{}: writing the model", path.display()))?;
-    f.close()
-        .with_context(|| format!("{}: closing the model file", path.display()))?;
-    pending
-        .commit()
-        .with_context(|| format!("{}: cannot replace it with the new model", path.display()))
+    crate::snn::model_io::save_h5(path, |f| {
+        write(net, f, config_text, report_json)
+            .with_context(|| format!("{}: writing the model", path.display()))
+    })
 }
 
 fn write(net: &SurrogateNet, f: &hdf5::File, config_text: &str, report_json: &str) -> Result<()> {
