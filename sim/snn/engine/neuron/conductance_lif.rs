@@ -206,10 +206,22 @@ impl NeuronModel for ConductanceLif {
             refr,
             timer,
         } = self;
-        if p.euler {
-            update_lif::<true>(v.len(), v, ge, gi, theta, refr, timer, p, learn, out);
-        } else {
-            update_lif::<false>(v.len(), v, ge, gi, theta, refr, timer, p, learn, out);
+        // The scheme and the timer are compile-time parameters: the default loop has
+        // neither the Euler branch nor the timer's load, compare and store.
+        let n = v.len();
+        match (p.euler, p.timer_lock >= 0.0) {
+            (true, true) => {
+                update_lif::<true, true>(n, v, ge, gi, theta, refr, timer, p, learn, out)
+            }
+            (true, false) => {
+                update_lif::<true, false>(n, v, ge, gi, theta, refr, timer, p, learn, out)
+            }
+            (false, true) => {
+                update_lif::<false, true>(n, v, ge, gi, theta, refr, timer, p, learn, out)
+            }
+            (false, false) => {
+                update_lif::<false, false>(n, v, ge, gi, theta, refr, timer, p, learn, out)
+            }
         }
     }
     fn rest(&mut self, n: usize) {
@@ -297,7 +309,7 @@ impl NeuronModel for ConductanceLif {
 /// and the loop vectorizes (borrowed from one `&mut self` they would be reloaded).
 #[allow(clippy::too_many_arguments)]
 #[inline]
-pub(crate) fn update_lif<const EULER: bool>(
+pub(crate) fn update_lif<const EULER: bool, const TIMER: bool>(
     n: usize,
     v: &mut [f32],
     ge: &mut [f32],
@@ -342,8 +354,8 @@ pub(crate) fn update_lif<const EULER: bool>(
             let nv = x + coef * ((p.v_rest - x) + g_e * (p.e_exc - x) + g_i * (p.e_inh - x));
             let r1 = if r > 1.0 { r - 1.0 } else { 0.0 };
             let active = r1 == 0.0;
-            let tm = timer[j] + 1.0;
-            let fire = active & (nv > thr0 + theta[j]) & (tm > p.timer_lock);
+            let tm = if TIMER { timer[j] + 1.0 } else { TIMER_FREE };
+            let fire = active & (nv > thr0 + theta[j]) & (!TIMER | (tm > p.timer_lock));
             v[j] = if fire {
                 p.v_reset
             } else if active {
@@ -354,7 +366,9 @@ pub(crate) fn update_lif<const EULER: bool>(
             refr[j] = if fire { p.refrac_steps } else { r1 };
             // Mark a spike by a refractory count no update can produce: +0.5.
             refr[j] += if fire { 0.5 } else { 0.0 };
-            timer[j] = if fire { 0.0 } else { tm.min(TIMER_FREE) };
+            if TIMER {
+                timer[j] = if fire { 0.0 } else { tm.min(TIMER_FREE) };
+            }
             fired += fire as u32;
             ge[j] *= p.ge_decay;
             gi[j] *= p.gi_decay;
@@ -365,7 +379,9 @@ pub(crate) fn update_lif<const EULER: bool>(
             let (g_e, g_i) = (ge[j] * p.ge_avg, gi[j] * p.gi_avg);
             let r1 = if r > 1.0 { r - 1.0 } else { 0.0 };
             refr[j] = r1;
-            timer[j] = (timer[j] + 1.0).min(TIMER_FREE);
+            if TIMER {
+                timer[j] = (timer[j] + 1.0).min(TIMER_FREE);
+            }
             if r1 == 0.0 {
                 let b = 1.0 + g_e + g_i;
                 let k = p.dt_tau * b;
@@ -375,10 +391,12 @@ pub(crate) fn update_lif<const EULER: bool>(
                     (1.0 - (-k).exp()) / b
                 };
                 let nv = x + coef * ((p.v_rest - x) + g_e * (p.e_exc - x) + g_i * (p.e_inh - x));
-                if nv > thr0 + theta[j] && timer[j] > p.timer_lock {
+                if nv > thr0 + theta[j] && (!TIMER || timer[j] > p.timer_lock) {
                     v[j] = p.v_reset;
                     refr[j] = p.refrac_steps + 0.5;
-                    timer[j] = 0.0;
+                    if TIMER {
+                        timer[j] = 0.0;
+                    }
                     fired += 1;
                 } else {
                     v[j] = nv;
