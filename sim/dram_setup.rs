@@ -103,4 +103,3 @@ pub fn stats_json(mem: &MemorySystem, rd: &ResolvedDram, cycles: u64, wall_secon
     o.insert("requests_per_second".into(), json!(rps));
     v
 }
-

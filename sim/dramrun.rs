@@ -8,9 +8,7 @@ use crate::memtrace::{self, echo, SyntheticSpec, TraceRequest};
 use anyhow::{Context, Result};
 use serde_json::Value;
 use spikemem_arch::dram::controller::MemorySystem;
-use spikemem_arch::dram::{
-    checker, Command, DramAddr, IssuedCommand, Request, Standard,
-};
+use spikemem_arch::dram::{checker, Command, DramAddr, IssuedCommand, Request, Standard};
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;

@@ -10,7 +10,6 @@
 //! (`system::accelerator`); no general event queue is needed (an earlier one, used by
 //! nothing but its tests, was removed).
 
-
 /// Simulated time in picoseconds.
 pub type TimePs = u64;
 

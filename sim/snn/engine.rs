@@ -38,8 +38,8 @@ use serde::{Deserialize, Serialize};
 use spikemem_arch::rng::Rng;
 use std::sync::Arc;
 
-mod learning;
 pub mod conv;
+mod learning;
 mod masks;
 pub mod neuron;
 mod projection;
@@ -148,7 +148,6 @@ pub trait StepObserver {
 pub struct NoObserver;
 impl StepObserver for NoObserver {}
 
-
 /// Identifier of a projection (index in description order).
 pub type ProjId = usize;
 
@@ -178,7 +177,6 @@ pub struct ProjectionInfo {
     /// Storage of this projection's weights in bits.
     pub memory_bits: u64,
 }
-
 
 /// A population: its size and its neuron model (None for a spike source, whose spikes
 /// come from the input encoder).
@@ -380,7 +378,13 @@ impl Network {
             Weights::Dense(w) => w.to_vec(),
             Weights::Kernel(k) => s.conv.map(|c| c.unroll(k)).unwrap_or_default(),
             Weights::Shared(x) => (0..s.pre_size * s.post_size)
-                .map(|k| if s.presence.has(k, s.post_size) { *x } else { 0.0 })
+                .map(|k| {
+                    if s.presence.has(k, s.post_size) {
+                        *x
+                    } else {
+                        0.0
+                    }
+                })
                 .collect(),
         }
     }
@@ -711,7 +715,6 @@ impl Network {
         (&self.counts, repeat)
     }
 
-
     fn present(&mut self, sched: &Schedule, learn: bool, obs: &mut dyn StepObserver) {
         self.counts.fill(0);
         for h in &mut self.hist {
@@ -764,7 +767,10 @@ impl Network {
             }
             // (3) delivery
             for s in &mut self.projs {
-                let post = self.pops[s.post].model.as_mut().expect("a projection targets neurons");
+                let post = self.pops[s.post]
+                    .model
+                    .as_mut()
+                    .expect("a projection targets neurons");
                 let g = post.input_mut(s.target);
                 s.deliver(t, &self.spikes, &self.hist, g, &mut self.ops);
             }
@@ -836,7 +842,6 @@ pub fn input_scale(image: &[u8], norm_mean: f32) -> f64 {
         norm_mean as f64 * image.len() as f64 / sum as f64
     }
 }
-
 
 #[cfg(test)]
 mod tests;

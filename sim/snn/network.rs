@@ -317,8 +317,7 @@ impl NetworkDesc {
         let last: Vec<NodeIndex> = self
             .populations()
             .filter(|(i, p)| {
-                !matches!(p.kind, PopKind::Poisson { .. })
-                    && self.graph.edges(*i).next().is_none()
+                !matches!(p.kind, PopKind::Poisson { .. }) && self.graph.edges(*i).next().is_none()
             })
             .map(|(i, _)| i)
             .collect();

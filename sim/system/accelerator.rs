@@ -44,7 +44,13 @@ impl BurstLists {
 
     /// Append access `i`'s bursts, at their placed addresses, to `out`.
     #[inline]
-    pub(super) fn push(&self, i: usize, kind: ReqKind, placement: &Placement, out: &mut Vec<Burst>) {
+    pub(super) fn push(
+        &self,
+        i: usize,
+        kind: ReqKind,
+        placement: &Placement,
+        out: &mut Vec<Burst>,
+    ) {
         let range = self.off[i] as usize..self.off[i + 1] as usize;
         out.extend(self.burst[range].iter().map(|&b| Burst {
             addr: placement.burst_addr[b as usize],
@@ -466,4 +472,3 @@ impl StepObserver for Accelerator {
         self.current_sample = rec.index as u64 + 1;
     }
 }
-

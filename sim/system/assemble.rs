@@ -2,7 +2,9 @@
 //! projection, fault map and bit errors, burst lists, core and on-chip memories), and
 //! the network a run uses (loaded from a model, or trained here).
 
-use super::accelerator::{burst_lists, Accelerator, BurstLists, DramWork, SampleMark, SynapseStore};
+use super::accelerator::{
+    burst_lists, Accelerator, BurstLists, DramWork, SampleMark, SynapseStore,
+};
 use super::deploy::Deployment;
 use super::fault_inject::apply_dram_faults;
 use super::placement::LayoutReport;

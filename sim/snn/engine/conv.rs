@@ -39,7 +39,10 @@ impl Conv {
         if self.kernel == 0 || self.stride == 0 || self.kernel > h || self.kernel > w {
             return None;
         }
-        Some(((h - self.kernel) / self.stride + 1, (w - self.kernel) / self.stride + 1))
+        Some((
+            (h - self.kernel) / self.stride + 1,
+            (w - self.kernel) / self.stride + 1,
+        ))
     }
     pub fn pre_size(&self) -> usize {
         self.in_channels * self.rows * self.cols
@@ -127,7 +130,10 @@ impl Conv {
             return Err((k / nt, k % nt));
         }
         // Entries no synapse uses (a kernel larger than the input) stay 0.
-        kernel.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = 0.0);
+        kernel
+            .iter_mut()
+            .filter(|x| x.is_nan())
+            .for_each(|x| *x = 0.0);
         Ok(kernel)
     }
 }

@@ -192,7 +192,11 @@ mod tests {
         assert_eq!(net.projection_info(ie).synapses, n * (n - 1));
         assert_eq!(net.shared_weight(ie), Some(cfg.w_inh_exc));
         for s in &net.projs {
-            assert!(!matches!(s.presence, super::Presence::Bits(_)), "{}", s.name);
+            assert!(
+                !matches!(s.presence, super::Presence::Bits(_)),
+                "{}",
+                s.name
+            );
         }
     }
 }

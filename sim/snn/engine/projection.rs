@@ -108,9 +108,9 @@ impl ProjState {
                 let n = conv.map_or(0, |c| c.kernel_len());
                 Weights::Kernel(Arc::new(match p.init {
                     WeightInit::Shared(x) => vec![x; n],
-                    WeightInit::Uniform { scale, offset } => (0..n)
-                        .map(|_| (rng.next_f32() + offset) * scale)
-                        .collect(),
+                    WeightInit::Uniform { scale, offset } => {
+                        (0..n).map(|_| (rng.next_f32() + offset) * scale).collect()
+                    }
                 }))
             }
             (WeightInit::Shared(x), true) => Weights::Shared(*x),
@@ -171,7 +171,9 @@ impl ProjState {
     /// How many steps the pre population's spikes must be kept for this projection
     /// (with per-synapse delays: for the deferred depression of STDP).
     pub(super) fn history_steps(&self) -> usize {
-        self.syn_delay.as_ref().map_or(self.delay_steps, |sd| sd.max)
+        self.syn_delay
+            .as_ref()
+            .map_or(self.delay_steps, |sd| sd.max)
     }
 
     /// The pre spikes this projection delivers at step `t` of a presentation: this

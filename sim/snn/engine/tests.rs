@@ -271,7 +271,10 @@ fn zero_max_delay_is_bit_identical_to_the_engine_without_delays() {
     let fs_held = fingerprint(&cfg);
     cfg.model = super::super::config::SnnModel::DiehlCook;
     let dc_held = fingerprint(&cfg);
-    assert_eq!((dc_held, fs_held), (0x8c63_d660_d3ba_bcfa, 0x3ec7_42c8_f52a_9a69));
+    assert_eq!(
+        (dc_held, fs_held),
+        (0x8c63_d660_d3ba_bcfa, 0x3ec7_42c8_f52a_9a69)
+    );
 }
 
 /// A schedule with the given (step, pixel) input spikes.
@@ -314,7 +317,11 @@ fn a_spike_arrives_at_each_synapse_after_its_own_delay() {
             n.reset_state();
             n.present_steps = steps;
             n.present(&schedule(steps, &[(2, 5)]), false, &mut NoObserver);
-            let ge = n.pops[exc].model.as_ref().unwrap().input(crate::snn::network::Target::Excitatory)[j];
+            let ge = n.pops[exc]
+                .model
+                .as_ref()
+                .unwrap()
+                .input(crate::snn::network::Target::Excitatory)[j];
             let want = if arrived { w[5 * 3 + j] } else { 0.0 };
             assert_eq!(ge, want, "neuron {j}, {steps} steps");
         }
@@ -499,8 +506,11 @@ impl StepObserver for Raster {
         for (p, pre) in [(0, 0), (1, 1), (2, 2)] {
             assert_eq!(sp.projection(p), sp.population(pre));
         }
-        self.0
-            .push((0..sp.num_populations()).map(|p| sp.population(p).to_vec()).collect());
+        self.0.push(
+            (0..sp.num_populations())
+                .map(|p| sp.population(p).to_vec())
+                .collect(),
+        );
     }
 }
 
@@ -575,7 +585,10 @@ fn a_convolution_delivers_what_its_unrolled_matrix_does() {
     assert_eq!(conv.projection_info(1).memory_bits, 54 * 32);
     // Per output channel of c1: 4 corner outputs see 4 inputs, 24 edge outputs 6, 36
     // interior ones 9.
-    assert_eq!(conv.projection_info(0).synapses, 2 * (4 * 4 + 24 * 6 + 36 * 9));
+    assert_eq!(
+        conv.projection_info(0).synapses,
+        2 * (4 * 4 + 24 * 6 + 36 * 9)
+    );
     let image: Vec<u8> = (0..64).map(|k| ((k * 37) % 256) as u8).collect();
     let (mut a, mut b) = (Raster::default(), Raster::default());
     conv.run_sample(&image, 0, 3, false, &mut a);
@@ -614,7 +627,9 @@ fn a_network_without_one_readout_is_refused() {
     let mut p = d.graph[e].clone();
     p.name = "c1_side".into();
     d.graph.add_edge(c1, extra, p);
-    let err = Network::new(&SnnConfig::default(), d).unwrap_err().to_string();
+    let err = Network::new(&SnnConfig::default(), d)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("readout"), "{err}");
 }
 
@@ -682,13 +697,22 @@ fn faults_on_read_keep_a_clean_master_and_compute_with_what_the_dram_returns() {
     // On read the master keeps what was written; in place the weights are what the
     // cells return (0.25 | MSB = 0.75; 0.75 & ~MSB = 0.25).
     assert_eq!((master.weights(k)[5], master.weights(k)[9]), (0.25, 0.75));
-    assert_eq!((in_place.weights(k)[5], in_place.weights(k)[9]), (0.75, 0.25));
+    assert_eq!(
+        (in_place.weights(k)[5], in_place.weights(k)[9]),
+        (0.75, 0.25)
+    );
     assert_eq!(master.weight_fault_bits_flipped(), 2);
     // Both compute with the faulty values: the same responses to a sample.
     let image: Vec<u8> = (0..784).map(|p| ((p * 7) % 256) as u8).collect();
     let (mut a, mut b) = (master.clone(), in_place.clone());
-    let ra = a.run_sample(&image, 0, 5, false, &mut NoObserver).0.to_vec();
-    let rb = b.run_sample(&image, 0, 5, false, &mut NoObserver).0.to_vec();
+    let ra = a
+        .run_sample(&image, 0, 5, false, &mut NoObserver)
+        .0
+        .to_vec();
+    let rb = b
+        .run_sample(&image, 0, 5, false, &mut NoObserver)
+        .0
+        .to_vec();
     assert_eq!(ra, rb);
     // Learning: the rule updates the master, which never takes a stuck value as its
     // own; removing the faults leaves the master.

@@ -97,7 +97,9 @@ fn input_gradient(wt: &[f32], grad_out: &[f32], ni: usize, no: usize, gx: &mut [
         }
         if no % 2 == 1 {
             let a = g[no - 1];
-            row.iter_mut().zip(&wt[(no - 1) * ni..]).for_each(|(o, &v)| *o += a * v);
+            row.iter_mut()
+                .zip(&wt[(no - 1) * ni..])
+                .for_each(|(o, &v)| *o += a * v);
         }
     }
 }

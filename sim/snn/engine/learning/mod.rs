@@ -44,7 +44,9 @@ pub(in crate::snn::engine) struct LearnCtx<'a> {
 }
 
 /// A synaptic learning rule on one projection (see the module docs).
-pub(in crate::snn::engine) trait LearningRule: std::fmt::Debug + Send + Sync {
+pub(in crate::snn::engine) trait LearningRule:
+    std::fmt::Debug + Send + Sync
+{
     fn projection(&self) -> ProjId;
     fn begin_presentation(&mut self, _now: i64) {}
     fn step(&mut self, cx: &mut LearnCtx<'_>);

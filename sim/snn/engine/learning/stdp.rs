@@ -87,7 +87,12 @@ impl StdpState {
 }
 
 impl StdpRule {
-    pub(in crate::snn::engine) fn new(k: ProjId, p: &ProjState, cfg: &SnnConfig, quant: Option<QuantSpec>) -> Self {
+    pub(in crate::snn::engine) fn new(
+        k: ProjId,
+        p: &ProjState,
+        cfg: &SnnConfig,
+        quant: Option<QuantSpec>,
+    ) -> Self {
         let sw = cfg.switches();
         let s = &cfg.stdp;
         let hist_len = p.syn_delay.as_ref().map_or(0, |sd| sd.depth);
@@ -125,7 +130,9 @@ impl StdpRule {
             st,
             c: s.clone(),
             sw,
-            train_quant: (cfg.quantization == QuantMode::Training).then_some(quant).flatten(),
+            train_quant: (cfg.quantization == QuantMode::Training)
+                .then_some(quant)
+                .flatten(),
             word_quant: quant,
         }
     }
@@ -628,4 +635,3 @@ fn depress_arrivals(
         }
     }
 }
-

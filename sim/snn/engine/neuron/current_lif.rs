@@ -166,7 +166,12 @@ mod tests {
         }
         b.rest(40);
         for j in 0..3 {
-            assert!((a.mem[j] - b.mem[j]).abs() < 1e-6, "{} {}", a.mem[j], b.mem[j]);
+            assert!(
+                (a.mem[j] - b.mem[j]).abs() < 1e-6,
+                "{} {}",
+                a.mem[j],
+                b.mem[j]
+            );
             assert!((a.syn[j] - b.syn[j]).abs() < 1e-6);
         }
     }

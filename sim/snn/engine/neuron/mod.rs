@@ -59,7 +59,11 @@ impl Clone for Box<dyn NeuronModel> {
 
 /// The model of a population of `size` neurons of `kind`; None for spike sources
 /// (their spikes come from the input encoder).
-pub fn for_population(kind: &PopKind, size: usize, cfg: &SnnConfig) -> Option<Box<dyn NeuronModel>> {
+pub fn for_population(
+    kind: &PopKind,
+    size: usize,
+    cfg: &SnnConfig,
+) -> Option<Box<dyn NeuronModel>> {
     match kind {
         PopKind::Poisson { .. } => None,
         PopKind::AdaptiveLif => Some(Box::new(ConductanceLif::excitatory(size, cfg))),
@@ -69,6 +73,8 @@ pub fn for_population(kind: &PopKind, size: usize, cfg: &SnnConfig) -> Option<Bo
             beta,
             threshold,
             reset,
-        } => Some(Box::new(CurrentLif::new(size, alpha, beta, threshold, reset))),
+        } => Some(Box::new(CurrentLif::new(
+            size, alpha, beta, threshold, reset,
+        ))),
     }
 }
