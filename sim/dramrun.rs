@@ -238,7 +238,7 @@ fn write_summary(w: &mut impl Write, s: &Value) -> std::io::Result<()> {
 
 /// Write `v` as pretty JSON, atomically (see [`write_output`]). Every command's JSON
 /// output goes through here.
-pub fn write_json(path: &Path, v: &Value) -> Result<()> {
+pub fn write_json<T: serde::Serialize + ?Sized>(path: &Path, v: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(v)? + "\n";
     write_output(path, |w| w.write_all(text.as_bytes()))
 }

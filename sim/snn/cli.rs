@@ -73,15 +73,6 @@ fn summary(e: &EvalResult) {
     );
 }
 
-fn write_json(path: Option<&Path>, r: &Report) -> Result<()> {
-    if let Some(p) = path {
-        let text = serde_json::to_string_pretty(r)? + "\n";
-        spikemem_traces::write_atomic(p, text)
-            .with_context(|| format!("{}: cannot write report", p.display()))?;
-    }
-    Ok(())
-}
-
 fn eval_progress(net: &Network, set: &ImageSet) -> EvalResult {
     let pb = crate::progress::bar(set.len() as u64, "eval");
     let r = train::evaluate(net, set, net.config().threads, Some(&pb));
@@ -252,7 +243,9 @@ pub fn cmd_train(a: &TrainArgs) -> Result<()> {
         fat_json.as_deref(),
     )?;
     let _ = std::fs::remove_file(&ckpt_path);
-    write_json(a.json.as_deref(), &rep)?;
+    if let Some(p) = &a.json {
+        crate::dramrun::write_json(p, &rep)?;
+    }
     println!(
         "trained in {:.1} s ({:.1} images/s); labeling-pass accuracy {:.2}%",
         train_wall,
@@ -270,8 +263,7 @@ fn report_finished_training(a: &TrainArgs, report_json: &str) -> Result<()> {
     let rep: serde_json::Value = serde_json::from_str(report_json)
         .with_context(|| format!("{}: attribute train_report", a.out.display()))?;
     if let Some(p) = &a.json {
-        spikemem_traces::write_atomic(p, serde_json::to_string_pretty(&rep)? + "\n")
-            .with_context(|| format!("{}: cannot write report", p.display()))?;
+        crate::dramrun::write_json(p, &rep)?;
     }
     eprintln!(
         "{} is complete (trained with this config); not retraining (--force retrains)",
@@ -298,7 +290,9 @@ pub fn cmd_eval(a: &EvalArgs) -> Result<()> {
     let (ops, wall) = (e.ops, e.wall_seconds);
     let ips = e.scores.samples as f64 / wall.max(1e-9);
     let rep = report("eval", &l, &net, None, e.clone(), ops, wall, ips);
-    write_json(a.json.as_deref(), &rep)?;
+    if let Some(p) = &a.json {
+        crate::dramrun::write_json(p, &rep)?;
+    }
     summary(&e);
     Ok(())
 }

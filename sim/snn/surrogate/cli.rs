@@ -17,9 +17,8 @@ use super::train::{self, History};
 use super::wage::density;
 use crate::cli::{EvalArgs, TrainArgs};
 use crate::config::Loaded;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
-use std::path::Path;
 use std::time::Instant;
 
 #[derive(Serialize)]
@@ -119,15 +118,6 @@ fn report(
     }
 }
 
-fn write_json(path: Option<&Path>, r: &Report) -> Result<()> {
-    if let Some(p) = path {
-        let text = serde_json::to_string_pretty(r)? + "\n";
-        spikemem_traces::write_atomic(p, text)
-            .with_context(|| format!("{}: cannot write report", p.display()))?;
-    }
-    Ok(())
-}
-
 fn bad(l: &Loaded, e: String) -> anyhow::Error {
     crate::error::input_error(format!("{}: {e}", l.source))
 }
@@ -189,7 +179,9 @@ pub fn cmd_train(a: &TrainArgs, l: &Loaded) -> Result<()> {
         (net, rep)
     };
     model::save(&net, &a.out, &l.text, &serde_json::to_string(&rep)?)?;
-    write_json(a.json.as_deref(), &rep)?;
+    if let Some(p) = &a.json {
+        crate::dramrun::write_json(p, &rep)?;
+    }
     summary(&rep);
     println!("model: {}", a.out.display());
     Ok(())
@@ -266,5 +258,8 @@ pub fn cmd_eval(a: &EvalArgs) -> Result<()> {
         rep.test_samples = Some(te.len());
         println!("test: accuracy {:.2}% ({} samples)", 100.0 * acc, te.len());
     }
-    write_json(a.json.as_deref(), &rep)
+    if let Some(p) = &a.json {
+        crate::dramrun::write_json(p, &rep)?;
+    }
+    Ok(())
 }
